@@ -1,0 +1,44 @@
+# tpj: one command for the report, one for the tests. Everything installs into .venv with uv.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+UV := $(VENV)/bin/uv
+UV_VERSION := 0.13.8
+STAMP := $(VENV)/.installed
+
+.PHONY: setup test lint format lock demo-data bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.lock
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(VENV)/bin/pip install -q --disable-pip-version-check uv==$(UV_VERSION)
+	@$(UV) pip install --python $(PY) -q -r requirements.lock
+	@$(UV) pip install --python $(PY) -q --no-deps -e .
+	@touch $(STAMP)
+	@echo "tpj: environment ready in $(VENV)"
+
+test: setup
+	$(VENV)/bin/ruff check tpj_helpers tests benchmarks
+	$(PY) -m pytest
+
+lint: setup
+	$(VENV)/bin/ruff check tpj_helpers tests benchmarks
+
+format: setup
+	$(VENV)/bin/ruff format tpj_helpers tests benchmarks
+
+# Re-pin the full dependency set after editing pyproject.toml.
+lock:
+	@test -x $(UV) || (test -x $(PY) || $(PYTHON) -m venv $(VENV); $(VENV)/bin/pip install -q uv==$(UV_VERSION))
+	$(UV) pip compile pyproject.toml --extra dev --extra lab --python-version 3.11 -o requirements.lock -q
+
+demo-data: setup
+	$(VENV)/bin/tpj demo-data --out .cache/demo-data --seed 2025
+
+bench: setup
+	$(PY) benchmarks/bench_dream_panel.py
+
+clean:
+	rm -rf output .cache .pytest_cache .ruff_cache
