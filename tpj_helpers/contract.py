@@ -137,7 +137,9 @@ def _as_strings(df: pd.DataFrame) -> pd.DataFrame:
     for col in df.columns:
         s = df[col]
         if pd.api.types.is_datetime64_any_dtype(s):
-            s = s.dt.strftime("%Y-%m-%d")
+            # A date column stays a date; a timestamp column keeps its time of day.
+            midnight = (s.dropna() == s.dropna().dt.normalize()).all()
+            s = s.dt.strftime("%Y-%m-%d" if midnight else "%Y-%m-%d %H:%M:%S")
         elif pd.api.types.is_float_dtype(s) and (s.dropna() % 1 == 0).all():
             s = s.astype("Int64")
         s = s.astype("string").str.strip()
@@ -163,6 +165,8 @@ def read_table(path: Path | str) -> pd.DataFrame:
         df = pd.read_parquet(path)
     elif suffix == ".xlsx":
         df = pd.read_excel(path, dtype=str, engine="openpyxl")
+        # Date cells come through dtype=str as 'YYYY-MM-DD 00:00:00': keep the date only.
+        df = df.replace(r"^(\d{4}-\d{2}-\d{2}) 00:00:00$", r"\1", regex=True)
     else:
         raise ContractError(path, [Problem("", expected="a .csv, .parquet or .xlsx file")])
     return _as_strings(df)
