@@ -7,7 +7,7 @@ UV := $(VENV)/bin/uv
 UV_VERSION := 0.13.8
 STAMP := $(VENV)/.installed
 
-.PHONY: setup test lint format lock demo-data bench clean
+.PHONY: setup report test lint format lock lab demo-data bench clean
 
 setup: $(STAMP)
 
@@ -18,6 +18,10 @@ $(STAMP): pyproject.toml requirements.lock
 	@$(UV) pip install --python $(PY) -q --no-deps -e .
 	@touch $(STAMP)
 	@echo "tpj: environment ready in $(VENV)"
+
+# The full run on the synthetic demo data (set-up first if needed).
+report: setup
+	$(VENV)/bin/tpj run --params params/default.yaml
 
 test: setup
 	$(VENV)/bin/ruff check tpj_helpers tests benchmarks
@@ -33,6 +37,10 @@ format: setup
 lock:
 	@test -x $(UV) || (test -x $(PY) || $(PYTHON) -m venv $(VENV); $(VENV)/bin/pip install -q uv==$(UV_VERSION))
 	$(UV) pip compile pyproject.toml --extra dev --extra lab --python-version 3.11 -o requirements.lock -q
+
+# JupyterLab on the project's environment (notebooks run on the demo data by default).
+lab: setup
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
 
 demo-data: setup
 	$(VENV)/bin/tpj demo-data --out .cache/demo-data --seed 2025

@@ -17,6 +17,20 @@ def _demo_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run(args: argparse.Namespace) -> int:
+    from tpj_helpers.runner import RunError, run
+
+    try:
+        result = run(args.params, data_dir=args.data_dir, out_root=args.out, jobs=args.jobs,
+                     render=not args.no_render)
+    except RunError as exc:
+        print(f"tpj: run failed: {exc}", file=sys.stderr)
+        return 1
+    report = result.run_dir / "report"
+    print(f"tpj: done. Report: {report / 'index.html'} and {report / 'report.pdf'}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tpj", description="Tættere På Job evaluation suite")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -25,6 +39,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=2025, help="random seed (default 2025)")
     demo.add_argument("--scale", type=float, default=1.0, help="multiply all counts (default 1)")
     demo.set_defaults(func=_demo_data)
+    run = sub.add_parser("run", help="execute the notebooks and render the report")
+    run.add_argument("--params", type=Path, default=Path("params/default.yaml"), help="parameter file")
+    run.add_argument("--data-dir", help="data folder (overrides the parameter file; 'demo' = synthetic)")
+    run.add_argument("--out", type=Path, default=None, help="output root (default output/)")
+    run.add_argument("--jobs", type=int, default=None, help="notebooks in parallel (default: cores)")
+    run.add_argument("--no-render", action="store_true", help="skip the HTML/PDF report")
+    run.set_defaults(func=_run)
     return parser
 
 
@@ -32,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ContractError, FileExistsError, ValueError) as exc:
+    except (ContractError, FileExistsError, FileNotFoundError, ValueError) as exc:
         print(f"tpj: {exc}", file=sys.stderr)
         return 2
 

@@ -279,7 +279,7 @@ def load_codebook(path: Path | str | None = None) -> Codebook:
     """Read and check the survey codebook (default: params/survey_codebook.yaml of the repo)."""
     path = Path(path) if path is not None else DEFAULT_CODEBOOK
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except (OSError, yaml.YAMLError) as exc:
         raise CodebookError(f"survey codebook {path}: cannot be read: {exc}") from None
     try:

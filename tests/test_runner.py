@@ -1,0 +1,185 @@
+"""`tpj run`: the output contract, failure handling, and the committed notebooks."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+import yaml
+
+from tpj_helpers import runner
+from tpj_helpers.data import REPO_ROOT
+from tpj_helpers.publish import ESTIMATE_COLUMNS
+from tpj_helpers.synthetic.generate import generate_demo_data
+
+NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("*.ipynb"))
+
+
+@pytest.fixture(scope="module")
+def small_demo(tmp_path_factory) -> Path:
+    return generate_demo_data(tmp_path_factory.mktemp("data") / "demo", seed=7, scale=0.5)
+
+
+def params_file(tmp_path: Path, **overrides) -> Path:
+    params = yaml.safe_load((REPO_ROOT / "params" / "default.yaml").read_text(encoding="utf-8"))
+    params.update(overrides)
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def tiny_notebook(path: Path, body: str) -> None:
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell("output_dir = 'output/dev'\ndata_dir = 'demo'")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell(body)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+# --------------------------------------------------------------------------- committed notebooks
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_committed_notebooks_have_no_outputs_and_a_parameters_cell(path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(not c.outputs and c.execution_count is None for c in code)
+    assert any("parameters" in c.metadata.get("tags", []) for c in code)
+
+
+def test_the_default_parameters_name_every_notebook():
+    params = yaml.safe_load((REPO_ROOT / "params" / "default.yaml").read_text(encoding="utf-8"))
+    assert sorted(params["notebooks"]) == [p.stem for p in NOTEBOOKS]
+    assert params["min_cell"] == 5 and params["data_dir"] == "demo"
+
+
+def test_unknown_parameter_is_refused(tmp_path):
+    with pytest.raises(runner.RunError, match="unknown parameter"):
+        runner.read_params(params_file(tmp_path, min_cel=3))
+
+
+# --------------------------------------------------------------------------- failure handling
+
+
+def test_failing_notebook_stops_the_run_and_leaves_earlier_runs_alone(tmp_path, small_demo, monkeypatch):
+    nb_dir = tmp_path / "notebooks"
+    nb_dir.mkdir()
+    tiny_notebook(nb_dir / "ok.ipynb", "x = 1 + 1")
+    tiny_notebook(nb_dir / "broken.ipynb", "raise ValueError('boom: the data disagree')")
+    monkeypatch.setattr(runner, "NOTEBOOK_DIR", nb_dir)
+    out = tmp_path / "out"
+
+    good = runner.run(params_file(tmp_path, notebooks=["ok"]), data_dir=str(small_demo),
+                      out_root=out, render=False, quiet=True)
+    assert good.ok and (out / "latest").resolve() == good.run_dir.resolve()
+    before = tree_digest(good.run_dir)
+
+    with pytest.raises(runner.RunError, match=r"broken failed in cell 2 \(raise ValueError.*\): ValueError: boom"):
+        runner.run(params_file(tmp_path, notebooks=["ok", "broken"]), data_dir=str(small_demo),
+                   out_root=out, render=False, quiet=True)
+
+    runs = sorted(p for p in out.iterdir() if p.is_dir() and not p.is_symlink())
+    assert len(runs) == 2
+    failed = next(p for p in runs if p != good.run_dir)
+    manifest = json.loads((failed / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["status"] == "failed"
+    assert manifest["notebooks"]["ok"]["status"] == "ok"
+    err = manifest["notebooks"]["broken"]
+    # Index in the executed notebook: papermill inserts its injected-parameters cell after ours.
+    assert err["status"] == "failed" and err["error"]["cell_index"] == 2
+    assert err["error"]["cell_source"].startswith("raise ValueError")
+    assert err["error"]["error"] == "ValueError" and "boom" in err["error"]["message"]
+    assert (failed / "notebooks" / "broken.ipynb").is_file()  # the executed notebook, with the error
+    assert tree_digest(good.run_dir) == before
+    assert (out / "latest").resolve() == good.run_dir.resolve()
+
+
+def test_bad_data_stops_before_any_notebook(tmp_path, small_demo):
+    bad = tmp_path / "bad"
+    shutil.copytree(small_demo, bad)
+    holds = (bad / "holds.csv").read_text(encoding="utf-8").replace("afholdt", "holdt", 1)
+    (bad / "holds.csv").write_text(holds, encoding="utf-8")
+    with pytest.raises(Exception, match=r"holds.csv does not match the data contract"):
+        runner.run(params_file(tmp_path), data_dir=str(bad), out_root=tmp_path / "out",
+                   render=False, quiet=True)
+    manifest = json.loads(next((tmp_path / "out").glob("*/manifest.json")).read_text(encoding="utf-8"))
+    assert manifest["status"] == "failed" and "holds.csv" in manifest["error"]
+    assert manifest["notebooks"] == {}
+
+
+# --------------------------------------------------------------------------- end to end
+
+
+class _Resources(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.external: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        url = a.get("src") or (a.get("href") if tag == "link" else None)
+        if url and url.startswith(("http://", "https://", "//")):
+            self.external.append(f"{tag} {url}")
+
+
+@pytest.fixture(scope="module")
+def full_run(tmp_path_factory, small_demo):
+    tmp = tmp_path_factory.mktemp("run")
+    return runner.run(params_file(tmp), data_dir=str(small_demo), out_root=tmp / "out", quiet=True)
+
+
+def test_run_writes_the_output_contract(full_run):
+    run_dir = full_run.run_dir
+    for rel in ("manifest.json", "run.log", "results/estimates.csv", "report/index.html", "report/report.pdf"):
+        assert (run_dir / rel).is_file(), rel
+    names = {p.stem for p in (run_dir / "notebooks").glob("*.ipynb")}
+    assert names == {p.stem for p in NOTEBOOKS}
+    assert list((run_dir / "tables").glob("*.csv")) and list((run_dir / "figures").glob("*.png"))
+    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["status"] == "ok" and manifest["synthetic"] is True
+    assert all(v["status"] == "ok" and v["seconds"] > 0 for v in manifest["notebooks"].values())
+    assert set(manifest["inputs_sha256"]) >= {"holds.csv", "dream.csv", "SYNTHETIC"}
+    assert manifest["versions"]["pandas"] and "commit" in manifest["git"]
+    assert manifest["params"]["min_cell"] == 5
+
+
+def test_estimates_have_the_contract_columns(full_run):
+    est = pd.read_csv(full_run.run_dir / "results" / "estimates.csv")
+    assert list(est.columns) == ESTIMATE_COLUMNS
+    assert len(est) > 0 and est["analysis"].notna().all()
+
+
+def test_html_is_self_contained_and_pdf_has_danish_text(full_run):
+    html = (full_run.run_dir / "report" / "index.html").read_text(encoding="utf-8")
+    parser = _Resources()
+    parser.feed(html)
+    assert parser.external == []
+    assert "yntetiske data" in html
+    pdf = full_run.run_dir / "report" / "report.pdf"
+    assert pdf.read_bytes()[:4] == b"%PDF"
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+        assert "Tættere På Job" in text and "æ" in text
+        info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+        assert int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages"))) >= 3
+
+
+def test_no_microdata_in_published_tables(full_run):
+    ids = set(pd.read_csv(Path(full_run.manifest["params"]["data_dir"]) / "enrolments.csv")["person_id"])
+    for csv in list((full_run.run_dir / "tables").glob("*.csv")) + list((full_run.run_dir / "figures").glob("*.csv")):
+        text = csv.read_text(encoding="utf-8")
+        assert not any(pid in text for pid in ids), csv.name

@@ -1,0 +1,172 @@
+"""Publishing tables, figures, text and estimates from a notebook into the run folder.
+
+Every published table and figure passes `Publisher`, which applies disclosure control first:
+counts between 1 and `min_cell - 1` are suppressed (shown as "<5" for min_cell 5) and the
+percentages and means computed from them are suppressed too. The machine-readable CSV written to
+`tables/` is the suppressed table, never the raw one.
+
+Conventions the report renderer relies on (see `tpj_helpers/render.py`): a table is displayed as
+a bundle with `text/markdown` (pipe table plus source line) and `text/html`; a figure as a PNG
+followed by a Markdown source line; text as Markdown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from IPython.display import Image, Markdown, display
+
+from tpj_helpers.present import DPI, num
+
+ESTIMATE_COLUMNS = [
+    "analysis", "model", "subgroup", "term", "estimate", "std_error", "conf_low", "conf_high",
+    "p_value", "stars", "n_persons", "n_obs",
+]
+
+
+def suppress_small(
+    df: pd.DataFrame,
+    count_cols: Iterable[str],
+    min_cell: int,
+    linked: dict[str, str] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Suppress counts 1..min_cell-1 (and the columns linked to them).
+
+    `linked` maps a dependent column (a percentage, a mean) to the count column it rests on.
+    Returns the suppressed frame (NA where suppressed) and a boolean mask of suppressed cells.
+    Zero is not suppressed: it discloses nothing about a person.
+    """
+    out = df.copy()
+    mask = pd.DataFrame(False, index=df.index, columns=df.columns)
+    for col in count_cols:
+        values = pd.to_numeric(df[col], errors="coerce")
+        small = (values > 0) & (values < min_cell)
+        mask[col] = small.fillna(False).to_numpy()
+    for dep, base in (linked or {}).items():
+        mask[dep] = mask[dep] | mask[base]
+    for col in mask.columns[mask.any()]:
+        out[col] = out[col].astype(object).where(~mask[col], None)
+    return out, mask
+
+
+def _format_cell(value, decimals: int) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return ""
+    if isinstance(value, (int, np.integer)):
+        return num(int(value))
+    if isinstance(value, (float, np.floating)):
+        return num(float(value), decimals)
+    return str(value)
+
+
+def format_table(
+    df: pd.DataFrame, mask: pd.DataFrame, min_cell: int, decimals: dict[str, int] | None = None
+) -> pd.DataFrame:
+    """Danish display strings; suppressed cells read '<min_cell'."""
+    decimals = decimals or {}
+    shown = pd.DataFrame(index=df.index)
+    for col in df.columns:
+        d = decimals.get(col, 1)
+        s = df[col].map(lambda v, d=d: _format_cell(v, d))
+        shown[col] = s.where(~mask[col], f"<{min_cell}")
+    return shown
+
+
+def to_pipe_table(shown: pd.DataFrame) -> str:
+    """A pandoc pipe table (first column left-aligned, the others right-aligned)."""
+    cols = [str(c) for c in shown.columns]
+    esc = lambda v: str(v).replace("|", "\\|")  # noqa: E731
+    header = "| " + " | ".join(esc(c) for c in cols) + " |"
+    align = "|" + "|".join([":---"] + ["---:"] * (len(cols) - 1)) + "|"
+    body = ["| " + " | ".join(esc(v) for v in row) + " |" for row in shown.itertuples(index=False)]
+    return "\n".join([header, align, *body])
+
+
+@dataclass
+class Publisher:
+    """One per notebook: writes into `output_dir` and displays what the report embeds."""
+
+    output_dir: Path | str
+    notebook: str
+    min_cell: int = 5
+    synthetic: bool = False
+    published: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.output_dir = Path(self.output_dir)
+        for sub in ("tables", "figures", "results"):
+            (self.output_dir / sub).mkdir(parents=True, exist_ok=True)
+
+    def _source_line(self, source: str) -> str:
+        extra = " Syntetiske data." if self.synthetic else ""
+        return f"*Kilde: {source}.{extra}*"
+
+    def table(
+        self,
+        df: pd.DataFrame,
+        name: str,
+        source: str,
+        count_cols: Iterable[str] = (),
+        linked: dict[str, str] | None = None,
+        decimals: dict[str, int] | None = None,
+        note: str = "",
+    ) -> pd.DataFrame:
+        """Suppress, write `tables/<name>.csv`, display; returns the suppressed table."""
+        safe, mask = suppress_small(df, count_cols, self.min_cell, linked)
+        safe.to_csv(self.output_dir / "tables" / f"{name}.csv", index=False)
+        shown = format_table(safe, mask, self.min_cell, decimals)
+        md = to_pipe_table(shown) + "\n\n" + self._source_line(source)
+        if mask.to_numpy().any():
+            md += f" *Celler med færre end {self.min_cell} personer er skjult (\u00ab<{self.min_cell}\u00bb).*"
+        if note:
+            md += f"\n\n*{note}*"
+        html = shown.to_html(index=False, border=0) + f"<p><em>{self._source_line(source)[1:-1]}</em></p>"
+        display({"text/markdown": md, "text/html": html}, raw=True)
+        self.published.append(f"tables/{name}.csv")
+        return safe
+
+    def figure(
+        self,
+        data: pd.DataFrame,
+        name: str,
+        source: str,
+        plot: Callable[[pd.DataFrame], plt.Figure],
+        count_cols: Iterable[str] = (),
+        linked: dict[str, str] | None = None,
+    ) -> Path:
+        """Suppress the figure's data, draw it with `plot`, save PNG + data CSV, display."""
+        safe, _ = suppress_small(data, count_cols, self.min_cell, linked)
+        fig = plot(safe)
+        path = self.output_dir / "figures" / f"{name}.png"
+        fig.savefig(path, dpi=DPI, bbox_inches="tight")
+        plt.close(fig)
+        safe.to_csv(self.output_dir / "figures" / f"{name}.csv", index=False)
+        display(Image(filename=str(path)))
+        display(Markdown(self._source_line(source)))
+        self.published.append(f"figures/{name}.png")
+        return path
+
+    def text(self, markdown: str) -> None:
+        display(Markdown(markdown))
+
+    def estimates(self, rows: pd.DataFrame) -> Path:
+        """Append estimate rows (the columns of outputs.md) to this notebook's estimates file."""
+        missing = [c for c in ESTIMATE_COLUMNS if c not in rows.columns]
+        if missing:
+            raise ValueError(f"estimates lack columns {missing}")
+        path = self.output_dir / "results" / f"estimates_{self.notebook}.csv"
+        header = not path.exists()
+        rows[ESTIMATE_COLUMNS].to_csv(path, mode="a", header=header, index=False)
+        return path
+
+
+def stars(p: float | None) -> str:
+    """*** p<0.001, ** p<0.01, * p<0.05, empty otherwise."""
+    if p is None or (isinstance(p, float) and np.isnan(p)):
+        return ""
+    return "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < 0.05 else ""

@@ -1,0 +1,298 @@
+"""`tpj run`: one execution of the whole suite with one parameter file.
+
+Stages (each one function): read parameters -> resolve and validate the data once -> make the run
+folder and manifest -> execute the notebooks with Papermill (in parallel) -> collect estimates ->
+render the report -> finish the manifest and point `latest` at the run. A failing notebook stops
+the run with the notebook, cell and error named on screen and in `manifest.json`; earlier run
+folders are never touched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import platform
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import datetime
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from tpj_helpers.data import REPO_ROOT, load_data, resolve, resolve_data_dir
+from tpj_helpers.publish import ESTIMATE_COLUMNS
+
+NOTEBOOK_DIR = REPO_ROOT / "notebooks"
+DEFAULT_PARAMS = REPO_ROOT / "params" / "default.yaml"
+# Parameters a notebook receives (the run folder is added as output_dir).
+NOTEBOOK_PARAMS = (
+    "data_dir", "demo_seed", "demo_scale", "phases", "survey_phase", "min_cell",
+    "min_group_size", "dream_score_map", "survey_codebook",
+)
+KNOWN_PARAMS = {*NOTEBOOK_PARAMS, "notebooks", "deep_dive_municipalities"}
+PACKAGES = (
+    "tpj", "pandas", "numpy", "polars", "pyarrow", "pandera", "statsmodels", "scipy", "seaborn",
+    "matplotlib", "babel", "papermill", "nbclient", "ipykernel", "pypandoc-binary", "typst",
+)
+
+log = logging.getLogger("tpj.run")
+
+
+class RunError(RuntimeError):
+    """The run failed; the message says where."""
+
+
+@dataclass
+class NotebookResult:
+    name: str
+    status: str = "pending"
+    seconds: float = 0.0
+    error: dict = field(default_factory=dict)
+
+
+@dataclass
+class RunResult:
+    run_dir: Path
+    ok: bool
+    notebooks: list[NotebookResult]
+    manifest: dict
+
+
+# --------------------------------------------------------------------------- stages
+
+
+def read_params(path: Path | str, data_dir: str | None = None) -> dict:
+    path = resolve(path)
+    params = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    unknown = sorted(set(params) - KNOWN_PARAMS)
+    if unknown:
+        raise RunError(f"{path}: unknown parameter(s) {', '.join(unknown)}; known: {', '.join(sorted(KNOWN_PARAMS))}")
+    if data_dir is not None:
+        params["data_dir"] = str(data_dir)
+    defaults = yaml.safe_load(DEFAULT_PARAMS.read_text(encoding="utf-8"))
+    return {**defaults, **params}
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def input_hashes(data_dir: Path, params: dict) -> dict[str, str]:
+    files = sorted(p for p in data_dir.rglob("*") if p.is_file())
+    out = {str(p.relative_to(data_dir)): sha256(p) for p in files}
+    for key in ("dream_score_map", "survey_codebook"):
+        out[f"params:{params[key]}"] = sha256(resolve(params[key]))
+    return out
+
+
+def git_commit() -> dict:
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True,
+                                  timeout=10, check=False).stdout.strip()
+        except OSError:
+            return ""
+
+    return {"commit": git("rev-parse", "HEAD") or None, "dirty": bool(git("status", "--porcelain"))}
+
+
+def versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def new_run_dir(out_root: Path) -> Path:
+    out_root.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    for i in range(100):
+        run_dir = out_root / (stamp if i == 0 else f"{stamp}-{i}")
+        try:
+            run_dir.mkdir()
+        except FileExistsError:
+            continue
+        for sub in ("notebooks", "tables", "figures", "results", "report"):
+            (run_dir / sub).mkdir()
+        return run_dir
+    raise RunError(f"could not create a new run folder in {out_root}")
+
+
+def _setup_logging(run_dir: Path, quiet: bool) -> logging.Handler:
+    handler = logging.FileHandler(run_dir / "run.log", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    if not quiet and not any(isinstance(h, logging.StreamHandler) and not isinstance(h, logging.FileHandler) for h in log.handlers):
+        console = logging.StreamHandler(sys.stdout)
+        console.setFormatter(logging.Formatter("tpj: %(message)s"))
+        log.addHandler(console)
+    return handler
+
+
+def _cell_source(executed: Path) -> str:
+    """The first lines of the cell that raised (the code cell with an error output)."""
+    import nbformat
+
+    try:
+        cells = nbformat.read(executed, as_version=4).cells
+    except (OSError, ValueError):
+        return ""
+    for cell in cells:
+        if cell.cell_type == "code" and any(o.get("output_type") == "error" for o in cell.outputs):
+            return "\n".join(cell.source.splitlines()[:5])
+    return ""
+
+
+def execute_notebook(name: str, run_dir: Path, params: dict) -> NotebookResult:
+    import papermill as pm
+
+    result = NotebookResult(name)
+    source = NOTEBOOK_DIR / f"{name}.ipynb"
+    target = run_dir / "notebooks" / f"{name}.ipynb"
+    nb_params = {k: params[k] for k in NOTEBOOK_PARAMS}
+    nb_params["output_dir"] = str(run_dir)
+    if name == "50_deep_dive_synthesis" and "deep_dive_municipalities" in params:
+        nb_params["deep_dive_municipalities"] = params["deep_dive_municipalities"]
+    start = time.perf_counter()
+    try:
+        pm.execute_notebook(
+            str(source), str(target), parameters=nb_params, cwd=str(REPO_ROOT),
+            kernel_name="python3", progress_bar=False, log_output=False,
+        )
+        result.status = "ok"
+    except pm.PapermillExecutionError as exc:
+        result.status = "failed"
+        result.error = {"cell_index": exc.cell_index, "execution_count": exc.exec_count,
+                        "cell_source": _cell_source(target),
+                        "error": exc.ename, "message": str(exc.evalue)[:2000]}
+    except Exception as exc:  # kernel died, notebook missing, ...
+        result.status = "failed"
+        result.error = {"cell_index": None, "error": type(exc).__name__, "message": str(exc)[:2000]}
+    result.seconds = round(time.perf_counter() - start, 2)
+    return result
+
+
+def run_notebooks(names: list[str], run_dir: Path, params: dict, jobs: int) -> list[NotebookResult]:
+    results: dict[str, NotebookResult] = {}
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = {pool.submit(execute_notebook, n, run_dir, params): n for n in names}
+        for i, fut in enumerate(as_completed(futures), start=1):
+            r = fut.result()
+            results[r.name] = r
+            if r.status == "ok":
+                log.info("[%d/%d] %s ok (%.1f s)", i, len(names), r.name, r.seconds)
+            else:
+                log.error("[%d/%d] %s FAILED in cell %s: %s: %s", i, len(names), r.name,
+                          r.error.get("cell_index"), r.error.get("error"), r.error.get("message"))
+    return [results[n] for n in names]
+
+
+def collect_estimates(run_dir: Path) -> Path:
+    parts = sorted((run_dir / "results").glob("estimates_*.csv"))
+    frames = [pd.read_csv(p, dtype={"stars": str}, keep_default_na=True) for p in parts]
+    est = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=ESTIMATE_COLUMNS)
+    path = run_dir / "results" / "estimates.csv"
+    est[ESTIMATE_COLUMNS].to_csv(path, index=False)
+    for p in parts:
+        p.unlink()
+    return path
+
+
+def point_latest(out_root: Path, run_dir: Path) -> None:
+    link = out_root / "latest"
+    tmp = out_root / f".latest-{os.getpid()}"
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(run_dir.name)
+    os.replace(tmp, link)
+
+
+def write_manifest(run_dir: Path, manifest: dict) -> None:
+    (run_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n", "utf-8")
+
+
+# --------------------------------------------------------------------------- orchestration
+
+
+def run(
+    params_path: Path | str = DEFAULT_PARAMS,
+    data_dir: str | None = None,
+    out_root: Path | str | None = None,
+    jobs: int | None = None,
+    render: bool = True,
+    quiet: bool = False,
+) -> RunResult:
+    params = read_params(params_path, data_dir)
+    out_root = resolve(out_root) if out_root is not None else REPO_ROOT / "output"
+    data_path = resolve_data_dir(params["data_dir"], params["demo_seed"], params["demo_scale"])
+    params["data_dir"] = str(data_path)
+    run_dir = new_run_dir(out_root)
+    handler = _setup_logging(run_dir, quiet)
+    started = datetime.now().astimezone()
+    manifest = {
+        "run_id": run_dir.name, "status": "running", "started": started.isoformat(),
+        "params_file": str(resolve(params_path)), "params": params,
+        "inputs_sha256": input_hashes(data_path, params), "versions": versions(),
+        "git": git_commit(), "platform": platform.platform(), "notebooks": {}, "report": {},
+    }
+    write_manifest(run_dir, manifest)
+    log.info("run %s on %s", run_dir.name, data_path)
+    try:
+        # Validate the data once, up front: a broken file stops here with the contract message,
+        # and the notebooks then read the validated data from the cache.
+        t = time.perf_counter()
+        study = load_data(params["data_dir"], params["dream_score_map"], params["survey_codebook"],
+                          params["phases"], params["demo_seed"], params["demo_scale"])
+        manifest["synthetic"] = study.synthetic
+        manifest["data_seconds"] = round(time.perf_counter() - t, 2)
+        log.info("data validated (%.1f s)%s", manifest["data_seconds"], "; SYNTHETIC data" if study.synthetic else "")
+
+        names = list(params["notebooks"])
+        jobs = jobs or min(os.cpu_count() or 1, len(names))
+        results = run_notebooks(names, run_dir, params, jobs)
+        manifest["notebooks"] = {r.name: {"status": r.status, "seconds": r.seconds, **({"error": r.error} if r.error else {})} for r in results}
+        failed = [r for r in results if r.status != "ok"]
+        if failed:
+            first = failed[0]
+            source = first.error.get("cell_source", "").splitlines()
+            raise RunError(
+                f"notebook {first.name} failed in cell {first.error.get('cell_index')}"
+                f"{' (' + source[0] + ')' if source else ''}: "
+                f"{first.error.get('error')}: {first.error.get('message')}"
+            )
+        collect_estimates(run_dir)
+        if render:
+            from tpj_helpers.render import render_report
+
+            t = time.perf_counter()
+            rendered = render_report(run_dir, synthetic=study.synthetic)
+            manifest["report"] = {"html": str(rendered.html), "pdf": str(rendered.pdf),
+                                  "seconds": round(time.perf_counter() - t, 2)}
+            log.info("report rendered (%.1f s): %s", manifest["report"]["seconds"], rendered.html)
+        manifest["status"] = "ok"
+    except Exception as exc:
+        manifest["status"] = "failed"
+        manifest["error"] = f"{type(exc).__name__}: {exc}"
+        log.error("run failed: %s", exc)
+        raise
+    finally:
+        manifest["finished"] = datetime.now().astimezone().isoformat()
+        write_manifest(run_dir, manifest)
+        log.removeHandler(handler)
+        handler.close()
+    point_latest(out_root, run_dir)
+    return RunResult(run_dir=run_dir, ok=True, notebooks=results, manifest=manifest)
