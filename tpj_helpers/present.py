@@ -27,7 +27,8 @@ def pct(share, decimals: int = 0) -> str:
     if share is None or (isinstance(share, float) and math.isnan(share)):
         return ""
     fmt = "#,##0" + ("." + "0" * decimals if decimals else "") + " %"
-    return format_percent(share, format=fmt, locale=LOCALE)
+    # A no-break space keeps the number and the % sign on one line.
+    return format_percent(share, format=fmt, locale=LOCALE).replace(" %", "\u00a0%")
 
 
 def signed(x, decimals: int = 2) -> str:

@@ -1,0 +1,84 @@
+"""Disclosure control, Danish formatting and what the Publisher writes."""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import pytest
+
+from tpj_helpers.present import num, pct, signed
+from tpj_helpers.publish import Publisher, stars, suppress_small, to_pipe_table
+
+
+def test_danish_numbers():
+    assert num(1234.5, 1) == "1.234,5"
+    assert num(2.14, 2) == "2,14"
+    assert num(524) == "524"
+    assert num(float("nan")) == ""
+    assert pct(0.093, 1) == "9,3\xa0%"
+    assert pct(0.83) == "83\xa0%"
+    assert signed(-0.67) == "\u22120,67" and signed(1.46) == "+1,46"
+
+
+@pytest.mark.parametrize(("p", "expected"), [(0.0004, "***"), (0.001, "**"), (0.009, "**"),
+                                             (0.01, "*"), (0.049, "*"), (0.05, ""), (math.nan, "")])
+def test_stars(p, expected):
+    assert stars(p) == expected
+
+
+def test_suppression_of_small_counts_and_their_shares():
+    df = pd.DataFrame({"kommune": ["A", "B", "C", "D"], "n": [12, 3, 0, 5], "andel": [0.6, 0.15, 0.0, 0.25]})
+    safe, mask = suppress_small(df, ["n"], min_cell=5, linked={"andel": "n"})
+    assert mask["n"].tolist() == [False, True, False, False]  # 0 and 5 are not suppressed
+    assert mask["andel"].tolist() == [False, True, False, False]
+    assert safe.loc[1, "n"] is None and safe.loc[1, "andel"] is None
+    assert safe.loc[0, "n"] == 12 and safe.loc[3, "n"] == 5
+    # a stricter threshold suppresses more
+    _, mask10 = suppress_small(df, ["n"], min_cell=10)
+    assert mask10["n"].tolist() == [False, True, False, True]
+
+
+def test_publisher_writes_the_suppressed_table_and_shows_danish_markdown(tmp_path, capsys, monkeypatch):
+    shown = []
+    monkeypatch.setattr("tpj_helpers.publish.display", lambda obj, raw=False: shown.append(obj))
+    pub = Publisher(tmp_path, "nb", min_cell=5, synthetic=True)
+    df = pd.DataFrame({"Gruppe": ["Kvinder", "Mænd"], "Antal": [212, 3], "Gennemsnit": [2.806, 2.5]})
+    pub.table(df, "test", "DREAM. N = 215", count_cols=["Antal"], linked={"Gennemsnit": "Antal"},
+              decimals={"Gennemsnit": 2})
+    written = pd.read_csv(tmp_path / "tables" / "test.csv")
+    assert written["Antal"].tolist()[0] == 212 and pd.isna(written["Antal"].tolist()[1])
+    assert pd.isna(written["Gennemsnit"].tolist()[1])
+    md = shown[0]["text/markdown"]
+    assert "| Kvinder | 212 | 2,81 |" in md
+    assert "| Mænd | <5 | <5 |" in md
+    assert "Kilde: DREAM. N = 215. Syntetiske data." in md
+    assert "færre end 5" in md
+
+
+def test_publisher_figure_uses_suppressed_data(tmp_path, monkeypatch):
+    monkeypatch.setattr("tpj_helpers.publish.display", lambda obj, raw=False: None)
+    pub = Publisher(tmp_path, "nb", min_cell=5)
+    seen = {}
+
+    def plot(data):
+        seen["n"] = data["n"].tolist()
+        fig, ax = plt.subplots()
+        ax.bar(data["k"], pd.to_numeric(data["n"]).fillna(0))
+        return fig
+
+    pub.figure(pd.DataFrame({"k": ["a", "b"], "n": [9, 2]}), "fig", "Test", plot, count_cols=["n"])
+    assert seen["n"] == [9, None]
+    assert (tmp_path / "figures" / "fig.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_pipe_table_escapes_bars():
+    t = to_pipe_table(pd.DataFrame({"a": ["x|y"], "b": ["1"]}))
+    assert t.splitlines()[2] == "| x\\|y | 1 |"
+
+
+def test_estimates_need_the_contract_columns(tmp_path):
+    pub = Publisher(tmp_path, "nb")
+    with pytest.raises(ValueError, match="lack columns"):
+        pub.estimates(pd.DataFrame({"analysis": ["who5"]}))
