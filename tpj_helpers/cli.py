@@ -31,6 +31,18 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _render(args: argparse.Namespace) -> int:
+    from tpj_helpers.render import RenderError, render_report
+
+    try:
+        result = render_report(args.run_dir)
+    except RenderError as exc:
+        print(f"tpj: render failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"tpj: report ({result.engine}): {result.html} and {result.pdf}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tpj", description="Tættere På Job evaluation suite")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -46,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--jobs", type=int, default=None, help="notebooks in parallel (default: cores)")
     run.add_argument("--no-render", action="store_true", help="skip the HTML/PDF report")
     run.set_defaults(func=_run)
+    render = sub.add_parser("render", help="render the report of an existing run folder again")
+    render.add_argument("run_dir", type=Path, help="a run folder, e.g. output/latest")
+    render.set_defaults(func=_render)
     return parser
 
 

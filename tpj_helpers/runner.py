@@ -144,6 +144,18 @@ def _setup_logging(run_dir: Path, quiet: bool) -> logging.Handler:
     return handler
 
 
+def _ipc_kernel_manager():
+    """A kernel manager talking to the kernel over local IPC sockets instead of TCP ports."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class IPCKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs):
+            kwargs.setdefault("transport", "ipc")
+            super().__init__(**kwargs)
+
+    return IPCKernelManager
+
+
 def _cell_source(executed: Path) -> str:
     """The first lines of the cell that raised (the code cell with an error output)."""
     import nbformat
@@ -173,6 +185,7 @@ def execute_notebook(name: str, run_dir: Path, params: dict) -> NotebookResult:
         pm.execute_notebook(
             str(source), str(target), parameters=nb_params, cwd=str(REPO_ROOT),
             kernel_name="python3", progress_bar=False, log_output=False,
+            kernel_manager_class=_ipc_kernel_manager(),
         )
         result.status = "ok"
     except pm.PapermillExecutionError as exc:
@@ -281,6 +294,7 @@ def run(
             t = time.perf_counter()
             rendered = render_report(run_dir, synthetic=study.synthetic)
             manifest["report"] = {"html": str(rendered.html), "pdf": str(rendered.pdf),
+                                  "engine": rendered.engine,
                                   "seconds": round(time.perf_counter() - t, 2)}
             log.info("report rendered (%.1f s): %s", manifest["report"]["seconds"], rendered.html)
         manifest["status"] = "ok"

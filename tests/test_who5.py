@@ -1,0 +1,175 @@
+"""WHO-5 means by wave with 95 % t intervals, and the score distribution with the risk zones,
+on a toy survey computed by hand (the intervals independently with scipy.stats.t.interval).
+
+Persons u1-u5 in udbredelse, p1 in pilot. WHO-5 items (0-5; score = 4 x sum):
+
+    foer   u1 5,5,5,5,5 -> 100   u2 3,3,3,3,3 -> 60   u3 1,2,3,4,0 -> 40
+           u4 2,2,2,2,- -> no score (four items)   u5 4,4,4,4,4 -> 80 but PARTIAL return
+           p1 0,0,0,0,0 -> 0 (pilot)
+    efter  u1 1,1,1,1,1 -> 20    u2 2,2,2,2,2 -> 40
+    3mdr   u1 0,0,0,0,0 -> 0     (one score: no interval)
+"""
+
+from __future__ import annotations
+
+import csv
+from itertools import pairwise
+from pathlib import Path
+from types import SimpleNamespace
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from tpj_helpers import who5
+from tpj_helpers.publish import ESTIMATE_COLUMNS, suppress_small
+from tpj_helpers.survey import WHO5_ITEMS, load_codebook, load_surveys, who5_zone
+
+matplotlib.use("Agg")
+
+CODEBOOK = load_codebook()
+ANSWERS = {  # wave: [(person, complete, five items; None = not answered)]
+    "foer": [
+        ("u1", 1, [5, 5, 5, 5, 5]), ("u2", 1, [3, 3, 3, 3, 3]), ("u3", 1, [1, 2, 3, 4, 0]),
+        ("u4", 1, [2, 2, 2, 2, None]), ("u5", 0, [4, 4, 4, 4, 4]), ("p1", 1, [0, 0, 0, 0, 0]),
+    ],
+    "efter": [("u1", 1, [1] * 5), ("u2", 1, [2] * 5)],
+    "3mdr": [("u1", 1, [0] * 5)],
+}
+
+
+def write_wave(folder: Path, wave: str, rows) -> None:
+    header = ["person_id", "submitted_at", "complete",
+              *(it.id for it in CODEBOOK.items_for_wave(wave))]
+    with (folder / f"survey_{wave}.csv").open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=header, restval="")
+        writer.writeheader()
+        for pid, complete, items in rows:
+            cells = {k: "" if v is None else v for k, v in zip(WHO5_ITEMS, items, strict=True)}
+            writer.writerow({"person_id": pid, "submitted_at": "2024-08-04 10:00:00",
+                             "complete": complete, **cells})
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("who5")
+    with (folder / "survey_dispatch.csv").open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["person_id", "wave", "sent_date"])
+        for wave, rows in ANSWERS.items():
+            w.writerows([(pid, wave, "2024-08-04") for pid, _, _ in rows])
+    for wave, rows in ANSWERS.items():
+        write_wave(folder, wave, rows)
+    persons = pd.DataFrame({"person_id": ["u1", "u2", "u3", "u4", "u5", "p1"],
+                            "phase": ["udbredelse"] * 5 + ["pilot"]})
+    return SimpleNamespace(persons=persons, surveys=load_surveys(folder, CODEBOOK))
+
+
+def scipy_interval(values):
+    values = np.asarray(values, dtype=float)
+    return stats.t.interval(0.95, len(values) - 1, loc=values.mean(), scale=stats.sem(values))
+
+
+# --------------------------------------------------------------------------- means
+
+
+def test_wave_means_by_hand(data):
+    table, _ = who5.wave_means(data, "udbredelse")
+    assert list(table.columns) == [
+        "Måling", "Besvarelser med WHO-5-score", "Gennemsnit", "95 %-KI, nedre", "95 %-KI, øvre",
+        "Standardafvigelse", "Skemaer uden alle fem svar",
+    ]
+    assert table["Besvarelser med WHO-5-score"].tolist() == [3, 2, 1]
+    assert table["Skemaer uden alle fem svar"].tolist() == [1, 0, 0]  # u4 (u5 is partial)
+    assert table["Gennemsnit"].tolist() == pytest.approx([200 / 3, 30.0, 0.0])
+    low, high = scipy_interval([100, 60, 40])
+    assert table.loc[0, "95 %-KI, nedre"] == pytest.approx(low)
+    assert table.loc[0, "95 %-KI, øvre"] == pytest.approx(high)
+    low, high = scipy_interval([20, 40])
+    assert (table.loc[1, "95 %-KI, nedre"], table.loc[1, "95 %-KI, øvre"]) == pytest.approx(
+        (low, high)
+    )
+    assert table.loc[0, "Standardafvigelse"] == pytest.approx(np.std([100, 60, 40], ddof=1))
+    assert np.isnan(table.loc[2, "95 %-KI, nedre"])  # one score: no interval
+
+
+def test_wave_means_estimates_rows(data):
+    _, est = who5.wave_means(data, "udbredelse")
+    assert list(est.columns) == ESTIMATE_COLUMNS
+    assert est["subgroup"].tolist() == ["wave:foer", "wave:efter", "wave:3mdr"]
+    assert (est["analysis"] == "who5").all() and (est["model"] == "wave_mean").all()
+    assert (est["term"] == "mean").all()
+    assert est["p_value"].isna().all() and (est["stars"] == "").all()
+    assert est["n_persons"].tolist() == [3, 2, 1] and est["n_obs"].tolist() == [3, 2, 1]
+    assert est.loc[0, "std_error"] == pytest.approx(stats.sem([100, 60, 40]))
+    low, high = scipy_interval([100, 60, 40])
+    assert (est.loc[0, "conf_low"], est.loc[0, "conf_high"]) == pytest.approx((low, high))
+
+
+def test_small_waves_get_no_estimate(data):
+    _, est = who5.wave_means(data, "udbredelse", min_n=2)
+    assert est.loc[2, ["estimate", "std_error", "conf_low", "conf_high"]].isna().all()
+    assert pd.isna(est.loc[2, "n_persons"]) and est.loc[1, "n_persons"] == 2
+
+
+def test_partial_returns_and_phase(data):
+    table, _ = who5.wave_means(data, "udbredelse", include_partial=True)
+    assert table.loc[0, "Gennemsnit"] == pytest.approx(70.0)  # 100, 60, 40 and u5's 80
+    table, _ = who5.wave_means(data, None)
+    assert table.loc[0, "Gennemsnit"] == pytest.approx(50.0)  # 100, 60, 40 and p1's 0
+
+
+# --------------------------------------------------------------------------- distribution
+
+
+def test_bins_follow_the_zone_borders():
+    assert who5.bin_labels() == ["0-8", "12-20", "24-32", "36-48", "52-60", "64-72", "76-84",
+                                 "88-100"]
+    for low, high in pairwise(who5.BIN_EDGES):
+        zones = set(who5_zone(pd.Series(range(low, min(high, 101), 4))).astype(str))
+        assert len(zones) == 1, (low, high)  # every possible score of a bin in one zone
+
+
+def test_score_distribution_by_hand(data):
+    d = who5.score_distribution(data, "udbredelse")
+    assert len(d) == 3 * 8
+    foer = d[d["wave"] == "foer"].set_index("bin")
+    assert foer["n"].to_dict() == {"0-8": 0, "12-20": 0, "24-32": 0, "36-48": 1, "52-60": 1,
+                                   "64-72": 0, "76-84": 0, "88-100": 1}
+    assert (foer["n_wave"] == 3).all()
+    assert foer.loc["88-100", "share"] == pytest.approx(1 / 3)
+    assert foer.loc["24-32", "zone"] == "Høj risiko"
+    assert foer.loc["36-48", "zone"] == "Risiko"
+    assert foer.loc["52-60", "zone"] == "Ingen forhøjet risiko"
+    efter = d[d["wave"] == "efter"].set_index("bin")["n"]
+    assert efter["12-20"] == 1 and efter["36-48"] == 1  # 20 and 40
+    assert d.loc[d["wave"] == "3mdr", "n"].tolist()[0] == 1  # 0 in the first bin
+
+
+def test_who5_figure_has_reference_lines(data):
+    d = who5.score_distribution(data, "udbredelse")
+    _, est = who5.wave_means(data, "udbredelse")
+    means = who5.wave_mean_lookup(est)
+    assert means == pytest.approx({"foer": 200 / 3, "efter": 30.0, "3mdr": 0.0})
+    safe, _ = suppress_small(d, who5.DIST_COUNTS, 2, who5.DIST_LINKED)
+    fig = who5.who5_figure(safe, means=means, min_cell=2)
+    assert len(fig.axes) == 3
+    xs = {round(float(line.get_xdata()[0]), 3) for line in fig.axes[0].lines}
+    assert {36.0, 52.0, 68.0, round(200 / 3, 3)} <= xs  # zone borders, population, wave mean
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert "<2" in texts  # the single scores are suppressed
+    assert any("Befolkningens gennemsnit (68)" in t for t in texts)
+    assert "Gennemsnit 66,7" in texts
+
+
+def test_source_lines_carry_n(data):
+    table, _ = who5.wave_means(data, "udbredelse")
+    assert who5.means_source(table, 1).endswith(
+        "N = 3 før kurset; 2 lige efter kurset; 1 3 måneder efter kurset"
+    )
+    d = who5.score_distribution(data, "udbredelse")
+    assert who5.distribution_source(d, 3).endswith(
+        "N = 3 før kurset; færre end 3 lige efter kurset; færre end 3 3 måneder efter kurset"
+    )
