@@ -16,6 +16,7 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -144,13 +145,19 @@ def _setup_logging(run_dir: Path, quiet: bool) -> logging.Handler:
     return handler
 
 
-def _ipc_kernel_manager():
-    """A kernel manager talking to the kernel over local IPC sockets instead of TCP ports."""
+def _ipc_kernel_manager(socket_dir: str):
+    """A kernel manager talking to the kernel over local IPC sockets instead of TCP ports.
+
+    The sockets live in `socket_dir`, one folder per notebook: kernels started at the same time
+    would otherwise pick the same socket names (in the working directory) and read each other's
+    messages.
+    """
     from jupyter_client.manager import AsyncKernelManager
 
     class IPCKernelManager(AsyncKernelManager):
         def __init__(self, **kwargs):
             kwargs.setdefault("transport", "ipc")
+            kwargs.setdefault("ip", os.path.join(socket_dir, "kernel"))
             super().__init__(**kwargs)
 
     return IPCKernelManager
@@ -182,11 +189,12 @@ def execute_notebook(name: str, run_dir: Path, params: dict) -> NotebookResult:
         nb_params["deep_dive_municipalities"] = params["deep_dive_municipalities"]
     start = time.perf_counter()
     try:
-        pm.execute_notebook(
-            str(source), str(target), parameters=nb_params, cwd=str(REPO_ROOT),
-            kernel_name="python3", progress_bar=False, log_output=False,
-            kernel_manager_class=_ipc_kernel_manager(),
-        )
+        with tempfile.TemporaryDirectory(prefix="tpj-kernel-") as socket_dir:
+            pm.execute_notebook(
+                str(source), str(target), parameters=nb_params, cwd=str(REPO_ROOT),
+                kernel_name="python3", progress_bar=False, log_output=False,
+                kernel_manager_class=_ipc_kernel_manager(socket_dir),
+            )
         result.status = "ok"
     except pm.PapermillExecutionError as exc:
         result.status = "failed"
