@@ -108,6 +108,41 @@ def test_failing_notebook_stops_the_run_and_leaves_earlier_runs_alone(tmp_path, 
     assert (out / "latest").resolve() == good.run_dir.resolve()
 
 
+def test_a_reused_kernel_starts_each_notebook_clean(tmp_path, small_demo, monkeypatch):
+    """One worker (jobs=1) runs three notebooks in one kernel: the second sees nothing of the
+    first (variables, figures, matplotlib settings), and the third still runs after a failure."""
+    nb_dir = tmp_path / "notebooks"
+    nb_dir.mkdir()
+    tiny_notebook(nb_dir / "a_dirty.ipynb", (
+        "import os, matplotlib as mpl, matplotlib.pyplot as plt\n"
+        "leftover = 42\nplt.figure()\nmpl.rcParams['lines.linewidth'] = 9.0\n"
+        "print(os.getpid())"))
+    tiny_notebook(nb_dir / "b_check.ipynb", (
+        "import os, matplotlib as mpl, matplotlib.pyplot as plt\n"
+        "assert 'leftover' not in globals(), 'namespace not reset'\n"
+        "assert plt.get_fignums() == [], 'figures left open'\n"
+        "assert mpl.rcParams['lines.linewidth'] != 9.0, 'rcParams not reset'\n"
+        "raise RuntimeError(f'pid {os.getpid()}')"))
+    tiny_notebook(nb_dir / "c_after.ipynb", "import os\nprint(os.getpid())")
+    monkeypatch.setattr(runner, "NOTEBOOK_DIR", nb_dir)
+    run_dir = tmp_path / "run"
+    (run_dir / "notebooks").mkdir(parents=True)
+    params = yaml.safe_load(params_file(tmp_path).read_text(encoding="utf-8"))
+    results = runner.run_notebooks(["a_dirty", "b_check", "c_after"], run_dir, params, jobs=1)
+
+    status = {r.name: r.status for r in results}
+    assert status == {"a_dirty": "ok", "b_check": "failed", "c_after": "ok"}
+    b = results[1].error
+    assert b["error"] == "RuntimeError", b  # not one of the AssertionErrors: the reset worked
+
+    def printed_pid(name: str) -> str:
+        nb = nbformat.read(run_dir / "notebooks" / f"{name}.ipynb", as_version=4)
+        return nb.cells[-1].outputs[0]["text"].strip()
+
+    assert b["message"] == f"pid {printed_pid('a_dirty')}"  # the same kernel process ran a and b
+    assert printed_pid("c_after") != printed_pid("a_dirty")  # after the failure: a new kernel
+
+
 def test_bad_data_stops_before_any_notebook(tmp_path, small_demo):
     bad = tmp_path / "bad"
     shutil.copytree(small_demo, bad)

@@ -22,7 +22,7 @@ def _run(args: argparse.Namespace) -> int:
 
     try:
         result = run(args.params, data_dir=args.data_dir, out_root=args.out, jobs=args.jobs,
-                     render=not args.no_render)
+                     render=not args.no_render, fresh_kernels=args.fresh_kernels)
     except RunError as exc:
         print(f"tpj: run failed: {exc}", file=sys.stderr)
         return 1
@@ -56,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--data-dir", help="data folder (overrides the parameter file; 'demo' = synthetic)")
     run.add_argument("--out", type=Path, default=None, help="output root (default output/)")
     run.add_argument("--jobs", type=int, default=None, help="notebooks in parallel (default: cores)")
+    run.add_argument("--fresh-kernels", action="store_true",
+                     help="a new kernel for every notebook (default: each worker reuses its kernel, reset between notebooks)")
     run.add_argument("--no-render", action="store_true", help="skip the HTML/PDF report")
     run.set_defaults(func=_run)
     render = sub.add_parser("render", help="render the report of an existing run folder again")

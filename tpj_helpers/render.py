@@ -889,7 +889,7 @@ def render_report(run_dir: Path, report_src: Path = REPORT_SRC, synthetic: bool 
     md_path.write_text(markdown, encoding="utf-8")
     html = render_html(markdown, src, report_dir / "index.html", report.meta, synthetic)
     pdf, _ = render_pdf(markdown, src, run_dir, report_dir / "report.pdf", report.meta, synthetic)
-    log.info("report rendered (%d figures, %d tables): %s, %s", len(report.figures),
+    log.debug("report rendered (%d figures, %d tables): %s, %s", len(report.figures),
              sum(n.startswith(TABLE_WORD) for n in report.numbers.values()), html, pdf)
     return RenderResult(html=html, pdf=pdf, engine="pandoc", source_dir=src, markdown=md_path)
 

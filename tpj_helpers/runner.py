@@ -9,16 +9,18 @@ folders are never touched.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
 import platform
+import queue
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import metadata
@@ -148,7 +150,7 @@ def _setup_logging(run_dir: Path, quiet: bool) -> logging.Handler:
 def _ipc_kernel_manager(socket_dir: str):
     """A kernel manager talking to the kernel over local IPC sockets instead of TCP ports.
 
-    The sockets live in `socket_dir`, one folder per notebook: kernels started at the same time
+    The sockets live in `socket_dir`, one folder per kernel: kernels started at the same time
     would otherwise pick the same socket names (in the working directory) and read each other's
     messages.
     """
@@ -161,6 +163,77 @@ def _ipc_kernel_manager(socket_dir: str):
             super().__init__(**kwargs)
 
     return IPCKernelManager
+
+
+# Run in a worker's kernel when it starts: remember matplotlib's settings as the kernel has them.
+KERNEL_INIT = """\
+import matplotlib as _mpl, matplotlib.pyplot as _plt
+_mpl._tpj_rc_start = _mpl.rcParams.copy()
+del _mpl, _plt
+"""
+# Run between two notebooks in the same kernel: a clean namespace, no open figures, matplotlib's
+# settings as at kernel start. Imported modules stay loaded (that is the saving); the helpers keep
+# no state between calls.
+KERNEL_RESET = """\
+import matplotlib as _mpl, matplotlib.pyplot as _plt
+_plt.close("all")
+_mpl.rcParams.update(_mpl._tpj_rc_start)
+del _mpl, _plt
+%reset -f
+"""
+
+
+class KernelWorker:
+    """One Jupyter kernel reused for the notebooks one worker thread executes.
+
+    Starting a kernel and importing pandas, scipy, statsmodels and matplotlib costs about 5 s of
+    CPU per notebook on a small machine, more than most notebooks' own work. A worker therefore
+    keeps its kernel and resets it between notebooks (`KERNEL_RESET`): every notebook still starts
+    from an empty namespace and default plot settings. A notebook that fails gets the kernel
+    replaced, so that a crashed or half-initialised kernel never runs the next notebook.
+    `fresh=True` starts a new kernel for every notebook instead.
+    """
+
+    def __init__(self, fresh: bool = False):
+        self.fresh = fresh
+        self.km = None
+        self.used = 0
+        self._socket_dir: tempfile.TemporaryDirectory | None = None
+
+    def _run_code(self, code: str) -> None:
+        import nbformat
+        from nbclient import NotebookClient
+
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+        NotebookClient(nb, km=self.km, timeout=120, allow_errors=False).execute()
+
+    def kernel(self):
+        """The worker's kernel manager, started (and reset when it ran a notebook before)."""
+        from jupyter_core.utils import run_sync
+
+        if self.km is not None and (self.fresh or not run_sync(self.km.is_alive)()):
+            self.close()
+        if self.km is None:
+            self._socket_dir = tempfile.TemporaryDirectory(prefix="tpj-kernel-")
+            self.km = _ipc_kernel_manager(self._socket_dir.name)(kernel_name="python3")
+            run_sync(self.km.start_kernel)(cwd=str(REPO_ROOT))
+            self._run_code(KERNEL_INIT)
+            self.used = 0
+        elif self.used:
+            self._run_code(KERNEL_RESET)
+        self.used += 1
+        return self.km
+
+    def close(self) -> None:
+        from jupyter_core.utils import run_sync
+
+        if self.km is not None:
+            with contextlib.suppress(Exception):  # a dead kernel needs no shutdown
+                run_sync(self.km.shutdown_kernel)(now=True)
+            self.km = None
+        if self._socket_dir is not None:
+            self._socket_dir.cleanup()
+            self._socket_dir = None
 
 
 def _cell_source(executed: Path) -> str:
@@ -177,7 +250,7 @@ def _cell_source(executed: Path) -> str:
     return ""
 
 
-def execute_notebook(name: str, run_dir: Path, params: dict) -> NotebookResult:
+def execute_notebook(name: str, run_dir: Path, params: dict, worker: KernelWorker) -> NotebookResult:
     import papermill as pm
 
     result = NotebookResult(name)
@@ -189,12 +262,11 @@ def execute_notebook(name: str, run_dir: Path, params: dict) -> NotebookResult:
         nb_params["deep_dive_municipalities"] = params["deep_dive_municipalities"]
     start = time.perf_counter()
     try:
-        with tempfile.TemporaryDirectory(prefix="tpj-kernel-") as socket_dir:
-            pm.execute_notebook(
-                str(source), str(target), parameters=nb_params, cwd=str(REPO_ROOT),
-                kernel_name="python3", progress_bar=False, log_output=False,
-                kernel_manager_class=_ipc_kernel_manager(socket_dir),
-            )
+        km = worker.kernel()
+        pm.execute_notebook(
+            str(source), str(target), parameters=nb_params, kernel_name="python3",
+            progress_bar=False, log_output=False, km=km,
+        )
         result.status = "ok"
     except pm.PapermillExecutionError as exc:
         result.status = "failed"
@@ -204,22 +276,52 @@ def execute_notebook(name: str, run_dir: Path, params: dict) -> NotebookResult:
     except Exception as exc:  # kernel died, notebook missing, ...
         result.status = "failed"
         result.error = {"cell_index": None, "error": type(exc).__name__, "message": str(exc)[:2000]}
+    if result.status != "ok":
+        worker.close()  # the next notebook of this worker gets a new kernel
     result.seconds = round(time.perf_counter() - start, 2)
     return result
 
 
-def run_notebooks(names: list[str], run_dir: Path, params: dict, jobs: int) -> list[NotebookResult]:
+def run_notebooks(
+    names: list[str], run_dir: Path, params: dict, jobs: int, fresh_kernels: bool = False
+) -> list[NotebookResult]:
+    """Execute the notebooks on `jobs` worker threads, each with its own kernel.
+
+    A worker takes the next notebook from a shared queue, so the notebooks run in parallel, up to
+    `jobs` at a time, in the order given. Kernels are bound to their thread (their event loop
+    lives there), which is why the workers are plain threads and not an executor's pool.
+    """
+    todo: queue.Queue[str] = queue.Queue()
+    for n in names:
+        todo.put(n)
     results: dict[str, NotebookResult] = {}
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(execute_notebook, n, run_dir, params): n for n in names}
-        for i, fut in enumerate(as_completed(futures), start=1):
-            r = fut.result()
-            results[r.name] = r
-            if r.status == "ok":
-                log.info("[%d/%d] %s ok (%.1f s)", i, len(names), r.name, r.seconds)
-            else:
-                log.error("[%d/%d] %s FAILED in cell %s: %s: %s", i, len(names), r.name,
-                          r.error.get("cell_index"), r.error.get("error"), r.error.get("message"))
+    lock = threading.Lock()
+
+    def work() -> None:
+        worker = KernelWorker(fresh=fresh_kernels)
+        try:
+            while True:
+                try:
+                    name = todo.get_nowait()
+                except queue.Empty:
+                    return
+                r = execute_notebook(name, run_dir, params, worker)
+                with lock:
+                    results[r.name] = r
+                    i = len(results)
+                if r.status == "ok":
+                    log.info("[%d/%d] %s ok (%.1f s)", i, len(names), r.name, r.seconds)
+                else:
+                    log.error("[%d/%d] %s FAILED in cell %s: %s: %s", i, len(names), r.name,
+                              r.error.get("cell_index"), r.error.get("error"), r.error.get("message"))
+        finally:
+            worker.close()
+
+    threads = [threading.Thread(target=work, name=f"tpj-worker-{k}") for k in range(max(1, jobs))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
     return [results[n] for n in names]
 
 
@@ -255,6 +357,7 @@ def run(
     out_root: Path | str | None = None,
     jobs: int | None = None,
     render: bool = True,
+    fresh_kernels: bool = False,
     quiet: bool = False,
 ) -> RunResult:
     params = read_params(params_path, data_dir)
@@ -284,7 +387,9 @@ def run(
 
         names = list(params["notebooks"])
         jobs = jobs or min(os.cpu_count() or 1, len(names))
-        results = run_notebooks(names, run_dir, params, jobs)
+        manifest["execution"] = {"jobs": jobs, "kernels": "fresh per notebook" if fresh_kernels
+                                 else "one per worker, reset between notebooks"}
+        results = run_notebooks(names, run_dir, params, jobs, fresh_kernels)
         manifest["notebooks"] = {r.name: {"status": r.status, "seconds": r.seconds, **({"error": r.error} if r.error else {})} for r in results}
         failed = [r for r in results if r.status != "ok"]
         if failed:
@@ -304,7 +409,7 @@ def run(
             manifest["report"] = {"html": str(rendered.html), "pdf": str(rendered.pdf),
                                   "engine": rendered.engine,
                                   "seconds": round(time.perf_counter() - t, 2)}
-            log.info("report rendered (%.1f s): %s", manifest["report"]["seconds"], rendered.html)
+            log.info("report rendered (%.1f s, %s)", manifest["report"]["seconds"], rendered.engine)
         manifest["status"] = "ok"
     except Exception as exc:
         manifest["status"] = "failed"
