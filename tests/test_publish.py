@@ -82,3 +82,12 @@ def test_estimates_need_the_contract_columns(tmp_path):
     pub = Publisher(tmp_path, "nb")
     with pytest.raises(ValueError, match="lack columns"):
         pub.estimates(pd.DataFrame({"analysis": ["who5"]}))
+
+
+def test_pipe_table_aligns_numbers_right_and_text_left():
+    shown = pd.DataFrame({
+        "Dimension": ["Køn", "Køn"], "Gruppe": ["Kvinder", "Mænd"], "N": ["191", "<5"],
+        "Ændring": ["\u22120,79***", "+1,11**"], "KI": ["1,12 til 2,09", ""],
+        "Bemærkning": ["", "Ingen model"],
+    })
+    assert to_pipe_table(shown).splitlines()[1] == "|:---|:---|---:|---:|---:|:---|"

@@ -10,6 +10,7 @@ import pytest
 
 from tpj_helpers import register, subgroups
 from tpj_helpers.dream import DreamPanel
+from tpj_helpers.present import signed
 from tpj_helpers.publish import ESTIMATE_COLUMNS
 
 
@@ -115,7 +116,14 @@ def test_missing_values_get_a_row_and_estimates_and_table():
     assert set(est["subgroup"]) == {"gender:kvinde", "gender:mand", "age_group:25-35",
                                     "visitation:akt_kontanthjaelp", "phase:udbredelse"}
     table = subgroups.subgroup_table(rows)
-    assert {"Dimension", "Gruppe", "Kursister", "Ændring", "Sig. ændring", "Bemærkning"} <= set(table.columns)
+    assert list(table.columns) == ["Dimension", "Gruppe", "Kursister", subgroups.PRE_COLUMN,
+                                   subgroups.POST_COLUMN, subgroups.POST_CI_COLUMN, "Bemærkning"]
+    # One row per group; the change as Danish text with its stars, from the estimate rows.
+    women = table[table["Gruppe"] == "Kvinder"].iloc[0]
+    post = est[(est["subgroup"] == "gender:kvinde") & (est["model"] == "two_point_post")
+               & (est["term"] == "change")].iloc[0]
+    assert women[subgroups.POST_COLUMN] == signed(post["estimate"], 2) + (post["stars"] or "")
+    assert "," in women[subgroups.POST_COLUMN] and (table["Gruppe"] == "Kvinder").sum() == 1
     assert table.loc[table["Gruppe"] == "Over 55 år", "Bemærkning"].str.startswith("Ingen model").all()
     assert table.loc[table["Gruppe"] == "Kvinder", "Bemærkning"].eq("").all()
     assert (table["Gruppe"] == "Ukendt").sum() == 1

@@ -77,12 +77,27 @@ def format_table(
     return shown
 
 
+NUMBER_START = tuple("0123456789-+\u2212<\u00ab")
+
+
+def numeric_columns(shown: pd.DataFrame) -> list[bool]:
+    """Per column: True when every non-empty shown value reads as a number (digits, a sign, a
+    suppressed '<5', an interval '1,2 til 3,4', a share '12 %'), so that it is right-aligned."""
+    out = []
+    for _, col in shown.items():
+        values = [str(v).strip() for v in col if str(v).strip() not in ("", "nan")]
+        out.append(bool(values) and all(v.startswith(NUMBER_START) for v in values))
+    return out
+
+
 def to_pipe_table(shown: pd.DataFrame) -> str:
-    """A pandoc pipe table (first column left-aligned, the others right-aligned)."""
+    """A pandoc pipe table: number columns right-aligned, text columns (and the first) left."""
     cols = [str(c) for c in shown.columns]
     esc = lambda v: str(v).replace("|", "\\|")  # noqa: E731
     header = "| " + " | ".join(esc(c) for c in cols) + " |"
-    align = "|" + "|".join([":---"] + ["---:"] * (len(cols) - 1)) + "|"
+    numeric = numeric_columns(shown)
+    align = "|" + "|".join(
+        "---:" if numeric[i] and i > 0 else ":---" for i in range(len(cols))) + "|"
     body = ["| " + " | ".join(esc(v) for v in row) + " |" for row in shown.itertuples(index=False)]
     return "\n".join([header, align, *body])
 

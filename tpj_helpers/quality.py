@@ -294,7 +294,7 @@ def municipality_figure(table: pd.DataFrame, min_cell: int = 5) -> plt.Figure:
     suppressed count (NA) gets no bar but the text '<min_cell'."""
     counts = pd.to_numeric(table[PARTICIPANTS_COLUMN], errors="coerce")
     names = table[MUNICIPALITY_COLUMN].astype(str).tolist()
-    fig, ax = plt.subplots(figsize=(7.5, 0.24 * len(table) + 1.0))
+    fig, ax = plt.subplots(figsize=(7.5, 0.17 * len(table) + 1.0))
     y = range(len(table))
     ax.barh(list(y), counts.fillna(0).to_numpy(dtype=float), color=PALETTE[0], height=0.7)
     top = float(counts.max()) if counts.notna().any() else float(min_cell)

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from tpj_helpers import register
-from tpj_helpers.present import num
+from tpj_helpers.present import num, signed
 from tpj_helpers.publish import ESTIMATE_COLUMNS
 
 VARIABLES = ("gender", "age_group", "visitation", "phase", "status")
@@ -115,35 +115,38 @@ def estimate_rows(rows: pd.DataFrame) -> pd.DataFrame:
     return rows.loc[rows["term"].notna(), ESTIMATE_COLUMNS].reset_index(drop=True)
 
 
+PRE_COLUMN = "Ændring før kurset (uge −26 til −1)"
+POST_COLUMN = "Ændring efter kursusstart (uge −1 til 26)"
+POST_CI_COLUMN = "95 %-KI, efter"
+
+
+def _change_text(terms: pd.DataFrame) -> str:
+    """The change term as Danish text with its stars, e.g. '−0,79***'."""
+    if "change" not in terms.index:
+        return ""
+    row = terms.loc["change"]
+    return signed(float(row["estimate"]), 2) + (row["stars"] if isinstance(row["stars"], str) else "")
+
+
 def subgroup_table(rows: pd.DataFrame) -> pd.DataFrame:
-    """Danish display table: one row per group and period (intercept, change, stars), or why not."""
+    """Danish display table: one row per group with the change before and after the course start
+    (estimate and stars), the 95 % CI of the change after, or the reason there is no model."""
     out = []
-    for (variable, value, model), part in rows[rows["model"] != ""].groupby(
-            ["variable", "value", "model"], sort=False, dropna=False):
-        terms = part.set_index("term", drop=False)
-        has = "change" in terms.index
-        change = terms.loc["change"] if has else None
-        inter = terms.loc["intercept"] if has else None
+    for (variable, value), part in rows.groupby(["variable", "value"], sort=False, dropna=False):
+        models = {m: p.set_index("term", drop=False) for m, p in part.groupby("model", sort=False)}
+        pre, post = models.get("two_point_pre"), models.get("two_point_post")
+        has_post = post is not None and "change" in post.index
+        reasons = [r for r in part["reason"].fillna("") if r]
         out.append({
             "Dimension": register_label(variable),
-            "Gruppe": value_label(variable, value),
+            "Gruppe": "Ukendt" if value == "ukendt" else value_label(variable, value),
             "Kursister": int(part["group_size"].iloc[0]),
-            "Periode": register.MODEL_LABELS[model],
-            "Skæringspunkt": float(inter["estimate"]) if has else np.nan,
-            "Sig. skæringspunkt": inter["stars"] if has else "",
-            "Ændring": float(change["estimate"]) if has else np.nan,
-            "Sig. ændring": change["stars"] if has else "",
-            "95 %-konfidensinterval (ændring)": (
-                register.ci_text(change["conf_low"], change["conf_high"]) if has else ""),
-            "Bemærkning": "" if has else part["reason"].iloc[0],
+            PRE_COLUMN: _change_text(pre) if pre is not None else "",
+            POST_COLUMN: _change_text(post) if post is not None else "",
+            POST_CI_COLUMN: (register.ci_text(post.loc["change", "conf_low"],
+                                              post.loc["change", "conf_high"]) if has_post else ""),
+            "Bemærkning": reasons[0] if reasons else "",
         })
-    unknown = rows[rows["model"] == ""]
-    for _, r in unknown.iterrows():
-        out.append({"Dimension": register_label(r["variable"]), "Gruppe": "Ukendt",
-                    "Kursister": int(r["group_size"]), "Periode": "",
-                    "Skæringspunkt": np.nan, "Sig. skæringspunkt": "", "Ændring": np.nan,
-                    "Sig. ændring": "", "95 %-konfidensinterval (ændring)": "",
-                    "Bemærkning": r["reason"]})
     return pd.DataFrame(out)
 
 
