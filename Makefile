@@ -7,7 +7,10 @@ UV := $(VENV)/bin/uv
 UV_VERSION := 0.13.8
 STAMP := $(VENV)/.installed
 
-.PHONY: setup report test lint format lock lab demo-data bench clean
+.PHONY: setup report test lint format lock lab demo-data bench bench-report clean
+
+# Extra arguments for `tpj run`, e.g. make report TPJ_RUN_ARGS="--data-dir /path/to/data"
+TPJ_RUN_ARGS ?=
 
 setup: $(STAMP)
 
@@ -21,7 +24,7 @@ $(STAMP): pyproject.toml requirements.lock
 
 # The full run on the synthetic demo data (set-up first if needed).
 report: setup
-	$(VENV)/bin/tpj run --params params/default.yaml
+	$(VENV)/bin/tpj run --params params/default.yaml $(TPJ_RUN_ARGS)
 
 test: setup
 	$(VENV)/bin/ruff check tpj_helpers tests benchmarks
@@ -43,10 +46,14 @@ lab: setup
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
 
 demo-data: setup
-	$(VENV)/bin/tpj demo-data --out .cache/demo-data --seed 2025
+	$(VENV)/bin/tpj demo-data --out .cache/demo-data/seed-2025 --seed 2025
 
+# Speed measurements (not tests); figures go to benchmarks/results/ and the README.
 bench: setup
 	$(PY) benchmarks/bench_dream_panel.py
+
+bench-report: setup
+	$(PY) benchmarks/bench_report.py
 
 clean:
 	rm -rf output .cache .pytest_cache .ruff_cache

@@ -62,6 +62,9 @@ def resolve_data_dir(data_dir: str | Path, demo_seed: int = 2025, demo_scale: fl
 
 
 CACHE_DIR = REPO_ROOT / ".cache" / "studydata"
+# Validated copies kept (newest first). They hold microdata: on real data the cache is as
+# confidential as the data folder; `make clean` deletes it.
+CACHE_KEEP = 4
 
 
 def _cache_key(data_dir: Path, *params) -> str:
@@ -109,7 +112,15 @@ def load_data(
             pickle.dump(replace(study, surveys=replace(study.surveys, codebook=None)), fh,
                         protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, cached)  # atomic: parallel notebooks never read a half-written file
+        _prune_cache(CACHE_DIR, CACHE_KEEP)
     return study
+
+
+def _prune_cache(folder: Path, keep: int) -> None:
+    """Delete all but the `keep` most recently written validated copies."""
+    entries = sorted(folder.glob("*.pkl"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in entries[keep:]:
+        old.unlink(missing_ok=True)
 
 
 def _load(data_dir: Path, dream_score_map, survey_codebook, phases) -> StudyData:
