@@ -17,6 +17,7 @@ def test_danish_numbers():
     assert num(2.14, 2) == "2,14"
     assert num(524) == "524"
     assert num(float("nan")) == ""
+    assert num(-0.674, 2) == "\u22120,67"  # a true minus sign, as signed() writes it
     assert pct(0.093, 1) == "9,3\xa0%"
     assert pct(0.83) == "83\xa0%"
     assert signed(-0.67) == "\u22120,67" and signed(1.46) == "+1,46"

@@ -69,7 +69,7 @@ def test_ids_follow_outputs_md_and_groups_below_the_size_get_no_model():
         "age_group:25-35", "age_group:46-55", "age_group:Over 55"]  # category order
     small = age[age["subgroup"] != "age_group:25-35"]
     assert small["term"].isna().all() and small["estimate"].isna().all()
-    assert small["reason"].str.contains("færre end 10").all()
+    assert small["reason"].str.contains("under 10 kursister").all()
     assert set(small["model"]) == {"two_point_pre", "two_point_post"}  # one row per model
     assert not small["reason"].str.contains("9").any()  # the small count is not in the text
 

@@ -15,11 +15,12 @@ DPI = 200
 
 
 def num(x, decimals: int = 0) -> str:
-    """A number in Danish notation: 1.234,5 (empty string for missing)."""
+    """A number in Danish notation: 1.234,5 and −0,5 with a true minus sign (empty for missing)."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return ""
     fmt = "#,##0" + ("." + "0" * decimals if decimals else "")
-    return format_decimal(x, format=fmt, locale=LOCALE)
+    text = format_decimal(x, format=fmt, locale=LOCALE)
+    return "\u2212" + text[1:] if text.startswith("-") else text
 
 
 def pct(share, decimals: int = 0) -> str:

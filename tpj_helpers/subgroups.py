@@ -84,7 +84,7 @@ def subgroup_two_point(data, variable: str, min_group_size: int = 10) -> pd.Data
             for model in register.TWO_POINT:
                 rows.append(pd.DataFrame([_no_model(
                     variable, value, size, model,
-                    f"Ingen model: færre end {min_group_size} kursister i gruppen")]))
+                    f"Ingen model: under {min_group_size} kursister")]))
             continue
         for model in register.TWO_POINT:
             try:
@@ -115,8 +115,8 @@ def estimate_rows(rows: pd.DataFrame) -> pd.DataFrame:
     return rows.loc[rows["term"].notna(), ESTIMATE_COLUMNS].reset_index(drop=True)
 
 
-PRE_COLUMN = "Ændring før kurset (uge −26 til −1)"
-POST_COLUMN = "Ændring efter kursusstart (uge −1 til 26)"
+PRE_COLUMN = "Ændring før (uge −26 til −1)"
+POST_COLUMN = "Ændring efter (uge −1 til 26)"
 POST_CI_COLUMN = "95 %-KI, efter"
 
 
