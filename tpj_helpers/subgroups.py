@@ -12,7 +12,6 @@ the count column goes through it).
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from tpj_helpers import register
