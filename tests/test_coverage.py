@@ -141,9 +141,9 @@ def test_tabel_1_by_hand(data):
     ]
     expected = [  # hold, phase, start week, weeks, first, latest, persons, included, reason
         ("P1", "Pilot", "2024-W10", 8, -2, 30, 2, "Ja",
-         "Data til og med uge 26 efter start: indgår i alle analyser"),
+         "Følges hele perioden (til uge 26)"),
         ("U1", "Udbredelse", "2024-W32", 7, -24, 8, 3, "Delvist",
-         "Data til og med uge 8 efter start: indgår i analyser op til uge 8"),
+         "Indgår til og med uge 8"),
         ("U2", "Udbredelse", "2024-W36", 7, -28, 4, 0, "Nej",
          "Ingen personer med registersamtykke i DREAM-udtrækket"),
         ("U3", "Udbredelse", "2024-W42", 7, -34, -2, 0, "Nej",

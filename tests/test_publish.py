@@ -91,4 +91,9 @@ def test_pipe_table_aligns_numbers_right_and_text_left():
         "Ændring": ["\u22120,79***", "+1,11**"], "KI": ["1,12 til 2,09", ""],
         "Bemærkning": ["", "Ingen model"],
     })
-    assert to_pipe_table(shown).splitlines()[1] == "|:---|:---|---:|---:|---:|:---|"
+    # Dashes = the column's longest cell or header word (at least 4), plus 3 for the cell padding:
+    # relative widths for pandoc.
+    widths = [12, 10, 7, 11, 16, 14]  # "Dimension", "Kvinder", min 4, "−0,79***", "1,12 til 2,09", "Ingen model"
+    expected = [":" + "-" * 11, ":" + "-" * 9, "------:", "-" * 10 + ":", "-" * 15 + ":", ":" + "-" * 13]
+    assert [len(x) for x in expected] == widths
+    assert to_pipe_table(shown).splitlines()[1] == "|" + "|".join(expected) + "|"

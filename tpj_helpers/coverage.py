@@ -52,8 +52,8 @@ PHASE_NOUNS = {"pilot": "pilotfasen", "udbredelse": "udbredelsesfasen"}
 
 REASON_NO_DATA = "Ingen registerdata efter kursusstart"
 REASON_NO_PERSONS = "Ingen personer med registersamtykke i DREAM-udtrækket"
-REASON_FULL = "Data til og med uge {horizon} efter start: indgår i alle analyser"
-REASON_PARTIAL = "Data til og med uge {n} efter start: indgår i analyser op til uge {n}"
+REASON_FULL = "Følges hele perioden (til uge {horizon})"
+REASON_PARTIAL = "Indgår til og med uge {n}"
 
 COVERAGE_NOTE = (
     "Seneste uge med data er DREAM-udtrækkets sidste uge ({last}) regnet i uger fra holdets "

@@ -135,7 +135,7 @@ def _load(data_dir: Path, dream_score_map, survey_codebook, phases) -> StudyData
     score_map = dream.load_score_map(resolve(dream_score_map))
     panel = dream.build_panel(dream.read_dream(data_dir), persons, score_map, ex)
     codebook = survey.load_codebook(resolve(survey_codebook))
-    surveys = survey.load_surveys(data_dir, codebook)
+    surveys = survey.load_surveys(data_dir, codebook, ex)
     return StudyData(
         data_dir=data_dir,
         synthetic=is_synthetic(data_dir),

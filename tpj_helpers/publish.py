@@ -90,14 +90,36 @@ def numeric_columns(shown: pd.DataFrame) -> list[bool]:
     return out
 
 
+PIPE_MIN_WIDTH, PIPE_MAX_WIDTH = 4, 24
+PIPE_PADDING = 3  # a cell's padding, in characters, so that short columns are not squeezed
+
+
+def column_widths(shown: pd.DataFrame) -> list[int]:
+    """Relative column widths for pandoc: the longest cell, at least the longest header word,
+    within [PIPE_MIN_WIDTH, PIPE_MAX_WIDTH], plus PIPE_PADDING.
+
+    A pipe table too wide for one line takes the full text width, its columns sized in proportion
+    to the dashes of the separator line: long text columns get room, short number columns little.
+    """
+    widths = []
+    for name, col in shown.items():
+        longest = max((len(str(v)) for v in col), default=0)
+        word = max((len(w) for w in str(name).split()), default=0)
+        widths.append(min(max(longest, word, PIPE_MIN_WIDTH), PIPE_MAX_WIDTH) + PIPE_PADDING)
+    return widths
+
+
 def to_pipe_table(shown: pd.DataFrame) -> str:
-    """A pandoc pipe table: number columns right-aligned, text columns (and the first) left."""
+    """A pandoc pipe table: number columns right-aligned, text columns (and the first) left;
+    column widths from the content (`column_widths`)."""
     cols = [str(c) for c in shown.columns]
     esc = lambda v: str(v).replace("|", "\\|")  # noqa: E731
     header = "| " + " | ".join(esc(c) for c in cols) + " |"
     numeric = numeric_columns(shown)
+    widths = column_widths(shown)
     align = "|" + "|".join(
-        "---:" if numeric[i] and i > 0 else ":---" for i in range(len(cols))) + "|"
+        ("-" * (w - 1) + ":") if numeric[i] and i > 0 else (":" + "-" * (w - 1))
+        for i, w in enumerate(widths)) + "|"
     body = ["| " + " | ".join(esc(v) for v in row) + " |" for row in shown.itertuples(index=False)]
     return "\n".join([header, align, *body])
 

@@ -55,6 +55,7 @@ UNIT_LABELS = {
     "person-weeks": "personuger",
     "rows": "rækker",
     "enrolments": "tilmeldinger",
+    "questionnaires": "spørgeskemaer",
 }
 REASON_LABELS = {
     "registration without any enrolment": "Registrering uden nogen tilmelding",
@@ -70,6 +71,10 @@ REASON_LABELS = {
         "Uger med en udkodet ydelseskode (ingen score)",
     "weeks with a code missing from the mapping table (no score)":
         "Uger med en ydelseskode, der mangler i oversættelsestabellen (ingen score)",
+    "partial questionnaire (complete = 0): left out of the answer tables":
+        "Delvist besvaret spørgeskema: indgår ikke i svarprocent og svarfordelinger",
+    "fully submitted questionnaire without a WHO-5 score (not all five items answered 0-5)":
+        "Fuldt besvaret spørgeskema uden WHO-5-score (ikke alle fem udsagn besvaret med 0-5)",
 }
 EXCLUSION_COLUMNS = {
     "source": "Kilde",

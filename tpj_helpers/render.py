@@ -73,8 +73,10 @@ DANISH_MONTHS = (
 
 # pandoc input: Markdown without citations (an '@word' must never become a Typst #cite).
 PANDOC_FROM = "markdown-citations"
-# A large line width keeps pandoc from giving pipe tables fixed relative column widths.
-PANDOC_COMMON = ["--standalone", "--columns=10000", "--wrap=none"]
+# pandoc's default line width (72): a pipe table with a longer row takes the full text width, its
+# columns sized by the dashes of its separator line (the Publisher sets them from the content);
+# narrower tables keep their natural width.
+PANDOC_COMMON = ["--standalone", "--wrap=none"]
 # Outputs that are not content: papermill's parameter cells, warnings on stderr.
 SKIPPED_TAGS = {"injected-parameters", "parameters"}
 IMAGE_TYPES = (("image/png", "png"), ("image/svg+xml", "svg"), ("image/jpeg", "jpg"))
@@ -684,6 +686,63 @@ def _replace(tmp: Path, final: Path) -> Path:
     return final
 
 
+# --------------------------------------------------------------------------- callouts
+
+# Quarto draws callouts (`::: {.callout-warning title="..."}`) itself. pandoc alone keeps them as
+# plain divs: in HTML the title is only a tooltip, in Typst the box has no frame at all. This
+# filter makes them visible boxes in both: the title becomes the box's first line (bold), HTML
+# keeps the `callout-*` class that `style.css` frames, Typst gets a filled block with a coloured
+# left rule (independent of the report's Typst template).
+CALLOUT_FILTER_NAME = "_callouts.lua"
+CALLOUT_COLOURS = {  # kind -> (fill, rule), as .callout-* in report/style.css
+    "note": ("#f1f6f8", "#0b5d7a"),
+    "tip": ("#f1f6f8", "#0b5d7a"),
+    "important": ("#fdf5ec", "#b35c00"),
+    "warning": ("#fdf5ec", "#b35c00"),
+    "caution": ("#fdf5ec", "#b35c00"),
+}
+CALLOUT_FILTER = """\
+local STYLE = {@STYLE@}
+
+function Div(div)
+  local kind
+  for _, c in ipairs(div.classes) do
+    local k = c:match("^callout%-(%a+)$")
+    if k and STYLE[k] then kind = k end
+  end
+  if not kind then return nil end
+  local content = pandoc.List(div.content)
+  local title = div.attributes["title"]
+  if title and title ~= "" then
+    local parsed = pandoc.read(title, "markdown").blocks
+    local inlines = #parsed > 0 and parsed[1].content or pandoc.Inlines({})
+    content:insert(1, pandoc.Div({pandoc.Para({pandoc.Strong(inlines)})},
+                                 pandoc.Attr("", {"callout-title"})))
+    div.attributes["title"] = nil
+  end
+  if FORMAT:match("typst") then
+    local s = STYLE[kind]
+    local out = pandoc.List({pandoc.RawBlock("typst", string.format(
+      '#block(width: 100%%, inset: (x: 10pt, y: 7pt), fill: rgb("%s"), '
+      .. 'stroke: (left: 3pt + rgb("%s")), breakable: true)[', s[1], s[2]))})
+    out:extend(content)
+    out:insert(pandoc.RawBlock("typst", "]"))
+    return out
+  end
+  div.content = content
+  return div
+end
+""".replace("@STYLE@", ", ".join(
+    f'{k} = {{"{fill}", "{rule}"}}' for k, (fill, rule) in CALLOUT_COLOURS.items()))
+
+
+def callout_filter(src: Path) -> Path:
+    """Write the callout filter next to the staged source; returns its path."""
+    path = src / CALLOUT_FILTER_NAME
+    path.write_text(CALLOUT_FILTER, encoding="utf-8")
+    return path
+
+
 # --------------------------------------------------------------------------- HTML
 
 
@@ -724,7 +783,8 @@ def banner_html() -> str:
 def render_html(markdown: str, src: Path, out: Path, meta: ReportMeta, synthetic: bool) -> Path:
     import pypandoc
 
-    args = [*PANDOC_COMMON, "--embed-resources", "--section-divs", f"--resource-path={src}"]
+    args = [*PANDOC_COMMON, "--embed-resources", "--section-divs", f"--resource-path={src}",
+            f"--lua-filter={callout_filter(src)}"]
     if meta.option("html", "toc", True):
         args += ["--toc", f"--toc-depth={int(meta.option('html', 'toc-depth', 3))}"]
     if meta.option("html", "number-sections", True):
@@ -760,7 +820,7 @@ def render_pdf(markdown: str, src: Path, run_dir: Path, out: Path, meta: ReportM
     import pypandoc
     import typst
 
-    args = list(PANDOC_COMMON)
+    args = [*PANDOC_COMMON, f"--lua-filter={callout_filter(src)}"]
     if (src / TYPST_TEMPLATE).is_file():  # the template draws the banner (from sys.inputs)
         args.append(f"--variable=template:{TYPST_TEMPLATE}")
     elif synthetic:  # pandoc's own layout: the banner as every page's background

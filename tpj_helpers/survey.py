@@ -20,6 +20,7 @@ import pandera.pandas as pa
 import yaml
 
 from tpj_helpers.contract import ContractError, Problem, find_source, read_table, validate
+from tpj_helpers.exclusions import Exclusions
 
 DEFAULT_CODEBOOK = Path(__file__).resolve().parents[1] / "params" / "survey_codebook.yaml"
 
@@ -37,6 +38,13 @@ WHO5_ZONES = ("Høj risiko", "Risiko", "Ingen forhøjet risiko")
 WHO5_ZONE_EDGES = (-np.inf, 35, 50, np.inf)
 
 TIDY_COLUMNS = ["person_id", "wave", "item", "code", "label", "position", "complete"]
+
+# Exclusions ledger (source "survey", unit "questionnaires", detail = the wave's label): what the
+# survey analyses leave out of each returned wave file.
+PARTIAL_REASON = "partial questionnaire (complete = 0): left out of the answer tables"
+NO_WHO5_REASON = (
+    "fully submitted questionnaire without a WHO-5 score (not all five items answered 0-5)"
+)
 
 
 class CodebookError(ValueError):
@@ -463,8 +471,13 @@ def load_dispatch(data_dir: Path | str, codebook: Codebook) -> pd.DataFrame:
     )
 
 
-def load_surveys(data_dir: Path | str, codebook: Codebook | None = None) -> SurveyData:
-    """Read the dispatch file (required) and every wave file present, validated and typed."""
+def load_surveys(
+    data_dir: Path | str, codebook: Codebook | None = None, exclusions: Exclusions | None = None
+) -> SurveyData:
+    """Read the dispatch file (required) and every wave file present, validated and typed.
+
+    With `exclusions`, what the analyses leave out is recorded per wave file present
+    (`record_exclusions`)."""
     codebook = codebook if codebook is not None else load_codebook()
     dispatch = load_dispatch(data_dir, codebook)
     responses: dict[str, pd.DataFrame] = {}
@@ -481,7 +494,28 @@ def load_surveys(data_dir: Path | str, codebook: Codebook | None = None) -> Surv
         known = set(ID_COLUMNS) | {it.id for it in items}
         extra[wave] = tuple(c for c in df.columns if c not in known)
         responses[wave] = _typed_wave(df, items)
-    return SurveyData(dispatch, responses, codebook, tuple(missing), extra)
+    out = SurveyData(dispatch, responses, codebook, tuple(missing), extra)
+    if exclusions is not None:
+        record_exclusions(out, exclusions)
+    return out
+
+
+def record_exclusions(survey_data: SurveyData, exclusions: Exclusions) -> None:
+    """Per wave with a file, in the codebook's wave order: the partial questionnaires (left out
+    of Tabel 2's fully submitted and of the answer distributions) and the fully submitted ones
+    without a WHO-5 score (left out of the WHO-5 analysis: not all five items answered 0-5).
+    Zero counts are recorded too. Counts cover every returned questionnaire of the file (all
+    phases); the tables of one phase show their own counts."""
+    scores = who5_scores(survey_data)
+    for wave, label in survey_data.codebook.waves.items():
+        df = survey_data.responses.get(wave)
+        if df is None:
+            continue
+        exclusions.add("survey", PARTIAL_REASON, "questionnaires", int((~df["complete"]).sum()),
+                       label)
+        mine = scores[(scores["wave"] == wave) & scores["complete"]]
+        exclusions.add("survey", NO_WHO5_REASON, "questionnaires",
+                       int(mine["who5_score"].isna().sum()), label)
 
 
 # --------------------------------------------------------------------------- tidy answers
