@@ -384,6 +384,8 @@ def test_person_table(tmp_path):
     assert not persons.loc["p09", "consent_register"] and not persons.loc["p09", "consent_survey"]
     assert ledger.count("registrations", "registration without any enrolment") == 1  # p10
     assert ledger.count("enrolments", "no registration: no background data and no register consent") == 1
+    assert ledger.count("registrations",
+                        "registered without register consent: not in the register analysis") == 1  # p04
     assert persons["age"].to_dict() == {
         "p01": 24, "p02": 55, "p03": 35, "p04": 56, "p06": 25, "p07": 36, "p08": None, "p09": None,
     }

@@ -77,4 +77,10 @@ def build_persons(
         "persons",
         int((~persons["registered"]).sum()),
     )
+    exclusions.add(
+        "registrations",
+        "registered without register consent: not in the register analysis",
+        "persons",
+        int((persons["registered"] & ~persons["consent_register"]).sum()),
+    )
     return persons

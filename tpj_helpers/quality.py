@@ -62,6 +62,8 @@ REASON_LABELS = {
     "no registration: no background data and no register consent":
         "Ingen registrering: ingen baggrundsoplysninger og intet registersamtykke",
     "phase not selected in the run parameters": "Projektfasen er ikke valgt i kørslens parametre",
+    "registered without register consent: not in the register analysis":
+        "Registreret uden registersamtykke: indgår ikke i registeranalysen",
     "person in the extract but not enrolled": "I DREAM-udtrækket, men aldrig tilmeldt",
     "person in the extract without register consent": "I DREAM-udtrækket uden registersamtykke",
     "register consent but not in the extract": "Registersamtykke, men ikke i DREAM-udtrækket",
