@@ -173,3 +173,125 @@ def test_source_lines_carry_n(data):
     assert who5.distribution_source(d, 3).endswith(
         "N = 3 før kurset; færre end 3 lige efter kurset; færre end 3 3 måneder efter kurset"
     )
+
+
+# --------------------------------------------------------------------------- scoring and zones
+
+
+def test_scoring_rule_on_hand_cases():
+    """All items 5 -> 100; one item missing -> no score; 97 is no answer, so no score."""
+    from tpj_helpers.survey import SurveyData, who5_scores
+
+    items = pd.DataFrame({k: [5, 5, 5, 1] for k in WHO5_ITEMS}).astype("Int64")
+    items.loc[1, "who5_5"] = pd.NA
+    items.loc[2, "who5_3"] = 97
+    df = pd.DataFrame({"person_id": ["a", "b", "c", "d"], "complete": True}).join(items)
+    scores = who5_scores(SurveyData(pd.DataFrame(), {"foer": df}, CODEBOOK))
+    assert scores["who5_score"].tolist()[0] == 100
+    assert scores["who5_score"].isna().tolist() == [False, True, True, False]
+    assert scores["who5_score"].tolist()[3] == 20
+    assert scores["n_items_answered"].tolist() == [5, 4, 4, 5]
+
+
+def test_who5_items_reject_special_codes(tmp_path):
+    from tpj_helpers.contract import ContractError
+
+    with (tmp_path / "survey_dispatch.csv").open("w", encoding="utf-8") as fh:
+        fh.write("person_id,wave,sent_date\nu1,foer,2024-08-04\n")
+    write_wave(tmp_path, "foer", [("u1", 1, [5, 5, 97, 5, 5])])
+    with pytest.raises(ContractError):
+        load_surveys(tmp_path, CODEBOOK)
+
+
+def test_zone_borders():
+    zones = who5_zone(pd.Series([0, 32, 35, 36, 48, 50, 52, 100])).astype(str).tolist()
+    assert zones == ["Høj risiko"] * 3 + ["Risiko"] * 3 + ["Ingen forhøjet risiko"] * 2
+
+
+def test_rule_text_counts_incomplete_item_sets(data):
+    table, _ = who5.wave_means(data, "udbredelse")
+    text = who5.rule_text(table, 1)
+    assert "4 gange summen af de fem udsagn" in text
+    assert "1 af 4 før kurset; 0 af 2 lige efter kurset; 0 af 1 3 måneder" in text  # u4
+    assert "færre end 5 af færre end 5 før kurset" in who5.rule_text(table, 5)
+
+
+def test_zone_table_by_hand(data):
+    z = who5.zone_table(data, "udbredelse")
+    assert z["N"].tolist() == [3, 2, 1]
+    assert z["Høj risiko (0-35), antal"].tolist() == [0, 1, 1]  # efter 20, 3mdr 0
+    assert z["Risiko (36-50), antal"].tolist() == [1, 1, 0]  # foer 40, efter 40
+    assert z["Ingen forhøjet risiko (over 50), antal"].tolist() == [2, 0, 0]  # 100, 60
+    assert z.loc[0, "Ingen forhøjet risiko (over 50), %"] == pytest.approx(200 / 3)
+    assert set(who5.ZONE_COUNTS) | set(who5.ZONE_LINKED) <= set(z.columns)
+    assert "36" in who5.ZONE_NOTE and "52" in who5.ZONE_NOTE and "multiplum af 4" in who5.ZONE_NOTE
+
+
+# --------------------------------------------------------------------------- item distributions
+
+
+def test_item_distribution_by_hand(data):
+    d = who5.item_distribution(data, "udbredelse")
+    assert len(d) == 5 * 3 * 6
+    first = d[(d["item"] == "who5_1") & (d["wave"] == "foer")].set_index("code")
+    # u1 5, u2 3, u3 1, u4 2 (u4 lacks item 5 only; u5 is partial, p1 is pilot)
+    assert first["n"].to_dict() == {5: 1, 4: 0, 3: 1, 2: 1, 1: 1, 0: 0}
+    assert (first["n_item"] == 4).all()
+    assert first.loc[3, "share"] == pytest.approx(0.25)
+    assert first.loc[5, "answer"] == "Hele tiden" and first.loc[0, "answer"] == "På intet tidspunkt"
+    fifth = d[(d["item"] == "who5_5") & (d["wave"] == "foer")].set_index("code")
+    assert fifth["n"].to_dict() == {5: 1, 4: 0, 3: 1, 2: 0, 1: 0, 0: 1}  # u4 has no answer
+    assert (fifth["n_item"] == 3).all()
+
+
+def test_item_table_and_figure(data):
+    d = who5.item_distribution(data, "udbredelse")
+    t = who5.item_table(d, 1)
+    assert len(t) == 15 and list(t.columns[:3]) == ["Udsagn", "Måling", "N"]
+    assert t.loc[0, "Hele tiden (5)"] == pytest.approx(25.0)
+    assert t.loc[0, "Det meste af tiden (4)"] == pytest.approx(0.0)
+    hidden = who5.item_table(d, 2)
+    assert pd.isna(hidden.loc[0, "Hele tiden (5)"])  # one answer: hidden
+    assert hidden.loc[0, "Det meste af tiden (4)"] == pytest.approx(0.0)  # zero is shown
+    assert hidden.loc[0, "N"] == 4 and pd.isna(hidden.loc[2, "N"])  # 3mdr: one answer
+    safe, _ = suppress_small(d, who5.ITEM_COUNTS, 2, who5.ITEM_LINKED)
+    fig = who5.item_figure(safe, min_cell=2)
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert len(labels) == 15 and labels[0].startswith("Glad og i godt humør: før kurset (N = 4)")
+
+
+# --------------------------------------------------------------------------- paired change
+
+
+def test_paired_summary_by_hand():
+    pairs = pd.DataFrame({"score_1": [20.0, 32.0, 40.0, 60.0], "score_2": [36.0, 28.0, 20.0, 64.0]})
+    pairs["zone_1"] = who5_zone(pairs["score_1"]).astype(str)
+    pairs["zone_2"] = who5_zone(pairs["score_2"]).astype(str)
+    s = who5.paired_summary(pairs)
+    assert s["n_pairs"] == 4 and s["mean_difference"] == pytest.approx(-1.0)  # 16 -4 -20 4
+    res = stats.ttest_rel(pairs["score_2"], pairs["score_1"])
+    low, high = scipy_interval([16, -4, -20, 4])
+    assert (s["conf_low"], s["conf_high"]) == pytest.approx((low, high))
+    assert s["p_value"] == pytest.approx(res.pvalue)
+    assert (s["n_high_before"], s["n_left"], s["share_left"]) == (2, 1, 0.5)  # 20 -> 36 left
+    assert (s["n_not_high_before"], s["n_entered"], s["share_entered"]) == (2, 1, 0.5)  # 40->20
+
+
+def test_paired_change_on_the_survey(data):
+    table, est = who5.paired_change(data, "udbredelse")
+    assert table["Personer med begge målinger"].tolist() == [2, 1]  # u1, u2 | u1
+    assert table.loc[0, "Forskel"] == pytest.approx(-50.0)  # 100->20, 60->40
+    assert table.loc[0, "Kom i høj risiko"] == 1 and table.loc[0, "I høj risiko ved første"] == 0
+    assert list(est.columns) == ESTIMATE_COLUMNS
+    assert (est["model"] == "paired_change").all() and (est["analysis"] == "who5").all()
+    assert est["subgroup"].tolist() == ["wave:foer-efter"] * 3 + ["wave:foer-3mdr"] * 3
+    assert est["term"].tolist()[:3] == ["mean_difference", "share_left_high_risk",
+                                        "share_entered_high_risk"]
+    entered = est[(est["subgroup"] == "wave:foer-efter")
+                  & (est["term"] == "share_entered_high_risk")].iloc[0]
+    assert entered["estimate"] == pytest.approx(0.5) and entered["n_persons"] == 2
+    _, hidden = who5.paired_change(data, "udbredelse", min_n=3)
+    assert hidden["estimate"].isna().all()
+    assert hidden["n_persons"].fillna(0).tolist() == [0] * 6  # zero persons are not hidden
+    text = who5.change_text(table, 1)
+    assert "−50,0 point" in text and "for få" in text  # one pair before -> 3 months
