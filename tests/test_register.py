@@ -310,3 +310,45 @@ def test_model_table_and_plots():
     by = register.weekly_means(study, persons=persons, by="gender")
     fig2 = register.plot_weekly_by(by, "gender", {"kvinde": "Kvinder"}, 7, 7)
     assert [t.get_text() for t in fig2.axes[0].get_legend().get_texts()][-1] == "Kvinder"
+
+
+# --------------------------------------------------------------------------- noiseless segmented
+
+
+def test_segmented_recovers_known_terms_from_a_noiseless_panel():
+    """score = 2 - 0.03 w before week 0 and (2 + 0.4) + (-0.03 + 0.08) w from week 0, exactly,
+    for three persons with different gaps: the four terms come back exactly, SEs zero."""
+    a, b, jump, kink = 2.0, -0.03, 0.4, 0.08
+    people = []
+    for i in range(3):
+        scores = {w: (a + b * w if w < 0 else a + jump + (b + kink) * w)
+                  for w in range(-26, 27) if (w + i) % 5}
+        people.append({"pid": f"n{i}", "first": -30, "last": 30, "scores": scores})
+    study = make_study(people)
+    seg = register.segmented(study, register.analysis_persons(study)).set_index("term")
+    assert seg["estimate"].to_dict() == pytest.approx(
+        {"intercept": a, "slope": b, "level_change": jump, "slope_change": kink}, abs=1e-5)
+    assert (seg["std_error"] < 1e-5).all()
+
+
+def test_model_design_and_fit_model_labels():
+    study = weekly_study()
+    persons = register.analysis_persons(study)
+    for model in register.MODELS:
+        long, X = register.model_design(study, persons, model)
+        assert X.shape == (len(long), len(register.MODEL_TERMS[model]))
+    est = register.fit_model(study, persons, "weekly_post", "all", "weekly_post_balanced")
+    assert est["model"].eq("weekly_post_balanced").all()
+    assert register.model_label("weekly_post_balanced").endswith(", balanceret panel")
+    with pytest.raises(ValueError, match="model"):
+        register.model_design(study, persons, "quadratic")
+
+
+def test_figure_2_axis_spans_the_weeks_around_the_course():
+    study = weekly_study()
+    persons = register.analysis_persons(study)
+    w = register.weekly_means(study, range(-1, 9), persons)
+    fig = register.plot_weekly_score(w, 7, 8)
+    ax = fig.axes[0]
+    assert [int(t) for t in ax.get_xticks()] == list(range(-1, 9))
+    assert ax.get_xlim() == (-2, 9)

@@ -388,7 +388,7 @@ def test_the_committed_report_source_resolves(tmp_path):
     embeds = re.findall(r"\{\{< embed notebooks/(\w+)\.ipynb#([\w-]+) >\}\}", qmd)
     required = {
         "00_data_quality": {"tbl-enrolment", "fig-municipalities", "txt-quality-summary"},
-        "10_survey_outcomes": {"tbl-response", "fig-likert-progression"},
+        "10_survey_outcomes": {"tbl-response", "fig-likert-beskaeftigelse", "tbl-survey-paired"},
         "20_who5": {"tbl-who5-means", "fig-who5-distribution"},
         "30_register_regressions": {"tbl-tabel6", "fig-weekly-score"},
         "40_subgroup_models": {"tbl-subgroup-two-point", "fig-subgroup-gender"},

@@ -129,3 +129,116 @@ def test_missing_values_get_a_row_and_estimates_and_table():
     assert (table["Gruppe"] == "Ukendt").sum() == 1
     with pytest.raises(ValueError, match="variable"):
         subgroups.subgroup_two_point(data, "kommune", 10)
+
+
+# --------------------------------------------------------------------------- all models per group
+
+
+def test_subgroup_models_fit_every_register_model():
+    data = study(CELLS, withdrawn=11)
+    rows = subgroups.subgroup_models(data, "gender", 10)
+    est = rows[rows["term"].notna()]
+    # The panel has weeks -26, -1 and 26 only: one week from course start cannot carry a line.
+    assert set(est["model"]) == {"two_point_pre", "two_point_post", "weekly_pre"}
+    assert set(est["subgroup"]) == {"gender:kvinde", "gender:mand"}
+    none = rows[rows["term"].isna()]
+    assert set(none["model"]) == {"weekly_post", "segmented"}
+    assert none["reason"].str.startswith("Ingen model: ").all()
+    weekly = register.weekly_means(data, persons=register.analysis_persons(data).query(
+        "gender == 'kvinde'"), weeks=[-26, -1])
+    pre = est[(est["subgroup"] == "gender:kvinde") & (est["model"] == "weekly_pre")].set_index("term")
+    slope = (weekly["mean"].iloc[1] - weekly["mean"].iloc[0]) / 25
+    assert pre.loc["slope", "estimate"] == pytest.approx(slope)
+    # The display table keeps to the two-point models.
+    table = subgroups.subgroup_table(rows)
+    assert len(table) == 2
+
+
+# --------------------------------------------------------------------------- interaction test
+
+
+def two_group_study(change_women: float, change_men: float, n: int = 12) -> SimpleNamespace:
+    """n women and n men seen at weeks -1 and 26; person k scores 2 + (k % 3) at -1 and that plus
+    the group's change plus a small person wobble ((k % 2) * 0.5) at 26 (the same for both)."""
+    data = study({("kvinde", "25-35", "andet", "udbredelse"): n,
+                  ("mand", "25-35", "andet", "udbredelse"): n})
+    weeks = data.panel.weeks.copy()
+    persons = data.persons.set_index("person_id")
+    k = weeks["person_id"].astype(str).str[1:].astype(int) % n
+    gender = persons.loc[weeks["person_id"].astype(str), "gender"].to_numpy()
+    change = np.where(gender == "kvinde", change_women, change_men)
+    base = 2 + (k % 3)
+    score = np.where(weeks["week_rel"] == 26, base + change + (k % 2) * 0.5, base)
+    weeks["score"] = score.astype(np.float32)
+    weeks = weeks[weeks["week_rel"] != -26]
+    data.panel = type(data.panel)(weeks=weeks, persons=data.panel.persons,
+                                  unknown_codes=data.panel.unknown_codes,
+                                  first_week=data.panel.first_week, last_week=data.panel.last_week)
+    return data
+
+
+def test_interaction_test_detects_a_strong_difference():
+    data = two_group_study(3.0, 0.0)
+    t = subgroups.interaction_test(data, "gender", 10)
+    assert t.test["groups"] == ["kvinde", "mand"] and t.test["reference"] == "kvinde"
+    assert t.test["df_num"] == 1 and t.test["df_denom"] == 23  # G - 1 = 24 - 1
+    assert t.test["p_value"] < 0.001 and t.test["p_chi2"] < 0.001
+    assert t.test["chi2"] == pytest.approx(t.test["F"])  # one restriction: chi2 = F
+    row = t.estimates.iloc[0]
+    assert list(t.estimates.columns) == ESTIMATE_COLUMNS
+    assert row["subgroup"] == "gender:mand" and row["term"] == subgroups.INTERACTION_TERM
+    assert row["model"] == subgroups.INTERACTION_MODEL
+    # The interaction equals the difference between the groups' own two-point changes.
+    rows = subgroups.subgroup_two_point(data, "gender", 10)
+    change = rows[(rows["model"] == "two_point_post") & (rows["term"] == "change")].set_index(
+        "subgroup")["estimate"]
+    assert row["estimate"] == pytest.approx(change["gender:mand"] - change["gender:kvinde"])
+    assert row["estimate"] == pytest.approx(-3.0)
+    # F with one restriction is the squared clustered t statistic of the interaction.
+    assert t.test["F"] == pytest.approx((row["estimate"] / row["std_error"]) ** 2)
+
+
+def test_interaction_test_identical_groups_give_zero():
+    t = subgroups.interaction_test(two_group_study(1.0, 1.0), "gender", 10)
+    assert t.estimates["estimate"].iloc[0] == pytest.approx(0.0, abs=1e-9)
+    assert t.test["F"] == pytest.approx(0.0, abs=1e-9) and t.test["p_value"] == pytest.approx(1.0)
+
+
+def test_interaction_tests_table_and_reading():
+    data = study(CELLS, withdrawn=11)
+    tests = subgroups.interaction_tests(data, 10)
+    # age: one group of at least 10 (25-35) -> no test; status: completers vs withdrawn.
+    assert isinstance(tests["age_group"], str) and isinstance(tests["phase"], str)
+    st = tests["status"]
+    assert st.test["groups"] == ["gennemført", "afmeldt"]
+    assert st.estimates["subgroup"].tolist() == ["status:afmeldt"]
+    table = subgroups.interaction_table(tests)
+    assert len(table) == len(subgroups.FIGURE_VARIABLES)
+    assert table.loc[table["Dimension"] == "Aldersgruppe", "Bemærkning"].str.startswith(
+        "Ingen test").all()
+    text = subgroups.interaction_reading(tests)
+    assert "aldersgruppe" in text and "p-værdier" in text
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def test_weekly_by_and_forest():
+    data = study(CELLS, withdrawn=11)
+    w = subgroups.weekly_by(data, "age_group", 10)
+    assert w["age_group"].unique().tolist() == ["25-35"]  # 46-55 and Over 55 below 10
+    st = subgroups.weekly_by(data, "status", 10)
+    assert st["status"].unique().tolist() == ["gennemført", "afmeldt"]
+    fig = subgroups.plot_weekly_dimension(st, "status", 7, 7)
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert legend[-2:] == ["Gennemført", "Afmeldt undervejs"]
+    rows = subgroups.all_subgroups(data, 10)
+    overall = register.two_point(data, register.analysis_persons(data), "two_point_post")
+    fd = subgroups.forest_data(rows, overall)
+    assert fd["subgroup"].iloc[0] == "all"
+    est = rows[(rows["model"] == "two_point_post") & (rows["term"] == "change")]
+    assert fd["subgroup"].iloc[1:].tolist() == est["subgroup"].tolist()
+    fig = subgroups.plot_forest(fd)
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert "Køn" in labels and "Kvinder" in labels
+    assert len(fig.axes[0].lines) == 2 * (len(fd) - 1) + 2  # CI + point per group, two vlines

@@ -302,6 +302,62 @@ def two_point_data(data, persons: pd.DataFrame, model: str) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)[["person_id", "week_rel", "period", "score"]]
 
 
+MODELS = (*TWO_POINT, *WEEKLY, "segmented")
+MODEL_TERMS = {
+    **{m: ["intercept", "change"] for m in TWO_POINT},
+    **{m: ["intercept", "slope"] for m in WEEKLY},
+    "segmented": ["intercept", "slope", "level_change", "slope_change"],
+}
+
+
+def model_design(data, persons: pd.DataFrame, model: str) -> tuple[pd.DataFrame, np.ndarray]:
+    """The long data and the design matrix of one register model (columns as MODEL_TERMS)."""
+    if model in TWO_POINT:
+        long = two_point_data(data, persons, model)
+        if long.empty or long["period"].nunique() < 2:
+            raise ModelNotEstimable("ingen kursister med score på et af de to tidspunkter")
+        return long, np.column_stack([np.ones(len(long)), long["period"].to_numpy(dtype=float)])
+    if model in WEEKLY or model == "segmented":
+        long = weekly_data(data, persons, WEEKLY.get(model, SEGMENTED_WEEKS))
+        if long.empty:
+            raise ModelNotEstimable("ingen kursister med score i perioden")
+        week = long["week_rel"].to_numpy(dtype=float)
+        if model in WEEKLY:
+            return long, np.column_stack([np.ones(len(long)), week])
+        post = (week >= 0).astype(float)
+        return long, np.column_stack([np.ones(len(long)), week, post, week * post])
+    raise ValueError(f"model must be one of {list(MODELS)}, not {model!r}")
+
+
+def fit_model(data, persons: pd.DataFrame, model: str, subgroup: str = "all",
+              label: str | None = None) -> pd.DataFrame:
+    """Any register model (`MODELS`) as tidy estimate rows, clustered by person.
+
+    `label` is the `model` value written in the rows (default: `model`), e.g.
+    `two_point_post_balanced` for the balanced-panel sensitivity analysis.
+    """
+    long, X = model_design(data, persons, model)
+    fit = ols_cluster(long["score"].to_numpy(), X, long["person_id"].to_numpy())
+    return _tidy(fit, MODEL_TERMS[model], label or model, subgroup, long)
+
+
+def naive_and_clustered(data, persons: pd.DataFrame, model: str) -> pd.DataFrame:
+    """One row per term: estimate, the clustered SE (CR1) and the naive OLS SE (iid errors)."""
+    long, X = model_design(data, persons, model)
+    y = long["score"].to_numpy()
+    clustered = ols_cluster(y, X, long["person_id"].to_numpy())
+    naive = sm.OLS(np.asarray(y, dtype=float), X).fit()
+    return pd.DataFrame({
+        "model": model,
+        "term": MODEL_TERMS[model],
+        "estimate": np.asarray(clustered.params, dtype=float),
+        "se_clustered": np.asarray(clustered.bse, dtype=float),
+        "se_naive": np.asarray(naive.bse, dtype=float),
+        "n_persons": long["person_id"].nunique(),
+        "n_obs": len(long),
+    }).assign(ratio=lambda d: d["se_clustered"] / d["se_naive"])
+
+
 def two_point(data, persons: pd.DataFrame, model: str, subgroup: str = "all") -> pd.DataFrame:
     """`two_point_pre` (week -26 vs -1) or `two_point_post` (-1 vs 26): tidy estimate rows.
 
@@ -309,12 +365,9 @@ def two_point(data, persons: pd.DataFrame, model: str, subgroup: str = "all") ->
     `change` (mean at the second minus mean at the first, see the module docstring for what this
     is when not every person is seen at both weeks).
     """
-    long = two_point_data(data, persons, model)
-    if long.empty or long["period"].nunique() < 2:
-        raise ModelNotEstimable("ingen kursister med score på et af de to tidspunkter")
-    X = np.column_stack([np.ones(len(long)), long["period"].to_numpy(dtype=float)])
-    fit = ols_cluster(long["score"].to_numpy(), X, long["person_id"].to_numpy())
-    return _tidy(fit, ["intercept", "change"], model, subgroup, long)
+    if model not in TWO_POINT:
+        raise ValueError(f"model must be one of {list(TWO_POINT)}, not {model!r}")
+    return fit_model(data, persons, model, subgroup)
 
 
 def weekly_data(data, persons: pd.DataFrame, weeks) -> pd.DataFrame:
@@ -332,12 +385,7 @@ def weekly_trend(data, persons: pd.DataFrame, model: str, subgroup: str = "all")
     """
     if model not in WEEKLY:
         raise ValueError(f"model must be one of {list(WEEKLY)}, not {model!r}")
-    long = weekly_data(data, persons, WEEKLY[model])
-    if long.empty:
-        raise ModelNotEstimable("ingen kursister med score i perioden")
-    X = np.column_stack([np.ones(len(long)), long["week_rel"].to_numpy(dtype=float)])
-    fit = ols_cluster(long["score"].to_numpy(), X, long["person_id"].to_numpy())
-    return _tidy(fit, ["intercept", "slope"], model, subgroup, long)
+    return fit_model(data, persons, model, subgroup)
 
 
 def segmented(data, persons: pd.DataFrame, subgroup: str = "all") -> pd.DataFrame:
@@ -346,26 +394,18 @@ def segmented(data, persons: pd.DataFrame, subgroup: str = "all") -> pd.DataFram
     Terms: `intercept` and `slope` (the line before the course), `level_change` and
     `slope_change` (the jump and the change of slope at course start).
     """
-    long = weekly_data(data, persons, SEGMENTED_WEEKS)
-    if long.empty:
-        raise ModelNotEstimable("ingen kursister med score i perioden")
-    week = long["week_rel"].to_numpy(dtype=float)
-    post = (week >= 0).astype(float)
-    X = np.column_stack([np.ones(len(long)), week, post, week * post])
-    fit = ols_cluster(long["score"].to_numpy(), X, long["person_id"].to_numpy())
-    return _tidy(fit, ["intercept", "slope", "level_change", "slope_change"], "segmented",
-                 subgroup, long)
+    return fit_model(data, persons, "segmented", subgroup)
 
 
-def register_models(data, persons: pd.DataFrame | None = None, subgroup: str = "all") -> pd.DataFrame:
-    """All register models for one group: two-point, weekly and segmented, tidy rows."""
+def register_models(data, persons: pd.DataFrame | None = None, subgroup: str = "all",
+                    suffix: str = "") -> pd.DataFrame:
+    """All register models for one group: two-point, weekly and segmented, tidy rows.
+
+    `suffix` is appended to every `model` id (e.g. `_balanced`: `two_point_post_balanced`).
+    """
     persons = analysis_persons(data) if persons is None else persons
-    return pd.concat(
-        [two_point(data, persons, m, subgroup) for m in TWO_POINT]
-        + [weekly_trend(data, persons, m, subgroup) for m in WEEKLY]
-        + [segmented(data, persons, subgroup)],
-        ignore_index=True,
-    )
+    return pd.concat([fit_model(data, persons, m, subgroup, m + suffix) for m in MODELS],
+                     ignore_index=True)
 
 
 # --------------------------------------------------------------------------- presentation
@@ -385,10 +425,20 @@ def ci_text(low: float, high: float, decimals: int = 2) -> str:
     return f"{fmt(low)} til {fmt(high)}"
 
 
+BALANCED = "_balanced"
+
+
+def model_label(model: str) -> str:
+    """The Danish label of a model id; `<model>_balanced` reads '<label>, balanceret panel'."""
+    if model.endswith(BALANCED):
+        return MODEL_LABELS[model.removesuffix(BALANCED)] + ", balanceret panel"
+    return MODEL_LABELS.get(model, model)
+
+
 def model_table(est: pd.DataFrame, decimals: int = 2) -> pd.DataFrame:
     """Estimate rows as a Danish table: model, term, estimate, SE, 95 % CI, p, stars, N."""
     return pd.DataFrame({
-        "Model": est["model"].map(MODEL_LABELS).to_numpy(),
+        "Model": est["model"].map(model_label).to_numpy(),
         "Led": est["term"].map(TERM_LABELS).to_numpy(),
         "Estimat": est["estimate"].to_numpy(),
         "Standardfejl": est["std_error"].to_numpy(),
@@ -507,17 +557,22 @@ def _shade_course(ax, n_min: int, n_max: int) -> None:
     ax.axvspan(-0.5, n_max - 0.5, color=PALETTE[5], alpha=0.18, lw=0, label=label)
 
 
-def _week_axes(ax) -> None:
-    """Week ticks every 4 weeks through 0; y ticks on round steps with decimal commas."""
-    ax.set_xticks(range(-24, 25, 4))
-    ax.set_xlim(-27, 27)
+def _week_axes(ax, first: int = -26, last: int = 26) -> None:
+    """Week ticks every 4 weeks through 0 (every week on a short window); y ticks on round steps
+    with decimal commas."""
+    step = 1 if last - first <= 16 else 4
+    ax.set_xticks([w for w in range(first, last + 1) if w % step == 0])
+    ax.set_xlim(first - 1, last + 1)
     ax.yaxis.set_major_locator(MaxNLocator(steps=[1, 2, 5, 10]))
-    danish_axis(ax, "y", decimals=1)
+    danish_axis(ax, "y", decimals=1 if step > 1 else 2)
     danish_axis(ax, "x")
 
 
 def plot_weekly_score(df: pd.DataFrame, n_min: int, n_max: int) -> plt.Figure:
-    """Weekly mean score (week_rel, mean) with the fitted pre and post lines and the course shaded."""
+    """Weekly mean score (week_rel, mean) with the fitted pre and post lines and the course shaded.
+
+    The x axis spans the weeks of `df` (Figur 1: -26..26; Figur 2: -1..8 around the course)."""
+    first, last = int(df["week_rel"].min()), int(df["week_rel"].max())
     fig, ax = plt.subplots()
     _shade_course(ax, n_min, n_max)
     ax.plot(df["week_rel"], df["mean"], color="black", lw=1.4, marker="o", ms=2.5,
@@ -528,7 +583,7 @@ def plot_weekly_score(df: pd.DataFrame, n_min: int, n_max: int) -> plt.Figure:
                 label="Trend fra kursusstart")
     ax.set_xlabel("Uger i forhold til kursusstart (uge 0 = første kursusuge)")
     ax.set_ylabel("Gennemsnitlig beskæftigelsesscore")
-    _week_axes(ax)
+    _week_axes(ax, first, last)
     ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
     return fig
