@@ -218,3 +218,13 @@ def test_no_microdata_in_published_tables(full_run):
     for csv in list((full_run.run_dir / "tables").glob("*.csv")) + list((full_run.run_dir / "figures").glob("*.csv")):
         text = csv.read_text(encoding="utf-8")
         assert not any(pid in text for pid in ids), csv.name
+
+
+def test_notebooks_start_longest_first_by_the_last_run(tmp_path):
+    names = ["00_a", "10_b", "20_c", "30_new"]
+    assert runner.longest_first(names, tmp_path) == names  # no earlier run: the given order
+    (tmp_path / "run1").mkdir()
+    (tmp_path / "run1" / "manifest.json").write_text(json.dumps({"notebooks": {
+        "00_a": {"seconds": 8.6}, "10_b": {"seconds": 13.0}, "20_c": {"seconds": 3.2}}}))
+    (tmp_path / "latest").symlink_to("run1")
+    assert runner.longest_first(names, tmp_path) == ["10_b", "00_a", "20_c", "30_new"]

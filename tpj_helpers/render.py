@@ -42,6 +42,8 @@ import os
 import re
 import shutil
 import subprocess
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from html import escape
@@ -737,9 +739,12 @@ end
 
 
 def callout_filter(src: Path) -> Path:
-    """Write the callout filter next to the staged source; returns its path."""
+    """Write the callout filter next to the staged source (once); returns its path."""
     path = src / CALLOUT_FILTER_NAME
-    path.write_text(CALLOUT_FILTER, encoding="utf-8")
+    if not path.is_file() or path.read_text(encoding="utf-8") != CALLOUT_FILTER:
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+        tmp.write_text(CALLOUT_FILTER, encoding="utf-8")
+        os.replace(tmp, path)  # atomic: the HTML and PDF renders may ask at the same time
     return path
 
 
@@ -947,8 +952,14 @@ def render_report(run_dir: Path, report_src: Path = REPORT_SRC, synthetic: bool 
     markdown = resolved_markdown(report, synthetic)
     md_path = src / "index.md"
     md_path.write_text(markdown, encoding="utf-8")
-    html = render_html(markdown, src, report_dir / "index.html", report.meta, synthetic)
-    pdf, _ = render_pdf(markdown, src, run_dir, report_dir / "report.pdf", report.meta, synthetic)
+    # HTML and PDF at the same time: pandoc runs as a subprocess, so the two overlap.
+    callout_filter(src)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        html_job = pool.submit(render_html, markdown, src, report_dir / "index.html",
+                               report.meta, synthetic)
+        pdf_job = pool.submit(render_pdf, markdown, src, run_dir, report_dir / "report.pdf",
+                              report.meta, synthetic)
+        html, (pdf, _) = html_job.result(), pdf_job.result()
     log.debug("report rendered (%d figures, %d tables): %s, %s", len(report.figures),
              sum(n.startswith(TABLE_WORD) for n in report.numbers.values()), html, pdf)
     return RenderResult(html=html, pdf=pdf, engine="pandoc", source_dir=src, markdown=md_path)

@@ -282,6 +282,19 @@ def execute_notebook(name: str, run_dir: Path, params: dict, worker: KernelWorke
     return result
 
 
+def longest_first(names: list[str], out_root: Path) -> list[str]:
+    """The notebooks in the order to start them: longest first by the last successful run's
+    durations (`latest/manifest.json`), so that the workers finish close together; notebooks
+    without a duration keep their given order, after those with one. The report's order is
+    not affected."""
+    try:
+        manifest = json.loads((out_root / "latest" / "manifest.json").read_text(encoding="utf-8"))
+        seconds = {k: float(v["seconds"]) for k, v in manifest.get("notebooks", {}).items()}
+    except (OSError, ValueError, KeyError, TypeError):
+        seconds = {}
+    return sorted(names, key=lambda n: (n not in seconds, -seconds.get(n, 0.0)))
+
+
 def run_notebooks(
     names: list[str], run_dir: Path, params: dict, jobs: int, fresh_kernels: bool = False
 ) -> list[NotebookResult]:
@@ -389,7 +402,9 @@ def run(
         jobs = jobs or min(os.cpu_count() or 1, len(names))
         manifest["execution"] = {"jobs": jobs, "kernels": "fresh per notebook" if fresh_kernels
                                  else "one per worker, reset between notebooks"}
-        results = run_notebooks(names, run_dir, params, jobs, fresh_kernels)
+        results = run_notebooks(longest_first(names, out_root), run_dir, params, jobs,
+                                fresh_kernels)
+        results = sorted(results, key=lambda r: names.index(r.name))
         manifest["notebooks"] = {r.name: {"status": r.status, "seconds": r.seconds, **({"error": r.error} if r.error else {})} for r in results}
         failed = [r for r in results if r.status != "ok"]
         if failed:
