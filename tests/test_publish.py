@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import pytest
 
 from tpj_helpers.present import num, pct, signed
-from tpj_helpers.publish import Publisher, stars, suppress_small, to_pipe_table
+from tpj_helpers.publish import Publisher, format_table, stars, suppress_small, to_pipe_table
 
 
 def test_danish_numbers():
@@ -97,3 +98,9 @@ def test_pipe_table_aligns_numbers_right_and_text_left():
     expected = [":" + "-" * 11, ":" + "-" * 9, "------:", "-" * 10 + ":", "-" * 15 + ":", ":" + "-" * 13]
     assert [len(x) for x in expected] == widths
     assert to_pipe_table(shown).splitlines()[1] == "|" + "|".join(expected) + "|"
+
+
+def test_p_value_columns_read_below_one_per_mille():
+    df = pd.DataFrame({"Led": ["a", "b", "c"], "p-værdi": [0.0004, 0.0342, np.nan]})
+    shown = format_table(df, pd.DataFrame(False, index=df.index, columns=df.columns), 5)
+    assert shown["p-værdi"].tolist() == ["<0,001", "0,034", ""]

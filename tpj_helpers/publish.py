@@ -64,15 +64,27 @@ def _format_cell(value, decimals: int) -> str:
     return str(value)
 
 
+def _format_p(v) -> str:
+    if isinstance(v, (int, float, np.floating)) and not isinstance(v, bool):
+        if np.isnan(v):
+            return ""
+        return "<0,001" if v < 0.001 else num(float(v), 3)
+    return "" if v is None else str(v)
+
+
 def format_table(
     df: pd.DataFrame, mask: pd.DataFrame, min_cell: int, decimals: dict[str, int] | None = None
 ) -> pd.DataFrame:
-    """Danish display strings; suppressed cells read '<min_cell'."""
+    """Danish display strings; suppressed cells read '<min_cell'. Numeric p-value columns (named
+    'p-værdi...') read '<0,001' below 0.001, else three decimals."""
     decimals = decimals or {}
     shown = pd.DataFrame(index=df.index)
     for col in df.columns:
         d = decimals.get(col, 1)
-        s = df[col].map(lambda v, d=d: _format_cell(v, d))
+        if str(col).lower().startswith("p-værdi"):
+            s = df[col].map(_format_p)
+        else:
+            s = df[col].map(lambda v, d=d: _format_cell(v, d))
         shown[col] = s.where(~mask[col], f"<{min_cell}")
     return shown
 
