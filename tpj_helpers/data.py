@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import shutil
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -44,12 +45,15 @@ DEMO = "demo"
 
 
 def demo_data_dir(seed: int = 2025, scale: float = 1.0) -> Path:
-    """The cached synthetic demo folder for (seed, scale), generated on first use."""
-    from tpj_helpers.synthetic.generate import MARKER, generate_demo_data
+    """The cached synthetic demo folder for (seed, scale), generated on first use and again when
+    the generator has changed since (its version is in the SYNTHETIC marker)."""
+    from tpj_helpers.synthetic.generate import generate_demo_data, generator_version, marker_info
 
     suffix = "" if scale == 1 else f"-scale-{scale:g}"
     folder = REPO_ROOT / ".cache" / "demo-data" / f"seed-{seed}{suffix}"
-    if not (folder / MARKER).is_file():
+    if marker_info(folder).get("generator_version") != generator_version():
+        if folder.exists():
+            shutil.rmtree(folder)  # our own cache folder: stale files must not survive
         generate_demo_data(folder, seed=seed, scale=scale)
     return folder
 

@@ -6,6 +6,7 @@ marker file; every output made from such a folder says that the data are synthet
 
 from __future__ import annotations
 
+import hashlib
 import json
 from importlib import resources
 from pathlib import Path
@@ -16,6 +17,7 @@ import yaml
 
 from tpj_helpers.synthetic.cohort import make_cohort
 from tpj_helpers.synthetic.dream import make_dream
+from tpj_helpers.synthetic.qual import make_qual
 
 MARKER = "SYNTHETIC"
 
@@ -35,6 +37,25 @@ def _prepare(out: Path) -> None:
             f"{out} exists and is not a synthetic data folder (no {MARKER} file): refusing to write into it"
         )
     out.mkdir(parents=True, exist_ok=True)
+
+
+def generator_version() -> str:
+    """A hash of the generator's code and calibration files: a cached demo folder made by another
+    version is generated again (see `tpj_helpers.data.demo_data_dir`)."""
+    h = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.rglob("*")):
+        if path.suffix in (".py", ".yaml", ".yml", ".csv") and path.is_file():
+            h.update(path.name.encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def marker_info(data_dir: Path | str) -> dict:
+    """The SYNTHETIC marker's content ({} when absent or unreadable)."""
+    try:
+        return json.loads((Path(data_dir) / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
 
 
 def generate_demo_data(out: Path | str, seed: int = 2025, scale: float = 1.0) -> Path:
@@ -59,9 +80,11 @@ def generate_demo_data(out: Path | str, seed: int = 2025, scale: float = 1.0) ->
     }
     for name, df in tables.items():
         df.to_csv(out / f"{name}.csv", index=False, encoding="utf-8")
+    make_qual(out, seed)  # qual/: transcripts, codebook, coded segments (its own random stream)
     marker = {
         "synthetic": True,
         "generator": "tpj demo-data",
+        "generator_version": generator_version(),
         "seed": seed,
         "scale": scale,
         "note": "Synthetic data calibrated to the published evaluation. No real person is in it.",
@@ -72,4 +95,5 @@ def generate_demo_data(out: Path | str, seed: int = 2025, scale: float = 1.0) ->
     return out
 
 
-__all__ = ["MARKER", "generate_demo_data", "is_synthetic", "load_calibration", "pd"]
+__all__ = ["MARKER", "generate_demo_data", "generator_version", "is_synthetic", "load_calibration",
+           "marker_info", "pd"]
