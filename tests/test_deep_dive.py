@@ -81,3 +81,108 @@ def test_qual_status_counts_what_is_there(tmp_path):
     text = deep_dive.qual_status_text(status, ["Viborg"])
     assert "2 interviewudskrifter (heraf 1 fra deep dives)" in text
     assert "Kodningen mangler" in text
+
+
+# --------------------------------------------------------------------------- the notebook
+
+
+@pytest.fixture(scope="module")
+def no_qual_run(tmp_path_factory):
+    """The synthesis notebook end to end on the hand-made study folder, which has no `qual/`."""
+    import yaml
+    from test_coverage import write_study
+
+    from tpj_helpers import runner
+    from tpj_helpers.data import REPO_ROOT
+
+    tmp = tmp_path_factory.mktemp("dd")
+    data = write_study(tmp / "data")
+    assert not (data / "qual").exists()
+    params = yaml.safe_load((REPO_ROOT / "params" / "default.yaml").read_text(encoding="utf-8"))
+    params.update(data_dir=str(data), min_cell=1, notebooks=["50_deep_dive_synthesis"])
+    path = tmp / "params.yaml"
+    path.write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
+    result = runner.run(path, out_root=tmp / "out", render=False, quiet=True)
+    assert result.ok, result.notebooks[0].error
+    return result.run_dir
+
+
+def _cell_markdown(nb: dict, label: str) -> str:
+    for cell in nb["cells"]:
+        if f"#| label: {label}" in "".join(cell["source"]):
+            return "\n".join("".join(o.get("data", {}).get("text/markdown", ""))
+                             for o in cell.get("outputs", []))
+    raise KeyError(label)
+
+
+def test_notebook_without_qual_folder_says_so(no_qual_run):
+    import json
+
+    nb = json.loads((no_qual_run / "notebooks" / "50_deep_dive_synthesis.ipynb").read_text("utf-8"))
+    assert "Det kvalitative materiale er ikke i datamappen" in _cell_markdown(nb, "txt-qual-status")
+    assert "Det kvalitative materiale er ikke i datamappen" in _cell_markdown(nb, "txt-qual-synthesis")
+    assert "ikke i datamappen" in _cell_markdown(nb, "tbl-qual-theme-role")
+    # every figure cell still shows an image (the renderer requires one) and the recommendations
+    # are listed from params/recommendations.yaml
+    for name in ("qual_theme_role", "qual_cooccurrence", "qual_personas"):
+        assert (no_qual_run / "figures" / f"{name}.png").is_file()
+    assert _cell_markdown(nb, "txt-qual-recommendations").startswith("1. **")
+    assert (no_qual_run / "tables" / "deep_dive_municipalities.csv").is_file()
+
+
+def test_stored_notebook_has_no_outputs_and_ids():
+    import json
+
+    from tpj_helpers.data import REPO_ROOT
+
+    nb = json.loads((REPO_ROOT / "notebooks" / "50_deep_dive_synthesis.ipynb").read_text("utf-8"))
+    ids = [c["id"] for c in nb["cells"]]
+    assert len(set(ids)) == len(ids) and ids[:7] == [f"50-0{i}" for i in range(7)]
+    assert all(not c.get("outputs") and not c.get("execution_count")
+               for c in nb["cells"] if c["cell_type"] == "code")
+
+
+@pytest.fixture(scope="module")
+def qual_run(tmp_path_factory):
+    """The synthesis notebook end to end on the hand-made study folder plus synthetic `qual/`."""
+    import yaml
+    from test_coverage import write_study
+
+    from tpj_helpers import runner
+    from tpj_helpers.data import REPO_ROOT
+    from tpj_helpers.synthetic.qual import make_qual
+
+    tmp = tmp_path_factory.mktemp("ddq")
+    data = write_study(tmp / "data")
+    make_qual(data, seed=7)
+    params = yaml.safe_load((REPO_ROOT / "params" / "default.yaml").read_text(encoding="utf-8"))
+    params.update(data_dir=str(data), min_cell=1, notebooks=["50_deep_dive_synthesis"])
+    path = tmp / "params.yaml"
+    path.write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
+    result = runner.run(path, out_root=tmp / "out", render=False, quiet=True)
+    assert result.ok, result.notebooks[0].error
+    return result.run_dir, data
+
+
+def test_notebook_with_qual_folder_publishes_the_synthesis(qual_run):
+    import json
+
+    from tpj_helpers.synthetic.qual import FIRST_NAMES, STREETS
+
+    run_dir, data = qual_run
+    n_interviews = len(list((data / "qual" / "interviews").glob("*.md")))
+    role = pd.read_csv(run_dir / "tables" / "qual_theme_role.csv").set_index("Tema")
+    assert role.loc["Interviews i alt", "I alt"] == n_interviews
+    assert (role.drop(index="Interviews i alt")["I alt"] <= n_interviews).all()
+    quotes = pd.read_csv(run_dir / "tables" / "qual_quotes.csv")
+    assert len(quotes) and not quotes["Citat"].str.contains("|".join(FIRST_NAMES + STREETS)).any()
+    assert set(quotes["Rolle"]) <= {"Kursist", "Koordinator", "Instruktør", "Sagsbehandler",
+                                    "Kommunal leder", "Fokusgruppe"}
+    recs = pd.read_csv(run_dir / "tables" / "qual_recommendations.csv")
+    assert len(recs) == 9 and (recs["Interviews"] > 0).all()
+    assert len(pd.read_csv(run_dir / "figures" / "qual_personas.csv")) == 9
+    tri = pd.read_csv(run_dir / "tables" / "qual_triangulation.csv")
+    assert tri["Værdi"].notna().all()
+    nb = json.loads((run_dir / "notebooks" / "50_deep_dive_synthesis.ipynb").read_text("utf-8"))
+    assert _cell_markdown(nb, "txt-qual-personas").startswith("**Koordinatoren**")
+    assert "Syntesen nedenfor" in _cell_markdown(nb, "txt-qual-status")

@@ -173,8 +173,10 @@ def qual_status_text(status: QualStatus, municipalities) -> str:
             found.append(f"{num(status.qdpx)} REFI-QDA-eksport(er)")
         body = (
             f"**Det kvalitative materiale er i datamappen:** {', '.join(found)}. "
-            + ("" if coded or status.qdpx else
-               "Kodningen mangler, så temaer og citater kan ikke opgøres endnu. ")
-            + "Den kvalitative analyse indgår endnu ikke i rapporten. " + would_show
+            + ("Syntesen nedenfor bygger på dette materiale: temaer fordelt på rolle og kommune, "
+               "pseudonymiserede citater, personaer, triangulering med de kvantitative "
+               "indikatorer og anbefalingernes grundlag."
+               if coded or status.qdpx else
+               "Kodningen mangler, så temaer og citater kan ikke opgøres endnu. " + would_show)
         )
     return "\n".join("> " + line for line in body.splitlines())

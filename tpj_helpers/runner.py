@@ -34,12 +34,15 @@ from tpj_helpers.publish import ESTIMATE_COLUMNS
 
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 DEFAULT_PARAMS = REPO_ROOT / "params" / "default.yaml"
-# Parameters a notebook receives (the run folder is added as output_dir).
+# Parameters every notebook receives (the run folder is added as output_dir); a notebook also
+# receives any other run parameter its parameters cell declares (e.g. deep_dive_municipalities).
 NOTEBOOK_PARAMS = (
     "data_dir", "demo_seed", "demo_scale", "phases", "survey_phase", "min_cell",
     "min_group_size", "dream_score_map", "survey_codebook",
 )
-KNOWN_PARAMS = {*NOTEBOOK_PARAMS, "notebooks", "deep_dive_municipalities"}
+# Every parameter of params/default.yaml is known; a run's file may set only these.
+KNOWN_PARAMS = {*NOTEBOOK_PARAMS, "notebooks",
+                *(yaml.safe_load(DEFAULT_PARAMS.read_text(encoding="utf-8")) or {})}
 PACKAGES = (
     "tpj", "pandas", "numpy", "polars", "pyarrow", "pandera", "statsmodels", "scipy", "seaborn",
     "matplotlib", "babel", "papermill", "nbclient", "ipykernel", "pypandoc-binary", "typst",
@@ -250,16 +253,27 @@ def _cell_source(executed: Path) -> str:
     return ""
 
 
+def notebook_parameters(source: Path, params: dict) -> dict:
+    """The run parameters for one notebook: the common ones, plus every other run parameter that
+    its parameters cell declares."""
+    import papermill as pm
+
+    try:
+        declared = set(pm.inspect_notebook(str(source)))
+    except Exception:  # a notebook papermill cannot read fails later, with context
+        declared = set()
+    keys = [*NOTEBOOK_PARAMS, *(k for k in params if k in declared and k not in NOTEBOOK_PARAMS)]
+    return {k: params[k] for k in keys if k in params and k != "notebooks"}
+
+
 def execute_notebook(name: str, run_dir: Path, params: dict, worker: KernelWorker) -> NotebookResult:
     import papermill as pm
 
     result = NotebookResult(name)
     source = NOTEBOOK_DIR / f"{name}.ipynb"
     target = run_dir / "notebooks" / f"{name}.ipynb"
-    nb_params = {k: params[k] for k in NOTEBOOK_PARAMS}
+    nb_params = notebook_parameters(source, params)
     nb_params["output_dir"] = str(run_dir)
-    if name == "50_deep_dive_synthesis" and "deep_dive_municipalities" in params:
-        nb_params["deep_dive_municipalities"] = params["deep_dive_municipalities"]
     start = time.perf_counter()
     try:
         km = worker.kernel()

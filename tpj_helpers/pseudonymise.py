@@ -1,0 +1,304 @@
+"""Pseudonymising quotes by rule, and the quote bank (the strongest short excerpts per theme).
+
+Contract section 6: quotes that reach a report carry no names and are labelled by a role (at most
+the kind of municipality), never a person's identifying detail. `pseudonymise(text)` removes or
+generalises, in this order, each with a bracketed placeholder:
+
+1. e-mail addresses -> "[e-mail]";
+2. phone numbers (8 digits, alone or in groups of 2 or 4, optionally +45/0045) -> "[telefon]";
+3. street addresses (a word ending in -vej, -gade, -allé, -stræde, ... followed by a house
+   number, optionally floor and side) -> "[adresse]";
+4. employers: one to three capitalised words before A/S, ApS, I/S, IVS, K/S, P/S, and the names of
+   `EMPLOYERS` -> "[arbejdsplads]";
+5. names: a capitalised word after a title ("sagsbehandler Hanne", "fru Berg"); the first names
+   and surnames of `FIRST_NAMES` / `SURNAMES` in any case (Mette, mette, METTE), with a possessive
+   -s (Mettes) and in the ASCII spellings of æ, ø, å (Søren, Soeren, Soren); a surname directly
+   after a first name goes with it -> "[navn]". Names that are also ordinary Danish words
+   (`AMBIGUOUS_NAMES`: Bo, Per, Sten, Liv, Skov, ...) only count when capitalised inside a
+   sentence or after a title;
+6. municipality and town names (the 98 municipalities, `TOWNS`; with a possessive -s, a following
+   "Kommune", and hyphenated compounds such as Lolland-Falster) -> "[kommune]", or the kind of
+   municipality when `kinds` maps the name to one ("[en landkommune]"). `AMBIGUOUS_PLACES`
+   (Vejen, Odder, Greve, ...) only count when capitalised inside a sentence or before "Kommune";
+7. ages ("jeg er 34", "34 år", "34-årig", "34 år gammel") -> "[alder]"; "i 20 år", "for 5 år
+   siden" and other durations (a number after i/for/på/om/efter/over/under) stay.
+
+Ordinary words are never touched: the lists are closed, matching is on whole words, and a
+capitalised word at the start of a sentence ("Job", "Kursus") is only replaced when it is on a
+list and not ambiguous.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+import pandas as pd
+
+NAME, ADDRESS, PHONE, EMAIL, AGE, EMPLOYER, MUNICIPALITY = (
+    "[navn]", "[adresse]", "[telefon]", "[e-mail]", "[alder]", "[arbejdsplads]", "[kommune]")
+
+FIRST_NAMES = """
+Mette Anne Hanne Susanne Lene Helle Tina Pia Lone Camilla Charlotte Marianne Kirsten Karen Birgitte
+Louise Maria Gitte Anette Annette Dorthe Jette Bente Inge Lisbeth Rikke Julie Sofie Ida Emma Laura
+Sara Sarah Cecilie Katrine Maja Line Signe Stine Trine Tanja Heidi Malene Nanna Mathilde Freja Josefine
+Ulla Birthe Kirsten Grethe Jytte Tove Ruth Aase Åse Else Eva Vibeke Lotte Nina Jane Janni Britt Dorte
+Søren Lars Jens Peter Michael Henrik Thomas Morten Anders Jesper Rasmus Martin Niels Jørgen Hans Christian
+Kristian Mads Mikkel Jakob Jacob Jonas Frederik Emil Oliver William Lucas Magnus Mathias Nikolaj Simon
+Steen Torben Kim Ole Erik Poul Flemming Claus Carsten Kenneth Brian Allan Bjarne Preben Finn Jan Jesper
+Kasper Casper Kristoffer Christoffer Nicolai Tobias Benjamin Sebastian Alexander Daniel Andreas Ahmed
+Mohammad Mohamed Ali Fatima Aisha Leila Yasmin Hassan Omar Mustafa Zainab Ayse Mehmet
+"""
+SURNAMES = """
+Jensen Nielsen Hansen Pedersen Andersen Christensen Larsen Sørensen Rasmussen Jørgensen Petersen
+Madsen Kristensen Olsen Thomsen Christiansen Poulsen Johansen Møller Mortensen Knudsen Jakobsen
+Jacobsen Mikkelsen Olesen Frederiksen Laursen Henriksen Schmidt Eriksen Kristiansen Clausen Simonsen
+Svendsen Andreasen Iversen Jeppesen Mogensen Jespersen Nissen Lauridsen Kjeldsen Carlsen Østergaard
+Vestergaard Nørgaard Jepsen Thygesen Bertelsen Overgaard Søndergaard Kjærgaard Damgaard
+"""
+# First names and surnames that are also ordinary words: only when capitalised inside a sentence.
+AMBIGUOUS_NAMES = ("Bo", "Per", "Sten", "Liv", "Ask", "Rose", "Maj", "Storm", "Mark", "Lund",
+                   "Holm", "Skov", "Dahl", "Bach", "Kjær", "Berg", "Dam", "Vang", "Krag")
+# A capitalised word after one of these is a name ("sagsbehandler Hanne", "hr. Berg").
+TITLES = (
+    r"hr\.", "fru", r"frk\.", "sagsbehandler(?:en)?", "koordinator(?:en)?", "instruktør(?:en)?",
+    "leder(?:en)?", "chef(?:en)?", "kollega(?:en)?", "læge(?:n)?", "psykolog(?:en)?",
+    "mentor(?:en)?", "underviser(?:en)?", "konsulent(?:en)?", "min mand", "min kone",
+    "min kæreste", "min søn", "min datter",
+)
+EMPLOYERS = (
+    "Novo Nordisk", "Danske Bank", "Danish Crown", "Netto", "Føtex", "Bilka", "Lidl", "Rema 1000",
+    "Coop", "Salling", "Irma", "Kvickly", "Vestas", "Lego", "Danfoss", "Grundfos", "Arla",
+    "Carlsberg", "Mærsk", "Maersk", "ISS", "DSB", "PostNord", "Jysk", "Ikea", "IKEA", "Fakta",
+    "Elgiganten", "Matas", "Tivoli",
+)
+COMPANY_FORMS = r"(?:A/S|ApS|I/S|IVS|K/S|P/S|a/s|aps)"
+
+MUNICIPALITIES = (
+    "Albertslund", "Allerød", "Assens", "Ballerup", "Billund", "Bornholm", "Brøndby", "Brønderslev",
+    "Dragør", "Egedal", "Esbjerg", "Fanø", "Favrskov", "Faxe", "Fredensborg", "Fredericia",
+    "Frederiksberg", "Frederikshavn", "Frederikssund", "Furesø", "Faaborg-Midtfyn", "Gentofte",
+    "Gladsaxe", "Glostrup", "Greve", "Gribskov", "Guldborgsund", "Haderslev", "Halsnæs", "Hedensted",
+    "Helsingør", "Herlev", "Herning", "Hillerød", "Hjørring", "Holbæk", "Holstebro", "Horsens",
+    "Hvidovre", "Høje-Taastrup", "Hørsholm", "Ikast-Brande", "Ishøj", "Jammerbugt", "Kalundborg",
+    "Kerteminde", "Kolding", "København", "Køge", "Langeland", "Lejre", "Lemvig", "Lolland",
+    "Lyngby-Taarbæk", "Læsø", "Mariagerfjord", "Middelfart", "Morsø", "Norddjurs", "Nordfyn",
+    "Nyborg", "Næstved", "Odder", "Odense", "Odsherred", "Randers", "Rebild", "Ringkøbing-Skjern",
+    "Ringsted", "Roskilde", "Rudersdal", "Rødovre", "Samsø", "Silkeborg", "Skanderborg", "Skive",
+    "Slagelse", "Solrød", "Sorø", "Stevns", "Struer", "Svendborg", "Syddjurs", "Sønderborg",
+    "Thisted", "Tønder", "Tårnby", "Vallensbæk", "Varde", "Vejen", "Vejle", "Vesthimmerland",
+    "Viborg", "Vordingborg", "Ærø", "Aabenraa", "Aalborg", "Aarhus",
+)
+# Towns, islands and parts of municipalities that are not themselves municipality names.
+TOWNS = (
+    "Københavns", "Kbh", "Skagen", "Sæby", "Hirtshals", "Nørresundby", "Store Heddinge", "Falster",
+    "Nykøbing", "Lyngby", "Taastrup", "Ikast", "Brande", "Ringkøbing", "Skjern", "Hobro", "Aars",
+    "Brønderslev", "Fjerritslev", "Grenaa", "Ebeltoft", "Hadsund", "Farsø", "Løgstør", "Bjerringbro",
+    "Kjellerup", "Karup", "Stoholm", "Frederiksværk", "Hundested", "Nakskov", "Maribo", "Rødby",
+    "Haslev", "Rønne", "Nexø", "Esbjerg", "Ribe", "Grindsted", "Mors", "Nykøbing Mors",
+    "Nykøbing Falster", "Djursland", "Himmerland", "Vendsyssel", "Thy", "Fyn", "Sjælland", "Jylland",
+)
+# Place names that are also ordinary words (Vejen = the road, Odder = otters, Greve = counts).
+AMBIGUOUS_PLACES = ("Vejen", "Odder", "Greve", "Thy", "Mors", "Fyn", "Brande", "Karup")
+
+STREET_SUFFIXES = (
+    "vej", "vejen", "gade", "gaden", "allé", "alle", "stræde", "strædet", "plads", "pladsen",
+    "torv", "torvet", "boulevard", "vænget", "vang", "parken", "stien", "bakken", "højen", "have",
+)
+
+_LETTER = "A-Za-zÆØÅæøåÉéÜüÖöÄä"
+_UPPER = "A-ZÆØÅÉÜÖÄ"
+_WORD_END = rf"(?![{_LETTER}0-9])"
+_WORD_START = rf"(?<![{_LETTER}0-9])"
+
+
+def spellings(name: str) -> set[str]:
+    """A name as written and in the ASCII spellings of æ, ø, å (Søren, Soeren, Soren)."""
+    out = {name}
+    for special, ascii_forms in (("æ", ("ae", "a")), ("ø", ("oe", "o")), ("å", ("aa", "a")),
+                                 ("Æ", ("Ae", "A")), ("Ø", ("Oe", "O")), ("Å", ("Aa", "A"))):
+        out |= {v.replace(special, a) for v in out for a in ascii_forms}
+    if "aa" in name.lower():
+        out |= {v.replace("Aa", "Å").replace("aa", "å") for v in out}
+    return out
+
+
+def _alternation(words: Iterable[str]) -> str:
+    forms = sorted({s for w in words for s in spellings(w)}, key=len, reverse=True)
+    return "|".join(re.escape(f) for f in forms)
+
+
+def _sentence_start(text: str, pos: int) -> bool:
+    """True when `pos` starts a sentence: the text start, or after . ! ? : or a quote/newline."""
+    before = text[:pos].rstrip(" \t\"'»«“”(-–")
+    return not before or before[-1] in ".!?:\n"
+
+
+def _names() -> tuple[list[str], list[str]]:
+    words = FIRST_NAMES.split() + SURNAMES.split()
+    plain = [w for w in dict.fromkeys(words) if w not in AMBIGUOUS_NAMES]
+    return plain, list(AMBIGUOUS_NAMES)
+
+
+_PLAIN_NAMES, _AMBIG_NAMES = _names()
+_SURNAME_TAIL = (rf"(?-i:(?:[ ]+(?:{_alternation(SURNAMES.split())}|{'|'.join(AMBIGUOUS_NAMES)}|"
+                 rf"[{_UPPER}][a-zæøåé]+(?:sen|søn|gaard|gård|strup|bæk|holm|berg|lund))s?{_WORD_END})?)")
+
+EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+PHONE_RE = re.compile(
+    r"(?<![\d+])(?:(?:\+|00)45[ -]?)?(?:\d{8}|\d{2}(?:[ .-]\d{2}){3}|\d{4}[ .-]\d{4})(?![\d])")
+ADDRESS_RE = re.compile(
+    rf"{_WORD_START}(?-i:[{_UPPER}][{_LETTER}.-]+[ ]){{0,2}}[{_LETTER}.-]*(?:{'|'.join(STREET_SUFFIXES)})"
+    rf"[ ]+\d{{1,4}}[A-Za-z]?{_WORD_END}"
+    r"(?:,?[ ]*\d{1,2}\.?[ ]*(?:sal|tv|th|mf)?\.?)?",
+    re.IGNORECASE)
+COMPANY_RE = re.compile(
+    rf"{_WORD_START}(?:[{_UPPER}0-9][\w&'.-]*[ ]+){{0,2}}[{_UPPER}0-9][\w&'.-]*[ ]+{COMPANY_FORMS}"
+    rf"(?![{_LETTER}])")
+EMPLOYER_RE = re.compile(rf"{_WORD_START}(?:{_alternation(EMPLOYERS)}){_WORD_END}")
+TITLE_RE = re.compile(
+    rf"{_WORD_START}(?P<title>(?:{'|'.join(TITLES)}))[ ]+(?P<name>(?-i:[{_UPPER}][{_LETTER}-]+))"
+    rf"{_SURNAME_TAIL}",
+    re.IGNORECASE)
+NAME_RE = re.compile(
+    rf"{_WORD_START}(?:{_alternation(_PLAIN_NAMES)})(?:s|'s)?{_WORD_END}{_SURNAME_TAIL}",
+    re.IGNORECASE)
+AMBIG_NAME_RE = re.compile(rf"{_WORD_START}(?:{'|'.join(_AMBIG_NAMES)})s?{_WORD_END}")
+
+_PLACE_NAMES = [p for p in dict.fromkeys(MUNICIPALITIES + TOWNS) if p not in AMBIGUOUS_PLACES]
+_PLACE_TAIL = (rf"(?:-[{_UPPER}][{_LETTER}]+)*(?:s|'s)?(?:[ ]+[Kk]ommunes?)?{_WORD_END}")
+PLACE_RE = re.compile(
+    rf"{_WORD_START}(?:[{_UPPER}][{_LETTER}]+-)?(?P<place>{_alternation(_PLACE_NAMES)})"
+    rf"{_PLACE_TAIL}", re.IGNORECASE)
+AMBIG_PLACE_RE = re.compile(
+    rf"{_WORD_START}(?P<place>{'|'.join(AMBIGUOUS_PLACES)})(?P<tail>(?:s)?(?:[ ]+[Kk]ommunes?)?)"
+    rf"{_WORD_END}")
+AGE_RE = re.compile(
+    rf"(?P<lead>{_WORD_START}jeg er[ ]+)\d{{1,3}}(?:[ ]+år(?:[ ]+gammel)?)?{_WORD_END}"
+    rf"|(?P<num>{_WORD_START}\d{{1,3}})(?:[ ]+år(?:[ ]+gammel)?|-årige?|[ ]+årige?){_WORD_END}",
+    re.IGNORECASE)
+DURATION_WORDS = {"i", "for", "på", "om", "efter", "over", "under", "inden", "hvert", "de", "sidste",
+                  "seneste", "første", "to", "tre", "fire", "halvandet", "ca.", "cirka", "omkring"}
+
+
+def _place_placeholder(name: str, kinds: Mapping[str, str] | None) -> str:
+    if kinds:
+        for key, kind in kinds.items():
+            if key.lower() == name.lower():
+                return f"[{kind}]"
+    return MUNICIPALITY
+
+
+def _ambiguous_ok(text: str, m: re.Match, follow: str = "") -> bool:
+    return bool(follow) or not _sentence_start(text, m.start())
+
+
+def pseudonymise(text: str, kinds: Mapping[str, str] | None = None,
+                 extra_names: Iterable[str] = ()) -> str:
+    """`text` with names, addresses, phone numbers, e-mails, ages, employers and places replaced
+    (module docstring). `kinds` maps a municipality to its kind ("en landkommune"); `extra_names`
+    adds names known from the material (the interviewees' own)."""
+    if not isinstance(text, str) or not text:
+        return "" if text is None else str(text)
+    out = EMAIL_RE.sub(EMAIL, text)
+    out = PHONE_RE.sub(PHONE, out)
+    out = ADDRESS_RE.sub(ADDRESS, out)
+    out = COMPANY_RE.sub(EMPLOYER, out)
+    out = EMPLOYER_RE.sub(EMPLOYER, out)
+    out = TITLE_RE.sub(lambda m: f"{m.group('title')} {NAME}", out)
+    extra = [n for n in extra_names if n and n.strip()]
+    if extra:
+        out = re.compile(rf"{_WORD_START}(?:{_alternation(extra)})(?:s|'s)?{_WORD_END}",
+                         re.IGNORECASE).sub(NAME, out)
+    out = NAME_RE.sub(NAME, out)
+    out = AMBIG_NAME_RE.sub(lambda m: NAME if _ambiguous_ok(out, m) else m.group(0), out)
+    out = PLACE_RE.sub(lambda m: _place_placeholder(m.group("place"), kinds), out)
+    out = AMBIG_PLACE_RE.sub(
+        lambda m: (_place_placeholder(m.group("place"), kinds)
+                   if _ambiguous_ok(out, m, m.group("tail").strip()) else m.group(0)), out)
+
+    def age(m: re.Match) -> str:
+        if m.group("lead"):
+            return m.group("lead") + AGE
+        words = out[:m.start()].split()
+        if words and words[-1].lower() in DURATION_WORDS:
+            return m.group(0)
+        return AGE
+
+    return AGE_RE.sub(age, out)
+
+
+# --------------------------------------------------------------------------- quote bank
+
+ROLE_LABELS = {
+    "kursist": "Kursist", "koordinator": "Koordinator", "instruktoer": "Instruktør",
+    "sagsbehandler": "Sagsbehandler", "leder": "Kommunal leder", "fokusgruppe": "Fokusgruppe",
+}
+MIN_CHARS, MAX_CHARS = 40, 280
+
+
+def role_label(role: str) -> str:
+    return ROLE_LABELS.get(str(role), str(role).capitalize())
+
+
+def _clean(text: str) -> str:
+    """One line: no speaker tag ("K:", "Interviewer:"), whitespace collapsed, outer quotes off."""
+    t = re.sub(r"^\s*[\w ]{1,20}:\s+", "", str(text).strip())
+    t = re.sub(r"\s+", " ", t).strip().strip("\"'»«“”").strip()
+    return t
+
+
+def quote_bank(segments: pd.DataFrame, interviews: pd.DataFrame, theme_of, per_theme: int = 2,
+               min_chars: int = MIN_CHARS, max_chars: int = MAX_CHARS,
+               kinds: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """The strongest short excerpts per theme, pseudonymised and labelled by role only.
+
+    "Strongest", transparently: a segment coded with the theme, whose cleaned text is between
+    `min_chars` and `max_chars` characters and ends a sentence (. ! ?); ranked first by how few
+    themes the segment carries (a segment coded with that theme alone speaks most plainly to it),
+    then by length (shorter first); at most one quote per interview and theme, roles spread (the
+    next quote prefers a role not yet quoted for the theme). `theme_of(code)` maps a code to its
+    theme, or None for codes that are no theme (persona ratings).
+
+    Columns: theme, rank, quote, role (the interview's role), label (Danish role label),
+    interview_id, segment_id, n_themes, chars.
+    """
+    role = interviews.set_index(interviews["interview_id"].astype(str))["role"]
+    rows = []
+    for seg in segments.itertuples(index=False):
+        themes = {t for t in (theme_of(c) for c in seg.codes) if t}
+        text = _clean(seg.text)
+        if not themes or not (min_chars <= len(text) <= max_chars) or text[-1:] not in ".!?":
+            continue
+        for theme in themes:
+            rows.append({"theme": theme, "interview_id": str(seg.interview_id),
+                         "segment_id": seg.segment_id, "text": text, "n_themes": len(themes),
+                         "chars": len(text)})
+    cols = ["theme", "rank", "quote", "role", "label", "interview_id", "segment_id", "n_themes",
+            "chars"]
+    if not rows:
+        return pd.DataFrame(columns=cols)
+    cand = pd.DataFrame(rows).assign(role=lambda d: d["interview_id"].map(role).fillna(""))
+    cand = cand.sort_values(["theme", "n_themes", "chars", "segment_id"], kind="stable")
+    picked = []
+    for theme, group in cand.groupby("theme", sort=False):
+        chosen, seen_iv, seen_role = [], set(), set()
+        pool = group.drop_duplicates("interview_id").drop_duplicates("text")
+        while len(chosen) < per_theme and len(pool):
+            fresh = pool[~pool["role"].isin(seen_role)]
+            row = (fresh if len(fresh) else pool).iloc[0]
+            chosen.append(row)
+            seen_iv.add(row["interview_id"])
+            seen_role.add(row["role"])
+            pool = pool[~pool["interview_id"].isin(seen_iv)]
+        for rank, row in enumerate(chosen, start=1):
+            picked.append({**row.to_dict(), "rank": rank, "theme": theme})
+    out = pd.DataFrame(picked)
+    out["quote"] = out["text"].map(lambda t: pseudonymise(t, kinds=kinds))
+    out["label"] = out["role"].map(role_label)
+    return out[cols].reset_index(drop=True)
+
+
+def quote_markdown(quote: str, label: str) -> str:
+    """»quote« – Role (Danish typographic quotes)."""
+    return f"»{quote}« – {label}"
