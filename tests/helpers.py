@@ -130,3 +130,14 @@ def fingerprint(folder: Path) -> dict[str, tuple[int, str]]:
         for p in sorted(folder.rglob("*"))
         if p.is_file()
     }
+
+
+def write_survey_wave(folder: Path, wave: str, rows: list[dict], codebook) -> None:
+    """A survey wave file with every item column of the wave in `codebook` (empty unless given)."""
+    header = ["person_id", "submitted_at", "complete",
+              *(it.id for it in codebook.items_for_wave(wave))]
+    with (folder / f"survey_{wave}.csv").open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=header, restval="")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({"submitted_at": "2024-08-04 10:00:00", **row})

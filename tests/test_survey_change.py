@@ -25,6 +25,7 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import write_survey_wave
 
 from tpj_helpers import survey_change as sc
 from tpj_helpers.publish import ESTIMATE_COLUMNS
@@ -69,13 +70,7 @@ TMDR = [
 
 
 def write_wave(folder: Path, wave: str, rows: list[dict]) -> None:
-    header = ["person_id", "submitted_at", "complete",
-              *(it.id for it in CODEBOOK.items_for_wave(wave))]
-    with (folder / f"survey_{wave}.csv").open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=header, restval="")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({"submitted_at": "2024-08-04 10:00:00", **row})
+    write_survey_wave(folder, wave, rows, CODEBOOK)
 
 
 @pytest.fixture(scope="module")

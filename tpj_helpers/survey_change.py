@@ -38,7 +38,7 @@ from tpj_helpers.publish import ESTIMATE_COLUMNS, stars
 from tpj_helpers.quality import count_text
 from tpj_helpers.survey import tidy_responses
 from tpj_helpers.survey_tables import (
-    diverging_offsets,
+    diverging_bar,
     item_distribution,
     phase_person_ids,
     scale_colours,
@@ -166,16 +166,7 @@ def likert_items_figure(dist: pd.DataFrame, min_cell: int = 5, wrap: int = 42) -
                 n_text = f"N < {min_cell}" if pd.isna(n_scale) else f"N = {num(int(n_scale))}"
                 labels.append(textwrap.fill(f"{name} ({n_text}){' *' if hidden else ''}", wrap))
                 if not pd.isna(n_scale):
-                    lefts = diverging_offsets(shares)
-                    extent = max(extent, -lefts[0], lefts[-1] + np.nan_to_num(shares[-1]))
-                    for share, left, colour in zip(shares, lefts, colours, strict=True):
-                        if np.isnan(share) or share == 0:
-                            continue
-                        ax.barh(y, share, left=left, color=colour, edgecolor="white", height=0.72)
-                        if share >= 0.07:
-                            dark = colour in (colours[0], colours[-1])
-                            ax.text(left + share / 2, y, pct(share), ha="center", va="center",
-                                    fontsize=7, color="white" if dark else "black")
+                    extent = max(extent, diverging_bar(ax, y, shares, colours, fontsize=7))
                 if has_special:
                     _special_bar(axes[row, 1], y, special, item, wave, min_cell)
                 y += 1

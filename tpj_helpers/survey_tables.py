@@ -195,6 +195,22 @@ def diverging_offsets(shares: Sequence[float]) -> np.ndarray:
     return start + np.concatenate([[0.0], np.cumsum(s[:-1])])
 
 
+def diverging_bar(ax, y: float, shares: np.ndarray, colours: Sequence[str],
+                  fontsize: float = 7.5) -> float:
+    """One diverging stacked bar at height `y` (segments centred on the scale's middle, shares
+    of at least SEGMENT_LABEL_MIN labelled); returns how far it reaches from 0 on either side."""
+    lefts = diverging_offsets(shares)
+    for share, left, colour in zip(shares, lefts, colours, strict=True):
+        if np.isnan(share) or share == 0:
+            continue
+        ax.barh(y, share, left=left, color=colour, edgecolor="white", height=0.72)
+        if share >= SEGMENT_LABEL_MIN:
+            dark = colour in (colours[0], colours[-1])
+            ax.text(left + share / 2, y, pct(share), ha="center", va="center",
+                    fontsize=fontsize, color="white" if dark else "black")
+    return max(-lefts[0], lefts[-1] + np.nan_to_num(shares[-1]))
+
+
 def legend_labels(dist: pd.DataFrame, width: int = 28) -> tuple[list[str], bool]:
     """The legend and whether it names the answers themselves.
 
@@ -257,16 +273,7 @@ def likert_figure(
                 continue
             labels.append(f"{wave_label} (N = {num(int(n_scale))}){' *' if hidden else ''}")
             ys.append(y)
-            lefts = diverging_offsets(shares)
-            extent = max(extent, -lefts[0], lefts[-1] + np.nan_to_num(shares[-1]))
-            for share, left, colour in zip(shares, lefts, colours, strict=True):
-                if np.isnan(share) or share == 0:
-                    continue
-                ax.barh(y, share, left=left, color=colour, edgecolor="white", height=0.72)
-                if share >= SEGMENT_LABEL_MIN:
-                    dark = colour in (colours[0], colours[-1])
-                    ax.text(left + share / 2, y, pct(share), ha="center", va="center",
-                            fontsize=7.5, color="white" if dark else "black")
+            extent = max(extent, diverging_bar(ax, y, shares, colours, fontsize=7.5))
             extra = special[(special["item"] == item) & (special["wave"] == wave)]
             if len(extra):
                 notes = [
