@@ -141,3 +141,20 @@ def write_survey_wave(folder: Path, wave: str, rows: list[dict], codebook) -> No
         writer.writeheader()
         for row in rows:
             writer.writerow({"submitted_at": "2024-08-04 10:00:00", **row})
+
+
+def run_notebooks_on(data_dir: Path, tmp: Path, notebooks: list[str], **overrides):
+    """`tpj run` (no render) of `notebooks` on `data_dir` with the default parameters and
+    `overrides`; no final notebooks unless asked. Returns the runner's RunResult."""
+    import yaml
+
+    from tpj_helpers import runner
+    from tpj_helpers.data import REPO_ROOT
+
+    params = yaml.safe_load((REPO_ROOT / "params" / "default.yaml").read_text(encoding="utf-8"))
+    if "final_notebooks" in params:
+        params["final_notebooks"] = []
+    params.update(data_dir=str(data_dir), notebooks=notebooks, **overrides)
+    path = tmp / "params.yaml"
+    path.write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
+    return runner.run(path, out_root=tmp / "out", render=False, quiet=True)

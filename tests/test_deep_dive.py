@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import matplotlib
 import pandas as pd
 import pytest
+from helpers import run_notebooks_on
 
 from tpj_helpers import deep_dive
 
@@ -89,20 +90,13 @@ def test_qual_status_counts_what_is_there(tmp_path):
 @pytest.fixture(scope="module")
 def no_qual_run(tmp_path_factory):
     """The synthesis notebook end to end on the hand-made study folder, which has no `qual/`."""
-    import yaml
     from test_coverage import write_study
 
-    from tpj_helpers import runner
-    from tpj_helpers.data import REPO_ROOT
 
     tmp = tmp_path_factory.mktemp("dd")
     data = write_study(tmp / "data")
     assert not (data / "qual").exists()
-    params = yaml.safe_load((REPO_ROOT / "params" / "default.yaml").read_text(encoding="utf-8"))
-    params.update(data_dir=str(data), min_cell=1, notebooks=["50_deep_dive_synthesis"])
-    path = tmp / "params.yaml"
-    path.write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
-    result = runner.run(path, out_root=tmp / "out", render=False, quiet=True)
+    result = run_notebooks_on(data, tmp, ["50_deep_dive_synthesis"], min_cell=1)
     assert result.ok, result.notebooks[0].error
     return result.run_dir
 
@@ -145,21 +139,14 @@ def test_stored_notebook_has_no_outputs_and_ids():
 @pytest.fixture(scope="module")
 def qual_run(tmp_path_factory):
     """The synthesis notebook end to end on the hand-made study folder plus synthetic `qual/`."""
-    import yaml
     from test_coverage import write_study
 
-    from tpj_helpers import runner
-    from tpj_helpers.data import REPO_ROOT
     from tpj_helpers.synthetic.qual import make_qual
 
     tmp = tmp_path_factory.mktemp("ddq")
     data = write_study(tmp / "data")
     make_qual(data, seed=7)
-    params = yaml.safe_load((REPO_ROOT / "params" / "default.yaml").read_text(encoding="utf-8"))
-    params.update(data_dir=str(data), min_cell=1, notebooks=["50_deep_dive_synthesis"])
-    path = tmp / "params.yaml"
-    path.write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
-    result = runner.run(path, out_root=tmp / "out", render=False, quiet=True)
+    result = run_notebooks_on(data, tmp, ["50_deep_dive_synthesis"], min_cell=1)
     assert result.ok, result.notebooks[0].error
     return result.run_dir, data
 

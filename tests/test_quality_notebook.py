@@ -12,22 +12,15 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-import yaml
+from helpers import run_notebooks_on
 from test_coverage import write_study
-
-from tpj_helpers import runner
-from tpj_helpers.data import REPO_ROOT
 
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("qnb")
     data = write_study(tmp / "data")
-    params = yaml.safe_load((REPO_ROOT / "params" / "default.yaml").read_text(encoding="utf-8"))
-    params.update(data_dir=str(data), min_cell=1, notebooks=["00_data_quality"])
-    path = tmp / "params.yaml"
-    path.write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
-    result = runner.run(path, out_root=tmp / "out", render=False, quiet=True)
+    result = run_notebooks_on(data, tmp, ["00_data_quality"], min_cell=1)
     assert result.ok and result.manifest["synthetic"] is False
     return result.run_dir
 

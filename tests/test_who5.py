@@ -21,6 +21,7 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import write_survey_wave
 from scipy import stats
 
 from tpj_helpers import who5
@@ -40,16 +41,15 @@ ANSWERS = {  # wave: [(person, complete, five items; None = not answered)]
 }
 
 
+def who5_rows(rows) -> list[dict]:
+    """(person, complete, five WHO-5 answers or None) -> rows for `write_survey_wave`."""
+    return [{"person_id": pid, "complete": complete,
+             **{k: "" if v is None else v for k, v in zip(WHO5_ITEMS, items, strict=True)}}
+            for pid, complete, items in rows]
+
+
 def write_wave(folder: Path, wave: str, rows) -> None:
-    header = ["person_id", "submitted_at", "complete",
-              *(it.id for it in CODEBOOK.items_for_wave(wave))]
-    with (folder / f"survey_{wave}.csv").open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=header, restval="")
-        writer.writeheader()
-        for pid, complete, items in rows:
-            cells = {k: "" if v is None else v for k, v in zip(WHO5_ITEMS, items, strict=True)}
-            writer.writerow({"person_id": pid, "submitted_at": "2024-08-04 10:00:00",
-                             "complete": complete, **cells})
+    write_survey_wave(folder, wave, who5_rows(rows), CODEBOOK)
 
 
 @pytest.fixture(scope="module")

@@ -15,10 +15,12 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import write_survey_wave
+from test_who5 import who5_rows
 
 from tpj_helpers import who5_weighting as ww
 from tpj_helpers.publish import ESTIMATE_COLUMNS
-from tpj_helpers.survey import WHO5_ITEMS, load_codebook, load_surveys
+from tpj_helpers.survey import load_codebook, load_surveys
 
 
 def toy_frame() -> pd.DataFrame:
@@ -113,15 +115,7 @@ def test_response_frame(tmp_path):
         w.writerow(["person_id", "wave", "sent_date"])
         w.writerows((p, wave, "2024-08-04") for wave, ps in invited.items() for p in ps)
     for wave, rows in answers.items():
-        header = ["person_id", "submitted_at", "complete",
-                  *(it.id for it in codebook.items_for_wave(wave))]
-        with (tmp_path / f"survey_{wave}.csv").open("w", encoding="utf-8", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=header, restval="")
-            writer.writeheader()
-            for pid, complete, items in rows:
-                cells = {k: "" if v is None else v for k, v in zip(WHO5_ITEMS, items, strict=True)}
-                writer.writerow({"person_id": pid, "submitted_at": "2024-08-04 10:00:00",
-                                 "complete": complete, **cells})
+        write_survey_wave(tmp_path, wave, who5_rows(rows), codebook)
     persons = pd.DataFrame({
         "person_id": ["a", "b", "c", "d", "e"], "phase": ["udbredelse"] * 4 + ["pilot"],
         "gender": pd.array(["kvinde", "mand", None, "kvinde", "mand"], dtype="string"),
