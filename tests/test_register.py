@@ -352,3 +352,22 @@ def test_figure_2_axis_spans_the_weeks_around_the_course():
     ax = fig.axes[0]
     assert [int(t) for t in ax.get_xticks()] == list(range(-1, 9))
     assert ax.get_xlim() == (-2, 9)
+
+
+def test_score_scale_table_lists_every_score_with_example_codes():
+    score_map = pd.DataFrame({
+        "code": ["130", "131", "133", "610", "710"],
+        "label": ["Kontanthjælp", "Kontanthjælp, aktivitetsparat", "Integrationsydelse", "SU",
+                  "Barsel"],
+        "score": pd.array([2, 2, 2, 10, None], dtype="Int64"),
+        "category": ["k", "k", "k", "u", "ud"],
+    })
+    table = register.score_scale_table(score_map, examples=2)
+    assert table["Score"].tolist() == [str(s) for s in range(10, -1, -1)] + ["–"]
+    row2 = table[table["Score"] == "2"].iloc[0]
+    assert row2["Koder i kortet"] == 3
+    assert row2["Eksempler på koder"] == "130 Kontanthjælp, 131 Kontanthjælp, aktivitetsparat"
+    assert row2["Betydning"] == register.SCORE_LABELS[2]
+    assert table[table["Score"] == "5"].iloc[0]["Eksempler på koder"] == "–"
+    assert table.iloc[-1]["Betydning"] == register.CODED_OUT_LABEL
+    assert table.iloc[-1]["Koder i kortet"] == 1

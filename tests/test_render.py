@@ -387,7 +387,8 @@ def test_the_committed_report_source_resolves(tmp_path):
     qmd = (REPO_REPORT / "index.qmd").read_text(encoding="utf-8")
     embeds = re.findall(r"\{\{< embed notebooks/(\w+)\.ipynb#([\w-]+) >\}\}", qmd)
     required = {
-        "00_data_quality": {"tbl-enrolment", "fig-municipalities", "txt-quality-summary"},
+        "00_data_quality": {"tbl-enrolment", "fig-municipalities", "txt-quality-summary",
+                            "tbl-bilag1-per-hold", "tbl-exclusions", "tbl-consistency"},
         "10_survey_outcomes": {"tbl-response", "fig-likert-beskaeftigelse", "tbl-survey-paired"},
         "20_who5": {"tbl-who5-means", "fig-who5-distribution"},
         "30_register_regressions": {"tbl-tabel6", "fig-weekly-score"},
@@ -411,10 +412,21 @@ def test_the_committed_report_source_resolves(tmp_path):
     assert sorted(report.numbers) == sorted(figures_tables)
     prose = re.sub(r"\{\{<.*?>\}\}", "", qmd)
     assert all(f"@{label}" in prose for label in figures_tables)
-    headings = re.findall(r"^# (.+)$", qmd, flags=re.M)
-    sections = ["Datagrundlag", "Resultatmål 1", "Resultatmål 2", "Deep dives",
-                "Metode og forbehold"]
-    assert [h for h in headings if h in sections] == sections
+    # Top-level sections in the agreed order (attributes such as {.unnumbered} stripped).
+    headings = [re.sub(r"\s*\{.*\}\s*$", "", h) for h in re.findall(r"^# (.+)$", qmd, flags=re.M)]
+    sections = ["Resumé", "Baggrund og formål", "Fremgangsmåde og datagrundlag", "Resultatmål 1",
+                "Resultatmål 2", "Deep dives", "Anbefalinger", "Metode og forbehold", "Bilag"]
+    assert headings == sections
+    # The summary and the theory of change are embedded; the score scale is explained.
+    for name, label in [("90_summary", "txt-resume"), ("90_summary", "txt-key-figures"),
+                        ("00_data_quality", "fig-theory-of-change"),
+                        ("30_register_regressions", "tbl-score-scale")]:
+        assert (name, label) in embeds, label
+    # No result numbers in the prose: digits only in scale and week definitions.
+    for line in prose.splitlines():
+        if re.search(r"\d", line) and not line.startswith(("#", "---", "date:")):
+            assert re.search(r"(0 til 10|0 til 100|uge -?−?\d|Resultatmål \d|\d\. \*\*|"
+                             r"resultatmål \d|95 %|@\w+-\w*\d)", line), line
     assert report.meta.title == "Evaluering af Tættere På Job" and report.meta.lang == "da"
 
 

@@ -17,14 +17,8 @@ import yaml
 from tpj_helpers import runner
 from tpj_helpers.data import REPO_ROOT
 from tpj_helpers.publish import ESTIMATE_COLUMNS
-from tpj_helpers.synthetic.generate import generate_demo_data
 
 NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("*.ipynb"))
-
-
-@pytest.fixture(scope="module")
-def small_demo(tmp_path_factory) -> Path:
-    return generate_demo_data(tmp_path_factory.mktemp("data") / "demo", seed=7, scale=0.5)
 
 
 def params_file(tmp_path: Path, **overrides) -> Path:
@@ -63,7 +57,8 @@ def test_committed_notebooks_have_no_outputs_and_a_parameters_cell(path):
 
 def test_the_default_parameters_name_every_notebook():
     params = yaml.safe_load((REPO_ROOT / "params" / "default.yaml").read_text(encoding="utf-8"))
-    assert sorted(params["notebooks"]) == [p.stem for p in NOTEBOOKS]
+    assert sorted(params["notebooks"] + params["final_notebooks"]) == [p.stem for p in NOTEBOOKS]
+    assert params["final_notebooks"] == ["90_summary"]
     assert params["min_cell"] == 5 and params["data_dir"] == "demo"
 
 
@@ -83,14 +78,14 @@ def test_failing_notebook_stops_the_run_and_leaves_earlier_runs_alone(tmp_path, 
     monkeypatch.setattr(runner, "NOTEBOOK_DIR", nb_dir)
     out = tmp_path / "out"
 
-    good = runner.run(params_file(tmp_path, notebooks=["ok"]), data_dir=str(small_demo),
-                      out_root=out, render=False, quiet=True)
+    good = runner.run(params_file(tmp_path, notebooks=["ok"], final_notebooks=[]),
+                      data_dir=str(small_demo), out_root=out, render=False, quiet=True)
     assert good.ok and (out / "latest").resolve() == good.run_dir.resolve()
     before = tree_digest(good.run_dir)
 
     with pytest.raises(runner.RunError, match=r"broken failed in cell 2 \(raise ValueError.*\): ValueError: boom"):
-        runner.run(params_file(tmp_path, notebooks=["ok", "broken"]), data_dir=str(small_demo),
-                   out_root=out, render=False, quiet=True)
+        runner.run(params_file(tmp_path, notebooks=["ok", "broken"], final_notebooks=[]),
+                   data_dir=str(small_demo), out_root=out, render=False, quiet=True)
 
     runs = sorted(p for p in out.iterdir() if p.is_dir() and not p.is_symlink())
     assert len(runs) == 2
@@ -106,6 +101,79 @@ def test_failing_notebook_stops_the_run_and_leaves_earlier_runs_alone(tmp_path, 
     assert (failed / "notebooks" / "broken.ipynb").is_file()  # the executed notebook, with the error
     assert tree_digest(good.run_dir) == before
     assert (out / "latest").resolve() == good.run_dir.resolve()
+
+
+ESTIMATE_ROW = ("import pandas as pd\nfrom tpj_helpers.publish import Publisher\n"
+                "Publisher(output_dir, '{nb}').estimates(pd.DataFrame([dict(analysis='t', model='{nb}', "
+                "subgroup='all', term='x', estimate=1.5, std_error=None, conf_low=None, conf_high=None, "
+                "p_value=None, stars=None, n_persons=3, n_obs=3)]))\n")
+
+
+def test_final_notebooks_run_after_the_estimates_are_collected(tmp_path, small_demo, monkeypatch):
+    nb_dir = tmp_path / "notebooks"
+    nb_dir.mkdir()
+    tiny_notebook(nb_dir / "a.ipynb", ESTIMATE_ROW.format(nb="a"))
+    tiny_notebook(nb_dir / "z_final.ipynb", (
+        "from pathlib import Path\nimport pandas as pd\n"
+        "est = pd.read_csv(Path(output_dir) / 'results' / 'estimates.csv')\n"
+        "assert list(est['model']) == ['a'], 'the first phase was not collected'\n"
+        + ESTIMATE_ROW.format(nb="z_final")))
+    monkeypatch.setattr(runner, "NOTEBOOK_DIR", nb_dir)
+    result = runner.run(params_file(tmp_path, notebooks=["a"], final_notebooks=["z_final"]),
+                        data_dir=str(small_demo), out_root=tmp_path / "out", render=False, quiet=True)
+    assert [r.name for r in result.notebooks] == ["a", "z_final"]
+    assert set(result.manifest["notebooks"]) == {"a", "z_final"}
+    est = pd.read_csv(result.run_dir / "results" / "estimates.csv")
+    assert list(est["model"]) == ["a", "z_final"] and list(est.columns) == ESTIMATE_COLUMNS
+    assert not list((result.run_dir / "results").glob("estimates_*.csv"))
+    runner.collect_estimates(result.run_dir)  # idempotent: nothing new, nothing doubled
+    assert pd.read_csv(result.run_dir / "results" / "estimates.csv").equals(est)
+
+
+def test_final_notebooks_do_not_run_after_a_failure_and_reuse_a_warm_kernel(
+        tmp_path, small_demo, monkeypatch):
+    nb_dir = tmp_path / "notebooks"
+    nb_dir.mkdir()
+    tiny_notebook(nb_dir / "a.ipynb", "import os\nprint(os.getpid())")
+    tiny_notebook(nb_dir / "bad.ipynb", "raise ValueError('boom')")
+    tiny_notebook(nb_dir / "z_final.ipynb", "import os\nprint(os.getpid())")
+    monkeypatch.setattr(runner, "NOTEBOOK_DIR", nb_dir)
+    with pytest.raises(runner.RunError, match="bad failed"):
+        runner.run(params_file(tmp_path, notebooks=["a", "bad"], final_notebooks=["z_final"]),
+                   data_dir=str(small_demo), out_root=tmp_path / "out1", render=False, quiet=True)
+    failed = next(p for p in (tmp_path / "out1").iterdir() if p.is_dir())
+    assert not (failed / "notebooks" / "z_final.ipynb").exists()  # never started
+
+    result = runner.run(params_file(tmp_path, notebooks=["a"], final_notebooks=["z_final"]),
+                        data_dir=str(small_demo), out_root=tmp_path / "out2", jobs=1,
+                        render=False, quiet=True)
+
+    def pid(name: str) -> str:
+        nb = nbformat.read(result.run_dir / "notebooks" / f"{name}.ipynb", as_version=4)
+        return nb.cells[-1].outputs[0]["text"].strip()
+
+    assert pid("z_final") == pid("a")  # the final phase ran on the worker's warm kernel
+
+
+def test_a_missing_final_notebook_stops_the_run_before_any_notebook(tmp_path, small_demo):
+    with pytest.raises(runner.RunError, match="no notebook 99_nothing"):
+        runner.run(params_file(tmp_path, final_notebooks=["99_nothing"]), data_dir=str(small_demo),
+                   out_root=tmp_path / "out", render=False, quiet=True)
+    manifest = json.loads(next((tmp_path / "out").glob("*/manifest.json")).read_text(encoding="utf-8"))
+    assert manifest["status"] == "failed" and manifest["notebooks"] == {}
+
+
+def test_collect_estimates_merges_with_an_existing_file(tmp_path):
+    results = tmp_path / "results"
+    results.mkdir()
+    row = dict.fromkeys(ESTIMATE_COLUMNS, None) | {"analysis": "t", "term": "x", "estimate": 0.1}
+    pd.DataFrame([row | {"model": "m1"}]).to_csv(results / "estimates_a.csv", index=False)
+    runner.collect_estimates(tmp_path)
+    pd.DataFrame([row | {"model": "m2"}, row | {"model": "m1"}]).to_csv(results / "estimates_b.csv", index=False)
+    runner.collect_estimates(tmp_path)
+    runner.collect_estimates(tmp_path)
+    est = pd.read_csv(results / "estimates.csv")
+    assert list(est["model"]) == ["m1", "m2"] and list(est.columns) == ESTIMATE_COLUMNS
 
 
 def test_a_reused_kernel_starts_each_notebook_clean(tmp_path, small_demo, monkeypatch):
@@ -128,7 +196,7 @@ def test_a_reused_kernel_starts_each_notebook_clean(tmp_path, small_demo, monkey
     run_dir = tmp_path / "run"
     (run_dir / "notebooks").mkdir(parents=True)
     params = yaml.safe_load(params_file(tmp_path).read_text(encoding="utf-8"))
-    results = runner.run_notebooks(["a_dirty", "b_check", "c_after"], run_dir, params, jobs=1)
+    results, _ = runner.run_notebooks(["a_dirty", "b_check", "c_after"], run_dir, params, jobs=1)
 
     status = {r.name: r.status for r in results}
     assert status == {"a_dirty": "ok", "b_check": "failed", "c_after": "ok"}
@@ -171,12 +239,6 @@ class _Resources(HTMLParser):
             self.external.append(f"{tag} {url}")
 
 
-@pytest.fixture(scope="module")
-def full_run(tmp_path_factory, small_demo):
-    tmp = tmp_path_factory.mktemp("run")
-    return runner.run(params_file(tmp), data_dir=str(small_demo), out_root=tmp / "out", quiet=True)
-
-
 def test_run_writes_the_output_contract(full_run):
     run_dir = full_run.run_dir
     for rel in ("manifest.json", "run.log", "results/estimates.csv", "report/index.html", "report/report.pdf"):
@@ -187,6 +249,7 @@ def test_run_writes_the_output_contract(full_run):
     manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["status"] == "ok" and manifest["synthetic"] is True
     assert all(v["status"] == "ok" and v["seconds"] > 0 for v in manifest["notebooks"].values())
+    assert list(manifest["notebooks"])[-1] == "90_summary"  # the final phase, after the others
     assert set(manifest["inputs_sha256"]) >= {"holds.csv", "dream.csv", "SYNTHETIC"}
     assert manifest["versions"]["pandas"] and "commit" in manifest["git"]
     assert manifest["params"]["min_cell"] == 5

@@ -602,3 +602,32 @@ def plot_weekly_by(df: pd.DataFrame, by: str, labels: dict, n_min: int, n_max: i
     ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
     return fig
+
+
+# --------------------------------------------------------------------------- the score scale
+
+SCORE_SCALE_EXAMPLES = 3  # example codes shown per score
+CODED_OUT_LABEL = "Kodet ud (ingen score)"
+
+
+def score_scale_table(score_map: pd.DataFrame, examples: int = SCORE_SCALE_EXAMPLES) -> pd.DataFrame:
+    """The 0-10 employment score as the run reads it: per score (10 first) its label, how many
+    codes of the score map give it and a few example codes ("130 Kontanthjælp"); a last row for
+    the codes that are coded out (empty score). `score_map` is `dream.load_score_map(...)`."""
+    codes = score_map.assign(
+        example=score_map["code"].astype(str) + " " + score_map["label"].astype(str))
+    rows = []
+    for score in SCORES:
+        sub = codes[codes["score"].eq(score).fillna(False).astype(bool)]
+        rows.append({"Score": str(score), "Betydning": SCORE_LABELS.get(score, ""),
+                     "Koder i kortet": len(sub),
+                     "Eksempler på koder": ", ".join(sub["example"].head(examples)) or "–"})
+    out = codes[codes["score"].isna()]
+    if len(out):
+        rows.append({"Score": "–", "Betydning": CODED_OUT_LABEL, "Koder i kortet": len(out),
+                     "Eksempler på koder": ", ".join(out["example"].head(examples))})
+    return pd.DataFrame(rows)
+SCORE_SCALE_NOTE = (
+    "Scoren ordner ydelser og beskæftigelsesforhold efter, hvor tæt de ligger på ordinær "
+    "beskæftigelse eller uddannelse (10). Koder uden score (kodet ud) og koder, der ikke står i "
+    "kortet, giver en uge uden score.")

@@ -2,7 +2,8 @@
 
 Stages (each one function): read parameters -> resolve and validate the data once -> make the run
 folder and manifest -> execute the notebooks with Papermill (in parallel) -> collect estimates ->
-render the report -> finish the manifest and point `latest` at the run. A failing notebook stops
+execute the final notebooks (`final_notebooks`, e.g. the resumé, which read the run folder) ->
+collect estimates again -> render the report -> finish the manifest and point `latest` at the run. A failing notebook stops
 the run with the notebook, cell and error named on screen and in `manifest.json`; earlier run
 folders are never touched.
 """
@@ -41,7 +42,7 @@ NOTEBOOK_PARAMS = (
     "min_group_size", "dream_score_map", "survey_codebook",
 )
 # Every parameter of params/default.yaml is known; a run's file may set only these.
-KNOWN_PARAMS = {*NOTEBOOK_PARAMS, "notebooks",
+KNOWN_PARAMS = {*NOTEBOOK_PARAMS, "notebooks", "final_notebooks",
                 *(yaml.safe_load(DEFAULT_PARAMS.read_text(encoding="utf-8")) or {})}
 PACKAGES = (
     "tpj", "pandas", "numpy", "polars", "pyarrow", "pandera", "statsmodels", "scipy", "seaborn",
@@ -263,7 +264,7 @@ def notebook_parameters(source: Path, params: dict) -> dict:
     except Exception:  # a notebook papermill cannot read fails later, with context
         declared = set()
     keys = [*NOTEBOOK_PARAMS, *(k for k in params if k in declared and k not in NOTEBOOK_PARAMS)]
-    return {k: params[k] for k in keys if k in params and k != "notebooks"}
+    return {k: params[k] for k in keys if k in params and k not in ("notebooks", "final_notebooks")}
 
 
 def execute_notebook(name: str, run_dir: Path, params: dict, worker: KernelWorker) -> NotebookResult:
@@ -310,57 +311,104 @@ def longest_first(names: list[str], out_root: Path) -> list[str]:
 
 
 def run_notebooks(
-    names: list[str], run_dir: Path, params: dict, jobs: int, fresh_kernels: bool = False
-) -> list[NotebookResult]:
-    """Execute the notebooks on `jobs` worker threads, each with its own kernel.
+    names: list[str], run_dir: Path, params: dict, jobs: int, fresh_kernels: bool = False,
+    finals: list[str] | tuple[str, ...] = (), between=None,
+) -> tuple[list[NotebookResult], list[NotebookResult]]:
+    """Execute `names` on `jobs` worker threads, each with its own kernel; then `finals`.
 
     A worker takes the next notebook from a shared queue, so the notebooks run in parallel, up to
     `jobs` at a time, in the order given. Kernels are bound to their thread (their event loop
     lives there), which is why the workers are plain threads and not an executor's pool.
+    When every worker has finished the first phase, `between(results)` runs once (it records the
+    results and collects the estimates; it returns False to stop), and the first worker then
+    executes `finals` one after another on its kernel, already warm. Returns the results of both
+    phases, each in the order given.
     """
-    todo: queue.Queue[str] = queue.Queue()
-    for n in names:
-        todo.put(n)
+    names, finals = list(names), list(finals)
+    n_threads = max(1, jobs)
+    queues: list[queue.Queue[str]] = [queue.Queue(), queue.Queue()]
+    for q, phase in zip(queues, (names, finals), strict=True):
+        for n in phase:
+            q.put(n)
     results: dict[str, NotebookResult] = {}
+    done = [0, 0]
     lock = threading.Lock()
+    proceed = [True]
 
-    def work() -> None:
+    def after_first_phase() -> None:
+        if between is not None:
+            proceed[0] = bool(between([results[n] for n in names]))
+
+    barrier = threading.Barrier(n_threads, action=after_first_phase)
+
+    def run_queue(k: int, worker: KernelWorker) -> None:
+        total = len(names) if k == 0 else len(finals)
+        while True:
+            try:
+                name = queues[k].get_nowait()
+            except queue.Empty:
+                return
+            r = execute_notebook(name, run_dir, params, worker)
+            with lock:
+                results[r.name] = r
+                done[k] += 1
+                i = done[k]
+            if r.status == "ok":
+                log.info("[%d/%d] %s ok (%.1f s)", i, total, r.name, r.seconds)
+            else:
+                log.error("[%d/%d] %s FAILED in cell %s: %s: %s", i, total, r.name,
+                          r.error.get("cell_index"), r.error.get("error"), r.error.get("message"))
+
+    def work(index: int) -> None:
         worker = KernelWorker(fresh=fresh_kernels)
         try:
-            while True:
-                try:
-                    name = todo.get_nowait()
-                except queue.Empty:
-                    return
-                r = execute_notebook(name, run_dir, params, worker)
-                with lock:
-                    results[r.name] = r
-                    i = len(results)
-                if r.status == "ok":
-                    log.info("[%d/%d] %s ok (%.1f s)", i, len(names), r.name, r.seconds)
-                else:
-                    log.error("[%d/%d] %s FAILED in cell %s: %s: %s", i, len(names), r.name,
-                              r.error.get("cell_index"), r.error.get("error"), r.error.get("message"))
+            try:
+                run_queue(0, worker)
+            finally:
+                if finals:
+                    barrier.wait()  # every worker arrives, also after an unexpected error
+            if finals and index == 0 and proceed[0]:
+                run_queue(1, worker)
         finally:
             worker.close()
 
-    threads = [threading.Thread(target=work, name=f"tpj-worker-{k}") for k in range(max(1, jobs))]
+    threads = [threading.Thread(target=work, args=(k,), name=f"tpj-worker-{k}")
+               for k in range(n_threads)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    return [results[n] for n in names]
+    return [results[n] for n in names], [results[n] for n in finals if n in results]
 
 
 def collect_estimates(run_dir: Path) -> Path:
-    parts = sorted((run_dir / "results").glob("estimates_*.csv"))
-    frames = [pd.read_csv(p, dtype={"stars": str}, keep_default_na=True) for p in parts]
-    est = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=ESTIMATE_COLUMNS)
+    """Merge the notebooks' `results/estimates_<notebook>.csv` parts into `results/estimates.csv`
+    and remove the parts. Idempotent: an existing estimates.csv (from an earlier collection in the
+    same run) is kept and the new parts appended; a row already there is not added twice."""
     path = run_dir / "results" / "estimates.csv"
-    est[ESTIMATE_COLUMNS].to_csv(path, index=False)
+    parts = sorted((run_dir / "results").glob("estimates_*.csv"))
+    read = lambda p: pd.read_csv(p, dtype={"stars": str}, keep_default_na=True)  # noqa: E731
+    frames = ([read(path)] if path.exists() else []) + [read(p) for p in parts]
+    frames = [f for f in frames if not f.empty]
+    est = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=ESTIMATE_COLUMNS)
+    est = est[ESTIMATE_COLUMNS].drop_duplicates(ignore_index=True)
+    est.to_csv(path, index=False)
     for p in parts:
         p.unlink()
     return path
+
+
+def check_notebooks(params: dict) -> None:
+    """Every notebook named in `notebooks` and `final_notebooks` exists, and none is named twice:
+    a misspelt name stops the run before any work, not after the analyses."""
+    names = [*(params.get("notebooks") or []), *(params.get("final_notebooks") or [])]
+    missing = [n for n in names if not (NOTEBOOK_DIR / f"{n}.ipynb").is_file()]
+    if missing:
+        raise RunError(f"no notebook {', '.join(missing)} in {NOTEBOOK_DIR} "
+                       "(parameters notebooks / final_notebooks)")
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise RunError(f"notebook(s) {', '.join(twice)} named more than once in notebooks / final_notebooks")
 
 
 def point_latest(out_root: Path, run_dir: Path) -> None:
@@ -402,7 +450,9 @@ def run(
     }
     write_manifest(run_dir, manifest)
     log.info("run %s on %s", run_dir.name, data_path)
+    all_results: list[NotebookResult] = []
     try:
+        check_notebooks(params)
         # Validate the data once, up front: a broken file stops here with the contract message,
         # and the notebooks then read the validated data from the cache.
         t = time.perf_counter()
@@ -413,23 +463,49 @@ def run(
         log.info("data validated (%.1f s)%s", manifest["data_seconds"], "; SYNTHETIC data" if study.synthetic else "")
 
         names = list(params["notebooks"])
+        finals = list(params.get("final_notebooks") or [])
         jobs = jobs or min(os.cpu_count() or 1, len(names))
         manifest["execution"] = {"jobs": jobs, "kernels": "fresh per notebook" if fresh_kernels
                                  else "one per worker, reset between notebooks"}
-        results = run_notebooks(longest_first(names, out_root), run_dir, params, jobs,
-                                fresh_kernels)
-        results = sorted(results, key=lambda r: names.index(r.name))
-        manifest["notebooks"] = {r.name: {"status": r.status, "seconds": r.seconds, **({"error": r.error} if r.error else {})} for r in results}
-        failed = [r for r in results if r.status != "ok"]
-        if failed:
+        # Phase 1: the analysis notebooks, in parallel. Phase 2 (after their estimates are
+        # collected): the final notebooks, which read the run folder (e.g. the resumé).
+
+        def record(results: list[NotebookResult]) -> RunError | None:
+            all_results.extend(results)
+            manifest["notebooks"].update(
+                {r.name: {"status": r.status, "seconds": r.seconds, **({"error": r.error} if r.error else {})}
+                 for r in results})
+            failed = [r for r in results if r.status != "ok"]
+            if not failed:
+                return None
             first = failed[0]
             source = first.error.get("cell_source", "").splitlines()
-            raise RunError(
+            return RunError(
                 f"notebook {first.name} failed in cell {first.error.get('cell_index')}"
                 f"{' (' + source[0] + ')' if source else ''}: "
                 f"{first.error.get('error')}: {first.error.get('message')}"
             )
-        collect_estimates(run_dir)
+
+        first_error: list[RunError | None] = [None]
+
+        def between(results: list[NotebookResult]) -> bool:
+            first_error[0] = record(sorted(results, key=lambda r: names.index(r.name)))
+            if first_error[0] is None:
+                collect_estimates(run_dir)
+            return first_error[0] is None
+
+        analysis, final = run_notebooks(
+            longest_first(names, out_root), run_dir, params, min(jobs, max(len(names), 1)),
+            fresh_kernels, finals=finals, between=between)
+        if not finals:
+            between(analysis)
+        if first_error[0] is not None:
+            raise first_error[0]
+        if finals:
+            error = record(final)
+            if error is not None:
+                raise error
+            collect_estimates(run_dir)
         if render:
             from tpj_helpers.render import render_report
 
@@ -451,4 +527,4 @@ def run(
         log.removeHandler(handler)
         handler.close()
     point_latest(out_root, run_dir)
-    return RunResult(run_dir=run_dir, ok=True, notebooks=results, manifest=manifest)
+    return RunResult(run_dir=run_dir, ok=True, notebooks=all_results, manifest=manifest)
