@@ -33,6 +33,10 @@ def test_demo_folder_is_generated_again_when_the_generator_changes(tmp_path, mon
     assert data.demo_data_dir(seed=3, scale=0.2) == folder
     assert (folder / "stale.csv").exists()  # same version: the cached folder is reused
 
+    from tpj_helpers.synthetic import marker
+
+    monkeypatch.setattr(marker, "generator_version", lambda: "another-version")
+    monkeypatch.setattr(data, "generator_version", lambda: "another-version")
     monkeypatch.setattr(generate, "generator_version", lambda: "another-version")
     data.demo_data_dir(seed=3, scale=0.2)
     assert not (folder / "stale.csv").exists()  # regenerated from scratch

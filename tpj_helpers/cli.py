@@ -6,8 +6,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from tpj_helpers.contract import ContractError
-
 
 def _demo_data(args: argparse.Namespace) -> int:
     from tpj_helpers.synthetic.generate import generate_demo_data
@@ -70,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ContractError, FileExistsError, FileNotFoundError, ValueError) as exc:
+    except (FileExistsError, FileNotFoundError, ValueError) as exc:  # ContractError is a ValueError
         print(f"tpj: {exc}", file=sys.stderr)
         return 2
 

@@ -12,12 +12,15 @@ import pickle
 import shutil
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+from tpj_helpers.synthetic.marker import generator_version, is_synthetic, marker_info
 
-from tpj_helpers import cohort, dream, sources, survey
-from tpj_helpers.exclusions import Exclusions
-from tpj_helpers.synthetic.generate import is_synthetic
+if TYPE_CHECKING:  # the loaders import pandas, pandera and polars: only when data are loaded
+    import pandas as pd
+
+    from tpj_helpers import dream, survey
+    from tpj_helpers.exclusions import Exclusions
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -47,7 +50,7 @@ DEMO = "demo"
 def demo_data_dir(seed: int = 2025, scale: float = 1.0) -> Path:
     """The cached synthetic demo folder for (seed, scale), generated on first use and again when
     the generator has changed since (its version is in the SYNTHETIC marker)."""
-    from tpj_helpers.synthetic.generate import generate_demo_data, generator_version, marker_info
+    from tpj_helpers.synthetic.generate import generate_demo_data
 
     suffix = "" if scale == 1 else f"-scale-{scale:g}"
     folder = REPO_ROOT / ".cache" / "demo-data" / f"seed-{seed}{suffix}"
@@ -82,6 +85,31 @@ def _cache_key(data_dir: Path, *params) -> str:
     return h.hexdigest()[:32]
 
 
+def _cache_path(data_dir: Path, dream_score_map, survey_codebook, phases) -> Path:
+    params = (str(resolve(dream_score_map)), str(resolve(survey_codebook)), tuple(phases))
+    key = _cache_key(data_dir, *params, resolve(dream_score_map).read_bytes(),
+                     resolve(survey_codebook).read_bytes())
+    return CACHE_DIR / f"{key}.pkl"
+
+
+def validate_data(
+    data_dir: str | Path,
+    dream_score_map: str | Path = "params/dream_score_map.csv",
+    survey_codebook: str | Path = "params/survey_codebook.yaml",
+    phases: list[str] | tuple[str, ...] = ("pilot", "udbredelse"),
+    demo_seed: int = 2025,
+    demo_scale: float = 1.0,
+) -> bool:
+    """Validate the data folder once (what `tpj run` does before any notebook); True when the
+    data are synthetic. A folder whose validated copy is cached (same content, parameters and
+    code) passed before and is not read again: the runner then never imports the loaders."""
+    folder = resolve_data_dir(data_dir, demo_seed, demo_scale)
+    if _cache_path(folder, dream_score_map, survey_codebook, phases).is_file():
+        return is_synthetic(folder)
+    study = load_data(folder, dream_score_map, survey_codebook, phases, demo_seed, demo_scale)
+    return study.synthetic
+
+
 def load_data(
     data_dir: str | Path,
     dream_score_map: str | Path = "params/dream_score_map.csv",
@@ -98,14 +126,13 @@ def load_data(
     The data folder itself is never written to.
     """
     data_dir = resolve_data_dir(data_dir, demo_seed, demo_scale)
-    params = (str(resolve(dream_score_map)), str(resolve(survey_codebook)), tuple(phases))
-    key = _cache_key(data_dir, *params, resolve(dream_score_map).read_bytes(),
-                     resolve(survey_codebook).read_bytes())
-    cached = CACHE_DIR / f"{key}.pkl"
+    cached = _cache_path(data_dir, dream_score_map, survey_codebook, phases)
     if cache and cached.is_file():
         with cached.open("rb") as fh:
             study = pickle.load(fh)
         # The codebook (read-only mappings) is not pickled: it is re-read, which is cheap.
+        from tpj_helpers import survey
+
         codebook = survey.load_codebook(resolve(survey_codebook))
         return replace(study, surveys=replace(study.surveys, codebook=codebook))
     study = _load(data_dir, dream_score_map, survey_codebook, phases)
@@ -128,6 +155,9 @@ def _prune_cache(folder: Path, keep: int) -> None:
 
 
 def _load(data_dir: Path, dream_score_map, survey_codebook, phases) -> StudyData:
+    from tpj_helpers import cohort, dream, sources, survey
+    from tpj_helpers.exclusions import Exclusions
+
     ex = Exclusions()
     holds = sources.load_holds(data_dir)
     enrolments = sources.load_enrolments(data_dir, holds)

@@ -21,12 +21,8 @@ import numpy as np
 import pandas as pd
 from IPython.display import Image, Markdown, display
 
+from tpj_helpers.estimates import ESTIMATE_COLUMNS
 from tpj_helpers.present import DPI, num
-
-ESTIMATE_COLUMNS = [
-    "analysis", "model", "subgroup", "term", "estimate", "std_error", "conf_low", "conf_high",
-    "p_value", "stars", "n_persons", "n_obs",
-]
 
 
 def suppress_small(

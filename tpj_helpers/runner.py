@@ -27,11 +27,10 @@ from datetime import datetime
 from importlib import metadata
 from pathlib import Path
 
-import pandas as pd
 import yaml
 
-from tpj_helpers.data import REPO_ROOT, load_data, resolve, resolve_data_dir
-from tpj_helpers.publish import ESTIMATE_COLUMNS
+from tpj_helpers.data import REPO_ROOT, resolve, resolve_data_dir, validate_data
+from tpj_helpers.estimates import ESTIMATE_COLUMNS
 
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 DEFAULT_PARAMS = REPO_ROOT / "params" / "default.yaml"
@@ -254,10 +253,21 @@ def _cell_source(executed: Path) -> str:
     return ""
 
 
+def _papermill():
+    """papermill, imported without `rfc3987_syntax`: jsonschema (via nbformat) loads it only for
+    an optional 'iri' format check that notebook validation never uses, and building its grammar
+    costs about a second of CPU at import, on the critical path of every run."""
+    if "papermill" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
+    import papermill
+
+    return papermill
+
+
 def notebook_parameters(source: Path, params: dict) -> dict:
     """The run parameters for one notebook: the common ones, plus every other run parameter that
     its parameters cell declares."""
-    import papermill as pm
+    pm = _papermill()
 
     try:
         declared = set(pm.inspect_notebook(str(source)))
@@ -268,7 +278,7 @@ def notebook_parameters(source: Path, params: dict) -> dict:
 
 
 def execute_notebook(name: str, run_dir: Path, params: dict, worker: KernelWorker) -> NotebookResult:
-    import papermill as pm
+    pm = _papermill()
 
     result = NotebookResult(name)
     source = NOTEBOOK_DIR / f"{name}.ipynb"
@@ -385,14 +395,25 @@ def collect_estimates(run_dir: Path) -> Path:
     """Merge the notebooks' `results/estimates_<notebook>.csv` parts into `results/estimates.csv`
     and remove the parts. Idempotent: an existing estimates.csv (from an earlier collection in the
     same run) is kept and the new parts appended; a row already there is not added twice."""
+    import csv
+
     path = run_dir / "results" / "estimates.csv"
     parts = sorted((run_dir / "results").glob("estimates_*.csv"))
-    read = lambda p: pd.read_csv(p, dtype={"stars": str}, keep_default_na=True)  # noqa: E731
-    frames = ([read(path)] if path.exists() else []) + [read(p) for p in parts]
-    frames = [f for f in frames if not f.empty]
-    est = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=ESTIMATE_COLUMNS)
-    est = est[ESTIMATE_COLUMNS].drop_duplicates(ignore_index=True)
-    est.to_csv(path, index=False)
+    rows: dict[tuple[str, ...], None] = {}  # ordered and without duplicates
+    for source in ([path] if path.exists() else []) + parts:
+        with source.open(encoding="utf-8", newline="") as fh:
+            reader = csv.DictReader(fh)
+            missing = [c for c in ESTIMATE_COLUMNS if c not in (reader.fieldnames or [])]
+            if missing:
+                raise RunError(f"{source}: estimates without the columns {', '.join(missing)}")
+            for row in reader:
+                rows.setdefault(tuple(row[c] for c in ESTIMATE_COLUMNS))
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(ESTIMATE_COLUMNS)
+        writer.writerows(rows)
+    os.replace(tmp, path)
     for p in parts:
         p.unlink()
     return path
@@ -456,11 +477,12 @@ def run(
         # Validate the data once, up front: a broken file stops here with the contract message,
         # and the notebooks then read the validated data from the cache.
         t = time.perf_counter()
-        study = load_data(params["data_dir"], params["dream_score_map"], params["survey_codebook"],
-                          params["phases"], params["demo_seed"], params["demo_scale"])
-        manifest["synthetic"] = study.synthetic
+        synthetic = validate_data(params["data_dir"], params["dream_score_map"],
+                                  params["survey_codebook"], params["phases"],
+                                  params["demo_seed"], params["demo_scale"])
+        manifest["synthetic"] = synthetic
         manifest["data_seconds"] = round(time.perf_counter() - t, 2)
-        log.info("data validated (%.1f s)%s", manifest["data_seconds"], "; SYNTHETIC data" if study.synthetic else "")
+        log.info("data validated (%.1f s)%s", manifest["data_seconds"], "; SYNTHETIC data" if synthetic else "")
 
         names = list(params["notebooks"])
         finals = list(params.get("final_notebooks") or [])
@@ -510,7 +532,7 @@ def run(
             from tpj_helpers.render import render_report
 
             t = time.perf_counter()
-            rendered = render_report(run_dir, synthetic=study.synthetic)
+            rendered = render_report(run_dir, synthetic=synthetic)
             manifest["report"] = {"html": str(rendered.html), "pdf": str(rendered.pdf),
                                   "engine": rendered.engine,
                                   "seconds": round(time.perf_counter() - t, 2)}

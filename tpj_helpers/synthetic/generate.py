@@ -6,7 +6,6 @@ marker file; every output made from such a folder says that the data are synthet
 
 from __future__ import annotations
 
-import hashlib
 import json
 from importlib import resources
 from pathlib import Path
@@ -17,18 +16,13 @@ import yaml
 
 from tpj_helpers.synthetic.cohort import make_cohort
 from tpj_helpers.synthetic.dream import make_dream
+from tpj_helpers.synthetic.marker import MARKER, generator_version, is_synthetic, marker_info
 from tpj_helpers.synthetic.qual import make_qual
-
-MARKER = "SYNTHETIC"
 
 
 def load_calibration() -> dict:
     text = resources.files("tpj_helpers.synthetic").joinpath("calibration.yaml").read_text("utf-8")
     return yaml.safe_load(text)
-
-
-def is_synthetic(data_dir: Path | str) -> bool:
-    return (Path(data_dir) / MARKER).is_file()
 
 
 def _prepare(out: Path) -> None:
@@ -37,25 +31,6 @@ def _prepare(out: Path) -> None:
             f"{out} exists and is not a synthetic data folder (no {MARKER} file): refusing to write into it"
         )
     out.mkdir(parents=True, exist_ok=True)
-
-
-def generator_version() -> str:
-    """A hash of the generator's code and calibration files: a cached demo folder made by another
-    version is generated again (see `tpj_helpers.data.demo_data_dir`)."""
-    h = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.rglob("*")):
-        if path.suffix in (".py", ".yaml", ".yml", ".csv") and path.is_file():
-            h.update(path.name.encode())
-            h.update(path.read_bytes())
-    return h.hexdigest()[:16]
-
-
-def marker_info(data_dir: Path | str) -> dict:
-    """The SYNTHETIC marker's content ({} when absent or unreadable)."""
-    try:
-        return json.loads((Path(data_dir) / MARKER).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
 
 
 def generate_demo_data(out: Path | str, seed: int = 2025, scale: float = 1.0) -> Path:
