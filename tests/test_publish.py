@@ -104,3 +104,16 @@ def test_p_value_columns_read_below_one_per_mille():
     df = pd.DataFrame({"Led": ["a", "b", "c"], "p-værdi": [0.0004, 0.0342, np.nan]})
     shown = format_table(df, pd.DataFrame(False, index=df.index, columns=df.columns), 5)
     assert shown["p-værdi"].tolist() == ["<0,001", "0,034", ""]
+
+
+def test_a_wide_table_can_be_shown_on_its_side(tmp_path, monkeypatch):
+    shown = []
+    monkeypatch.setattr("tpj_helpers.publish.display", lambda obj, raw=False: shown.append(obj))
+    pub = Publisher(tmp_path, "nb", min_cell=5)
+    df = pd.DataFrame({"Sammenligning": ["A", "B"], "Par": [162, 3], "Forskel": [8.89, 1.0]})
+    pub.table(df, "wide", "Test", count_cols=["Par"], transpose="Mål")
+    lines = shown[0]["text/markdown"].splitlines()
+    assert lines[0] == "| Mål | A | B |"
+    assert lines[2:4] == ["| Par | 162 | <5 |", "| Forskel | 8,9 | 1,0 |"]
+    saved = pd.read_csv(tmp_path / "tables" / "wide.csv")
+    assert list(saved.columns) == ["Sammenligning", "Par", "Forskel"]  # the CSV keeps its layout

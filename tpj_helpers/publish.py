@@ -160,11 +160,20 @@ class Publisher:
         linked: dict[str, str] | None = None,
         decimals: dict[str, int] | None = None,
         note: str = "",
+        transpose: str | None = None,
     ) -> pd.DataFrame:
-        """Suppress, write `tables/<name>.csv`, display; returns the suppressed table."""
+        """Suppress, write `tables/<name>.csv`, display; returns the suppressed table.
+
+        `transpose`: show a wide table of few rows turned on its side (its first column becomes
+        the header, the other column names the rows, under this heading). The CSV keeps the
+        original layout; suppression happens before, on the original columns.
+        """
         safe, mask = suppress_small(df, count_cols, self.min_cell, linked)
         safe.to_csv(self.output_dir / "tables" / f"{name}.csv", index=False)
         shown = format_table(safe, mask, self.min_cell, decimals)
+        if transpose is not None:
+            shown = shown.set_index(shown.columns[0]).T.rename_axis(None, axis=1)
+            shown = shown.reset_index(names=transpose)
         md = to_pipe_table(shown) + "\n\n" + self._source_line(source)
         if mask.to_numpy().any():
             md += f" *Celler med færre end {self.min_cell} personer er skjult (\u00ab<{self.min_cell}\u00bb).*"
