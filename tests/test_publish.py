@@ -117,3 +117,63 @@ def test_a_wide_table_can_be_shown_on_its_side(tmp_path, monkeypatch):
     assert lines[2:4] == ["| Par | 162 | <5 |", "| Forskel | 8,9 | 1,0 |"]
     saved = pd.read_csv(tmp_path / "tables" / "wide.csv")
     assert list(saved.columns) == ["Sammenligning", "Par", "Forskel"]  # the CSV keeps its layout
+
+
+def test_complementary_suppression_protects_the_sums():
+    # Hold, enrolled = completed + withdrawn, and a total row over the holds.
+    df = pd.DataFrame({
+        "Hold": ["A", "B", "C", "I alt"],
+        "Tilmeldte": [12, 20, 9, 41],
+        "Gennemført": [8, 18, 9, 35],
+        "Afmeldt": [4, 2, 0, 6],
+    })
+    cols = ["Tilmeldte", "Gennemført", "Afmeldt"]
+    _, primary = suppress_small(df, cols, 5)
+    assert primary["Afmeldt"].tolist() == [True, True, False, False]  # 4 and 2; zero stays
+    safe, mask = suppress_small(df, cols, 5, col_sums=[("Tilmeldte", ["Gennemført", "Afmeldt"])],
+                                row_sums=[("I alt", None)])
+    # A: 4 hidden -> 8 (the smallest other) too; B: 2 hidden -> 18 too. Column Afmeldt: 4 and 2
+    # hidden, 0 and 6 shown: two hidden, protected. Column Gennemført: 8 and 18 hidden: protected.
+    assert mask.loc[0, cols].tolist() == [False, True, True]
+    assert mask.loc[1, cols].tolist() == [False, True, True]
+    assert not mask.loc[[2, 3], cols].to_numpy().any()
+    # No sum has exactly one hidden cell left.
+    for i in df.index:
+        assert mask.loc[i, cols].sum() != 1
+    for c in cols:
+        assert mask[c].sum() != 1
+    assert safe.loc[0, "Gennemført"] is None
+
+
+def test_a_lone_hidden_part_hides_the_smallest_part_or_the_total():
+    df = pd.DataFrame({"Række": ["x", "y", "N"], "n": [3, 0, 3]})
+    _, mask = suppress_small(df, ["n"], 5, row_sums=[("N", None)])
+    assert mask["n"].tolist() == [True, False, True]  # 3 = N - 0: the total is hidden too
+    with pytest.raises(ValueError, match="no single row"):
+        suppress_small(df, ["n"], 5, row_sums=[("I alt", None)])
+
+
+def test_complementary_suppression_with_missing_counts():
+    df = pd.DataFrame({"Hold": ["A", "B", "I alt"],
+                       "n": pd.array([3, pd.NA, 10], dtype="Int64"), "m": [7, 2, 9]})
+    _, mask = suppress_small(df, ["n", "m"], 5, row_sums=[("I alt", None)])
+    assert mask["n"].tolist() == [True, False, True]  # 3 hidden; NA is no cell to hide
+    assert mask["m"].tolist() == [True, True, False]  # 2 hidden -> the smallest other, 7
+
+
+def test_the_table_marks_cells_hidden_to_protect_a_sum(tmp_path, monkeypatch):
+    shown = []
+    monkeypatch.setattr("tpj_helpers.publish.display", lambda obj, raw=False: shown.append(obj))
+    df = pd.DataFrame({"Hold": ["A", "I alt"], "Tilmeldte": [12, 12], "Gennemført": [8, 8],
+                       "Afmeldt": [4, 4]})
+    Publisher(tmp_path, "nb", min_cell=5).table(
+        df, "t", "Test", count_cols=["Tilmeldte", "Gennemført", "Afmeldt"],
+        col_sums=[("Tilmeldte", ["Gennemført", "Afmeldt"])], label_col="Hold")
+    md = shown[0]["text/markdown"]
+    assert "| A | 12 | .. | <5 |" in md  # 8 = 12 - 4 would give the 4 away
+    assert "«..»: skjult" in md
+
+
+def test_suppression_of_an_empty_frame():
+    safe, mask = suppress_small(pd.DataFrame(), [], 5)
+    assert safe.empty and mask.empty

@@ -227,6 +227,13 @@ def bilag1_count_columns(table: pd.DataFrame) -> list[str]:
     return fixed + [c for c in table.columns if c.startswith(SURVEY_PREFIX)]
 
 
+def bilag1_sums(table: pd.DataFrame) -> dict:
+    """The sums of `persons_per_hold`, for complementary suppression (`Publisher.table`):
+    completed and withdrawn add up to the enrolled; the holds add up to the 'I alt' row."""
+    return {"col_sums": [(ENROLLED_COLUMN, [COMPLETED_COLUMN, WITHDRAWN_COLUMN])],
+            "row_sums": [(TOTAL_LABEL, None)], "label_col": PHASE_COLUMN}
+
+
 def bilag1_note(survey_phase: str | None = "udbredelse") -> str:
     phase = PHASE_NOUNS.get(survey_phase, str(survey_phase)) if survey_phase else "alle faser"
     return BILAG1_NOTE.format(phase=phase)

@@ -24,30 +24,88 @@ from IPython.display import Image, Markdown, display
 from tpj_helpers.estimates import ESTIMATE_COLUMNS
 from tpj_helpers.present import DPI, num
 
+SECONDARY_MARK = ".."  # a cell hidden because it could be worked out from the table's sums
 
-def suppress_small(
+
+def suppress_small(*args, **kwargs) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """`suppress_cells` with one mask of every suppressed cell (primary or complementary)."""
+    out, primary, secondary = suppress_cells(*args, **kwargs)
+    return out, primary | secondary
+
+
+def suppress_cells(
     df: pd.DataFrame,
     count_cols: Iterable[str],
     min_cell: int,
     linked: dict[str, str] | None = None,
+    col_sums: Iterable[tuple[str, list[str]]] = (),
+    row_sums: Iterable[tuple[str, list[str] | None]] = (),
+    label_col: str | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Suppress counts 1..min_cell-1 (and the columns linked to them).
+    """Suppress counts 1..min_cell-1 (and the columns linked to them), then their complements.
 
+    Primary suppression hides every count from 1 to min_cell-1. Zero is not suppressed: it
+    discloses nothing about a person. Secondary (complementary) suppression then protects the
+    table's sums: where a total and its parts are all shown but one, the hidden one could be
+    worked out by subtraction, so the smallest other non-zero cell of that sum is hidden too
+    (repeated until no sum has exactly one hidden cell). The sums are
+    - `col_sums`: (total column, part columns), holding in every row;
+    - `row_sums`: (total row, part rows or None for all other rows), rows named by their value in
+      `label_col` (default: the first column), holding in every count column.
     `linked` maps a dependent column (a percentage, a mean) to the count column it rests on.
-    Returns the suppressed frame (NA where suppressed) and a boolean mask of suppressed cells.
-    Zero is not suppressed: it discloses nothing about a person.
+    Returns the suppressed frame (NA where suppressed) and two boolean masks: the cells hidden
+    because they are small (and what is linked to them), and the cells hidden to protect a sum.
     """
+    count_cols = list(count_cols)
     out = df.copy()
     mask = pd.DataFrame(False, index=df.index, columns=df.columns)
+    secondary = mask.copy()
+    values = pd.DataFrame({c: pd.to_numeric(df[c], errors="coerce").astype("float64")
+                           for c in count_cols}, index=df.index)  # NA -> NaN: never > 0
     for col in count_cols:
-        values = pd.to_numeric(df[col], errors="coerce")
-        small = (values > 0) & (values < min_cell)
+        small = (values[col] > 0) & (values[col] < min_cell)
         mask[col] = small.fillna(False).to_numpy()
+    groups = _sum_groups(df, count_cols, col_sums, row_sums, label_col)
+    changed = True
+    while changed:
+        changed = False
+        for group in groups:
+            hidden = [cell for cell in group if mask.at[cell]]
+            if len(hidden) != 1:
+                continue
+            shown = [cell for cell in group if not mask.at[cell] and values.at[cell] > 0]
+            if shown:
+                cell = min(shown, key=lambda cell: values.at[cell])
+                mask.at[cell] = secondary.at[cell] = True
+                changed = True
+    primary = mask & ~secondary
     for dep, base in (linked or {}).items():
-        mask[dep] = mask[dep] | mask[base]
-    for col in mask.columns[mask.any()]:
-        out[col] = out[col].astype(object).where(~mask[col], None)
-    return out, mask
+        primary[dep] = primary[dep] | primary[base]
+        secondary[dep] = secondary[dep] | (secondary[base] & ~primary[dep])
+    hidden = primary | secondary
+    for col in hidden.columns[hidden.any()]:
+        out[col] = out[col].astype(object).where(~hidden[col], None)
+    return out, primary, secondary
+
+
+def _sum_groups(df, count_cols, col_sums, row_sums, label_col) -> list[list[tuple]]:
+    """The cells (row index, column) of every sum: a total and its parts."""
+    groups = []
+    for total, parts in col_sums:
+        missing = [c for c in (total, *parts) if c not in count_cols]
+        if missing:
+            raise ValueError(f"column sum over non-count column(s) {missing}")
+        groups += [[(i, total), *((i, p) for p in parts)] for i in df.index]
+    row_sums = list(row_sums)
+    labels = df[label_col or df.columns[0]].astype(str) if row_sums else None
+    for total, parts in row_sums:
+        rows = df.index[labels == total]
+        if len(rows) != 1:
+            raise ValueError(f"row sum: no single row labelled {total!r}")
+        part_rows = (df.index[labels != total] if parts is None
+                     else df.index[labels.isin(list(parts))])
+        groups += [[(rows[0], c), *((i, c) for i in part_rows)] for c in count_cols]
+    return groups
 
 
 def _format_cell(value, decimals: int) -> str:
@@ -69,7 +127,8 @@ def _format_p(v) -> str:
 
 
 def format_table(
-    df: pd.DataFrame, mask: pd.DataFrame, min_cell: int, decimals: dict[str, int] | None = None
+    df: pd.DataFrame, mask: pd.DataFrame, min_cell: int, decimals: dict[str, int] | None = None,
+    secondary: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Danish display strings; suppressed cells read '<min_cell'. Numeric p-value columns (named
     'p-værdi...') read '<0,001' below 0.001, else three decimals."""
@@ -82,10 +141,12 @@ def format_table(
         else:
             s = df[col].map(lambda v, d=d: _format_cell(v, d))
         shown[col] = s.where(~mask[col], f"<{min_cell}")
+        if secondary is not None:
+            shown[col] = shown[col].where(~secondary[col], SECONDARY_MARK)
     return shown
 
 
-NUMBER_START = tuple("0123456789-+\u2212<\u00ab")
+NUMBER_START = tuple("0123456789-+\u2212<\u00ab.")
 
 
 def numeric_columns(shown: pd.DataFrame) -> list[bool]:
@@ -161,22 +222,31 @@ class Publisher:
         decimals: dict[str, int] | None = None,
         note: str = "",
         transpose: str | None = None,
+        col_sums: Iterable[tuple[str, list[str]]] = (),
+        row_sums: Iterable[tuple[str, list[str] | None]] = (),
+        label_col: str | None = None,
     ) -> pd.DataFrame:
         """Suppress, write `tables/<name>.csv`, display; returns the suppressed table.
 
         `transpose`: show a wide table of few rows turned on its side (its first column becomes
         the header, the other column names the rows, under this heading). The CSV keeps the
         original layout; suppression happens before, on the original columns.
+        `col_sums`, `row_sums`, `label_col`: the table's sums, for complementary suppression
+        (see `suppress_small`).
         """
-        safe, mask = suppress_small(df, count_cols, self.min_cell, linked)
+        safe, mask, secondary = suppress_cells(df, count_cols, self.min_cell, linked, col_sums,
+                                               row_sums, label_col)
         safe.to_csv(self.output_dir / "tables" / f"{name}.csv", index=False)
-        shown = format_table(safe, mask, self.min_cell, decimals)
+        shown = format_table(safe, mask, self.min_cell, decimals, secondary)
         if transpose is not None:
             shown = shown.set_index(shown.columns[0]).T.rename_axis(None, axis=1)
             shown = shown.reset_index(names=transpose)
         md = to_pipe_table(shown) + "\n\n" + self._source_line(source)
         if mask.to_numpy().any():
             md += f" *Celler med færre end {self.min_cell} personer er skjult (\u00ab<{self.min_cell}\u00bb).*"
+        if secondary.to_numpy().any():
+            md += (f" *\u00ab{SECONDARY_MARK}\u00bb: skjult, fordi tallet ellers kunne regnes ud fra "
+                   "tabellens øvrige tal.*")
         if note:
             md += f"\n\n*{note}*"
         html = shown.to_html(index=False, border=0) + f"<p><em>{self._source_line(source)[1:-1]}</em></p>"

@@ -171,6 +171,19 @@ def count_columns(table: pd.DataFrame) -> list[str]:
     return [c for c in table.columns if c.endswith(", antal")]
 
 
+def enrolment_sums(table: pd.DataFrame) -> dict:
+    """The sums of `enrolment_by_phase`, for complementary suppression (`Publisher.table`):
+    the phases add up to the total column; completed and withdrawn add up to their line."""
+    total = f"{TOTAL_LABEL}, antal"
+    parts = [c for c in count_columns(table) if c != total]
+    return {
+        "col_sums": [(total, parts)] if total in table.columns and parts else [],
+        "row_sums": [(ROW_ENROLMENTS, [ROW_ENROL_DONE, ROW_ENROL_DROP]),
+                     (ROW_PERSONS, [ROW_PERSON_DONE, ROW_PERSON_DROP])],
+        "label_col": ROW_COLUMN,
+    }
+
+
 def linked_columns(table: pd.DataFrame) -> dict[str, str]:
     """Each percentage column of `enrolment_by_phase` mapped to its count column."""
     return {c: c.replace(", pct.", ", antal") for c in table.columns if c.endswith(", pct.")}

@@ -70,6 +70,8 @@ SCORE_LABELS = {
 }
 NA_LABEL = "Ingen score i ugen (NA)"
 N_LABEL = "Kursister med data i ugen (N)"
+# Tabel 6: the score rows and the NA row add up to N (complementary suppression).
+TABEL6_SUMS = {"row_sums": [(N_LABEL, None)], "label_col": "Beskæftigelsesscore"}
 
 TWO_POINT = {"two_point_pre": (-26, -1), "two_point_post": (-1, 26)}
 WEEKLY = {"weekly_pre": range(-26, 0), "weekly_post": range(0, 27)}

@@ -36,6 +36,9 @@ RESPONSE_COLUMNS = {
     "missing_rate": "Pct. manglende",
     "partial": "Heraf delvist besvaret",
 }
+# Sent = fully submitted + missing (complementary suppression in `Publisher.table`).
+RESPONSE_SUMS = {"col_sums": [(RESPONSE_COLUMNS["sent"],
+                               [RESPONSE_COLUMNS["complete"], RESPONSE_COLUMNS["missing"]])]}
 DIST_COLUMNS = [
     "item", "question", "wave", "wave_label", "code", "answer", "position", "special", "n",
     "n_scale", "n_answered", "share",
