@@ -280,6 +280,21 @@ def register(run: RunFolder, values: dict) -> str | None:
     return text + " " + STARS_NOTE
 
 
+def _by_significance(tests: list[tuple[str, float]], values: dict,
+                     prefix: str) -> tuple[list[str], list[str]]:
+    """Record each test's p-value in `values` (key prefix + slug) and split the names into those
+    that differ at ALPHA (with their p-value written out) and those that do not."""
+    for name, p in tests:
+        values[f"{prefix}{slug(name)}"] = p
+
+    def word(name: str) -> str:
+        return name[0].lower() + name[1:]
+
+    differ = [f"{word(n)} ({p_text(p)})" for n, p in tests if p < ALPHA]
+    same = [word(n) for n, p in tests if p >= ALPHA]
+    return differ, same
+
+
 def subgroups(run: RunFolder, values: dict) -> str | None:
     """Which subgroup interaction tests (the post change differs between groups) are significant."""
     t = run.table("register_subgroup_interaction")
@@ -293,11 +308,7 @@ def subgroups(run: RunFolder, values: dict) -> str | None:
     tests = [(name, p) for name, p in tests if not _missing(p)]
     if not tests:
         return None
-    for name, p in tests:
-        values[f"subgroup_p_{slug(name)}"] = p
-    word = lambda name: name[0].lower() + name[1:]  # noqa: E731
-    differ = [f"{word(n)} ({p_text(p)})" for n, p in tests if p < ALPHA]
-    same = [word(n) for n, p in tests if p >= ALPHA]
+    differ, same = _by_significance(tests, values, "subgroup_p_")
     values["subgroup_tests"], values["subgroup_significant"] = float(len(tests)), float(len(differ))
     lead = "Ændringen i beskæftigelsesscoren efter kursusstart"
     if not differ:
@@ -333,11 +344,7 @@ def representativeness(run: RunFolder, values: dict) -> str | None:
     tests = [(n, p) for n, p in tests if not _missing(p)]
     if not tests:
         return None
-    for name, p in tests:
-        values[f"representativeness_p_{slug(name)}"] = p
-    word = lambda name: name[0].lower() + name[1:]  # noqa: E731
-    differ = [f"{word(n)} ({p_text(p)})" for n, p in tests if p < ALPHA]
-    same = [word(n) for n, p in tests if p >= ALPHA]
+    differ, same = _by_significance(tests, values, "representativeness_p_")
     lead = "Registerudsnittet (kursister med DREAM-data)"
     if not differ:
         return f"{lead} ligner alle registrerede kursister på {_join(same)} (alle p ≥ {num(ALPHA, 2)})."
