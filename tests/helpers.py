@@ -158,3 +158,9 @@ def run_notebooks_on(data_dir: Path, tmp: Path, notebooks: list[str], **override
     path = tmp / "params.yaml"
     path.write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
     return runner.run(path, out_root=tmp / "out", render=False, quiet=True)
+
+
+def write_survey_dispatch(folder: Path, rows) -> None:
+    """`survey_dispatch.csv` from (person_id, wave, sent_date) rows."""
+    with (folder / "survey_dispatch.csv").open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([("person_id", "wave", "sent_date"), *rows])

@@ -16,7 +16,6 @@ efter only:
 
 from __future__ import annotations
 
-import csv
 import math
 from pathlib import Path
 from types import SimpleNamespace
@@ -25,7 +24,7 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import write_survey_wave
+from helpers import write_survey_dispatch, write_survey_wave
 
 from tpj_helpers import survey_change as sc
 from tpj_helpers.publish import ESTIMATE_COLUMNS
@@ -76,8 +75,7 @@ def write_wave(folder: Path, wave: str, rows: list[dict]) -> None:
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
     folder = tmp_path_factory.mktemp("survey_change")
-    with (folder / "survey_dispatch.csv").open("w", encoding="utf-8", newline="") as fh:
-        csv.writer(fh).writerows([("person_id", "wave", "sent_date"), *DISPATCH])
+    write_survey_dispatch(folder, DISPATCH)
     write_wave(folder, "foer", FOER)
     write_wave(folder, "efter", EFTER)
     write_wave(folder, "3mdr", TMDR)

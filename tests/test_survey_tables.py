@@ -15,7 +15,6 @@ gain_goals (agree scale, Meget enig=1 ... Meget uenig=5, special 98 "Ikke releva
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -23,7 +22,7 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import write_survey_wave
+from helpers import write_survey_dispatch, write_survey_wave
 
 from tpj_helpers import survey_tables as st
 from tpj_helpers.publish import suppress_small
@@ -53,8 +52,7 @@ def write_wave(folder: Path, wave: str, rows: list[dict]) -> None:
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
     folder = tmp_path_factory.mktemp("survey")
-    with (folder / "survey_dispatch.csv").open("w", encoding="utf-8", newline="") as fh:
-        csv.writer(fh).writerows([("person_id", "wave", "sent_date"), *DISPATCH])
+    write_survey_dispatch(folder, DISPATCH)
     write_wave(folder, "foer", [
         {"person_id": p, "complete": c, "self_rated_health": v} for p, c, v in FOER
     ])

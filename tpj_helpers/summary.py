@@ -81,6 +81,16 @@ def _put(values: dict, key: str, x) -> None:
         values[key] = float(x)
 
 
+def _put_estimate(values: dict, key: str, r, estimate_key: str | None = None) -> None:
+    """Record an estimate row's numbers: the estimate (under `estimate_key`, default `key`), and
+    CI, persons and p-value under `key`_low, _high, _n, _p."""
+    values[estimate_key or key] = float(r["estimate"])
+    _put(values, f"{key}_low", r["conf_low"])
+    _put(values, f"{key}_high", r["conf_high"])
+    values[f"{key}_n"] = float(r["n_persons"])
+    _put(values, f"{key}_p", r["p_value"])
+
+
 def parse_number(x) -> float:
     """A number from a table cell: a float, or a Danish string such as '0,294' or '<0,001'
     (which reads as just below 0.001, so that it still reads '< 0,001'); NaN when the cell is
@@ -227,11 +237,7 @@ def who5(run: RunFolder, values: dict) -> str | None:
         r = run.estimate("who5", "paired_change", f"wave:foer-{code}", "mean_difference")
         if r is None:
             continue
-        values[f"who5_change_{code}"] = float(r["estimate"])
-        _put(values, f"who5_change_{code}_low", r["conf_low"])
-        _put(values, f"who5_change_{code}_high", r["conf_high"])
-        values[f"who5_change_{code}_n"] = float(r["n_persons"])
-        _put(values, f"who5_change_{code}_p", r["p_value"])
+        _put_estimate(values, f"who5_change_{code}", r)
         p = "" if _missing(r["p_value"]) else p_text(r["p_value"])
         text += (f" Blandt de {num(r['n_persons'])}, der svarede både før og {WAVE_WORDS[code]}, "
                  f"ændrede scoren sig med {signed(r['estimate'], 1)} point"
@@ -258,11 +264,7 @@ def register(run: RunFolder, values: dict) -> str | None:
                          ("post", post, "fra uge −1 til uge 26 efter kursusstart")):
         if r is None:
             continue
-        values[f"register_{key}_change"] = float(r["estimate"])
-        _put(values, f"register_{key}_low", r["conf_low"])
-        _put(values, f"register_{key}_high", r["conf_high"])
-        values[f"register_{key}_n"] = float(r["n_persons"])
-        _put(values, f"register_{key}_p", r["p_value"])
+        _put_estimate(values, f"register_{key}", r, estimate_key=f"register_{key}_change")
         sentences.append(f"{span} med {signed(r['estimate'], 2)}"
                          f"{paren(ci_text(r['conf_low'], r['conf_high'], 2))}{stars_md(r['stars'])}")
     text = ("Kursisternes gennemsnitlige beskæftigelsesscore (registerdata) ændrede sig "
