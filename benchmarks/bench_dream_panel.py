@@ -5,7 +5,7 @@ benefit code, grad columns for every covered month with ~10% of person-months > 
 to Parquet under `.cache/bench/` (reused when present) and times two routes, each in its own
 subprocess so that the peak memory is that of the route alone:
 
-  ours   `tpj_helpers.dream.read_dream` + `build_panel` (validation included); run `--repeat`
+  ours   `tpj_helpers.data.dream.read_dream` + `build_panel` (validation included); run `--repeat`
          times (default 3), the median run is reported
   naive  pandas: `pd.read_parquet`, `melt` the week and grad columns to long, `map` codes to
          scores with a dict, merge grad on the month of each week's Thursday, merge the persons'
@@ -198,7 +198,7 @@ def checksum(keep: np.ndarray, score: np.ndarray, week_rel: np.ndarray, n_slice:
 def route_ours(dream_path: Path, persons_path: Path, check_persons: int) -> dict:
     import pandas as pd
 
-    from tpj_helpers import dream
+    from tpj_helpers.data import dream
 
     persons = pd.read_parquet(persons_path)
     score_map = dream.load_score_map()

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tpj_helpers import runner
-from tpj_helpers.data import REPO_ROOT
+from tpj_helpers.paths import REPO_ROOT
+from tpj_helpers.run import runner
 from tpj_helpers.synthetic.generate import generate_demo_data
 
 

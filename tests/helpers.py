@@ -148,8 +148,8 @@ def run_notebooks_on(data_dir: Path, tmp: Path, notebooks: list[str], **override
     `overrides`; no final notebooks unless asked. Returns the runner's RunResult."""
     import yaml
 
-    from tpj_helpers import runner
-    from tpj_helpers.data import REPO_ROOT
+    from tpj_helpers.paths import REPO_ROOT
+    from tpj_helpers.run import runner
 
     params = yaml.safe_load((REPO_ROOT / "params" / "default.yaml").read_text(encoding="utf-8"))
     if "final_notebooks" in params:

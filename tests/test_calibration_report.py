@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from tpj_helpers.calibration_report import DEFAULT_REFERENCE, calibration_rows, markdown
-from tpj_helpers.data import load_data
+from tpj_helpers.data.study import load_data
+from tpj_helpers.synthetic.calibration_report import DEFAULT_REFERENCE, calibration_rows, markdown
 
 pytestmark = pytest.mark.skipif(not DEFAULT_REFERENCE.is_file(),
                                 reason="shared/reference not beside the repository")

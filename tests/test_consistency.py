@@ -18,12 +18,13 @@ from dataclasses import replace
 import pandas as pd
 import pytest
 
-from tpj_helpers import cohort, quality
-from tpj_helpers import consistency as c
-from tpj_helpers.data import load_data
-from tpj_helpers.exclusions import Exclusions
-from tpj_helpers.publish import Publisher
-from tpj_helpers.survey import NO_WHO5_REASON, PARTIAL_REASON, load_codebook, load_surveys
+from tpj_helpers.analysis.data_quality import consistency as c
+from tpj_helpers.analysis.data_quality import enrolment as quality
+from tpj_helpers.data import cohort
+from tpj_helpers.data.exclusions import Exclusions
+from tpj_helpers.data.study import load_data
+from tpj_helpers.data.survey import NO_WHO5_REASON, PARTIAL_REASON, load_codebook, load_surveys
+from tpj_helpers.publish.publisher import Publisher
 
 AGES_T5 = ["Under 25 år", "26-35 år", "36-45 år", "46-55 år", "Over 55 år"]
 AGES_T3 = ["Under 25 år", "26-35 år", "36-45 år", "46-55 år", "Over 56 år"]

@@ -36,9 +36,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tpj_helpers import coverage
-from tpj_helpers.data import load_data
-from tpj_helpers.survey import load_codebook
+from tpj_helpers.analysis.data_quality import coverage
+from tpj_helpers.data.study import load_data
+from tpj_helpers.data.survey import load_codebook
 
 HOLDS = """\
 hold_id,phase,start_date,n_weeks,status,time_slot

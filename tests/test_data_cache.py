@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from tpj_helpers.data import _prune_cache
+from tpj_helpers.data.study import _prune_cache
 
 
 def test_prune_keeps_the_newest_copies(tmp_path):
@@ -20,7 +20,7 @@ def test_prune_keeps_the_newest_copies(tmp_path):
 def test_demo_folder_is_generated_again_when_the_generator_changes(tmp_path, monkeypatch):
     import json
 
-    from tpj_helpers import data
+    from tpj_helpers.data import study as data
     from tpj_helpers.synthetic import generate
 
     monkeypatch.setattr(data, "REPO_ROOT", tmp_path)

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from helpers import run_notebooks_on
 
-from tpj_helpers import deep_dive
+from tpj_helpers.analysis.deep_dive_synthesis import context as deep_dive
 
 matplotlib.use("Agg")
 
@@ -127,7 +127,7 @@ def test_notebook_without_qual_folder_says_so(no_qual_run):
 def test_stored_notebook_has_no_outputs_and_ids():
     import json
 
-    from tpj_helpers.data import REPO_ROOT
+    from tpj_helpers.paths import REPO_ROOT
 
     nb = json.loads((REPO_ROOT / "notebooks" / "50_deep_dive_synthesis.ipynb").read_text("utf-8"))
     ids = [c["id"] for c in nb["cells"]]

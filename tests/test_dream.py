@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 from helpers import DREAM, edit, rows_of, to_text, write_folder
 
-from tpj_helpers import cohort, dream, sources
-from tpj_helpers.contract import ContractError
-from tpj_helpers.exclusions import Exclusions
+from tpj_helpers.data import cohort, dream, sources
+from tpj_helpers.data.contract import ContractError
+from tpj_helpers.data.exclusions import Exclusions
 
 SHIPPED_MAP = dream.DEFAULT_SCORE_MAP
 NA = math.nan

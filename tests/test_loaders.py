@@ -24,9 +24,9 @@ from helpers import (
     write_folder,
 )
 
-from tpj_helpers import cohort, dream, sources
-from tpj_helpers.contract import ContractError, Problem, read_table
-from tpj_helpers.exclusions import Exclusions
+from tpj_helpers.data import cohort, dream, sources
+from tpj_helpers.data.contract import ContractError, Problem, read_table
+from tpj_helpers.data.exclusions import Exclusions
 
 
 def load_all(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:

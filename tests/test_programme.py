@@ -1,4 +1,4 @@
-"""The theory-of-change figure (tpj_helpers/programme.py) from params/theory_of_change.yaml."""
+"""The theory-of-change figure (tpj_helpers/analysis/data_quality/programme.py) from params/theory_of_change.yaml."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import matplotlib
 import matplotlib.pyplot as plt
 import pytest
 
-from tpj_helpers import programme
+from tpj_helpers.analysis.data_quality import programme
 
 matplotlib.use("Agg")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from tpj_helpers import pseudonymise as ps
-from tpj_helpers.pseudonymise import pseudonymise
+from tpj_helpers.publish import pseudonymise as ps
+from tpj_helpers.publish.pseudonymise import pseudonymise
 
 
 @pytest.mark.parametrize("text", [

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from tpj_helpers.contract import ContractError
-from tpj_helpers.qual import QDA_NS, ROLES, load_qual
+from tpj_helpers.data.contract import ContractError
+from tpj_helpers.data.qual import QDA_NS, ROLES, load_qual
 from tpj_helpers.synthetic.generate import generate_demo_data
 from tpj_helpers.synthetic.qual import make_qual
 

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tpj_helpers import qual_analysis as qa
+from tpj_helpers.analysis.deep_dive_synthesis import synthesis as qa
 
 matplotlib.use("Agg")
 

@@ -29,8 +29,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tpj_helpers import quality
-from tpj_helpers.data import load_data
+from tpj_helpers.analysis.data_quality import enrolment as quality
+from tpj_helpers.data.study import load_data
 
 HOLDS = """\
 hold_id,phase,start_date,n_weeks,status,time_slot
@@ -214,7 +214,7 @@ def test_quality_summary_hides_small_counts(data):
 
 
 def test_enrolment_table_survives_disclosure_control(data):
-    from tpj_helpers.publish import suppress_small
+    from tpj_helpers.publish.publisher import suppress_small
 
     t = quality.enrolment_by_phase(data)
     safe, mask = suppress_small(t, quality.count_columns(t), 5, quality.linked_columns(t))
@@ -240,7 +240,7 @@ def test_source_lines_carry_n(data):
 def test_municipality_figure_marks_suppressed_bars(data):
     import matplotlib
 
-    from tpj_helpers.publish import suppress_small
+    from tpj_helpers.publish.publisher import suppress_small
 
     matplotlib.use("Agg")
     m = quality.participants_by_municipality(data, 5)

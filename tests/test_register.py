@@ -16,10 +16,10 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from tpj_helpers import register
-from tpj_helpers.dream import DreamPanel
-from tpj_helpers.present import signed
-from tpj_helpers.publish import ESTIMATE_COLUMNS
+from tpj_helpers.analysis.register_regressions import models as register
+from tpj_helpers.data.dream import DreamPanel
+from tpj_helpers.publish.present import signed
+from tpj_helpers.publish.publisher import ESTIMATE_COLUMNS
 
 matplotlib.use("Agg")
 

@@ -14,9 +14,9 @@ import statsmodels.api as sm
 from scipy import stats
 from test_register import make_study
 
-from tpj_helpers import register
-from tpj_helpers import register_sensitivity as sensitivity
-from tpj_helpers.publish import ESTIMATE_COLUMNS
+from tpj_helpers.analysis.register_regressions import models as register
+from tpj_helpers.analysis.register_regressions import sensitivity
+from tpj_helpers.publish.publisher import ESTIMATE_COLUMNS
 
 # p1, p2, p3 have a score at all four timepoints (-26, -1, after = week 7, 26); p4 has none at
 # -26 (not covered), p5 no score at 26 (a row without score): neither is in the balanced panel.

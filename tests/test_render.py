@@ -1,7 +1,7 @@
 """The report renderer: embeds by label, Danish numbering and cross-references, HTML and PDF.
 
 The notebooks are tiny executed notebooks built here with nbformat in the shapes the notebooks
-produce (see `tpj_helpers/publish.py`): a figure cell with a PNG and a source line, a table cell
+produce (see `tpj_helpers/publish/publisher.py`): a figure cell with a PNG and a source line, a table cell
 with a Markdown/HTML bundle, a text cell with Markdown, plus papermill's parameters cell.
 """
 
@@ -23,8 +23,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from tpj_helpers import render
-from tpj_helpers.render import (
+from tpj_helpers.report import render
+from tpj_helpers.report.render import (
     BANNER_TEXT,
     RenderError,
     cell_options,

@@ -13,8 +13,8 @@ import subprocess
 
 from test_render import make_run, txt_cell
 
-from tpj_helpers import consistency as c
-from tpj_helpers.render import render_report
+from tpj_helpers.analysis.data_quality import consistency as c
+from tpj_helpers.report.render import render_report
 
 BODY = """\
 # Datakvalitet

@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 from test_coverage import write_study
 
-from tpj_helpers import representativeness as rep
-from tpj_helpers.data import load_data
+from tpj_helpers.analysis.data_quality import representativeness as rep
+from tpj_helpers.data.study import load_data
 
 
 @pytest.fixture(scope="module")

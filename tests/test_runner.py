@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from tpj_helpers import runner
-from tpj_helpers.data import REPO_ROOT
-from tpj_helpers.publish import ESTIMATE_COLUMNS
+from tpj_helpers.paths import REPO_ROOT
+from tpj_helpers.publish.publisher import ESTIMATE_COLUMNS
+from tpj_helpers.run import runner
 
 NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("*.ipynb"))
 
@@ -103,7 +103,7 @@ def test_failing_notebook_stops_the_run_and_leaves_earlier_runs_alone(tmp_path, 
     assert (out / "latest").resolve() == good.run_dir.resolve()
 
 
-ESTIMATE_ROW = ("import pandas as pd\nfrom tpj_helpers.publish import Publisher\n"
+ESTIMATE_ROW = ("import pandas as pd\nfrom tpj_helpers.publish.publisher import Publisher\n"
                 "Publisher(output_dir, '{nb}').estimates(pd.DataFrame([dict(analysis='t', model='{nb}', "
                 "subgroup='all', term='x', estimate=1.5, std_error=None, conf_low=None, conf_high=None, "
                 "p_value=None, stars=None, n_persons=3, n_obs=3)]))\n")

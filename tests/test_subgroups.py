@@ -8,10 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tpj_helpers import register, subgroups
-from tpj_helpers.dream import DreamPanel
-from tpj_helpers.present import signed
-from tpj_helpers.publish import ESTIMATE_COLUMNS
+from tpj_helpers.analysis.register_regressions import models as register
+from tpj_helpers.analysis.subgroup_models import models as subgroups
+from tpj_helpers.data.dream import DreamPanel
+from tpj_helpers.publish.present import signed
+from tpj_helpers.publish.publisher import ESTIMATE_COLUMNS
 
 
 def study(groups: dict[tuple, int], withdrawn: int = 0, missing_gender: int = 0) -> SimpleNamespace:

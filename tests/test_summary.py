@@ -1,4 +1,4 @@
-"""The resumé (`tpj_helpers.summary`, notebook 90_summary): its numbers are the run's numbers."""
+"""The resumé (`tpj_helpers.analysis.summary.resume`, notebook 90_summary): its numbers are the run's numbers."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from tpj_helpers import runner, summary
-from tpj_helpers.data import REPO_ROOT
-from tpj_helpers.publish import ESTIMATE_COLUMNS
+from tpj_helpers.analysis.summary import resume as summary
+from tpj_helpers.paths import REPO_ROOT
+from tpj_helpers.publish.publisher import ESTIMATE_COLUMNS
+from tpj_helpers.run import runner
 from tpj_helpers.synthetic.generate import generate_demo_data
 
 MINUS, NBSP = "\u2212", "\u00a0"

@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from tpj_helpers.contract import ContractError, validate
-from tpj_helpers.survey import (
+from tpj_helpers.data.contract import ContractError, validate
+from tpj_helpers.data.survey import (
     DEFAULT_CODEBOOK,
     CodebookError,
     load_codebook,

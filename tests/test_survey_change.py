@@ -26,9 +26,9 @@ import pandas as pd
 import pytest
 from helpers import write_survey_dispatch, write_survey_wave
 
-from tpj_helpers import survey_change as sc
-from tpj_helpers.publish import ESTIMATE_COLUMNS
-from tpj_helpers.survey import load_codebook, load_surveys
+from tpj_helpers.analysis.survey_outcomes import change as sc
+from tpj_helpers.data.survey import load_codebook, load_surveys
+from tpj_helpers.publish.publisher import ESTIMATE_COLUMNS
 
 matplotlib.use("Agg")
 

@@ -24,9 +24,9 @@ import pandas as pd
 import pytest
 from helpers import write_survey_dispatch, write_survey_wave
 
-from tpj_helpers import survey_tables as st
-from tpj_helpers.publish import suppress_small
-from tpj_helpers.survey import load_codebook, load_surveys
+from tpj_helpers.analysis.survey_outcomes import tables as st
+from tpj_helpers.data.survey import load_codebook, load_surveys
+from tpj_helpers.publish.publisher import suppress_small
 
 matplotlib.use("Agg")
 

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from tpj_helpers import cohort, dream, sources
-from tpj_helpers.exclusions import Exclusions
+from tpj_helpers.data import cohort, dream, sources
+from tpj_helpers.data.exclusions import Exclusions
 from tpj_helpers.synthetic.generate import MARKER, generate_demo_data, load_calibration
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "reference" / "report-figures.yaml"

@@ -24,9 +24,9 @@ import pytest
 from helpers import write_survey_wave
 from scipy import stats
 
-from tpj_helpers import who5
-from tpj_helpers.publish import ESTIMATE_COLUMNS, suppress_small
-from tpj_helpers.survey import WHO5_ITEMS, load_codebook, load_surveys, who5_zone
+from tpj_helpers.analysis.who5 import waves as who5
+from tpj_helpers.data.survey import WHO5_ITEMS, load_codebook, load_surveys, who5_zone
+from tpj_helpers.publish.publisher import ESTIMATE_COLUMNS, suppress_small
 
 matplotlib.use("Agg")
 
@@ -180,7 +180,7 @@ def test_source_lines_carry_n(data):
 
 def test_scoring_rule_on_hand_cases():
     """All items 5 -> 100; one item missing -> no score; 97 is no answer, so no score."""
-    from tpj_helpers.survey import SurveyData, who5_scores
+    from tpj_helpers.data.survey import SurveyData, who5_scores
 
     items = pd.DataFrame({k: [5, 5, 5, 1] for k in WHO5_ITEMS}).astype("Int64")
     items.loc[1, "who5_5"] = pd.NA
@@ -194,7 +194,7 @@ def test_scoring_rule_on_hand_cases():
 
 
 def test_who5_items_reject_special_codes(tmp_path):
-    from tpj_helpers.contract import ContractError
+    from tpj_helpers.data.contract import ContractError
 
     with (tmp_path / "survey_dispatch.csv").open("w", encoding="utf-8") as fh:
         fh.write("person_id,wave,sent_date\nu1,foer,2024-08-04\n")

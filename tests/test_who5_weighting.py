@@ -18,9 +18,9 @@ import pytest
 from helpers import write_survey_wave
 from test_who5 import who5_rows
 
-from tpj_helpers import who5_weighting as ww
-from tpj_helpers.publish import ESTIMATE_COLUMNS
-from tpj_helpers.survey import load_codebook, load_surveys
+from tpj_helpers.analysis.who5 import weighting as ww
+from tpj_helpers.data.survey import load_codebook, load_surveys
+from tpj_helpers.publish.publisher import ESTIMATE_COLUMNS
 
 
 def toy_frame() -> pd.DataFrame:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from tpj_helpers.dream import load_score_map
+from tpj_helpers.data.dream import load_score_map
 from tpj_helpers.synthetic.cohort import SyntheticCohort, iso_monday
 
 SCORES = np.arange(11)

@@ -15,7 +15,7 @@ def is_synthetic(data_dir: Path | str) -> bool:
 
 def generator_version() -> str:
     """A hash of the generator's code and calibration files: a cached demo folder made by another
-    version is generated again (see `tpj_helpers.data.demo_data_dir`)."""
+    version is generated again (see `tpj_helpers.data.study.demo_data_dir`)."""
     h = hashlib.sha256()
     for path in sorted(Path(__file__).parent.rglob("*")):
         if path.suffix in (".py", ".yaml", ".yml", ".csv") and path.is_file():

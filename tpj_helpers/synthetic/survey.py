@@ -22,7 +22,7 @@ import pandas as pd
 import yaml
 from scipy.stats import norm
 
-from tpj_helpers.survey import Codebook, Item, load_codebook
+from tpj_helpers.data.survey import Codebook, Item, load_codebook
 
 TARGETS_PATH = Path(__file__).with_name("survey_targets.yaml")
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"

@@ -1,0 +1,296 @@
+"""Publishing tables, figures, text and estimates from a notebook into the run folder.
+
+Every published table and figure passes `Publisher`, which applies disclosure control first:
+counts between 1 and `min_cell - 1` are suppressed (shown as "<5" for min_cell 5) and the
+percentages and means computed from them are suppressed too. The machine-readable CSV written to
+`tables/` is the suppressed table, never the raw one.
+
+Conventions the report renderer relies on (see `tpj_helpers/report/render.py`): a table is displayed as
+a bundle with `text/markdown` (pipe table plus source line) and `text/html`; a figure as a PNG
+followed by a Markdown source line; text as Markdown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from IPython.display import Image, Markdown, display
+
+from tpj_helpers.publish.estimates import ESTIMATE_COLUMNS
+from tpj_helpers.publish.present import DPI, num
+
+SECONDARY_MARK = ".."  # a cell hidden because it could be worked out from the table's sums
+
+
+def suppress_small(*args, **kwargs) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """`suppress_cells` with one mask of every suppressed cell (primary or complementary)."""
+    out, primary, secondary = suppress_cells(*args, **kwargs)
+    return out, primary | secondary
+
+
+def suppress_cells(
+    df: pd.DataFrame,
+    count_cols: Iterable[str],
+    min_cell: int,
+    linked: dict[str, str] | None = None,
+    col_sums: Iterable[tuple[str, list[str]]] = (),
+    row_sums: Iterable[tuple[str, list[str] | None]] = (),
+    label_col: str | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Suppress counts 1..min_cell-1 (and the columns linked to them), then their complements.
+
+    Primary suppression hides every count from 1 to min_cell-1. Zero is not suppressed: it
+    discloses nothing about a person. Secondary (complementary) suppression then protects the
+    table's sums: where a total and its parts are all shown but one, the hidden one could be
+    worked out by subtraction, so the smallest other non-zero cell of that sum is hidden too
+    (repeated until no sum has exactly one hidden cell). The sums are
+    - `col_sums`: (total column, part columns), holding in every row;
+    - `row_sums`: (total row, part rows or None for all other rows), rows named by their value in
+      `label_col` (default: the first column), holding in every count column.
+    `linked` maps a dependent column (a percentage, a mean) to the count column it rests on.
+    Returns the suppressed frame (NA where suppressed) and two boolean masks: the cells hidden
+    because they are small (and what is linked to them), and the cells hidden to protect a sum.
+    """
+    count_cols = list(count_cols)
+    out = df.copy()
+    mask = pd.DataFrame(False, index=df.index, columns=df.columns)
+    secondary = mask.copy()
+    values = pd.DataFrame({c: pd.to_numeric(df[c], errors="coerce").astype("float64")
+                           for c in count_cols}, index=df.index)  # NA -> NaN: never > 0
+    for col in count_cols:
+        small = (values[col] > 0) & (values[col] < min_cell)
+        mask[col] = small.fillna(False).to_numpy()
+    groups = _sum_groups(df, count_cols, col_sums, row_sums, label_col)
+    changed = True
+    while changed:
+        changed = False
+        for group in groups:
+            hidden = [cell for cell in group if mask.at[cell]]
+            if len(hidden) != 1:
+                continue
+            shown = [cell for cell in group if not mask.at[cell] and values.at[cell] > 0]
+            if shown:
+                cell = min(shown, key=lambda cell: values.at[cell])
+                mask.at[cell] = secondary.at[cell] = True
+                changed = True
+    primary = mask & ~secondary
+    for dep, base in (linked or {}).items():
+        primary[dep] = primary[dep] | primary[base]
+        secondary[dep] = secondary[dep] | (secondary[base] & ~primary[dep])
+    hidden = primary | secondary
+    for col in hidden.columns[hidden.any()]:
+        out[col] = out[col].astype(object).where(~hidden[col], None)
+    return out, primary, secondary
+
+
+def _sum_groups(df, count_cols, col_sums, row_sums, label_col) -> list[list[tuple]]:
+    """The cells (row index, column) of every sum: a total and its parts."""
+    groups = []
+    for total, parts in col_sums:
+        missing = [c for c in (total, *parts) if c not in count_cols]
+        if missing:
+            raise ValueError(f"column sum over non-count column(s) {missing}")
+        groups += [[(i, total), *((i, p) for p in parts)] for i in df.index]
+    row_sums = list(row_sums)
+    labels = df[label_col or df.columns[0]].astype(str) if row_sums else None
+    for total, parts in row_sums:
+        rows = df.index[labels == total]
+        if len(rows) != 1:
+            raise ValueError(f"row sum: no single row labelled {total!r}")
+        part_rows = (df.index[labels != total] if parts is None
+                     else df.index[labels.isin(list(parts))])
+        groups += [[(rows[0], c), *((i, c) for i in part_rows)] for c in count_cols]
+    return groups
+
+
+def _format_cell(value, decimals: int) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return ""
+    if isinstance(value, (int, np.integer)):
+        return num(int(value))
+    if isinstance(value, (float, np.floating)):
+        return num(float(value), decimals)
+    return str(value)
+
+
+def _format_p(v) -> str:
+    if isinstance(v, (int, float, np.floating)) and not isinstance(v, bool):
+        if np.isnan(v):
+            return ""
+        return "<0,001" if v < 0.001 else num(float(v), 3)
+    return "" if v is None else str(v)
+
+
+def format_table(
+    df: pd.DataFrame, mask: pd.DataFrame, min_cell: int, decimals: dict[str, int] | None = None,
+    secondary: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Danish display strings; suppressed cells read '<min_cell'. Numeric p-value columns (named
+    'p-værdi...') read '<0,001' below 0.001, else three decimals."""
+    decimals = decimals or {}
+    shown = pd.DataFrame(index=df.index)
+    for col in df.columns:
+        d = decimals.get(col, 1)
+        if str(col).lower().startswith("p-værdi"):
+            s = df[col].map(_format_p)
+        else:
+            s = df[col].map(lambda v, d=d: _format_cell(v, d))
+        shown[col] = s.where(~mask[col], f"<{min_cell}")
+        if secondary is not None:
+            shown[col] = shown[col].where(~secondary[col], SECONDARY_MARK)
+    return shown
+
+
+NUMBER_START = tuple("0123456789-+\u2212<\u00ab.")
+
+
+def numeric_columns(shown: pd.DataFrame) -> list[bool]:
+    """Per column: True when every non-empty shown value reads as a number (digits, a sign, a
+    suppressed '<5', an interval '1,2 til 3,4', a share '12 %'), so that it is right-aligned."""
+    out = []
+    for _, col in shown.items():
+        values = [str(v).strip() for v in col if str(v).strip() not in ("", "nan")]
+        out.append(bool(values) and all(v.startswith(NUMBER_START) for v in values))
+    return out
+
+
+PIPE_MIN_WIDTH, PIPE_MAX_WIDTH = 4, 24
+PIPE_PADDING = 3  # a cell's padding, in characters, so that short columns are not squeezed
+
+
+def column_widths(shown: pd.DataFrame) -> list[int]:
+    """Relative column widths for pandoc: the longest cell, at least the longest header word,
+    within [PIPE_MIN_WIDTH, PIPE_MAX_WIDTH], plus PIPE_PADDING.
+
+    A pipe table too wide for one line takes the full text width, its columns sized in proportion
+    to the dashes of the separator line: long text columns get room, short number columns little.
+    """
+    widths = []
+    for name, col in shown.items():
+        longest = max((len(str(v)) for v in col), default=0)
+        word = max((len(w) for w in str(name).split()), default=0)
+        widths.append(min(max(longest, word, PIPE_MIN_WIDTH), PIPE_MAX_WIDTH) + PIPE_PADDING)
+    return widths
+
+
+def to_pipe_table(shown: pd.DataFrame) -> str:
+    """A pandoc pipe table: number columns right-aligned, text columns (and the first) left;
+    column widths from the content (`column_widths`)."""
+    cols = [str(c) for c in shown.columns]
+    esc = lambda v: str(v).replace("|", "\\|")  # noqa: E731
+    header = "| " + " | ".join(esc(c) for c in cols) + " |"
+    numeric = numeric_columns(shown)
+    widths = column_widths(shown)
+    align = "|" + "|".join(
+        ("-" * (w - 1) + ":") if numeric[i] and i > 0 else (":" + "-" * (w - 1))
+        for i, w in enumerate(widths)) + "|"
+    body = ["| " + " | ".join(esc(v) for v in row) + " |" for row in shown.itertuples(index=False)]
+    return "\n".join([header, align, *body])
+
+
+@dataclass
+class Publisher:
+    """One per notebook: writes into `output_dir` and displays what the report embeds."""
+
+    output_dir: Path | str
+    notebook: str
+    min_cell: int = 5
+    synthetic: bool = False
+    published: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.output_dir = Path(self.output_dir)
+        for sub in ("tables", "figures", "results"):
+            (self.output_dir / sub).mkdir(parents=True, exist_ok=True)
+
+    def _source_line(self, source: str) -> str:
+        extra = " Syntetiske data." if self.synthetic else ""
+        return f"*Kilde: {source}.{extra}*"
+
+    def table(
+        self,
+        df: pd.DataFrame,
+        name: str,
+        source: str,
+        count_cols: Iterable[str] = (),
+        linked: dict[str, str] | None = None,
+        decimals: dict[str, int] | None = None,
+        note: str = "",
+        transpose: str | None = None,
+        col_sums: Iterable[tuple[str, list[str]]] = (),
+        row_sums: Iterable[tuple[str, list[str] | None]] = (),
+        label_col: str | None = None,
+    ) -> pd.DataFrame:
+        """Suppress, write `tables/<name>.csv`, display; returns the suppressed table.
+
+        `transpose`: show a wide table of few rows turned on its side (its first column becomes
+        the header, the other column names the rows, under this heading). The CSV keeps the
+        original layout; suppression happens before, on the original columns.
+        `col_sums`, `row_sums`, `label_col`: the table's sums, for complementary suppression
+        (see `suppress_small`).
+        """
+        safe, mask, secondary = suppress_cells(df, count_cols, self.min_cell, linked, col_sums,
+                                               row_sums, label_col)
+        safe.to_csv(self.output_dir / "tables" / f"{name}.csv", index=False)
+        shown = format_table(safe, mask, self.min_cell, decimals, secondary)
+        if transpose is not None:
+            shown = shown.set_index(shown.columns[0]).T.rename_axis(None, axis=1)
+            shown = shown.reset_index(names=transpose)
+        md = to_pipe_table(shown) + "\n\n" + self._source_line(source)
+        if mask.to_numpy().any():
+            md += f" *Celler med færre end {self.min_cell} personer er skjult (\u00ab<{self.min_cell}\u00bb).*"
+        if secondary.to_numpy().any():
+            md += (f" *\u00ab{SECONDARY_MARK}\u00bb: skjult, fordi tallet ellers kunne regnes ud fra "
+                   "tabellens øvrige tal.*")
+        if note:
+            md += f"\n\n*{note}*"
+        html = shown.to_html(index=False, border=0) + f"<p><em>{self._source_line(source)[1:-1]}</em></p>"
+        display({"text/markdown": md, "text/html": html}, raw=True)
+        self.published.append(f"tables/{name}.csv")
+        return safe
+
+    def figure(
+        self,
+        data: pd.DataFrame,
+        name: str,
+        source: str,
+        plot: Callable[[pd.DataFrame], plt.Figure],
+        count_cols: Iterable[str] = (),
+        linked: dict[str, str] | None = None,
+    ) -> Path:
+        """Suppress the figure's data, draw it with `plot`, save PNG + data CSV, display."""
+        safe, _ = suppress_small(data, count_cols, self.min_cell, linked)
+        fig = plot(safe)
+        path = self.output_dir / "figures" / f"{name}.png"
+        fig.savefig(path, dpi=DPI, bbox_inches="tight")
+        plt.close(fig)
+        safe.to_csv(self.output_dir / "figures" / f"{name}.csv", index=False)
+        display(Image(filename=str(path)))
+        display(Markdown(self._source_line(source)))
+        self.published.append(f"figures/{name}.png")
+        return path
+
+    def text(self, markdown: str) -> None:
+        display(Markdown(markdown))
+
+    def estimates(self, rows: pd.DataFrame) -> Path:
+        """Append estimate rows (the columns of outputs.md) to this notebook's estimates file."""
+        missing = [c for c in ESTIMATE_COLUMNS if c not in rows.columns]
+        if missing:
+            raise ValueError(f"estimates lack columns {missing}")
+        path = self.output_dir / "results" / f"estimates_{self.notebook}.csv"
+        header = not path.exists()
+        rows[ESTIMATE_COLUMNS].to_csv(path, mode="a", header=header, index=False)
+        return path
+
+
+def stars(p: float | None) -> str:
+    """*** p<0.001, ** p<0.01, * p<0.05, empty otherwise."""
+    if p is None or (isinstance(p, float) and np.isnan(p)):
+        return ""
+    return "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < 0.05 else ""
