@@ -23,18 +23,13 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from tpj_helpers.report import render
-from tpj_helpers.report.render import (
-    BANNER_TEXT,
-    RenderError,
-    cell_options,
-    is_synthetic,
-    render_report,
-    resolve_report,
-    stage_source,
-)
+from tpj_helpers.report.banner import BANNER_TEXT
+from tpj_helpers.report.notebooks import cell_options
+from tpj_helpers.report.render import RenderError, render_report
+from tpj_helpers.report.resolve import ResolvedReport, resolve_report
+from tpj_helpers.report.source import REPORT_SRC, is_synthetic, stage_source
 
-REPO_REPORT = Path(render.REPORT_SRC)
+REPO_REPORT = Path(REPORT_SRC)
 TABLE_MD = (
     "| Kommune | Kursister | Andel |\n"
     "|:---|---:|---:|\n"
@@ -120,7 +115,7 @@ def make_run(tmp_path: Path, body: str, notebooks: dict[str, list], synthetic: b
     return run, src
 
 
-def resolve(run: Path, src: Path) -> render.ResolvedReport:
+def resolve(run: Path, src: Path) -> ResolvedReport:
     return resolve_report(stage_source(run, src))
 
 

@@ -2,7 +2,7 @@
 framed box with its title as the first line, in the HTML and in the PDF.
 
 pandoc alone would keep the title only as an HTML tooltip and give the Typst output no frame at
-all; `render.CALLOUT_FILTER` fixes both (Quarto draws callouts itself).
+all; `callouts.CALLOUT_FILTER` fixes both (Quarto draws callouts itself).
 """
 
 from __future__ import annotations

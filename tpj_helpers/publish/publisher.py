@@ -5,7 +5,7 @@ counts between 1 and `min_cell - 1` are suppressed (shown as "<5" for min_cell 5
 percentages and means computed from them are suppressed too. The machine-readable CSV written to
 `tables/` is the suppressed table, never the raw one.
 
-Conventions the report renderer relies on (see `tpj_helpers/report/render.py`): a table is displayed as
+Conventions the report renderer relies on (see `tpj_helpers/report/embeds.py`): a table is displayed as
 a bundle with `text/markdown` (pipe table plus source line) and `text/html`; a figure as a PNG
 followed by a Markdown source line; text as Markdown.
 """
