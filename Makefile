@@ -7,7 +7,7 @@ UV := $(VENV)/bin/uv
 UV_VERSION := 0.13.8
 STAMP := $(VENV)/.installed
 
-.PHONY: setup report test lint format lock lab demo-data bench bench-report clean
+.PHONY: setup report test lint format lock environment lab demo-data bench bench-report clean
 
 # Extra arguments for `tpj run`, e.g. make report TPJ_RUN_ARGS="--data-dir /path/to/data"
 TPJ_RUN_ARGS ?=
@@ -26,20 +26,29 @@ $(STAMP): pyproject.toml requirements.lock
 report: setup
 	$(VENV)/bin/tpj run --params params/default.yaml $(TPJ_RUN_ARGS)
 
+# Everything ruff looks at, notebooks included (the pre-commit hooks cover the same).
+LINTED := tpj_helpers tests benchmarks notebooks
+
 test: setup
-	$(VENV)/bin/ruff check tpj_helpers tests benchmarks
+	$(VENV)/bin/ruff check $(LINTED)
+	$(VENV)/bin/ruff format --check $(LINTED)
 	$(PY) -m pytest
 
 lint: setup
-	$(VENV)/bin/ruff check tpj_helpers tests benchmarks
+	$(VENV)/bin/ruff check $(LINTED)
+	$(VENV)/bin/ruff format --check $(LINTED)
 
 format: setup
-	$(VENV)/bin/ruff format tpj_helpers tests benchmarks
+	$(VENV)/bin/ruff format $(LINTED)
 
 # Re-pin the full dependency set after editing pyproject.toml.
 lock:
 	@test -x $(UV) || (test -x $(PY) || $(PYTHON) -m venv $(VENV); $(VENV)/bin/pip install -q uv==$(UV_VERSION))
 	$(UV) pip compile pyproject.toml --extra dev --extra lab --python-version 3.11 -o requirements.lock -q
+
+# environment.yml (for conda users) from pyproject.toml's pins, checked against the lock.
+environment: setup
+	$(PY) -m tpj_helpers.run.environment --write
 
 # JupyterLab on the project's environment (notebooks run on the demo data by default).
 lab: setup
