@@ -50,7 +50,7 @@ def test_suppression_of_small_counts_and_their_shares():
 
 def test_publisher_writes_the_suppressed_table_and_shows_danish_markdown(tmp_path, capsys, monkeypatch):
     shown = []
-    monkeypatch.setattr("tpj_helpers.publish.publisher.display", lambda obj, raw=False: shown.append(obj))
+    monkeypatch.setattr("tpj_helpers.publish.publisher.display", lambda obj, raw=False, **_: shown.append(obj))
     pub = Publisher(tmp_path, "nb", min_cell=5, synthetic=True)
     df = pd.DataFrame({"Gruppe": ["Kvinder", "Mænd"], "Antal": [212, 3], "Gennemsnit": [2.806, 2.5]})
     pub.table(df, "test", "DREAM. N = 215", count_cols=["Antal"], linked={"Gennemsnit": "Antal"},
@@ -66,7 +66,7 @@ def test_publisher_writes_the_suppressed_table_and_shows_danish_markdown(tmp_pat
 
 
 def test_publisher_figure_uses_suppressed_data(tmp_path, monkeypatch):
-    monkeypatch.setattr("tpj_helpers.publish.publisher.display", lambda obj, raw=False: None)
+    monkeypatch.setattr("tpj_helpers.publish.publisher.display", lambda obj, raw=False, **_: None)
     pub = Publisher(tmp_path, "nb", min_cell=5)
     seen = {}
 
@@ -114,7 +114,7 @@ def test_p_value_columns_read_below_one_per_mille():
 
 def test_a_wide_table_can_be_shown_on_its_side(tmp_path, monkeypatch):
     shown = []
-    monkeypatch.setattr("tpj_helpers.publish.publisher.display", lambda obj, raw=False: shown.append(obj))
+    monkeypatch.setattr("tpj_helpers.publish.publisher.display", lambda obj, raw=False, **_: shown.append(obj))
     pub = Publisher(tmp_path, "nb", min_cell=5)
     df = pd.DataFrame({"Sammenligning": ["A", "B"], "Par": [162, 3], "Forskel": [8.89, 1.0]})
     pub.table(df, "wide", "Test", count_cols=["Par"], transpose="Mål")
@@ -169,7 +169,7 @@ def test_complementary_suppression_with_missing_counts():
 
 def test_the_table_marks_cells_hidden_to_protect_a_sum(tmp_path, monkeypatch):
     shown = []
-    monkeypatch.setattr("tpj_helpers.publish.publisher.display", lambda obj, raw=False: shown.append(obj))
+    monkeypatch.setattr("tpj_helpers.publish.publisher.display", lambda obj, raw=False, **_: shown.append(obj))
     df = pd.DataFrame({"Hold": ["A", "I alt"], "Tilmeldte": [12, 12], "Gennemført": [8, 8],
                        "Afmeldt": [4, 4]})
     Publisher(tmp_path, "nb", min_cell=5).table(

@@ -7,7 +7,9 @@ percentages and means computed from them are suppressed too. The machine-readabl
 
 Conventions the report renderer relies on (see `tpj_helpers/report/embeds.py`): a table is displayed as
 a bundle with `text/markdown` (pipe table plus source line) and `text/html`; a figure as a PNG
-followed by a Markdown source line; text as Markdown.
+followed by a Markdown source line; text as Markdown. The table bundle and the figure's image
+carry the path of the CSV they were published as in their output metadata (`PUBLISHED_KEY`), so
+the report can link each table and figure to its CSV (see `tpj_helpers/report/trace.py`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ from IPython.display import Image, Markdown, display
 from tpj_helpers.publish.estimates import ESTIMATE_COLUMNS
 from tpj_helpers.publish.present import DPI, num
 
+# Output metadata key: the CSV (relative to the run folder) a displayed table or figure was
+# published as. Read by tpj_helpers.report.trace (same literal: the renderer imports no pandas).
+PUBLISHED_KEY = "tpj_published"
 SECONDARY_MARK = ".."  # a cell hidden because it could be worked out from the table's sums
 
 
@@ -250,7 +255,8 @@ class Publisher:
         if note:
             md += f"\n\n*{note}*"
         html = shown.to_html(index=False, border=0) + f"<p><em>{self._source_line(source)[1:-1]}</em></p>"
-        display({"text/markdown": md, "text/html": html}, raw=True)
+        display({"text/markdown": md, "text/html": html}, raw=True,
+                metadata={PUBLISHED_KEY: f"tables/{name}.csv"})
         self.published.append(f"tables/{name}.csv")
         return safe
 
@@ -270,7 +276,7 @@ class Publisher:
         fig.savefig(path, dpi=DPI, bbox_inches="tight")
         plt.close(fig)
         safe.to_csv(self.output_dir / "figures" / f"{name}.csv", index=False)
-        display(Image(filename=str(path)))
+        display(Image(filename=str(path)), metadata={PUBLISHED_KEY: f"figures/{name}.csv"})
         display(Markdown(self._source_line(source)))
         self.published.append(f"figures/{name}.png")
         return path

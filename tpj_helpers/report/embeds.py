@@ -2,18 +2,21 @@
 
 `fig-*` -> the image as a captioned figure plus the Markdown after it (source line); `tbl-*` ->
 the caption and the cell's `text/markdown` (pipe table and source line); `txt-*` (or any other
-label) -> the cell's Markdown. Each embed is wrapped in a div with the label as its id.
+label) -> the cell's Markdown. Each embed is wrapped in a div with the label as its id. Tables
+and figures end with the source line of `trace.py` (notebook, cell, CSV).
 """
 
 from __future__ import annotations
 
 import base64
 import logging
+import os
 import re
 from pathlib import Path
 
 from tpj_helpers.report.errors import RenderError
 from tpj_helpers.report.notebooks import LabelledCell, markdown_outputs, notebook_labels
+from tpj_helpers.report.trace import published_files, source_block
 from tpj_helpers.report.xref import Chunk, Numbering
 
 EMBED = re.compile(r"\{\{<\s*embed\s+(?P<args>.*?)\s*>\}\}")
@@ -88,6 +91,11 @@ class EmbedResolver:
                               f"{e.get('ename')}: {e.get('evalue')}")
         return cell
 
+    def _trace(self, cell: LabelledCell) -> str:
+        """The source line: the notebook relative to the run folder (the staged source's parent)."""
+        notebook = Path(os.path.relpath(cell.notebook, self.base.resolve().parent)).as_posix()
+        return source_block(notebook, cell.label, published_files(cell))
+
     def _figure(self, cell: LabelledCell, where: str) -> str:
         # One image per output bundle (a bundle may carry PNG and SVG of the same figure).
         unique = []
@@ -114,6 +122,7 @@ class EmbedResolver:
         caption = self._caption(cell, "fig-cap", number)
         parts = [f"![{caption}]({self.figure_prefix}/{filename})"]
         parts += markdown_outputs(cell)
+        parts.append(self._trace(cell))
         return div(cell.label, "tpj-figure", "\n\n".join(parts))
 
     def _table(self, cell: LabelledCell, where: str) -> str:
@@ -132,6 +141,7 @@ class EmbedResolver:
             before = "\n".join(lines[:start]).strip()
             table = "\n".join(lines[start:])
             md[0] = (before + "\n\n" if before else "") + f": {caption}\n\n{table}"
+        md.append(self._trace(cell))
         return div(cell.label, "tpj-table", "\n\n".join(md))
 
     def _text(self, cell: LabelledCell, where: str) -> str:
