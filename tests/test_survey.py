@@ -26,7 +26,7 @@ from tpj_helpers.data.survey import (
 )
 from tpj_helpers.synthetic.survey import generate_surveys, survey_consent
 
-# Item ids typed from shared/spec/data-contract.md, section 5.
+# Item ids typed from docs/data-contract.md, section 5.
 CONTRACT_ALL_WAVES = [
     "job_manage",
     "job_competences",

@@ -1,6 +1,6 @@
 """Schemas and typed loaders for the administrative sources of the data contract.
 
-`holds`, `enrolments` and `registrations` (sections 1-3 of `shared/spec/data-contract.md`). Each
+`holds`, `enrolments` and `registrations` (sections 1-3 of `docs/data-contract.md`). Each
 loader reads the file through `contract.read_table`, validates it with a pandera schema (all
 failures at once) plus the cross-file rules, and returns a typed frame.
 """
