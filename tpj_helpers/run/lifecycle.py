@@ -82,7 +82,25 @@ def remove_stale_kernel_dirs() -> None:
         except ValueError:
             continue
         if not process_alive(pid):
+            kill_processes_using(p)  # its orphaned kernels: they would write there again
             shutil.rmtree(p, ignore_errors=True)
+
+
+def kill_processes_using(folder: Path) -> list[int]:
+    """Kill the processes whose command line names `folder` (the kernels of a killed run, which
+    were given their connection file there); Linux /proc only."""
+    killed = []
+    needle = str(folder).encode()
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            cmdline = (proc / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if needle in cmdline:
+            with contextlib.suppress(OSError):
+                os.kill(int(proc.name), signal.SIGKILL)
+                killed.append(int(proc.name))
+    return killed
 
 
 def read_manifest(run_dir: Path) -> dict | None:

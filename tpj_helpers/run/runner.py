@@ -280,26 +280,86 @@ def _cell_source(executed: Path) -> str:
     return ""
 
 
+class _ExitHooks:
+    """Stands in for `atexit` in nbclient's module: nbclient registers a clean-up hook for each
+    notebook and removes it when the notebook ends, but not when the kernel dies while it starts
+    (as when a stopped run kills its kernels); that hook then fails at exit with an AssertionError
+    traceback, its kernel already cleaned up. The worker drops its thread's leftover hooks after
+    each notebook (`drop_leftovers`)."""
+
+    def __init__(self):
+        self._local = threading.local()
+
+    def _hooks(self) -> list:
+        if not hasattr(self._local, "hooks"):
+            self._local.hooks = []
+        return self._local.hooks
+
+    def register(self, fn, *args, **kwargs):
+        import atexit
+
+        self._hooks().append(fn)
+        return atexit.register(fn, *args, **kwargs)
+
+    def unregister(self, fn) -> None:
+        import atexit
+
+        hooks = self._hooks()
+        if fn in hooks:
+            hooks.remove(fn)
+        atexit.unregister(fn)
+
+    def drop_leftovers(self) -> None:
+        import atexit
+
+        for fn in self._hooks():
+            atexit.unregister(fn)
+        self._local.hooks = []
+
+
+EXIT_HOOKS = _ExitHooks()
+
+
 def _papermill():
     """papermill, imported without `rfc3987_syntax`: jsonschema (via nbformat) loads it only for
     an optional 'iri' format check that notebook validation never uses, and building its grammar
     costs about a second of CPU at import, on the critical path of every run."""
     if "papermill" not in sys.modules:
         sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
+    import nbclient.client
     import papermill
 
+    nbclient.client.atexit = EXIT_HOOKS  # type: ignore[assignment]
     return papermill
 
 
-def notebook_parameters(source: Path, params: dict) -> dict:
-    """The run parameters for one notebook: the common ones, plus every other run parameter that
-    its parameters cell declares."""
+def declared_parameters(source: Path, store: nbcache.Store | None = None) -> set[str]:
+    """The names a notebook's parameters cell declares (papermill's reading of it), remembered
+    in the cache by the notebook's content: importing papermill costs seconds that a run whose
+    notebooks are all reused should not spend."""
+    memo = None
+    if store is not None:
+        memo = store.root / "declared" / f"{nbcache.file_sha(source)}.json"
+        with contextlib.suppress(OSError, ValueError):
+            return set(json.loads(memo.read_text(encoding="utf-8")))
     pm = _papermill()
-
     try:
         declared = set(pm.inspect_notebook(str(source)))
     except Exception:  # a notebook papermill cannot read fails later, with context
-        declared = set()
+        return set()
+    if memo is not None:
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        tmp = memo.with_name(f"{memo.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(sorted(declared)), encoding="utf-8")
+        os.replace(tmp, memo)
+    return declared
+
+
+def notebook_parameters(source: Path, params: dict, declared: set[str] | None = None) -> dict:
+    """The run parameters for one notebook: the common ones, plus every other run parameter that
+    its parameters cell declares."""
+    if declared is None:
+        declared = declared_parameters(source)
     keys = [*NOTEBOOK_PARAMS, *(k for k in params if k in declared and k not in NOTEBOOK_PARAMS)]
     return {k: params[k] for k in keys if k in params and k not in ("notebooks", "final_notebooks")}
 
@@ -331,6 +391,7 @@ def execute_notebook(name: str, run_dir: Path, params: dict, worker: KernelWorke
     except Exception as exc:  # kernel died, notebook missing, ...
         result.status = "failed"
         result.error = {"cell_index": None, "error": type(exc).__name__, "message": str(exc)[:2000]}
+    EXIT_HOOKS.drop_leftovers()
     if result.status != "ok":
         worker.close()  # the next notebook of this worker gets a new kernel
     result.seconds = round(time.perf_counter() - start, 2)
@@ -411,7 +472,10 @@ def run_notebooks(
                 results[r.name] = r
                 done[k] += 1
                 i = done[k]
-            if r.status == "ok":
+            if _STOPPER is not None and _STOPPER.stopped and r.status != "ok":
+                r.status = "interrupted"
+                log.info("[%d/%d] %s stopped (%s)", i, total, r.name, _STOPPER.stopped)
+            elif r.status == "ok":
                 log.info("[%d/%d] %s ok (%.1f s)", i, total, r.name, r.seconds)
             else:
                 log.error("[%d/%d] %s FAILED in cell %s: %s: %s", i, total, r.name,
@@ -435,7 +499,10 @@ def run_notebooks(
     for t in threads:
         t.start()
     for t in threads:
-        t.join()
+        # Short joins: a signal may reach a worker thread at OS level, and Python runs the
+        # handler only when the main thread executes, not while it blocks in one long join.
+        while t.is_alive():
+            t.join(0.2)
     return ([results[n] for n in names if n in results],
             [results[n] for n in finals if n in results])
 
@@ -612,8 +679,8 @@ def run(
 
         for n in names:
             source = NOTEBOOK_DIR / f"{n}.ipynb"
-            keys[n] = nbcache.notebook_key(source, notebook_parameters(source, params), data_hash,
-                                           code, resolve)
+            nb_params = notebook_parameters(source, params, declared_parameters(source, store))
+            keys[n] = nbcache.notebook_key(source, nb_params, data_hash, code, resolve)
             r = reuse(n, keys[n])
             if r is not None:
                 reused.append(r)
@@ -685,8 +752,9 @@ def run(
             todo: list[str] = []
             for f in finals:
                 source = NOTEBOOK_DIR / f"{f}.ipynb"
-                keys[f] = nbcache.notebook_key(source, notebook_parameters(source, params),
-                                               data_hash, code, resolve, run_folder=before[0])
+                nb_params = notebook_parameters(source, params, declared_parameters(source, store))
+                keys[f] = nbcache.notebook_key(source, nb_params, data_hash, code, resolve,
+                                               run_folder=before[0])
                 r = None if todo else reuse(f, keys[f])  # after one executes, the rest do too
                 if r is None:
                     todo.append(f)
@@ -706,6 +774,9 @@ def run(
         if not finals:
             between(analysis)
         stopper.in_notebooks = False
+        if stopper.stopped:  # what ran before the stop, for the manifest
+            manifest["notebooks"].update({r.name: _entry(r) for r in [*reused, *analysis, *final]
+                                          if r.name not in manifest["notebooks"]})
         stopper.check()
         if first_error[0] is not None:
             raise first_error[0]
