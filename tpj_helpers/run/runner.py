@@ -573,12 +573,14 @@ def report_notebooks(report_src: Path = REPO_ROOT / "report") -> list[str]:
     return names
 
 
-def plan_notebooks(params: dict, render: bool, only: list[str] | None) -> tuple[list[str], set[str]]:
-    """The analysis notebooks of the run and those that must execute (not be reused).
+def plan_notebooks(params: dict, render: bool, only: list[str] | None
+                   ) -> tuple[list[str], list[str], set[str]]:
+    """The analysis and final notebooks of the run, and those that must execute (not be reused).
 
     `only` (`tpj run --only`): these execute, the others are reused when possible. A rendered
-    run whose `notebooks` leave out notebooks the report embeds gets them added (from the
-    default list's order), reused when possible; the listed ones then execute.
+    run whose `notebooks` / `final_notebooks` leave out notebooks the report embeds gets them
+    added (in the default parameters' order and phase), reused when possible; the listed ones
+    then execute.
     """
     names = list(params["notebooks"])
     finals = list(params.get("final_notebooks") or [])
@@ -591,16 +593,19 @@ def plan_notebooks(params: dict, render: bool, only: list[str] | None) -> tuple[
             raise ParamsError(f"--only: no notebook {', '.join(missing)} in {NOTEBOOK_DIR}")
         names += unknown
     if render:
-        default = yaml.safe_load(DEFAULT_PARAMS.read_text(encoding="utf-8")).get("notebooks") or []
-        needed = [n for n in report_notebooks() if n not in names and n not in finals]
-        added = [n for n in [*default, *needed] if n in needed and (NOTEBOOK_DIR / f"{n}.ipynb").is_file()]
-        added = list(dict.fromkeys(added))
+        default = yaml.safe_load(DEFAULT_PARAMS.read_text(encoding="utf-8"))
+        default_finals = default.get("final_notebooks") or []
+        needed = [n for n in report_notebooks() if n not in names and n not in finals
+                  and (NOTEBOOK_DIR / f"{n}.ipynb").is_file()]
+        order = [*(default.get("notebooks") or []), *default_finals, *needed]
+        added = [n for n in dict.fromkeys(order) if n in needed]
         if added:
             log.info("the report embeds %s too: taken from the cache or executed", ", ".join(added))
             if not only:
-                forced |= set(names)
-            names += added
-    return names, forced
+                forced |= set(names) | set(finals)
+            names += [n for n in added if n not in default_finals]
+            finals += [n for n in added if n in default_finals]
+    return names, finals, forced
 
 
 def _entry(r: NotebookResult) -> dict:
@@ -659,8 +664,7 @@ def run(
     stopper.__enter__()
     try:
         check_notebooks(params)
-        names, forced = plan_notebooks(params, render, only)
-        finals = list(params.get("final_notebooks") or [])
+        names, finals, forced = plan_notebooks(params, render, only)
         code = nbcache.code_hash()
         data_hash = nbcache.digest(manifest["inputs_sha256"])
         keys: dict[str, str] = {}
