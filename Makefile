@@ -42,8 +42,9 @@ lock:
 	$(UV) pip compile pyproject.toml --extra dev --extra lab --python-version 3.11 -o requirements.lock -q
 
 # JupyterLab on the project's environment (notebooks run on the demo data by default).
+# --no-browser: print the address instead (servers, containers); --allow-root only when run as root.
 lab: setup
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --no-browser $$(test "$$(id -u)" = 0 && echo --allow-root)
 
 demo-data: setup
 	$(VENV)/bin/tpj demo-data --out .cache/demo-data/seed-2025 --seed 2025
