@@ -69,6 +69,8 @@ class RenderFailed(RunError):
 
 # The run's SIGINT/SIGTERM handler while a run is going on (its kernels register there).
 _STOPPER: lifecycle.Stopper | None = None
+# The live status line on a terminal while notebooks execute (None in logs and CI).
+_PROGRESS = None
 
 
 @dataclass
@@ -465,9 +467,13 @@ def run_notebooks(
             except queue.Empty:
                 return
             log.info("%s started", name)
+            if _PROGRESS is not None:
+                _PROGRESS.start(name)
             r = execute_notebook(name, run_dir, params, worker, (output_dirs or {}).get(name))
             if on_done is not None and r.status == "ok":
                 on_done(r)
+            if _PROGRESS is not None:
+                _PROGRESS.done(name)
             with lock:
                 results[r.name] = r
                 done[k] += 1
@@ -769,10 +775,11 @@ def run(
 
         stopper.in_notebooks = True
         if to_run or finals:
-            analysis, final = run_notebooks(
-                longest_first(to_run, out_root), run_dir, params, min(jobs, max(len(to_run), 1)),
-                fresh_kernels, finals=finals, between=between, output_dirs=output_dirs,
-                on_done=on_done)
+            with _live_progress(quiet, len(to_run) + len(finals)):
+                analysis, final = run_notebooks(
+                    longest_first(to_run, out_root), run_dir, params, min(jobs, max(len(to_run), 1)),
+                    fresh_kernels, finals=finals, between=between, output_dirs=output_dirs,
+                    on_done=on_done)
         else:
             analysis, final = [], []
         if not finals:
@@ -814,6 +821,27 @@ def run(
         stopper.__exit__(None, None, None)
     point_latest(out_root)
     return RunResult(run_dir=run_dir, ok=True, notebooks=all_results, manifest=manifest)
+
+
+@contextlib.contextmanager
+def _live_progress(quiet: bool, total: int):
+    """On a terminal: a live status line, the console log lines printed above it."""
+    global _PROGRESS
+    from tpj_helpers.run import progress
+
+    console = [h for h in log.handlers
+               if isinstance(h, logging.StreamHandler) and not isinstance(h, logging.FileHandler)]
+    if not progress.wanted(quiet) or not console:
+        yield
+        return
+    with progress.LiveProgress(total) as live:
+        old = console[0].setStream(progress.ProgressStream(live))
+        _PROGRESS = live
+        try:
+            yield
+        finally:
+            _PROGRESS = None
+            console[0].setStream(old)
 
 
 def render_run(run_dir: Path, synthetic: bool, store, code: str, manifest: dict) -> None:
