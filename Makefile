@@ -51,8 +51,9 @@ environment: setup
 	$(PY) -m tpj_helpers.run.environment --write
 
 # JupyterLab on the project's environment (notebooks run on the demo data by default).
+# --no-browser: print the address instead (servers, containers); --allow-root only when run as root.
 lab: setup
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --no-browser $$(test "$$(id -u)" = 0 && echo --allow-root)
 
 demo-data: setup
 	$(VENV)/bin/tpj demo-data --out .cache/demo-data/seed-2025 --seed 2025

@@ -34,7 +34,9 @@ GOAL_SECONDS = 30.0
 
 def one_run(out_root: Path, fresh: bool) -> dict:
     """`make report` with the run written under `out_root`; wall time and the manifest's parts."""
-    tpj_args = f"--out {out_root}" + (" --fresh-kernels" if fresh else "")
+    # --no-cache: this benchmark measures a run that executes everything (bench_incremental.py
+    # measures the reuse).
+    tpj_args = f"--out {out_root} --no-cache" + (" --fresh-kernels" if fresh else "")
     cmd = ["make", "-s", "report", f"TPJ_RUN_ARGS={tpj_args}"]
     load = os.getloadavg()[0]
     start = time.perf_counter()

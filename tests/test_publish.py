@@ -92,6 +92,22 @@ def test_estimates_need_the_contract_columns(tmp_path):
         pub.estimates(pd.DataFrame({"analysis": ["who5"]}))
 
 
+def test_a_rerun_notebook_replaces_its_estimates_instead_of_appending(tmp_path):
+    def row(term, value):
+        return pd.DataFrame([dict(analysis="who5", model="m", subgroup="all", term=term, estimate=value,
+                                  std_error=None, conf_low=None, conf_high=None, p_value=None,
+                                  stars=None, n_persons=5, n_obs=5)])
+
+    for _ in range(3):  # the same notebook run three times, each run two calls
+        pub = Publisher(tmp_path, "20_who5")
+        pub.estimates(row("a", 1.5))
+        path = pub.estimates(row("b", 2.5))
+    est = pd.read_csv(path)
+    assert est["term"].tolist() == ["a", "b"] and est["estimate"].tolist() == [1.5, 2.5]
+    Publisher(tmp_path, "10_survey").estimates(row("c", 3.0))  # another notebook: its own file
+    assert pd.read_csv(path)["term"].tolist() == ["a", "b"]
+
+
 def test_pipe_table_aligns_numbers_right_and_text_left():
     shown = pd.DataFrame({
         "Dimension": ["Køn", "Køn"], "Gruppe": ["Kvinder", "Mænd"], "N": ["191", "<5"],

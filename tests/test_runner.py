@@ -87,7 +87,7 @@ def test_failing_notebook_stops_the_run_and_leaves_earlier_runs_alone(tmp_path, 
         runner.run(params_file(tmp_path, notebooks=["ok", "broken"], final_notebooks=[]),
                    data_dir=str(small_demo), out_root=out, render=False, quiet=True)
 
-    runs = sorted(p for p in out.iterdir() if p.is_dir() and not p.is_symlink())
+    runs = sorted(p for p in out.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith("."))
     assert len(runs) == 2
     failed = next(p for p in runs if p != good.run_dir)
     manifest = json.loads((failed / "manifest.json").read_text(encoding="utf-8"))
@@ -141,7 +141,7 @@ def test_final_notebooks_do_not_run_after_a_failure_and_reuse_a_warm_kernel(
     with pytest.raises(runner.RunError, match="bad failed"):
         runner.run(params_file(tmp_path, notebooks=["a", "bad"], final_notebooks=["z_final"]),
                    data_dir=str(small_demo), out_root=tmp_path / "out1", render=False, quiet=True)
-    failed = next(p for p in (tmp_path / "out1").iterdir() if p.is_dir())
+    failed = next(p for p in (tmp_path / "out1").iterdir() if p.is_dir() and not p.name.startswith("."))
     assert not (failed / "notebooks" / "z_final.ipynb").exists()  # never started
 
     result = runner.run(params_file(tmp_path, notebooks=["a"], final_notebooks=["z_final"]),

@@ -207,6 +207,7 @@ class Publisher:
     min_cell: int = 5
     synthetic: bool = False
     published: list[str] = field(default_factory=list)
+    _estimates_started: bool = field(default=False, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.output_dir = Path(self.output_dir)
@@ -285,13 +286,18 @@ class Publisher:
         display(Markdown(markdown))
 
     def estimates(self, rows: pd.DataFrame) -> Path:
-        """Append estimate rows (the columns of outputs.md) to this notebook's estimates file."""
+        """Write estimate rows (the columns of outputs.md) to this notebook's estimates file.
+
+        The first call of a Publisher replaces the file, later calls append: a notebook run
+        again (interactively, with papermill, into output/dev) replaces its own estimates
+        instead of adding them a second time."""
         missing = [c for c in ESTIMATE_COLUMNS if c not in rows.columns]
         if missing:
             raise ValueError(f"estimates lack columns {missing}")
         path = self.output_dir / "results" / f"estimates_{self.notebook}.csv"
-        header = not path.exists()
-        rows[ESTIMATE_COLUMNS].to_csv(path, mode="a", header=header, index=False)
+        first = not self._estimates_started
+        self._estimates_started = True
+        rows[ESTIMATE_COLUMNS].to_csv(path, mode="w" if first else "a", header=first, index=False)
         return path
 
 

@@ -15,15 +15,32 @@ def _demo_data(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run(args: argparse.Namespace) -> int:
-    from tpj_helpers.run.runner import RunError, run
+# Exit codes of `tpj run`: 2 bad data or parameters, 1 a notebook failed, 3 the render failed,
+# 130 interrupted (SIGINT/SIGTERM).
+EXIT_BAD_INPUT, EXIT_NOTEBOOK, EXIT_RENDER, EXIT_INTERRUPTED = 2, 1, 3, 130
 
+
+def _run(args: argparse.Namespace) -> int:
+    from tpj_helpers.run.lifecycle import RunInterrupted
+    from tpj_helpers.run.runner import ParamsError, RenderFailed, RunError, run
+
+    only = [n.strip() for item in (args.only or []) for n in item.split(",") if n.strip()]
     try:
         result = run(args.params, data_dir=args.data_dir, out_root=args.out, jobs=args.jobs,
-                     render=not args.no_render, fresh_kernels=args.fresh_kernels)
+                     render=not args.no_render, fresh_kernels=args.fresh_kernels,
+                     only=only or None, cache=not args.no_cache, cache_dir=args.cache_dir)
+    except RunInterrupted as exc:
+        print(f"tpj: run interrupted ({exc}); the run folder's manifest says so", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except ParamsError as exc:
+        print(f"tpj: run failed: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except RenderFailed as exc:
+        print(f"tpj: run failed: {exc}", file=sys.stderr)
+        return EXIT_RENDER
     except RunError as exc:
         print(f"tpj: run failed: {exc}", file=sys.stderr)
-        return 1
+        return EXIT_NOTEBOOK
     report = result.run_dir / "report"
     print(f"tpj: done. Report: {report / 'index.html'} and {report / 'report.pdf'}")
     return 0
@@ -57,6 +74,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--fresh-kernels", action="store_true",
                      help="a new kernel for every notebook (default: each worker reuses its kernel, reset between notebooks)")
     run.add_argument("--no-render", action="store_true", help="skip the HTML/PDF report")
+    run.add_argument("--only", action="append", metavar="NOTEBOOK",
+                     help="execute these notebooks (repeat or comma-separate); the others are "
+                          "reused from the cache when unchanged, and the report is rendered whole")
+    run.add_argument("--no-cache", action="store_true",
+                     help="execute every notebook and render anew; store nothing in the cache")
+    run.add_argument("--cache-dir", type=Path, default=None,
+                     help="cache of executed notebooks and renders (default OUT/.cache)")
     run.set_defaults(func=_run)
     render = sub.add_parser("render", help="render the report of an existing run folder again")
     render.add_argument("run_dir", type=Path, help="a run folder, e.g. output/latest")
@@ -68,6 +92,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except KeyboardInterrupt:  # before or after a run's own handler
+        print("tpj: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except (FileExistsError, FileNotFoundError, ValueError) as exc:  # ContractError is a ValueError
         print(f"tpj: {exc}", file=sys.stderr)
         return 2
