@@ -144,9 +144,12 @@ def _flatten(entries, parent: str, path: Path, out: list[dict], problems: list[P
             continue
         name = str(name).strip().strip("/")
         code = f"{parent}/{name}" if parent else name
+        # Older exports call the label `name`: both spellings are valid (data contract section 6).
+        e = {**e, "label": e["label"] if "label" in e else e.get("name")}
         for f in ("label", "definition"):
             if not isinstance(e.get(f), str) or not e[f].strip():
-                problems.append(Problem(f, expected=f"a Danish {f} for every code", found=[code]))
+                problems.append(Problem(f, expected=f"a Danish {f} (or name) for every code" if f == "label"
+                                        else f"a Danish {f} for every code", found=[code]))
         out.append({"code": code, "parent": code.rsplit("/", 1)[0] if "/" in code else "",
                     "label": str(e.get("label") or "").strip(),
                     "definition": str(e.get("definition") or "").strip()})
@@ -161,11 +164,14 @@ def read_codebook(path: Path) -> pd.DataFrame:
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise ContractError(path, [Problem("", expected="a UTF-8 YAML file",
                                            found=[str(exc).splitlines()[0]])]) from None
-    entries = doc.get("codes") if isinstance(doc, dict) else doc
+    # `codes:` or, in older exports, `themes:` (both valid; both at once is ambiguous).
+    entries = (doc.get("codes", doc.get("themes")) if isinstance(doc, dict) else doc)
     rows: list[dict] = []
     problems: list[Problem] = []
-    if entries is None:
-        problems.append(Problem("codes", expected="a list 'codes:' of code entries"))
+    if isinstance(doc, dict) and "codes" in doc and "themes" in doc:
+        problems.append(Problem("codes", expected="one list of code entries, 'codes:' or 'themes:', not both"))
+    elif entries is None:
+        problems.append(Problem("codes", expected="a list 'codes:' (or 'themes:') of code entries"))
     else:
         _flatten(entries, "", path, rows, problems)
     book = pd.DataFrame(rows, columns=["code", "parent", "label", "definition"])

@@ -16,14 +16,19 @@ def _demo_data(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from tpj_helpers.data.contract import ContractError
+    from tpj_helpers.data.survey import CodebookError
+    from tpj_helpers.report.render import RenderError
+    from tpj_helpers.run.errors import exit_code
     from tpj_helpers.run.runner import RunError, run
 
     try:
         result = run(args.params, data_dir=args.data_dir, out_root=args.out, jobs=args.jobs,
                      render=not args.no_render, fresh_kernels=args.fresh_kernels)
-    except RunError as exc:
+    except (RunError, ContractError, CodebookError, RenderError) as exc:
+        # Printed once, here, without a traceback; the exit code says what kind (README).
         print(f"tpj: run failed: {exc}", file=sys.stderr)
-        return 1
+        return exit_code(exc)
     report = result.run_dir / "report"
     print(f"tpj: done. Report: {report / 'index.html'} and {report / 'report.pdf'}")
     return 0
@@ -36,7 +41,7 @@ def _render(args: argparse.Namespace) -> int:
         result = render_report(args.run_dir)
     except RenderError as exc:
         print(f"tpj: render failed: {exc}", file=sys.stderr)
-        return 1
+        return 3
     print(f"tpj: report ({result.engine}): {result.html} and {result.pdf}")
     return 0
 

@@ -29,8 +29,11 @@ from pathlib import Path
 
 import yaml
 
+from tpj_helpers.data.formats import describe_folder
 from tpj_helpers.data.study import REPO_ROOT, resolve, resolve_data_dir, validate_data
 from tpj_helpers.publish.estimates import ESTIMATE_COLUMNS
+from tpj_helpers.run.errors import ParameterError, RunError
+from tpj_helpers.run.params import check_params
 
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 DEFAULT_PARAMS = REPO_ROOT / "params" / "default.yaml"
@@ -49,10 +52,6 @@ PACKAGES = (
 )
 
 log = logging.getLogger("tpj.run")
-
-
-class RunError(RuntimeError):
-    """The run failed; the message says where."""
 
 
 @dataclass
@@ -74,16 +73,30 @@ class RunResult:
 # --------------------------------------------------------------------------- stages
 
 
+def params_path(path: Path | str) -> Path:
+    """A parameter file: absolute as given, else in the current directory, else in the repo."""
+    p = Path(path).expanduser()
+    return p if p.is_absolute() or p.exists() else REPO_ROOT / p
+
+
 def read_params(path: Path | str, data_dir: str | None = None) -> dict:
-    path = resolve(path)
-    params = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    unknown = sorted(set(params) - KNOWN_PARAMS)
-    if unknown:
-        raise RunError(f"{path}: unknown parameter(s) {', '.join(unknown)}; known: {', '.join(sorted(KNOWN_PARAMS))}")
+    """The run's parameters over the documented defaults, checked (`run.params`): unknown names,
+    types, ranges and paths stop here, before any work."""
+    path = params_path(path)
+    try:
+        params = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except OSError as exc:
+        raise ParameterError(f"parameter file {path} cannot be read: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise ParameterError(f"parameter file {path} is not valid YAML: {exc}") from None
+    if not isinstance(params, dict):
+        raise ParameterError(f"parameter file {path}: expected 'name: value' lines")
+    defaults = yaml.safe_load(DEFAULT_PARAMS.read_text(encoding="utf-8"))
+    user_keys = set() if path == DEFAULT_PARAMS else set(params)
     if data_dir is not None:
         params["data_dir"] = str(data_dir)
-    defaults = yaml.safe_load(DEFAULT_PARAMS.read_text(encoding="utf-8"))
-    return {**defaults, **params}
+        user_keys.add("data_dir")
+    return check_params({**defaults, **params}, defaults, user_keys, where=str(path))
 
 
 def sha256(path: Path) -> str:
@@ -146,6 +159,7 @@ def _setup_logging(run_dir: Path, quiet: bool) -> logging.Handler:
     if not quiet and not any(isinstance(h, logging.StreamHandler) and not isinstance(h, logging.FileHandler) for h in log.handlers):
         console = logging.StreamHandler(sys.stdout)
         console.setFormatter(logging.Formatter("tpj: %(message)s"))
+        console.addFilter(lambda record: not getattr(record, "file_only", False))
         log.addHandler(console)
     return handler
 
@@ -466,7 +480,8 @@ def run(
     manifest = {
         "run_id": run_dir.name, "status": "running", "started": started.isoformat(),
         "params_file": str(resolve(params_path)), "params": params,
-        "inputs_sha256": input_hashes(data_path, params), "versions": versions(),
+        "inputs_sha256": input_hashes(data_path, params), "input_formats": describe_folder(data_path),
+        "versions": versions(),
         "git": git_commit(), "platform": platform.platform(), "notebooks": {}, "report": {},
     }
     write_manifest(run_dir, manifest)
@@ -479,7 +494,8 @@ def run(
         t = time.perf_counter()
         synthetic = validate_data(params["data_dir"], params["dream_score_map"],
                                   params["survey_codebook"], params["phases"],
-                                  params["demo_seed"], params["demo_scale"])
+                                  params["demo_seed"], params["demo_scale"],
+                                  allow_missing_waves=params.get("allow_missing_waves", False))
         manifest["synthetic"] = synthetic
         manifest["data_seconds"] = round(time.perf_counter() - t, 2)
         log.info("data validated (%.1f s)%s", manifest["data_seconds"], "; SYNTHETIC data" if synthetic else "")
@@ -541,7 +557,8 @@ def run(
     except Exception as exc:
         manifest["status"] = "failed"
         manifest["error"] = f"{type(exc).__name__}: {exc}"
-        log.error("run failed: %s", exc)
+        # In run.log; on screen the command line prints the message once (on stderr).
+        log.error("run failed: %s", exc, extra={"file_only": True})
         raise
     finally:
         manifest["finished"] = datetime.now().astimezone().isoformat()
