@@ -34,6 +34,7 @@ import yaml
 from tpj_helpers.data.contract import (
     ContractError,
     Problem,
+    find_source,
     problem_from_mask,
     raise_if_problems,
     read_table,
@@ -320,7 +321,9 @@ def load_qual(data_dir: Path | str) -> QualData | None:
         return None
     interviews = read_interviews(folder / "interviews")
     qdpx = sorted(folder.glob("*.qdpx"))
-    md_coding = [p for p in (folder / "codebook.yaml", folder / "segments.csv") if p.is_file()]
+    # segments may come in any tabular format of the contract (segments.csv, .xlsx, .sav, ...)
+    segments_path = find_source(folder, "segments", required=False) or folder / "segments.csv"
+    md_coding = [p for p in (folder / "codebook.yaml", segments_path) if p.is_file()]
     if qdpx and md_coding:
         raise ContractError(folder, [Problem("", expected="either codebook.yaml + segments.csv or one "
                                              "REFI-QDA export (*.qdpx), not both",
@@ -333,12 +336,12 @@ def load_qual(data_dir: Path | str) -> QualData | None:
         _check_links(f"{qdpx[0]}:project.qde", interviews, codebook, segments)
         source = "qdpx"
     else:
-        for p in (folder / "codebook.yaml", folder / "segments.csv"):
+        for p in (folder / "codebook.yaml", segments_path):
             if not p.is_file():
                 raise ContractError(p, [Problem("", expected="the file (or a REFI-QDA export *.qdpx instead)")])
         codebook = read_codebook(folder / "codebook.yaml")
-        segments = read_segments(folder / "segments.csv")
-        _check_links(folder / "segments.csv", interviews, codebook, segments)
+        segments = read_segments(segments_path)
+        _check_links(segments_path, interviews, codebook, segments)
         source = "markdown"
     return QualData(interviews=interviews.reset_index(drop=True), codebook=codebook.reset_index(drop=True),
                     segments=segments.reset_index(drop=True), source=source)

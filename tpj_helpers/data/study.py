@@ -116,19 +116,39 @@ def validate_data(
         f".checked-{int(bool(allow_missing_waves))}")
     if marker.is_file():
         return is_synthetic(folder)
-    study = load_data(folder, dream_score_map, survey_codebook, phases, demo_seed, demo_scale)
+    study = check_all(folder, dream_score_map, survey_codebook, phases, demo_seed, demo_scale,
+                      allow_missing_waves=allow_missing_waves)
+    marker.touch()
+    return study.synthetic
+
+
+def check_all(
+    folder: Path,
+    dream_score_map: str | Path = "params/dream_score_map.csv",
+    survey_codebook: str | Path = "params/survey_codebook.yaml",
+    phases: list[str] | tuple[str, ...] = ("pilot", "udbredelse"),
+    demo_seed: int = 2025,
+    demo_scale: float = 1.0,
+    allow_missing_waves: bool = False,
+    cache: bool = True,
+) -> StudyData:
+    """Every check of the data contract on one folder; the loaded bundle. A breach raises
+    ContractError (or CodebookError): the tabular sources and the plausibility rules
+    (`load_data`), the survey waves with invitations but no file (unless `allow_missing_waves`),
+    the qualitative folder and the comparison pool when present."""
     from tpj_helpers.data import survey
     from tpj_helpers.data.plausibility import missing_wave_error
     from tpj_helpers.data.pool_check import check_pool
     from tpj_helpers.data.qual import load_qual
 
+    study = load_data(folder, dream_score_map, survey_codebook, phases, demo_seed, demo_scale,
+                      cache=cache)
     missing = survey.missing_wave_invitations(study.surveys)
     if missing and not allow_missing_waves:
-        raise missing_wave_error(folder, missing)
+        raise missing_wave_error(Path(folder), missing)
     load_qual(folder)
     check_pool(folder, study)
-    marker.touch()
-    return study.synthetic
+    return study
 
 
 def load_data(

@@ -531,8 +531,15 @@ def missing_wave_invitations(survey_data: SurveyData) -> dict[str, int]:
     return {w: int(sent.get(w, 0)) for w in survey_data.missing_files if sent.get(w, 0)}
 
 
-def _same_label(a: str, b: str) -> bool:
-    return " ".join(str(a).split()).casefold() == " ".join(str(b).split()).casefold()
+# SPSS keeps at most 120 bytes of a value label: a long codebook label arrives cut short.
+SPSS_LABEL_BYTES = 120
+
+
+def _same_label(spss: str, book: str) -> bool:
+    """Equal up to case and spacing; a label at SPSS's length limit may be the codebook's cut."""
+    a, b = (" ".join(str(x).split()).casefold() for x in (spss, book))
+    at_limit = len(str(spss).encode("utf-8")) >= SPSS_LABEL_BYTES - 4
+    return a == b or (at_limit and b.startswith(a))
 
 
 def check_value_labels(path: Path, codebook: Codebook, wave: str) -> None:
