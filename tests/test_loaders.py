@@ -212,15 +212,25 @@ def test_empty_required_cell(tmp_path):
     assert_reported(err, "enrolments.csv", "kommune", [6], "a value in every row")
 
 
-def test_non_utf8_file(tmp_path):
+def test_windows_1252_file_reads_like_utf8(tmp_path):
+    # The contract admits Windows-1252 (Danish Excel); 'æ' is byte 0xe6 there.
     folder = write_folder(tmp_path)
-    (folder / "registrations.csv").write_bytes(REGISTRATIONS.encode("latin-1"))
+    expected = sources.load_registrations(folder)
+    (folder / "registrations.csv").write_bytes(REGISTRATIONS.encode("cp1252"))
+    pd.testing.assert_frame_equal(sources.load_registrations(folder), expected)
+
+
+def test_undecodable_file(tmp_path):
+    # 0x81 is neither valid UTF-8 (a lone continuation byte) nor defined in Windows-1252.
+    folder = write_folder(tmp_path)
+    (folder / "registrations.csv").write_bytes(
+        REGISTRATIONS.encode("cp1252").replace("Næstved".encode("cp1252"), b"N\x81stved"))
     err = contract_error(folder, "registrations")
     assert err.path.name == "registrations.csv"
     problem = err.problems[0]
-    assert problem.rows == [6]  # the first line with a non-UTF-8 byte: p06,Næstved
-    assert "UTF-8" in problem.expected
-    assert "0xe6" in str(err)  # latin-1 'æ'
+    assert problem.rows == [6]  # the first line with the bad byte: p06,N?stved
+    assert "UTF-8 or Windows-1252" in problem.expected
+    assert "0x81" in str(err)
     assert "registrations.csv" in str(err) and "rows 6" in str(err)
 
 
@@ -310,7 +320,7 @@ def test_errors_in_parquet_and_xlsx_name_the_same_rows(tmp_path, suffix):
 def test_two_versions_of_one_file_are_refused(tmp_path):
     folder = write_folder(tmp_path)
     text_frame("holds").to_parquet(folder / "holds.parquet", index=False)
-    with pytest.raises(ContractError, match=r"exactly one file named holds"):
+    with pytest.raises(ContractError, match=r"exactly one file for the source holds.*holds.csv, holds.parquet"):
         sources.load_holds(folder)
 
 

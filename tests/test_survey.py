@@ -370,13 +370,12 @@ def test_who5_zone_boundaries():
     ]  # fmt: skip
 
 
-def test_who5_special_code_is_rejected(tmp_path, codebook):
+def test_who5_special_code_is_read_but_never_scored(tmp_path, codebook):
+    # The contract admits 97/98/99 on every item, WHO-5 included: read, never substantive.
     folder = _who5_folder(tmp_path, codebook, {"A": [3, 3, 3, 3, 3], "B": [97, 3, 3, 3, 3]})
-    with pytest.raises(ContractError) as err:
-        load_surveys(folder, codebook)
-    msg = str(err.value)
-    assert "survey_foer.csv" in msg and "'who5_1'" in msg
-    assert "one of 0..5 (codes of 'who5_1')" in msg and "rows 3" in msg and "'97'" in msg
+    scores = who5_scores(load_surveys(folder, codebook)).set_index("person_id")
+    assert scores.loc["A", "who5_score"] == 4 * 15
+    assert pd.isna(scores.loc["B", "who5_score"]) and scores.loc["B", "n_items_answered"] == 4
 
 
 # --------------------------------------------------------------------------- schema rejections
@@ -398,7 +397,7 @@ def test_schema_rejects_unknown_code_naming_file_column_row(tmp_path, codebook):
     msg = str(err.value)
     assert "survey_foer.csv" in msg
     assert (
-        "column 'job_manage': expected one of 1..5 (codes of 'job_manage'); rows 3; found '6'"
+        "column 'job_manage': expected one of 1..5, 97..99 (codes of 'job_manage'); rows 3; found '6'"
         in msg
     )
 

@@ -17,7 +17,15 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
-SUFFIXES = (".csv", ".parquet", ".xlsx")
+from tpj_helpers.data.formats import (
+    READSTAT_SUFFIXES,
+    SUFFIXES,
+    UndecodableText,
+    decode_text,
+    detect_separator,
+    read_readstat,
+)
+
 MAX_ROWS_SHOWN = 5
 ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
 
@@ -90,45 +98,46 @@ def raise_if_problems(path: Path | str, problems: Iterable[Problem | None]) -> N
 # --------------------------------------------------------------------------- finding and reading
 
 
+SUFFIX_TEXT = "|".join(SUFFIXES)
+
+
 def find_source(data_dir: Path | str, stem: str, required: bool = True) -> Path | None:
-    """The one file `data_dir/stem.{csv,parquet,xlsx}`; error if several, or none when required."""
+    """The one file `data_dir/stem.<suffix>` (any format of `formats.SUFFIXES`); error if several,
+    or none when required."""
     data_dir = Path(data_dir)
     hits = [data_dir / f"{stem}{s}" for s in SUFFIXES if (data_dir / f"{stem}{s}").is_file()]
     if len(hits) > 1:
         names = ", ".join(h.name for h in hits)
         raise ContractError(
             data_dir / stem,
-            [Problem("", expected=f"exactly one file named {stem}.csv|.parquet|.xlsx, found {names}")],
+            [Problem("", expected=f"exactly one file for the source {stem} (one of {SUFFIX_TEXT}), found {names}")],
         )
     if not hits:
         if required:
             raise ContractError(
                 data_dir / f"{stem}.csv",
-                [Problem("", expected=f"a file {stem}.csv (or .parquet / .xlsx) in {data_dir}")],
+                [Problem("", expected=f"a file {stem}.csv (or {SUFFIX_TEXT.replace('.csv|', '')}) in {data_dir}")],
             )
         return None
     return hits[0]
 
 
-def _decode_utf8(path: Path) -> str:
-    raw = path.read_bytes()
+def decode_csv(path: Path) -> tuple[str, str]:
+    """The text of a CSV file and its encoding (UTF-8 with or without BOM, or Windows-1252)."""
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        snippet = raw[max(0, exc.start - 20) : exc.start + 20].decode("utf-8", "replace")
+        return decode_text(path)
+    except UndecodableText as exc:
         raise ContractError(
             path,
             [
                 Problem(
                     "",
-                    rows=[line],
-                    expected="UTF-8 text (re-save the file as UTF-8; Excel: 'CSV UTF-8')",
-                    found=[f"byte 0x{raw[exc.start]:02x} near {snippet!r}"],
+                    rows=[exc.line],
+                    expected="UTF-8 or Windows-1252 text (re-save the file as 'CSV UTF-8')",
+                    found=[f"byte 0x{exc.byte:02x} near {exc.snippet!r}"],
                 )
             ],
         ) from None
-    return text.removeprefix("\ufeff")
 
 
 def _as_strings(df: pd.DataFrame) -> pd.DataFrame:
@@ -148,19 +157,31 @@ def _as_strings(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def read_table(path: Path | str) -> pd.DataFrame:
-    """Read a CSV (UTF-8), Parquet or XLSX file into an all-string frame; empty cells are NA."""
+    """Read a tabular file of any contract format (CSV comma/semicolon in UTF-8 or Windows-1252,
+    Parquet, XLSX, SAS, SPSS, Stata) into an all-string frame; empty cells are NA."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        text = _decode_utf8(path)
+        text, _ = decode_csv(path)
+        if not text.strip():
+            raise ContractError(path, [Problem("", expected="a header row naming the columns (the file is empty)")])
+        sep = detect_separator(text[:65536])
         try:
             df = pd.read_csv(
-                io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""]
+                io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""], sep=sep
             )
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
             raise ContractError(
-                path, [Problem("", expected="comma-separated values with a header row", found=[str(exc)])]
+                path,
+                [Problem("", expected=f"values separated by {sep!r} (the separator of the header row) "
+                         "with the same number of fields in every row", found=[str(exc)])],
             ) from None
+    elif suffix in READSTAT_SUFFIXES:
+        try:
+            df, _ = read_readstat(path)
+        except Exception as exc:  # pyreadstat raises its own error types for broken files
+            raise ContractError(path, [Problem("", expected=f"a readable {suffix} file",
+                                               found=[f"{type(exc).__name__}: {exc}"])]) from None
     elif suffix == ".parquet":
         df = pd.read_parquet(path)
     elif suffix == ".xlsx":
@@ -168,7 +189,7 @@ def read_table(path: Path | str) -> pd.DataFrame:
         # Date cells come through dtype=str as 'YYYY-MM-DD 00:00:00': keep the date only.
         df = df.replace(r"^(\d{4}-\d{2}-\d{2}) 00:00:00$", r"\1", regex=True)
     else:
-        raise ContractError(path, [Problem("", expected="a .csv, .parquet or .xlsx file")])
+        raise ContractError(path, [Problem("", expected=f"one of the formats {SUFFIX_TEXT}")])
     return _as_strings(df)
 
 
@@ -261,3 +282,11 @@ def text_column(nullable: bool = False, checks: list[pa.Check] | None = None, re
 def to_date(s: pd.Series) -> pd.Series:
     """ISO date strings (already validated) to datetime64."""
     return pd.to_datetime(s, format="%Y-%m-%d")
+
+
+def require_rows(df, path: Path | str) -> None:
+    """A source with a header but no data rows is refused by name (it would fail later, deep in
+    an analysis, with an error that names no file)."""
+    if len(df) == 0:
+        raise ContractError(path, [Problem("", expected="at least one data row below the header "
+                                           "(the file has a header only)")])

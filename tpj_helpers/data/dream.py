@@ -31,9 +31,12 @@ from tpj_helpers.data.contract import (
     MAX_ROWS_SHOWN,
     ContractError,
     Problem,
+    decode_csv,
     find_source,
+    read_table,
 )
 from tpj_helpers.data.exclusions import Exclusions
+from tpj_helpers.data.formats import SUFFIXES, UndecodableText, sniff_csv
 from tpj_helpers.paths import REPO_ROOT
 
 DEFAULT_SCORE_MAP = REPO_ROOT / "params" / "dream_score_map.csv"
@@ -180,19 +183,29 @@ def _problems(
 
 
 def _scan(path: Path) -> pl.LazyFrame:
-    if path.suffix.lower() == ".parquet":
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
         # Codes and ids as text, whatever the Parquet types; grad may stay numeric (parsing
         # 37 million numbers back from text would cost seconds).
         return pl.scan_parquet(path).with_columns(pl.exclude(GRAD_PATTERN).cast(pl.String))
-    if path.suffix.lower() == ".csv":
-        raw = path.read_bytes()[:1 << 20]
+    if suffix == ".csv":
         try:
-            raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            line = raw[: exc.start].count(b"\n") + 1
-            raise ContractError(path, [Problem("", rows=[line], expected="UTF-8 text")]) from None
-        return pl.scan_csv(path, infer_schema=False)
-    raise ContractError(path, [Problem("", expected="dream.csv or dream.parquet")])
+            fmt = sniff_csv(path)
+        except UndecodableText as exc:
+            raise ContractError(path, [Problem("", rows=[exc.line], expected="UTF-8 or Windows-1252 text",
+                                               found=[f"byte 0x{exc.byte:02x} near {exc.snippet!r}"])]) from None
+        if fmt.encoding == "utf-8" and fmt.separator == ",":
+            return pl.scan_csv(path, infer_schema=False)  # the common case: streamed, not decoded
+        text, _ = decode_csv(path)
+        lf = pl.read_csv(text.encode("utf-8"), separator=fmt.separator, infer_schema=False).lazy()
+        if fmt.separator == ";":
+            # Danish Excel writes a decimal comma in semicolon-separated files: 0,5 is 0.5.
+            lf = lf.with_columns(pl.col(GRAD_PATTERN).str.replace(",", ".", literal=True))
+        return lf
+    if suffix in SUFFIXES:
+        # XLSX, SAS, SPSS, Stata: read through the common reader (all text), then as polars.
+        return pl.from_pandas(read_table(path).astype(object)).lazy().with_columns(pl.all().cast(pl.String))
+    raise ContractError(path, [Problem("", expected="a dream file in one of the formats " + ", ".join(SUFFIXES))])
 
 
 def read_dream(data_dir: Path | str, path: Path | None = None) -> DreamExtract:
@@ -244,6 +257,9 @@ def read_dream(data_dir: Path | str, path: Path | None = None) -> DreamExtract:
         _bad_code(weeks).name.suffix(BAD_SUFFIX),
         _bad_grad(grads).name.suffix(BAD_SUFFIX),
     ).collect()
+    if frame.height == 0:
+        raise ContractError(path, [Problem("", expected="at least one person row below the header "
+                                           "(the file has a header only)")])
     bad = frame.select(pl.col(f"^.*{BAD_SUFFIX}$").sum()).row(0, named=True)
     ids = frame["person_id"]
     null_id = ids.null_count()

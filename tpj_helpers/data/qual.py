@@ -34,6 +34,7 @@ import yaml
 from tpj_helpers.data.contract import (
     ContractError,
     Problem,
+    find_source,
     problem_from_mask,
     raise_if_problems,
     read_table,
@@ -144,9 +145,12 @@ def _flatten(entries, parent: str, path: Path, out: list[dict], problems: list[P
             continue
         name = str(name).strip().strip("/")
         code = f"{parent}/{name}" if parent else name
+        # Older exports call the label `name`: both spellings are valid (data contract section 6).
+        e = {**e, "label": e["label"] if "label" in e else e.get("name")}
         for f in ("label", "definition"):
             if not isinstance(e.get(f), str) or not e[f].strip():
-                problems.append(Problem(f, expected=f"a Danish {f} for every code", found=[code]))
+                problems.append(Problem(f, expected=f"a Danish {f} (or name) for every code" if f == "label"
+                                        else f"a Danish {f} for every code", found=[code]))
         out.append({"code": code, "parent": code.rsplit("/", 1)[0] if "/" in code else "",
                     "label": str(e.get("label") or "").strip(),
                     "definition": str(e.get("definition") or "").strip()})
@@ -161,11 +165,14 @@ def read_codebook(path: Path) -> pd.DataFrame:
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise ContractError(path, [Problem("", expected="a UTF-8 YAML file",
                                            found=[str(exc).splitlines()[0]])]) from None
-    entries = doc.get("codes") if isinstance(doc, dict) else doc
+    # `codes:` or, in older exports, `themes:` (both valid; both at once is ambiguous).
+    entries = (doc.get("codes", doc.get("themes")) if isinstance(doc, dict) else doc)
     rows: list[dict] = []
     problems: list[Problem] = []
-    if entries is None:
-        problems.append(Problem("codes", expected="a list 'codes:' of code entries"))
+    if isinstance(doc, dict) and "codes" in doc and "themes" in doc:
+        problems.append(Problem("codes", expected="one list of code entries, 'codes:' or 'themes:', not both"))
+    elif entries is None:
+        problems.append(Problem("codes", expected="a list 'codes:' (or 'themes:') of code entries"))
     else:
         _flatten(entries, "", path, rows, problems)
     book = pd.DataFrame(rows, columns=["code", "parent", "label", "definition"])
@@ -314,7 +321,9 @@ def load_qual(data_dir: Path | str) -> QualData | None:
         return None
     interviews = read_interviews(folder / "interviews")
     qdpx = sorted(folder.glob("*.qdpx"))
-    md_coding = [p for p in (folder / "codebook.yaml", folder / "segments.csv") if p.is_file()]
+    # segments may come in any tabular format of the contract (segments.csv, .xlsx, .sav, ...)
+    segments_path = find_source(folder, "segments", required=False) or folder / "segments.csv"
+    md_coding = [p for p in (folder / "codebook.yaml", segments_path) if p.is_file()]
     if qdpx and md_coding:
         raise ContractError(folder, [Problem("", expected="either codebook.yaml + segments.csv or one "
                                              "REFI-QDA export (*.qdpx), not both",
@@ -327,12 +336,12 @@ def load_qual(data_dir: Path | str) -> QualData | None:
         _check_links(f"{qdpx[0]}:project.qde", interviews, codebook, segments)
         source = "qdpx"
     else:
-        for p in (folder / "codebook.yaml", folder / "segments.csv"):
+        for p in (folder / "codebook.yaml", segments_path):
             if not p.is_file():
                 raise ContractError(p, [Problem("", expected="the file (or a REFI-QDA export *.qdpx instead)")])
         codebook = read_codebook(folder / "codebook.yaml")
-        segments = read_segments(folder / "segments.csv")
-        _check_links(folder / "segments.csv", interviews, codebook, segments)
+        segments = read_segments(segments_path)
+        _check_links(segments_path, interviews, codebook, segments)
         source = "markdown"
     return QualData(interviews=interviews.reset_index(drop=True), codebook=codebook.reset_index(drop=True),
                     segments=segments.reset_index(drop=True), source=source)

@@ -20,6 +20,7 @@ from tpj_helpers.data.contract import (
     raise_if_problems,
     read_table,
     regex_check,
+    require_rows,
     text_column,
     to_date,
     validate,
@@ -94,7 +95,9 @@ REGISTRATIONS_SCHEMA = pa.DataFrameSchema(
 def _load(data_dir: Path | str, stem: str, schema: pa.DataFrameSchema) -> tuple[pd.DataFrame, Path]:
     path = find_source(data_dir, stem)
     assert path is not None
-    df = validate(read_table(path), schema, path)
+    raw = read_table(path)
+    require_rows(raw, path)
+    df = validate(raw, schema, path)
     return df[list(schema.columns)], path
 
 
@@ -135,10 +138,14 @@ def load_enrolments(data_dir: Path | str, holds: pd.DataFrame) -> pd.DataFrame:
             ),
         ],
     )
-    return df.assign(
+    from tpj_helpers.data.plausibility import check_enrolments
+
+    typed = df.assign(
         enrolled_date=to_date(df["enrolled_date"]),
         withdrawn_date=to_date(df["withdrawn_date"]),
     )
+    check_enrolments(typed, holds, path)
+    return typed
 
 
 def load_registrations(data_dir: Path | str) -> pd.DataFrame:

@@ -75,8 +75,10 @@ CACHE_KEEP = 4
 
 
 def _cache_key(data_dir: Path, *params) -> str:
-    """Content hash of the data folder, the parameter files and the package's own code."""
+    """Hash of the data folder's resolved path and content, the parameter files and the package's
+    own code: a moved or copied folder gets its own entry (a bundle carries its folder's path)."""
     h = hashlib.sha256(repr(params).encode())
+    h.update(str(data_dir.resolve()).encode())
     for path in sorted(p for p in data_dir.rglob("*") if p.is_file()):
         h.update(str(path.relative_to(data_dir)).encode())
         h.update(hashlib.sha256(path.read_bytes()).digest())
@@ -99,15 +101,54 @@ def validate_data(
     phases: list[str] | tuple[str, ...] = ("pilot", "udbredelse"),
     demo_seed: int = 2025,
     demo_scale: float = 1.0,
+    allow_missing_waves: bool = False,
 ) -> bool:
     """Validate the data folder once (what `tpj run` does before any notebook); True when the
-    data are synthetic. A folder whose validated copy is cached (same content, parameters and
-    code) passed before and is not read again: the runner then never imports the loaders."""
+    data are synthetic. Every source is checked: the tabular files and the plausibility rules
+    (`load_data`), the qualitative folder and the comparison pool when present, and the survey
+    waves with invitations but no file (an error unless `allow_missing_waves`). A folder whose
+    validated copy is cached (same path, content, parameters and code) passed before and is not
+    read again: the runner then never imports the loaders."""
     folder = resolve_data_dir(data_dir, demo_seed, demo_scale)
-    if _cache_path(folder, dream_score_map, survey_codebook, phases).is_file():
+    if not folder.is_dir():
+        raise FileNotFoundError(f"the data folder {folder} does not exist")
+    marker = _cache_path(folder, dream_score_map, survey_codebook, phases).with_suffix(
+        f".checked-{int(bool(allow_missing_waves))}")
+    if marker.is_file():
         return is_synthetic(folder)
-    study = load_data(folder, dream_score_map, survey_codebook, phases, demo_seed, demo_scale)
+    study = check_all(folder, dream_score_map, survey_codebook, phases, demo_seed, demo_scale,
+                      allow_missing_waves=allow_missing_waves)
+    marker.touch()
     return study.synthetic
+
+
+def check_all(
+    folder: Path,
+    dream_score_map: str | Path = "params/dream_score_map.csv",
+    survey_codebook: str | Path = "params/survey_codebook.yaml",
+    phases: list[str] | tuple[str, ...] = ("pilot", "udbredelse"),
+    demo_seed: int = 2025,
+    demo_scale: float = 1.0,
+    allow_missing_waves: bool = False,
+    cache: bool = True,
+) -> StudyData:
+    """Every check of the data contract on one folder; the loaded bundle. A breach raises
+    ContractError (or CodebookError): the tabular sources and the plausibility rules
+    (`load_data`), the survey waves with invitations but no file (unless `allow_missing_waves`),
+    the qualitative folder and the comparison pool when present."""
+    from tpj_helpers.data import survey
+    from tpj_helpers.data.plausibility import missing_wave_error
+    from tpj_helpers.data.pool_check import check_pool
+    from tpj_helpers.data.qual import load_qual
+
+    study = load_data(folder, dream_score_map, survey_codebook, phases, demo_seed, demo_scale,
+                      cache=cache)
+    missing = survey.missing_wave_invitations(study.surveys)
+    if missing and not allow_missing_waves:
+        raise missing_wave_error(Path(folder), missing)
+    load_qual(folder)
+    check_pool(folder, study)
+    return study
 
 
 def load_data(
@@ -134,7 +175,9 @@ def load_data(
         from tpj_helpers.data import survey
 
         codebook = survey.load_codebook(resolve(survey_codebook))
-        return replace(study, surveys=replace(study.surveys, codebook=codebook))
+        # The key includes the folder's path, so this is the same folder; the path is set anew
+        # all the same, so that a bundle never points at another folder.
+        return replace(study, data_dir=data_dir, surveys=replace(study.surveys, codebook=codebook))
     study = _load(data_dir, dream_score_map, survey_codebook, phases)
     if cache:
         CACHE_DIR.mkdir(parents=True, exist_ok=True)
@@ -152,17 +195,23 @@ def _prune_cache(folder: Path, keep: int) -> None:
     entries = sorted(folder.glob("*.pkl"), key=lambda p: p.stat().st_mtime, reverse=True)
     for old in entries[keep:]:
         old.unlink(missing_ok=True)
+        for marker in folder.glob(f"{old.stem}.checked-*"):
+            marker.unlink(missing_ok=True)
 
 
 def _load(data_dir: Path, dream_score_map, survey_codebook, phases) -> StudyData:
-    from tpj_helpers.data import cohort, dream, sources, survey
+    from tpj_helpers.data import cohort, dream, plausibility, sources, survey
+    from tpj_helpers.data.contract import find_source
     from tpj_helpers.data.exclusions import Exclusions
 
     ex = Exclusions()
     holds = sources.load_holds(data_dir)
     enrolments = sources.load_enrolments(data_dir, holds)
     registrations = sources.load_registrations(data_dir)
+    plausibility.check_dates_in_period(registrations, "registered_date", holds,
+                                       find_source(data_dir, "registrations"))
     persons = cohort.build_persons(holds, enrolments, registrations, ex)
+    persons = plausibility.implausible_ages(persons, ex)
     out_of_phase = ~persons["phase"].isin(list(phases))
     ex.add("enrolments", "phase not selected in the run parameters", "persons", int(out_of_phase.sum()))
     persons = persons[~out_of_phase].reset_index(drop=True)
@@ -170,6 +219,8 @@ def _load(data_dir: Path, dream_score_map, survey_codebook, phases) -> StudyData
     panel = dream.build_panel(dream.read_dream(data_dir), persons, score_map, ex)
     codebook = survey.load_codebook(resolve(survey_codebook))
     surveys = survey.load_surveys(data_dir, codebook, ex)
+    plausibility.check_dates_in_period(surveys.dispatch, "sent_date", holds,
+                                       find_source(data_dir, survey.DISPATCH_STEM))
     return StudyData(
         data_dir=data_dir,
         synthetic=is_synthetic(data_dir),

@@ -19,7 +19,14 @@ import pandas as pd
 import pandera.pandas as pa
 import yaml
 
-from tpj_helpers.data.contract import ContractError, Problem, find_source, read_table, validate
+from tpj_helpers.data.contract import (
+    ContractError,
+    Problem,
+    find_source,
+    read_table,
+    require_rows,
+    validate,
+)
 from tpj_helpers.data.exclusions import Exclusions
 from tpj_helpers.paths import PARAMS_DIR
 
@@ -46,6 +53,9 @@ PARTIAL_REASON = "partial questionnaire (complete = 0): left out of the answer t
 NO_WHO5_REASON = (
     "fully submitted questionnaire without a WHO-5 score (not all five items answered 0-5)"
 )
+# A wave with invitations in survey_dispatch but no file: its invitations have no returns to
+# count (the run stops unless the parameter allow_missing_waves is true).
+MISSING_WAVE_REASON = "wave with invitations but no survey file: no response rate"
 
 
 class CodebookError(ValueError):
@@ -321,8 +331,11 @@ def _pair(a: int, b: int) -> str:
 
 
 def _codes_check(item: Item) -> pa.Check:
-    allowed = [str(c) for c in item.allowed_codes]
-    text = f"one of {_codes_text(item.allowed_codes)} (codes of '{item.id}')"
+    # The special codes 97/98/99 are valid on every coded item, also where the questionnaire did
+    # not offer them (data contract section 5); they are counted, never substantive.
+    codes = tuple(dict.fromkeys(item.codes + SPECIAL_CODES))
+    allowed = [str(c) for c in codes]
+    text = f"one of {_codes_text(codes)} (codes of '{item.id}')"
     return pa.Check(lambda s: s.isna() | s.isin(allowed), error=text)
 
 
@@ -462,7 +475,9 @@ def load_dispatch(data_dir: Path | str, codebook: Codebook) -> pd.DataFrame:
     """survey_dispatch, typed: person_id, wave, sent_date (datetime)."""
     path = find_source(data_dir, DISPATCH_STEM, required=True)
     assert path is not None
-    df = validate(read_table(path), dispatch_schema(codebook), path)
+    raw = read_table(path)
+    require_rows(raw, path)
+    df = validate(raw, dispatch_schema(codebook), path)
     return pd.DataFrame(
         {
             "person_id": df["person_id"].astype("string"),
@@ -490,15 +505,62 @@ def load_surveys(
             missing.append(wave)
             continue
         items = codebook.items_for_wave(wave)
-        df = validate(read_table(path), survey_schema(codebook, wave), path)
+        raw = read_table(path)
+        check_value_labels(path, codebook, wave)
+        df = validate(raw, survey_schema(codebook, wave), path)
         _check_invited(df, dispatch, wave, path)
         known = set(ID_COLUMNS) | {it.id for it in items}
         extra[wave] = tuple(c for c in df.columns if c not in known)
         responses[wave] = _typed_wave(df, items)
+    if exclusions is not None:
+        from tpj_helpers.data.plausibility import far_submissions
+
+        responses = far_submissions(responses, dispatch, dict(codebook.waves), exclusions)
     out = SurveyData(dispatch, responses, codebook, tuple(missing), extra)
     if exclusions is not None:
         record_exclusions(out, exclusions)
+        for wave, n in missing_wave_invitations(out).items():
+            exclusions.add("survey", MISSING_WAVE_REASON, "invitations", n,
+                           f"{codebook.waves[wave]} (survey_{wave})")
     return out
+
+
+def missing_wave_invitations(survey_data: SurveyData) -> dict[str, int]:
+    """Waves without a file that have invitations in survey_dispatch: wave -> invitations."""
+    sent = survey_data.dispatch["wave"].value_counts()
+    return {w: int(sent.get(w, 0)) for w in survey_data.missing_files if sent.get(w, 0)}
+
+
+# SPSS keeps at most 120 bytes of a value label: a long codebook label arrives cut short.
+SPSS_LABEL_BYTES = 120
+
+
+def _same_label(spss: str, book: str) -> bool:
+    """Equal up to case and spacing; a label at SPSS's length limit may be the codebook's cut."""
+    a, b = (" ".join(str(x).split()).casefold() for x in (spss, book))
+    at_limit = len(str(spss).encode("utf-8")) >= SPSS_LABEL_BYTES - 4
+    return a == b or (at_limit and b.startswith(a))
+
+
+def check_value_labels(path: Path, codebook: Codebook, wave: str) -> None:
+    """SPSS value labels, where present, agree with the codebook's answer list (special codes
+    with the codebook's special labels); a disagreement names item, code and both labels."""
+    from tpj_helpers.data.formats import value_labels
+
+    labels = value_labels(path)
+    problems = []
+    for it in codebook.items_for_wave(wave):
+        if it.type not in CODED_TYPES or it.id not in labels:
+            continue
+        for code, spss in sorted(labels[it.id].items()):
+            book = it.label(code) if code in it.codes else codebook.special_codes.get(code)
+            if book is None or not _same_label(spss, book):
+                problems.append(Problem(
+                    it.id, expected=f"value labels as in the codebook: code {code} = "
+                    + (repr(book) if book is not None else "no such code in the codebook"),
+                    found=[f"code {code} = {spss!r} in the SPSS file"]))
+    if problems:
+        raise ContractError(path, problems)
 
 
 def record_exclusions(survey_data: SurveyData, exclusions: Exclusions) -> None:

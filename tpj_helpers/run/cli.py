@@ -15,14 +15,13 @@ def _demo_data(args: argparse.Namespace) -> int:
     return 0
 
 
-# Exit codes of `tpj run`: 2 bad data or parameters, 1 a notebook failed, 3 the render failed,
-# 130 interrupted (SIGINT/SIGTERM).
-EXIT_BAD_INPUT, EXIT_NOTEBOOK, EXIT_RENDER, EXIT_INTERRUPTED = 2, 1, 3, 130
-
-
 def _run(args: argparse.Namespace) -> int:
+    from tpj_helpers.data.contract import ContractError
+    from tpj_helpers.data.survey import CodebookError
+    from tpj_helpers.report.render import RenderError
+    from tpj_helpers.run.errors import exit_code
     from tpj_helpers.run.lifecycle import RunInterrupted
-    from tpj_helpers.run.runner import ParamsError, RenderFailed, RunError, run
+    from tpj_helpers.run.runner import RunError, run
 
     only = [n.strip() for item in (args.only or []) for n in item.split(",") if n.strip()]
     try:
@@ -31,16 +30,11 @@ def _run(args: argparse.Namespace) -> int:
                      only=only or None, cache=not args.no_cache, cache_dir=args.cache_dir)
     except RunInterrupted as exc:
         print(f"tpj: run interrupted ({exc}); the run folder's manifest says so", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except ParamsError as exc:
+        return exit_code(exc)
+    except (RunError, ContractError, CodebookError, RenderError) as exc:
+        # Printed once, here, without a traceback; the exit code says what kind (README).
         print(f"tpj: run failed: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except RenderFailed as exc:
-        print(f"tpj: run failed: {exc}", file=sys.stderr)
-        return EXIT_RENDER
-    except RunError as exc:
-        print(f"tpj: run failed: {exc}", file=sys.stderr)
-        return EXIT_NOTEBOOK
+        return exit_code(exc)
     report = result.run_dir / "report"
     print(f"tpj: done. Report: {report / 'index.html'} and {report / 'report.pdf'}")
     return 0
@@ -53,7 +47,7 @@ def _render(args: argparse.Namespace) -> int:
         result = render_report(args.run_dir)
     except RenderError as exc:
         print(f"tpj: render failed: {exc}", file=sys.stderr)
-        return 1
+        return 3
     print(f"tpj: report ({result.engine}): {result.html} and {result.pdf}")
     return 0
 
@@ -93,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except KeyboardInterrupt:  # before or after a run's own handler
+        from tpj_helpers.run.errors import EXIT_INTERRUPTED
+
         print("tpj: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except (FileExistsError, FileNotFoundError, ValueError) as exc:  # ContractError is a ValueError

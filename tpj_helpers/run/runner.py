@@ -30,11 +30,14 @@ from pathlib import Path
 
 import yaml
 
+from tpj_helpers.data.formats import describe_folder
 from tpj_helpers.data.study import REPO_ROOT, resolve, resolve_data_dir, validate_data
 from tpj_helpers.publish.estimates import ESTIMATE_COLUMNS
 from tpj_helpers.run import cache as nbcache
 from tpj_helpers.run import lifecycle
+from tpj_helpers.run.errors import ParameterError, RenderFailed, RunError
 from tpj_helpers.run.lifecycle import RunInterrupted
+from tpj_helpers.run.params import check_params
 
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 DEFAULT_PARAMS = REPO_ROOT / "params" / "default.yaml"
@@ -53,18 +56,6 @@ PACKAGES = (
 )
 
 log = logging.getLogger("tpj.run")
-
-
-class RunError(RuntimeError):
-    """The run failed; the message says where."""
-
-
-class ParamsError(RunError):
-    """The parameters are wrong (exit code 2, as bad data)."""
-
-
-class RenderFailed(RunError):
-    """The notebooks ran but the report could not be rendered (exit code 3)."""
 
 
 # The run's SIGINT/SIGTERM handler while a run is going on (its kernels register there).
@@ -96,16 +87,30 @@ class RunResult:
 # --------------------------------------------------------------------------- stages
 
 
+def params_path(path: Path | str) -> Path:
+    """A parameter file: absolute as given, else in the current directory, else in the repo."""
+    p = Path(path).expanduser()
+    return p if p.is_absolute() or p.exists() else REPO_ROOT / p
+
+
 def read_params(path: Path | str, data_dir: str | None = None) -> dict:
-    path = resolve(path)
-    params = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    unknown = sorted(set(params) - KNOWN_PARAMS)
-    if unknown:
-        raise ParamsError(f"{path}: unknown parameter(s) {', '.join(unknown)}; known: {', '.join(sorted(KNOWN_PARAMS))}")
+    """The run's parameters over the documented defaults, checked (`run.params`): unknown names,
+    types, ranges and paths stop here, before any work."""
+    path = params_path(path)
+    try:
+        params = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except OSError as exc:
+        raise ParameterError(f"parameter file {path} cannot be read: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise ParameterError(f"parameter file {path} is not valid YAML: {exc}") from None
+    if not isinstance(params, dict):
+        raise ParameterError(f"parameter file {path}: expected 'name: value' lines")
+    defaults = yaml.safe_load(DEFAULT_PARAMS.read_text(encoding="utf-8"))
+    user_keys = set() if path == DEFAULT_PARAMS else set(params)
     if data_dir is not None:
         params["data_dir"] = str(data_dir)
-    defaults = yaml.safe_load(DEFAULT_PARAMS.read_text(encoding="utf-8"))
-    return {**defaults, **params}
+        user_keys.add("data_dir")
+    return check_params({**defaults, **params}, defaults, user_keys, where=str(path))
 
 
 def sha256(path: Path) -> str:
@@ -168,6 +173,7 @@ def _setup_logging(run_dir: Path, quiet: bool) -> logging.Handler:
     if not quiet and not any(isinstance(h, logging.StreamHandler) and not isinstance(h, logging.FileHandler) for h in log.handlers):
         console = logging.StreamHandler(sys.stdout)
         console.setFormatter(logging.Formatter("tpj: %(message)s"))
+        console.addFilter(lambda record: not getattr(record, "file_only", False))
         log.addHandler(console)
     return handler
 
@@ -547,11 +553,11 @@ def check_notebooks(params: dict) -> None:
     names = [*(params.get("notebooks") or []), *(params.get("final_notebooks") or [])]
     missing = [n for n in names if not (NOTEBOOK_DIR / f"{n}.ipynb").is_file()]
     if missing:
-        raise ParamsError(f"no notebook {', '.join(missing)} in {NOTEBOOK_DIR} "
+        raise ParameterError(f"no notebook {', '.join(missing)} in {NOTEBOOK_DIR} "
                        "(parameters notebooks / final_notebooks)")
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
-        raise ParamsError(f"notebook(s) {', '.join(twice)} named more than once in notebooks / final_notebooks")
+        raise ParameterError(f"notebook(s) {', '.join(twice)} named more than once in notebooks / final_notebooks")
 
 
 def point_latest(out_root: Path, run_dir: Path | None = None) -> None:
@@ -596,7 +602,7 @@ def plan_notebooks(params: dict, render: bool, only: list[str] | None
         # --only may name a notebook the parameters leave out, if it exists.
         missing = [n for n in unknown if not (NOTEBOOK_DIR / f"{n}.ipynb").is_file()]
         if missing:
-            raise ParamsError(f"--only: no notebook {', '.join(missing)} in {NOTEBOOK_DIR}")
+            raise ParameterError(f"--only: no notebook {', '.join(missing)} in {NOTEBOOK_DIR}")
         names += unknown
     if render:
         default = yaml.safe_load(DEFAULT_PARAMS.read_text(encoding="utf-8"))
@@ -657,7 +663,8 @@ def run(
         "run_id": run_dir.name, "status": "running", "started": started.isoformat(),
         "process": lifecycle.process_identity(),
         "params_file": str(resolve(params_path)), "params": params,
-        "inputs_sha256": input_hashes(data_path, params), "versions": versions(),
+        "inputs_sha256": input_hashes(data_path, params), "input_formats": describe_folder(data_path),
+        "versions": versions(),
         "git": git_commit(), "platform": platform.platform(), "notebooks": {}, "report": {},
     }
     write_manifest(run_dir, manifest)
@@ -702,7 +709,8 @@ def run(
             t = time.perf_counter()
             synthetic = validate_data(params["data_dir"], params["dream_score_map"],
                                       params["survey_codebook"], params["phases"],
-                                      params["demo_seed"], params["demo_scale"])
+                                      params["demo_seed"], params["demo_scale"],
+                                      allow_missing_waves=params.get("allow_missing_waves", False))
             manifest["data_seconds"] = round(time.perf_counter() - t, 2)
             log.info("data validated (%.1f s)%s", manifest["data_seconds"], "; SYNTHETIC data" if synthetic else "")
         else:
@@ -808,7 +816,8 @@ def run(
     except Exception as exc:
         manifest["status"] = "failed"
         manifest["error"] = f"{type(exc).__name__}: {exc}"
-        log.error("run failed: %s", exc)
+        # In run.log; on screen the command line prints the message once (on stderr).
+        log.error("run failed: %s", exc, extra={"file_only": True})
         raise
     finally:
         stopper.in_notebooks = True  # a signal now no longer interrupts the bookkeeping

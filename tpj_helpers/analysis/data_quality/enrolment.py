@@ -56,6 +56,7 @@ UNIT_LABELS = {
     "rows": "rækker",
     "enrolments": "tilmeldinger",
     "questionnaires": "spørgeskemaer",
+    "invitations": "invitationer",
 }
 REASON_LABELS = {
     "registration without any enrolment": "Registrering uden nogen tilmelding",
@@ -77,6 +78,14 @@ REASON_LABELS = {
         "Delvist besvaret spørgeskema: indgår ikke i svarprocent og svarfordelinger",
     "fully submitted questionnaire without a WHO-5 score (not all five items answered 0-5)":
         "Fuldt besvaret spørgeskema uden WHO-5-score (ikke alle fem udsagn besvaret med 0-5)",
+    # Issue 13: plausibility rules and missing survey waves (tpj_helpers.data.plausibility).
+    "birth year giving an age outside 15-80 at the hold's start: age treated as unknown":
+        "Fødselsår giver en alder uden for 15-80 år ved holdstart: alderen regnes som ukendt",
+    "questionnaire submitted before its dispatch or more than 60 days after it: "
+    "left out of the survey analyses":
+        "Skema indsendt før udsendelsen eller mere end 60 dage efter: indgår ikke i analyserne",
+    "wave with invitations but no survey file: no response rate":
+        "Runde med invitationer, men uden spørgeskemafil: ingen svarprocent",
 }
 EXCLUSION_COLUMNS = {
     "source": "Kilde",

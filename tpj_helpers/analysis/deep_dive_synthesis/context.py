@@ -121,6 +121,8 @@ class QualStatus:
 
 def qual_status(data_dir: Path | str) -> QualStatus:
     """What of the qualitative material (contract section 6) the data folder holds."""
+    from tpj_helpers.data.formats import SUFFIXES
+
     folder = Path(data_dir) / "qual"
     interviews = sorted((folder / "interviews").glob("*.md")) if folder.is_dir() else []
     deep = 0
@@ -135,7 +137,8 @@ def qual_status(data_dir: Path | str) -> QualStatus:
         interviews=len(interviews),
         deep_dive_interviews=deep,
         codebook=(folder / "codebook.yaml").is_file(),
-        segments=(folder / "segments.csv").is_file(),
+        # segments.csv, or the same table in another format of the contract (.xlsx, .sav, ...)
+        segments=any((folder / f"segments{suffix}").is_file() for suffix in SUFFIXES),
         qdpx=len(list(folder.glob("*.qdpx"))) if folder.is_dir() else 0,
     )
 
