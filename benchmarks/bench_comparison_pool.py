@@ -104,10 +104,12 @@ def main(argv: list[str] | None = None) -> int:
 
     def stage(name: str, fn) -> None:
         reset_peak()
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.process_time()
         fn()
-        stages.append({"stage": name, "seconds": round(time.perf_counter() - t, 2), "peak_gb": round(peak_gb(), 2)})
-        print(f"{name:>14}: {stages[-1]['seconds']:7.2f} s  peak {stages[-1]['peak_gb']:.2f} GB", flush=True)
+        stages.append({"stage": name, "seconds": round(time.perf_counter() - t, 2),
+                       "cpu_seconds": round(time.process_time() - cpu, 2), "peak_gb": round(peak_gb(), 2)})
+        print(f"{name:>14}: {stages[-1]['seconds']:7.2f} s wall, {stages[-1]['cpu_seconds']:7.2f} s CPU, "
+              f"peak {stages[-1]['peak_gb']:.2f} GB", flush=True)
 
     def participants() -> None:
         holds = sources.load_holds(folder)
@@ -150,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         stage(name, lambda fn=fn: fn(ctx))
 
     total = round(sum(s["seconds"] for s in stages), 2)
+    total_cpu = round(sum(s["cpu_seconds"] for s in stages), 2)
     peak = round(max(s["peak_gb"] for s in stages), 2)
     pool = ctx["pool"].scores
     result = {
@@ -166,12 +169,15 @@ def main(argv: list[str] | None = None) -> int:
         "stages": stages,
         "design_stages": "included" if getattr(design, "STAGES", None) else "not present in this branch (hook: tpj_helpers.analysis.effect.bench.STAGES)",
         "total_seconds": total,
+        "total_cpu_seconds": total_cpu,
         "peak_gb": peak,
         "goal": {"seconds": GOAL_SECONDS, "peak_gb": GOAL_GB, "met": bool(total <= GOAL_SECONDS and peak <= GOAL_GB)},
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
                     "load_average_before": [round(x, 2) for x in load_before],
                     "load_average_after": [round(x, 2) for x in os.getloadavg()],
-                    "note": "2 cores shared with other sessions' work while this ran; figures are upper bounds for an idle machine"},
+                    "note": ("2 cores shared with other sessions' work while this ran (see the load averages): "
+                             "wall times are upper bounds for an idle machine; CPU seconds count all of "
+                             "this process's threads")},
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

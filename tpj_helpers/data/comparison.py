@@ -142,8 +142,9 @@ class ComparisonPool:
 
 
 def _category_tables(score_map: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
-    """Score lookup (1000 codes) and category index lookup (1001: codes, then -1 = no code)."""
-    lut = score_lookup(score_map)
+    """Score lookup (1001: an empty cell, then codes 0-999) and category index lookup (1001:
+    codes 0-999, then -1 = no code)."""
+    lut = np.r_[np.int8(NO_SCORE), score_lookup(score_map)].astype(np.int8)
     cats = tuple(sorted(score_map["category"].dropna().astype(str).unique()))
     cat_lut = np.full(1001, -1, dtype=np.int8)
     cat_lut[score_map["code"].astype(int).to_numpy()] = [cats.index(c) for c in score_map["category"].astype(str)]
@@ -152,11 +153,16 @@ def _category_tables(score_map: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, t
 
 def _score_block(codes: np.ndarray, grad: np.ndarray, month_idx: np.ndarray, lut: np.ndarray,
                  cat_lut: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(int16 codes, -1 empty; float32 grad per month) -> (int8 score, int8 category)."""
-    employed = (grad > 0)[:, month_idx]
-    coded = codes >= 0
-    score = np.where(coded, lut[np.maximum(codes, 0)], np.where(employed, 10, NO_SCORE)).astype(np.int8)
-    category = cat_lut[codes.astype(np.intp)]  # -1 (empty) reads the last entry: -1
+    """(int16 codes, -1 empty; float32 grad per month) -> (int8 score, int8 category).
+
+    `lut` has 1001 entries: index 0 is an empty cell (NO_SCORE), index code + 1 the code's score;
+    an empty week scores 10 when the month of its Thursday has grad > 0.
+    """
+    score = lut[codes + 1]
+    empty = codes < 0
+    if empty.any():
+        score[empty & (grad > 0)[:, month_idx]] = 10
+    category = cat_lut[codes]  # -1 (empty) reads the last entry: -1
     return score, category
 
 
@@ -180,8 +186,7 @@ def _batches(path: Path, batch_rows: int) -> Iterator[pl.DataFrame]:
         import pyarrow.parquet as pq
 
         for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows):
-            df = pl.from_arrow(batch)
-            yield df.with_columns(pl.exclude(GRAD_PATTERN).cast(pl.String))
+            yield pl.from_arrow(batch)  # integer code columns stay integers (see `_code_exprs`)
     elif suffix == ".csv":
         import pyarrow as pa_
         import pyarrow.csv as pacsv
@@ -224,6 +229,20 @@ def _columns(path: Path, names: list[str]) -> tuple[list[str], list[str]]:
     if problems:
         raise ContractError(path, problems)
     return week_cols, grad_cols
+
+
+def _bad_int_code(e: pl.Expr) -> pl.Expr:
+    """For integer code columns (typed Parquet): a code is 0-999 (leading zeros are not stored)."""
+    return e.is_not_null() & ~e.is_between(0, 999)
+
+
+def _code_check(df: pl.DataFrame, week_cols: list[str]):
+    """The check for the week columns: integer columns by value, text columns as 3-digit strings."""
+    if all(df.schema[c].is_integer() for c in week_cols):
+        return _bad_int_code
+    if all(df.schema[c] == pl.String for c in week_cols):
+        return _bad_code
+    return lambda e: _bad_code(e.cast(pl.String))
 
 
 def _batch_problems(df: pl.DataFrame, offset: int, cols: list[str], bad_expr, expected: str) -> list[Problem]:
@@ -269,11 +288,12 @@ def read_scores(path: Path, score_map: pd.DataFrame | None = None, batch_rows: i
             grad_cols = [grad_cols[i] for i in order]
             month_idx = np.searchsorted(grad_month[order], thursday_month)
         weeks, grads = pl.col(week_cols), pl.col(grad_cols)
+        bad_code = _code_check(df, week_cols)
         frame = df.select(
             pl.col("person_id").cast(pl.String),
             weeks.cast(pl.Int16, strict=False).fill_null(-1),
             grads.cast(pl.Float32, strict=False).fill_null(np.nan),
-            _bad_code(weeks).name.suffix(BAD_SUFFIX),
+            bad_code(weeks).name.suffix(BAD_SUFFIX),
             _bad_grad(grads).name.suffix(BAD_SUFFIX),
         )
         bad = frame.select(pl.col(f"^.*{BAD_SUFFIX}$").sum()).row(0, named=True)
@@ -284,7 +304,7 @@ def read_scores(path: Path, score_map: pd.DataFrame | None = None, batch_rows: i
                 problems += _batch_problems(df.select(pl.col("person_id").cast(pl.String)), offset, ["person_id"],
                                             lambda e: e.is_null(), "a person_id in every row")
             problems += _batch_problems(df, offset, [c for c in week_cols if bad[c + BAD_SUFFIX]][:5],
-                                        _bad_code, "a 3-digit benefit code such as '130', or an empty cell")
+                                        bad_code, "a 3-digit benefit code such as '130', or an empty cell")
             problems += _batch_problems(df, offset, [c for c in grad_cols if bad[c + BAD_SUFFIX]][:5],
                                         _bad_grad, "an employment degree between 0 and 1, or an empty cell")
             raise ContractError(path, problems)
@@ -299,9 +319,9 @@ def read_scores(path: Path, score_map: pd.DataFrame | None = None, batch_rows: i
     if week_cols is None:
         raise ContractError(path, [Problem("", expected="a header row and one row per person")])
     person_id = np.concatenate(ids) if ids else np.array([], dtype=str)
-    uniq, first = np.unique(person_id, return_index=True)
-    if len(uniq) != len(person_id):
-        dup = np.setdiff1d(np.arange(len(person_id)), first)
+    dup_mask = pd.Index(person_id).duplicated()
+    if dup_mask.any():
+        dup = np.flatnonzero(dup_mask)
         raise ContractError(path, [Problem("person_id", rows=(dup[:MAX_ROWS_SHOWN] + 2).tolist(),
                                            expected="one row per person (unique person_id)",
                                            found=person_id[dup[:MAX_ROWS_SHOWN]].tolist(), n_rows=len(dup))])
@@ -340,8 +360,11 @@ def read_pool(data_dir: Path | str, participant_ids: Iterable[str] = (), score_m
                                               found=background["person_id"].iloc[rows[:MAX_ROWS_SHOWN]].tolist(),
                                               n_rows=len(rows))])
     scores = read_scores(dream_path, score_map, batch_rows, week_monday)
-    in_bg = np.isin(scores.person_id, background["person_id"].to_numpy(dtype=str))
-    in_dream = np.isin(background["person_id"].to_numpy(dtype=str), scores.person_id)
+    bg_index = pd.Index(background["person_id"].to_numpy(dtype=str))
+    order = bg_index.get_indexer(scores.person_id)  # hash lookups, -1 = not in background
+    in_bg = order >= 0
+    in_dream = np.zeros(len(bg_index), dtype=bool)
+    in_dream[order[in_bg]] = True
     problems = []
     if not in_bg.all():
         rows = np.flatnonzero(~in_bg)
@@ -356,12 +379,8 @@ def read_pool(data_dir: Path | str, participant_ids: Iterable[str] = (), score_m
                                           n_rows=len(rows))))
     if problems:
         raise ContractError(problems[0][0], [p for _, p in problems])
-    clash = np.isin(scores.person_id, participants.to_numpy(dtype=str))
-    if clash.any():  # (ids in dream but not in background were caught above; kept for clarity)
-        raise ContractError(dream_path, [Problem("person_id", expected="pool person ids that never occur among the participants",
-                                                 found=scores.person_id[clash][:MAX_ROWS_SHOWN].tolist())])
-    # Background in the order of the score matrix.
-    background = background.set_index("person_id").loc[scores.person_id].reset_index()
+    # Background in the order of the score matrix (the ids are the same set, checked above).
+    background = background.iloc[order].reset_index(drop=True)
     return ComparisonPool(background, scores, dream_path, bg_path)
 
 
@@ -389,8 +408,7 @@ def history_covariates(m: ScoreMatrix, start_idx: np.ndarray, rows: np.ndarray |
     inside = (col >= 0) & (col < W)
     cat = np.full(len(rows), -1, dtype=np.int8)
     cat[inside] = m.category[rows[inside], col[inside]]
-    names = np.array(["", *m.categories], dtype=object)
-    out["category_m1"] = pd.Categorical(names[cat + 1], categories=["", *m.categories])
+    out["category_m1"] = pd.Categorical.from_codes(cat.astype(np.int16) + 1, categories=["", *m.categories])
     out["qualifying_m1"] = qual_lut[cat + 1]
     # Weeks on a qualifying benefit in the window: the difference of two columns of the rows'
     # cumulative counts (computed once per matrix by `qualifying_cumsum` and reused across holds).

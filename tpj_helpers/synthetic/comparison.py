@@ -24,11 +24,27 @@ Construction (the participants' own files are not touched: same seed, same bytes
   n_weeks on. Hence E[participant score - matched twin score | history] = e(t): the true effect
   on the treated at week t is e(t), at week 26 and averaged over weeks 0..26 it is `true_effect`
   (up to the ramp: the average over 0..26 is slightly smaller, see `true_att_0_26`).
-* **Others** (the rest of the pool): persons on the same benefits without any selection: sticky
-  benefit spells, each week a new spell starts with probability `weekly_switch`, its state drawn
-  from `state_weights` (mostly qualifying benefits: scores 1, 2 and 3). They have no dip at any hold
+  Outside weeks -104..26 of its would-be start (`TWIN_WINDOW`) a twin is in ordinary benefit
+  spells like the others, so that its long flat pre-course history belongs to that one start.
+* **Others** (the rest of the pool): persons on the same benefits without any selection: benefit
+  spells, each week a new spell starts with probability `weekly_switch`, its state drawn from
+  `state_weights` (qualifying benefits, scores 1-3, about 40 %). They have no dip at any hold
   start; a pool compared unmatched, at large, shows no reversion, which is what biases a naive
   difference-in-differences.
+
+What the truth covers, and what it does not. Against its own twins (same hold, same history) a
+participant's counterfactual is exact: E[participant - twin | history] = e(t) (tested in
+`tests/test_comparison_pool.py`). A design that matches on benefit history also finds other
+candidates with the same history: twins of other holds (a twin is flat on its pre-course benefit
+for up to 78 weeks, so seen from an earlier hold it looks like a participant whose history was
+flat) and others. Their post-period path is not the participants' minus e(t), because the
+participant generator (calibrated to Tabel 6, kept byte-identical) lets participants whose history
+was flat rise after the course start as well: by rank of a latent that the history does not show.
+That rise cannot be told from a course effect by any design that matches on history; with the
+demo pool, exact matching on the history covariates gives an ATT at week 26 close to the truth but
+a smaller average over weeks 0..26 (`python -m tpj_helpers.synthetic.pool_check`). The design's
+validation by simulation (issue 14, part B) therefore uses its own simulated population with a
+selection process; the demo pool is for running the chapter end to end with a known target.
 
 Scores become weekly benefit codes through `params/dream_score_map.csv` as for the participants
 (one code per score per person; score 10 mostly ordinary employment, i.e. no code and `grad` > 0;
