@@ -170,6 +170,8 @@ def test_scale_above_five(tmp_path):
     enrol = pd.read_csv(out / "enrolments.csv", dtype=str)
     assert len(enrol) == 524 * 12
     assert enrol["person_id"].str.fullmatch(r"TPJ\d{6,}").all()
+    with pytest.raises(ValueError, match=r"scale 0\.1 is too small"):
+        generate_demo_data(tmp_path / "tiny", seed=3, scale=0.1, comparison_ratio=0)
 
 
 # --------------------------------------------------------------------------- the reader

@@ -50,7 +50,11 @@ def generate_demo_data(out: Path | str, seed: int = 2025, scale: float = 1.0, *,
     _prepare(out)
     cal = load_calibration()
     rng = np.random.default_rng(seed)
-    cohort = make_cohort(cal, rng, scale)
+    try:
+        cohort = make_cohort(cal, rng, scale)
+    except ValueError as exc:  # below about 0.2 the published structure no longer fits
+        raise ValueError(f"scale {scale} is too small for the published holds, withdrawals and "
+                         f"re-enrolments to fit ({exc}); use a scale of 0.2 or more") from None
     dream = make_dream(cal, cohort, rng)
     from tpj_helpers.synthetic.survey import generate_surveys  # the survey part
 
