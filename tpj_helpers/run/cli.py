@@ -10,7 +10,9 @@ from pathlib import Path
 def _demo_data(args: argparse.Namespace) -> int:
     from tpj_helpers.synthetic.generate import generate_demo_data
 
-    out = generate_demo_data(args.out, seed=args.seed, scale=args.scale)
+    out = generate_demo_data(args.out, seed=args.seed, scale=args.scale,
+                             comparison_ratio=args.comparison_ratio, pool_size=args.pool_size,
+                             true_effect=args.true_effect, pool_format=args.pool_format)
     print(f"tpj: synthetic demo data written to {out} (seed {args.seed}, scale {args.scale})")
     return 0
 
@@ -59,6 +61,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", type=Path, required=True, help="folder to write (created if absent)")
     demo.add_argument("--seed", type=int, default=2025, help="random seed (default 2025)")
     demo.add_argument("--scale", type=float, default=1.0, help="multiply all counts (default 1)")
+    demo.add_argument("--comparison-ratio", type=float, default=None,
+                      help="comparison pool persons per register-sample person (default 20; 0 = no pool)")
+    demo.add_argument("--pool-size", type=int, default=None,
+                      help="comparison pool persons, exactly (overrides --comparison-ratio)")
+    demo.add_argument("--true-effect", type=float, default=None,
+                      help="the course's true effect in score points, built into the pool (default 0.5)")
+    demo.add_argument("--pool-format", choices=("csv", "parquet"), default="csv",
+                      help="file format of comparison/ (parquet for large pools)")
     demo.set_defaults(func=_demo_data)
     run = sub.add_parser("run", help="execute the notebooks and render the report")
     run.add_argument("--params", type=Path, default=Path("params/default.yaml"), help="parameter file")

@@ -134,7 +134,10 @@ def make_cohort(cal: dict, rng: np.random.Generator, scale: float = 1.0) -> Synt
         later = pilot_idx[(pilot_idx > f) & (room[pilot_idx] - f_count[pilot_idx] - r2_count[pilot_idx] > 1)]
         r2_count[rng.choice(later)] += 1
     udb_ok = udb_idx[(latest[udb_idx] >= 0) & (room[udb_idx] > 1)]
-    r2_count[rng.choice(udb_ok, size=n_pu, replace=False)] += 1
+    if n_pu <= len(udb_ok):  # one re-enrolment per hold while there are enough holds
+        r2_count[rng.choice(udb_ok, size=n_pu, replace=False)] += 1
+    else:  # large scales: several per hold, within each hold's room
+        r2_count[udb_ok] += _hypergeometric(rng, room[udb_ok] - f_count[udb_ok] - 1, n_pu)
 
     # Withdrawn enrolment rows per hold: at least the register-sample withdrawn plus the first
     # enrolments of re-enrolled persons; the rest spread at random within each phase.
@@ -160,7 +163,7 @@ def make_cohort(cal: dict, rng: np.random.Generator, scale: float = 1.0) -> Synt
 
     # Person ids: every row its own person except second enrolments, which reuse the id of a
     # first enrolment (matched in hold order so the first precedes the second).
-    ids = np.char.add("TPJ", np.char.zfill(rng.choice(900_000, size=n_rows, replace=False).astype(str), 6))
+    ids = np.char.add("TPJ", np.char.zfill(rng.choice(_id_space(n_rows), size=n_rows, replace=False).astype(str), 6))
     first_rows = np.flatnonzero(role == 2)
     second_rows = np.flatnonzero(role == 3)
     pair_first = first_rows[np.argsort(hold_of_row[first_rows], kind="stable")]
@@ -188,6 +191,11 @@ def make_cohort(cal: dict, rng: np.random.Generator, scale: float = 1.0) -> Synt
                              n_weeks=holds["n_weeks"].astype(str))
     return SyntheticCohort(holds=holds_out, enrolments=enrolments, registrations=registrations,
                            persons=persons)
+
+
+def _id_space(n_rows: int) -> int:
+    """Numbers to draw person ids from: 900,000 (six digits) up to scale 1000, more beyond."""
+    return 900_000 if 2 * n_rows <= 900_000 else 10 ** len(str(2 * n_rows))
 
 
 def _anchor_n(cal: dict) -> np.ndarray:
