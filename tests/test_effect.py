@@ -223,3 +223,45 @@ def test_simulation_fast_version():
     assert abs(summary["mean_bias"]) < 0.5
     assert summary["covered"] >= 5
     assert summary["before_after_bias"] > 0.3
+
+
+def test_holm_within_families_only():
+    """Three subgroup changes of one register model (p 0.01, 0.04, 0.03): Holm gives 0.03,
+    0.06, 0.06 (3 x 0.01; then max(0.03, 2 x 0.03); then max(0.06, 1 x 0.04)). The `all` row
+    and an effect row are in no family (empty); two survey items of one comparison form their
+    own family (p 0.2, 0.01 -> 0.2, 0.02)."""
+    from tpj_helpers.publish.multiple import family, holm_column
+
+    def row(analysis, model, subgroup, term, p):
+        return {"analysis": analysis, "model": model, "subgroup": subgroup, "term": term,
+                "p_value": p}
+
+    rows = [
+        row("register", "two_point_post", "all", "change", "0.001"),
+        row("register", "two_point_post", "gender:kvinde", "change", "0.01"),
+        row("register", "two_point_post", "gender:mand", "change", "0.04"),
+        row("register", "two_point_post", "age_group:25-35", "change", "0.03"),
+        row("survey", "paired_wilcoxon", "wave:foer-efter", "job_knowhow", "0.2"),
+        row("survey", "paired_wilcoxon", "wave:foer-efter", "health_work", "0.01"),
+        row("effect", "att", "all", "att_26", "0.02"),
+        row("register", "two_point_post", "gender:kvinde", "intercept", ""),
+    ]
+    got = holm_column(rows)
+    assert got[0] == "" and got[6] == "" and got[7] == ""
+    assert [float(x) for x in got[1:4]] == pytest.approx([0.03, 0.06, 0.06])
+    assert [float(x) for x in got[4:6]] == pytest.approx([0.2, 0.02])
+    assert family(rows[1]) == family(rows[3]) != family(rows[4])
+
+
+def test_headline_from_estimates_reads_the_att_row():
+    est = pd.DataFrame([
+        {"analysis": "effect", "model": "att", "subgroup": "all", "term": "att_26", "estimate": 0.6,
+         "conf_low": 0.2, "conf_high": 1.0, "p_value": 0.004, "n_persons": 180},
+        {"analysis": "effect", "model": "att", "subgroup": "all", "term": "att_0_26", "estimate": 0.4,
+         "conf_low": 0.1, "conf_high": 0.7, "p_value": 0.01, "n_persons": 180},
+    ])
+    text = chapter.headline_from_estimates(est)
+    assert "hævede" in text and "+0,60 point" in text and "0,20 til 1,00" in text and "180 kursister" in text
+    est.loc[0, "p_value"] = 0.3
+    assert "ændrede ikke målbart" in chapter.headline_from_estimates(est)
+    assert chapter.headline_from_estimates(est[est["analysis"] == "none"]) == ""

@@ -131,13 +131,7 @@ def headline(res: EffectResult | None, dev: pd.DataFrame | None = None) -> str:
                 f"kursisternes score steg {signed(r['change_from_m1'], 2)} point fra ugen før kurset "
                 f"til uge 26, men de startede i bunden af et fald på {signed(r['dip'], 2)} point, "
                 "så en del af stigningen ville være kommet uden kurset.")
-    a = res.att.iloc[0]  # the ATT at the last week of the window (att_26 by default)
-    sig = a["p_value"] < 0.05
-    return (f"Sammenlignet med en matchet gruppe af ikke-deltagere med samme ydelseshistorik "
-            f"{'hævede' if sig and a['estimate'] > 0 else 'sænkede' if sig else 'ændrede'} kurset "
-            f"{'' if sig else 'ikke målbart '}beskæftigelsesscoren 26 uger efter kursusstart"
-            f": effekten er {signed(a['estimate'], 2)} point (95 %-konfidensinterval "
-            f"{num(a['conf_low'], 2)} til {num(a['conf_high'], 2)}; {num(res.n_persons)} kursister).")
+    return headline_from_estimates(estimate_rows(res))
 
 
 def reading(res: EffectResult, dev: pd.DataFrame | None = None) -> str:
@@ -262,3 +256,21 @@ def no_pool_att_table(dev: pd.DataFrame) -> pd.DataFrame:
         {"Udvikling": "Efter kurset, fra uge −26 til 26", "Udvikling (point)": r["change_from_m26"],
          "Standardfejl": r["se_m26"], "Kursister": r["n"]},
     ])
+
+
+def headline_from_estimates(estimates: pd.DataFrame) -> str:
+    """The effect headline for the resumé, from a run's `results/estimates.csv` (the resumé is a
+    final notebook and reads the run folder): empty when the run has no effect estimate."""
+    e = estimates[(estimates["analysis"] == ANALYSIS) & (estimates["model"] == "att")
+                  & (estimates["subgroup"] == "all")]
+    point = e[~e["term"].astype(str).str.startswith("att_0_")]
+    if point.empty:
+        return ""
+    a = point.iloc[0]
+    sig = float(a["p_value"]) < 0.05
+    verb = ("hævede" if a["estimate"] > 0 else "sænkede") if sig else "ændrede ikke målbart"
+    return (f"Sammenlignet med en matchet gruppe af ikke-deltagere med samme ydelseshistorik "
+            f"{verb} kurset beskæftigelsesscoren 26 uger efter kursusstart: effekten er "
+            f"{signed(float(a['estimate']), 2)} point (95 %-konfidensinterval "
+            f"{num(float(a['conf_low']), 2)} til {num(float(a['conf_high']), 2)}; "
+            f"{num(int(a['n_persons']))} kursister).")
