@@ -11,7 +11,8 @@ interval and the bias of the naive before/after change, with Monte Carlo standar
 One core: BLAS threads are pinned to 1 (on a shared 2-core machine, threaded BLAS slows the
 small matrix products of each replication down several times). Progress goes to stderr every
 `--every` replications; results to `benchmarks/results/effect_validation.json` (or `--out`),
-written again at every progress step so that an interrupted run keeps what it did.
+written again at every progress step so that an interrupted run keeps what it did. Two processes
+over disjoint seeds (one per core) are pooled with `--combine a.json b.json`.
 """
 
 from __future__ import annotations
@@ -37,6 +38,45 @@ from tpj_helpers.analysis.effect import simulate  # noqa: E402
 OUT = Path(__file__).resolve().parent / "results" / "effect_validation.json"
 
 
+def combine(paths: list[Path]) -> dict:
+    """Pool the summaries of runs over disjoint seeds (e.g. two processes, one per core): means
+    weighted by replications, the pooled standard deviation of the ATT, coverage from counts."""
+    runs = [json.loads(p.read_text()) for p in paths]
+    s = [r["summary"] for r in runs]
+    n = np.array([x["replications"] for x in s], dtype=float)
+    total = n.sum()
+    mean = lambda key: float((n * np.array([x[key] for x in s])).sum() / total)  # noqa: E731
+    bias = mean("mean_bias")
+    # pooled variance of the ATT errors around the overall mean
+    ss = float(sum((k - 1) * x["sd_att"] ** 2 + k * (x["mean_bias"] - bias) ** 2
+                   for k, x in zip(n, s, strict=True)))
+    sd = float(np.sqrt(ss / (total - 1)))
+    covered = int(sum(x["covered"] for x in s))
+    summary = {
+        "replications": int(total), "true_effect": s[0]["true_effect"], "mean_att": mean("mean_att"),
+        "mean_bias": bias, "mean_bias_mc_se": sd / float(np.sqrt(total)), "sd_att": sd,
+        "mean_se": mean("mean_se"), "coverage_95": covered / total, "covered": covered,
+        "coverage_mc_se": float(np.sqrt(0.95 * 0.05 / total)),
+        "before_after_mean": mean("before_after_mean"), "before_after_bias": mean("before_after_bias"),
+        "matched_share": mean("matched_share"),
+    }
+    return {
+        "commands": [r["command"] for r in runs],
+        "complete": all(r["complete"] for r in runs),
+        "dgp": runs[0]["dgp"],
+        "summary": summary,
+        "goals": runs[0]["goals"],
+        "passed": {"bias": bool(abs(bias) < 0.05),
+                   "coverage": bool(0.93 <= summary["coverage_95"] <= 0.97),
+                   "before_after": bool(summary["before_after_bias"] > 0.3)},
+        "wall_seconds": [r["wall_seconds"] for r in runs],
+        "cpu_seconds": float(sum(r["cpu_seconds"] for r in runs)),
+        "cpu_seconds_per_replication": float(sum(r["cpu_seconds"] for r in runs) / total),
+        "parts": [{"command": r["command"], "summary": r["summary"]} for r in runs],
+        "machine": runs[0]["machine"], "numpy": runs[0]["numpy"],
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reps", type=int, default=1000)
@@ -44,7 +84,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--every", type=int, default=50)
     ap.add_argument("--effect", type=float, default=simulate.SIM_DEFAULTS["effect"])
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--combine", type=Path, nargs="+",
+                    help="pool the JSON results of runs over disjoint seeds into --out, run nothing")
     args = ap.parse_args(argv)
+    if args.combine:
+        result = combine(args.combine)
+        args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+        print(json.dumps(result["summary"], indent=2), file=sys.stderr)
+        return 0
     warnings.simplefilter("ignore")
     rows, t0 = [], time.perf_counter()
     cpu0 = time.process_time()

@@ -265,3 +265,52 @@ def test_headline_from_estimates_reads_the_att_row():
     est.loc[0, "p_value"] = 0.3
     assert "ændrede ikke målbart" in chapter.headline_from_estimates(est)
     assert chapter.headline_from_estimates(est[est["analysis"] == "none"]) == ""
+
+
+def _write_pool(folder, ids, kommune="Aalborg"):
+    (folder / "comparison").mkdir(parents=True, exist_ok=True)
+    weeks = ["y_2410", "y_2411", "y_2412"]
+    dream = pd.DataFrame({"person_id": ids, **{w: ["130"] * len(ids) for w in weeks},
+                          "grad_2024_03": [""] * len(ids)})
+    dream.to_csv(folder / "comparison" / "dream.csv", index=False)
+    pd.DataFrame({"person_id": ids, "gender": ["kvinde"] * len(ids), "birth_year": [1990] * len(ids),
+                  "kommune": [kommune] * len(ids)}).to_csv(folder / "comparison" / "background.csv",
+                                                           index=False)
+
+
+def _participants_on(labels):
+    from tpj_helpers.data.dream import load_score_map
+
+    names = tuple(sorted(load_score_map()["category"].unique()))
+    part = cohort(np.full((1, 3), 2.0), np.full((1, 3), names.index("kontanthjaelp")), ["mand"],
+                  start=[2])
+    part.person_id = np.array(["TPJ1"])
+    part.categories = names
+    return part, load_score_map()
+
+
+def test_pool_reader_scores_and_regions(tmp_path):
+    _write_pool(tmp_path, ["C1", "C2"])
+    part, score_map = _participants_on(None)
+    assert inputs.has_pool(tmp_path)
+    pool = inputs.pool_cohort(tmp_path, score_map, part, np.array(["2024-W10", "2024-W11", "2024-W12"]))
+    assert pool.score.tolist() == [[2.0] * 3] * 2  # code 130 = kontanthjælp, score 2
+    assert pool.region.tolist() == ["Nordjylland"] * 2
+    assert pool.categories[pool.category[0, 0]] == "kontanthjaelp"
+
+
+def test_pool_reader_rejects_participant_ids_and_unknown_kommune(tmp_path):
+    from tpj_helpers.data.contract import ContractError
+
+    part, score_map = _participants_on(None)
+    labels = np.array(["2024-W10", "2024-W11", "2024-W12"])
+    _write_pool(tmp_path / "a", ["C1", "TPJ1"])
+    with pytest.raises(ContractError, match="TPJ1"):
+        inputs.pool_cohort(tmp_path / "a", score_map, part, labels)
+    _write_pool(tmp_path / "b", ["C1"], kommune="Atlantis")
+    with pytest.raises(ContractError, match="Atlantis"):
+        inputs.pool_cohort(tmp_path / "b", score_map, part, labels)
+    _write_pool(tmp_path / "c", ["C1"])
+    with pytest.raises(ContractError, match="same weeks"):
+        inputs.pool_cohort(tmp_path / "c", score_map, part, np.array(["2024-W09", "2024-W10", "2024-W11"]))
+    assert not inputs.has_pool(tmp_path / "missing")

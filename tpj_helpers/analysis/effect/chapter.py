@@ -170,11 +170,14 @@ def reading(res: EffectResult, dev: pd.DataFrame | None = None) -> str:
     return "\n\n".join(parts)
 
 
-def no_pool_text(dev: pd.DataFrame) -> str:
+def no_pool_text(dev: pd.DataFrame, pool_size: int | None = None, min_pool: int = 0) -> str:
     from tpj_helpers.analysis.effect.participants import dip_sentence
 
+    why = ("Datamappen har ingen sammenligningsgruppe (mappen `comparison/`)" if pool_size is None
+           else f"Sammenligningsgruppen i `comparison/` har kun {num(pool_size)} personer (kræver "
+                f"mindst {num(min_pool)}, parameteren effect_min_pool)")
     return (
-        "Datamappen har ingen sammenligningsgruppe (mappen `comparison/`), så rapporten kan ikke "
+        why + ", så rapporten kan ikke "
         "måle kursets effekt, kun kursisternes egen udvikling. En effektmåling kræver et udtræk fra "
         "DREAM for personer, der ikke har taget kurset, men som var på de samme ydelser "
         "(aktivitetsparat kontanthjælp eller uddannelseshjælp, ressourceforløb, jobafklaring) i "

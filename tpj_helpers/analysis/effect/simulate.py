@@ -41,11 +41,11 @@ MOVES = np.array([
 REGIONS = ("Hovedstaden", "Sjælland", "Syddanmark", "Midtjylland", "Nordjylland")
 
 SIM_DEFAULTS = {
-    "n_persons": 6000,
+    "n_persons": 12000,
     "n_weeks": 160,
     "burn_in": 104,
     "n_holds": 30,
-    "per_hold": 8,
+    "per_hold": 4,
     "first_start": 60,
     "last_start": 133,
     "selection": 0.5,  # log-odds of taking the course per score point of fall from -26 to -1
