@@ -16,7 +16,8 @@ Design (one stack per course start week, "hold"):
    A stratum with both participants and pool members is kept; its controls get the weight
    n_treated / n_controls (at most `max_controls` per participant are drawn at random, which
    bounds the size of the regression), so that the weighted controls stand for the participants'
-   distribution over the strata (the ATT weights of CEM).
+   distribution over the strata (the ATT weights of CEM). In the regression these weights are
+   scaled by the stack's number of controls over its number of participants (CEM's m_C / m_T).
 3. Stacked event study over weeks -52..26 (`pyfixest`): score on treated x relative-week dummies
    (week -1 the reference), person-by-stack and week-by-stack fixed effects, the matching
    weights, standard errors clustered by person (a pool member can serve in several stacks).
@@ -347,7 +348,12 @@ def stacked_panel(participants: Cohort, pool: Cohort, m: Matching, params: dict 
         y = np.concatenate([participants.score[s.treated][:, cols], pool.score[s.controls][:, cols]])
         n_units = len(s.treated) + len(s.controls)
         person = np.concatenate([s.treated, n_part + s.controls])
-        w = np.concatenate([np.ones(len(s.treated)), s.weight])
+        # Regression weights: the ATT weights scaled so that the controls of a stack weigh as
+        # many as there are of them (CEM's normalisation m_C / m_T). The point estimate within a
+        # stack is unchanged; without the scaling the few participants of a stack would carry
+        # half the weight of its week effects, and the clustered errors would be too small.
+        scale = len(s.controls) / max(len(s.treated), 1)
+        w = np.concatenate([np.ones(len(s.treated)), s.weight * scale])
         treat = np.concatenate([np.ones(len(s.treated), dtype=np.int8), np.zeros(len(s.controls), dtype=np.int8)])
         r, c = np.nonzero(~np.isnan(y))
         frames.append(pd.DataFrame({
