@@ -89,12 +89,13 @@ def simulated_long(rng: np.random.Generator, n_persons: int, weeks: int, change:
 
 
 def test_monte_carlo_clustered_intervals_cover_and_naive_do_not():
-    """200 simulated datasets (seed 2025, 25 persons x 12 weeks), fitted with `ols_cluster` (the
+    """1,000 simulated datasets (seed 2025, 25 persons x 12 weeks), fitted with `ols_cluster` (the
     fit behind every register model): the clustered 95 % intervals (CR1, t with G-1 df) of the
-    post change cover the true value in 90-99 % of the datasets, naive OLS intervals (iid errors,
-    t with N-K df) in clearly fewer."""
+    post change cover the true value in 930-970 of 1,000 datasets (this seed: 947; a 90 %
+    procedure reaches 930 with probability about 0.001, binomial mean 900 and sd 9.5), naive OLS
+    intervals (iid errors, t with N-K df) in clearly fewer (this seed: 762)."""
     rng = np.random.default_rng(2025)
-    true, n_sim, n_persons = 1.5, 200, 25
+    true, n_sim, n_persons = 1.5, 1000, 25
     cover_clustered = cover_naive = 0
     for _ in range(n_sim):
         y, X, person = simulated_long(rng, n_persons, 6, true)
@@ -106,9 +107,9 @@ def test_monte_carlo_clustered_intervals_cover_and_naive_do_not():
         cover_naive += lo <= true <= hi
         half = stats.t.ppf(0.975, n_persons - 1) * clustered.bse[1]
         assert clustered.conf_int(0.05)[1, 0] == pytest.approx(clustered.params[1] - half)
-    assert 0.90 <= cover_clustered / n_sim <= 0.99
+    assert 930 <= cover_clustered <= 970
     assert cover_naive / n_sim < 0.85
-    assert cover_naive < cover_clustered - 20
+    assert cover_naive < cover_clustered - 100
 
 
 def test_balanced_reading_uses_the_numbers():

@@ -124,7 +124,7 @@ def test_final_notebooks_run_after_the_estimates_are_collected(tmp_path, small_d
     assert [r.name for r in result.notebooks] == ["a", "z_final"]
     assert set(result.manifest["notebooks"]) == {"a", "z_final"}
     est = pd.read_csv(result.run_dir / "results" / "estimates.csv")
-    assert list(est["model"]) == ["a", "z_final"] and list(est.columns) == ESTIMATE_COLUMNS
+    assert list(est["model"]) == ["a", "z_final"] and list(est.columns) == [*ESTIMATE_COLUMNS, "p_holm"]
     assert not list((result.run_dir / "results").glob("estimates_*.csv"))
     runner.collect_estimates(result.run_dir)  # idempotent: nothing new, nothing doubled
     assert pd.read_csv(result.run_dir / "results" / "estimates.csv").equals(est)

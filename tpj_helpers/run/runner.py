@@ -536,11 +536,15 @@ def collect_estimates(run_dir: Path) -> Path:
                 raise RunError(f"{source}: estimates without the columns {', '.join(missing)}")
             for row in reader:
                 rows.setdefault(tuple(row[c] for c in ESTIMATE_COLUMNS))
+    # Holm-adjusted p-values within the families of subgroup and item tests (publish/multiple.py).
+    from tpj_helpers.publish.multiple import OUTPUT_COLUMNS, holm_column
+
+    p_holm = holm_column([dict(zip(ESTIMATE_COLUMNS, r, strict=True)) for r in rows])
     tmp = path.with_name(path.name + ".tmp")
     with tmp.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(ESTIMATE_COLUMNS)
-        writer.writerows(rows)
+        writer.writerow(OUTPUT_COLUMNS)
+        writer.writerows((*r, p) for r, p in zip(rows, p_holm, strict=True))
     os.replace(tmp, path)
     for p in parts:
         p.unlink()
