@@ -119,7 +119,7 @@ def test_qual_and_recommendation_findings(built):
     assert "kommunernes folk (koordinatorer, ledere og fokusgrupper) taler oftest om visitation" in q
     r = built.sections["recommendations"]
     assert r.startswith("Kørslens data understøtter 1 af de 3 anbefalinger, understøtter 1 delvist og modsiger 1.")
-    assert "modsiger »Hold efter udgangspunkt«" in r
+    assert "Den modsagte anbefaling er »Hold efter udgangspunkt«: den bør genovervejes" in r
 
 
 def test_resume_explains_persons_and_enrolments_once(built):

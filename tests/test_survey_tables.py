@@ -234,3 +234,12 @@ def test_source_lines_carry_n(data):
     assert st.distribution_source(d, 1).endswith("N = 4 før kurset; 0 lige efter kurset")
     assert st.distribution_source(d, 5).endswith("N = færre end 5 før kurset; 0 lige efter kurset")
     assert set(st.PROGRESSION_ITEMS) <= set(CODEBOOK.item_ids())
+
+
+def test_source_line_explains_the_bars_n_when_special_answers_exist(data):
+    # gain_goals has an "Ikke relevant" answer: the bars' N (answers on the scale) is smaller
+    # than the respondents' N of the source line, and the line says so
+    d = st.item_distribution(data, ["gain_goals"], phase="udbredelse")
+    assert d["special"].any()
+    assert st.distribution_source(d, 1).endswith("N ved søjlerne er de svar, der ligger på "
+                                                 "svarskalaen (uden »Ved ikke« og lignende)")

@@ -375,9 +375,10 @@ def recommendations(run: RunFolder, values: dict) -> str | None:
     bad = t[t["Vurdering"] == "modsagt af data"]
     if len(bad):
         names = _join(["»" + a + "«" for a in bad["Anbefaling"]])
-        text += (f" Kørslens data modsiger {names}: "
-                 f"{'den' if len(bad) == 1 else 'de'} bør genovervejes, før "
-                 f"{'den' if len(bad) == 1 else 'de'} følges.")
+        one = len(bad) == 1
+        text += (f" {'Den modsagte anbefaling er' if one else 'De modsagte anbefalinger er'} "
+                 f"{names}: {'den' if one else 'de'} bør genovervejes, før "
+                 f"{'den' if one else 'de'} følges.")
     return text
 
 

@@ -348,4 +348,9 @@ def distribution_source(dist: pd.DataFrame, min_cell: int) -> str:
     per_wave = dist.groupby(["wave", "wave_label"], sort=False)["n_answered"].max()
     parts = [f"{count_text(int(n), min_cell)} {label.lower()}"
              for (_, label), n in per_wave.items()]
-    return "Kursistspørgeskema, fuldt besvarede skemaer. N = " + "; ".join(parts)
+    text = "Kursistspørgeskema, fuldt besvarede skemaer. N = " + "; ".join(parts)
+    if "n_scale" in dist.columns and dist["special"].any():
+        # the bars' N counts the answers on the scale: "Ved ikke" and the like are left out
+        text += (" besvarelser; N ved søjlerne er de svar, der ligger på svarskalaen (uden »Ved "
+                 "ikke« og lignende)")
+    return text
