@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from tpj_helpers.analysis.summary import findings
 from tpj_helpers.analysis.summary import resume as summary
 from tpj_helpers.paths import REPO_ROOT
 from tpj_helpers.publish.publisher import ESTIMATE_COLUMNS
@@ -205,7 +206,12 @@ def test_the_resume_of_a_full_run_shows_its_estimates(full_run):
     nb = nbformat.read(full_run.run_dir / "notebooks" / "90_summary.ipynb", as_version=4)
     shown = {c.source.splitlines()[0]: c.outputs[0]["data"]["text/markdown"]
              for c in nb.cells if c.cell_type == "code" and c.source.startswith("#| label:")}
-    assert shown == {"#| label: txt-resume": r.markdown, "#| label: txt-key-figures": r.key_figures_markdown}
+    f = findings.build(full_run.run_dir)
+    expected = {"#| label: txt-resume": f.resume_markdown,
+                "#| label: txt-key-figures": r.key_figures_markdown}
+    expected |= {f"#| label: txt-finding-{k.replace('_', '-')}": f.section(k)
+                 for k in findings.SECTIONS}
+    assert shown == expected
 
 
 @pytest.fixture(scope="module")

@@ -199,8 +199,12 @@ def test_likert_figure_draws_one_panel_per_item(data):
     assert len(fig.axes) == 2
     texts = figure_texts(fig)
     assert "Før kurset (N = 4)" in texts
-    assert any(t.startswith("Selvvurderet helbred\nFra «Dårligt» til «Fremragende»")
-               for t in texts)
+    assert "Selvvurderet helbred" in texts
+    # the items have different answer lists: each panel's legend names its own answers (codebook),
+    # from the most negative to the most positive, never "Svar 1 (mest negativt)"
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert legend == ["Dårligt", "Mindre godt", "Godt", "Vældig godt", "Fremragende"]
+    assert not any("Svar 1" in t for t in texts)
     assert "25\u00a0%" in texts and "50\u00a0%" in texts  # Danish percentages on the segments
     # 3 non-empty segments of self_rated_health before the course, none after (no answers)
     bars = [p for p in fig.axes[0].patches if p.get_width() > 0]
@@ -230,3 +234,12 @@ def test_source_lines_carry_n(data):
     assert st.distribution_source(d, 1).endswith("N = 4 før kurset; 0 lige efter kurset")
     assert st.distribution_source(d, 5).endswith("N = færre end 5 før kurset; 0 lige efter kurset")
     assert set(st.PROGRESSION_ITEMS) <= set(CODEBOOK.item_ids())
+
+
+def test_source_line_explains_the_bars_n_when_special_answers_exist(data):
+    # gain_goals has an "Ikke relevant" answer: the bars' N (answers on the scale) is smaller
+    # than the respondents' N of the source line, and the line says so
+    d = st.item_distribution(data, ["gain_goals"], phase="udbredelse")
+    assert d["special"].any()
+    assert st.distribution_source(d, 1).endswith("N ved søjlerne er de svar, der ligger på "
+                                                 "svarskalaen (uden »Ved ikke« og lignende)")

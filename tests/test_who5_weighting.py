@@ -96,7 +96,7 @@ def test_rare_and_separating_levels_are_merged():
     frame = toy_frame().assign(age_group=["a"] * 3 + ["b"] * 4 + ["c"])  # c: one, nonrespondent
     X, notes = ww.design_matrix(frame, ("age_group",), min_level=2,
                                 responded=frame["responded"].to_numpy())
-    assert list(X.columns) == ["const", "age_group[a]"] and "c lagt sammen med «b»" in notes[0]
+    assert list(X.columns) == ["const", "age_group[a]"] and "c år lagt sammen med «b år»" in notes[0]
     frame["x"] = [1.0, np.nan, 2.0, 3.0, np.nan, 4.0, 5.0, 6.0]
     X, _ = ww.design_matrix(frame, ("x",))
     assert list(X.columns) == ["const", "x", "x_missing"] and X["x"].iloc[1] == 0.0

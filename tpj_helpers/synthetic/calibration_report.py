@@ -25,7 +25,8 @@ AGE_GROUPS = {"under 25": "Under 25", "26-35": "25-35", "36-45": "36-45", "46-55
 VISITATION = ("akt_kontanthjaelp", "akt_uddannelseshjaelp", "ressourceforloeb", "andet")
 SUBGROUPS = {  # report-figures.yaml key -> estimates.csv subgroup
     "all_completers": "all", "kvinde": "gender:kvinde", "mand": "gender:mand",
-    "25-35": "age_group:25-35", "36-45": "age_group:36-45", "46-55": "age_group:46-55",
+    "under 25": "age_group:Under 25", "25-35": "age_group:25-35", "36-45": "age_group:36-45", "46-55": "age_group:46-55",
+    "over 55": "age_group:Over 55",
     "akt_kontanthjaelp": "visitation:akt_kontanthjaelp",
     "akt_uddannelseshjaelp": "visitation:akt_uddannelseshjaelp",
     "ressourceforloeb": "visitation:ressourceforloeb", "pilot": "phase:pilot",
@@ -99,12 +100,12 @@ def calibration_rows(data, run_dir: Path, ref: dict) -> list[tuple[str, str, str
 
     est = pd.read_csv(run_dir / "results" / "estimates.csv", dtype={"stars": str})
 
-    def estimate(sub: str, model: str, term: str) -> str:
+    def estimate(sub: str, model: str, term: str, decimals: int = 2) -> str:
         hit = est[(est["subgroup"] == sub) & (est["model"] == model) & (est["term"] == term)]
         if hit.empty:
             return "-"
         stars = hit["stars"].fillna("").iloc[0]
-        return f"{hit['estimate'].iloc[0]:.2f}{stars}"
+        return f"{hit['estimate'].iloc[0]:.{decimals}f}{stars}"
 
     for key, sub in SUBGROUPS.items():
         pre, post = g["two_point_models"][key]["pre"], g["two_point_models"][key]["post"]
@@ -116,7 +117,7 @@ def calibration_rows(data, run_dir: Path, ref: dict) -> list[tuple[str, str, str
         w = g["weekly_models"][side]
         rows.append((f"Ugemodel {side}: skæring / hældning", f"{w['intercept']} / {w['slope']}",
                      f"{estimate('all', f'weekly_{side}', 'intercept')} / "
-                     f"{estimate('all', f'weekly_{side}', 'slope')}"))
+                     f"{estimate('all', f'weekly_{side}', 'slope', 3)}"))
     m = ref["who5"]["mean"]
     rows.append(("WHO-5 gennemsnit (før/efter/3 mdr)",
                  _join(m[k] for k in ("before", "after", "three_months")),

@@ -233,6 +233,24 @@ def _background(rng: np.random.Generator, spec: dict, n: int) -> pd.DataFrame:
                          "visitation": visitation})
 
 
+def _completers_only(bg: pd.DataFrame, status: np.ndarray, age_groups: list[str]) -> pd.DataFrame:
+    """Move the whole background of withdrawn persons in `age_groups` to completers.
+
+    A withdrawn person's background row is swapped with that of a completer outside those groups
+    (the first such completers, in row order: no draw, so the random stream is unchanged). Every
+    margin stays exact; only the cross with status changes.
+    """
+    bg = bg.reset_index(drop=True)
+    inside = bg["age_group"].isin(age_groups).to_numpy()
+    movers = np.flatnonzero(inside & (status != "gennemført"))
+    takers = np.flatnonzero(~inside & (status == "gennemført"))[: len(movers)]
+    if len(takers) < len(movers):
+        raise ValueError(f"too few completers to hold the age groups {age_groups}")
+    rows = bg.to_numpy(copy=True)
+    rows[movers], rows[takers] = bg.to_numpy()[takers], bg.to_numpy()[movers]
+    return pd.DataFrame(rows, columns=bg.columns)
+
+
 def _assign_registrations(cal: dict, rng: np.random.Generator, persons: pd.DataFrame, scale: float) -> pd.DataFrame:
     r = cal["registrations"]
     allc, sam = r["all_complete"], r["register_sample"]
@@ -267,7 +285,10 @@ def _assign_registrations(cal: dict, rng: np.random.Generator, persons: pd.DataF
 
     # Background: exact margins for the sample and for the other complete registrations.
     bg = pd.DataFrame(index=range(n), columns=["gender", "age_group", "age", "visitation"], dtype=object)
-    bg.iloc[sample_idx] = _background(rng, {k: scaled_dict(sam[k], scale) for k in ("gender", "age_group", "visitation")}, len(sample_idx)).to_numpy()
+    sample_bg = _background(rng, {k: scaled_dict(sam[k], scale) for k in ("gender", "age_group", "visitation")}, len(sample_idx))
+    sample_bg = _completers_only(sample_bg, persons["status"].to_numpy()[sample_idx],
+                                 r.get("completers_only_age_groups", []))
+    bg.iloc[sample_idx] = sample_bg.to_numpy()
     rest_spec = {k: scaled_dict({c: allc[k][c] - sam[k][c] for c in allc[k]}, scale) for k in ("gender", "age_group", "visitation")}
     bg.iloc[nonconsent_idx] = _background(rng, rest_spec, len(nonconsent_idx)).to_numpy()
     persons = pd.concat([persons, bg], axis=1)

@@ -103,9 +103,12 @@ def _codes_by_score(score_map: pd.DataFrame, n: int, rng: np.random.Generator) -
     return out
 
 
-def make_dream(cal: dict, cohort: SyntheticCohort, rng: np.random.Generator, score_map: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The wide extract (strings, empty = none) for the consenting persons plus a few others."""
-    score_map = score_map if score_map is not None else load_score_map()
+def anchor_states(cal: dict, cohort: SyntheticCohort, rng: np.random.Generator) -> dict:
+    """The persons of the extract and their states at the four anchors (the first draws of
+    `make_dream`, in the same order: the subgroup tuning replays them with other shifts).
+
+    Keys: people, is_extra, start_idx, anchors, covered, states, mondays.
+    """
     reg = cal["register"]
     first = iso_monday(cal["data_period"]["first_iso_week"])
     last = iso_monday(cal["data_period"]["last_iso_week"])
@@ -134,6 +137,19 @@ def make_dream(cal: dict, cohort: SyntheticCohort, rng: np.random.Generator, sco
         ex = np.flatnonzero((people["status"] == status).to_numpy() & is_extra)
         for a in range(4):
             states[ex, a] = _assign(z[ex, a], np.zeros(len(ex), bool), dist[a], rng)
+    return {"people": people, "is_extra": is_extra, "start_idx": start_idx, "anchors": anchors,
+            "covered": covered, "states": states, "mondays": mondays}
+
+
+def make_dream(cal: dict, cohort: SyntheticCohort, rng: np.random.Generator, score_map: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The wide extract (strings, empty = none) for the consenting persons plus a few others."""
+    score_map = score_map if score_map is not None else load_score_map()
+    reg = cal["register"]
+    st = anchor_states(cal, cohort, rng)
+    people, states, anchors, start_idx = st["people"], st["states"], st["anchors"], st["start_idx"]
+    mondays = st["mondays"]
+    W = len(mondays)
+    n = len(people)
 
     # Switch weeks between anchors: state k holds from switch k to switch k+1.
     after = anchors[:, 2]

@@ -21,6 +21,8 @@ from tpj_helpers.synthetic.dream import make_dream
 from tpj_helpers.synthetic.marker import MARKER, generator_version, is_synthetic, marker_info
 from tpj_helpers.synthetic.qual import make_qual
 
+SURVEY_STREAM = 2  # the survey answers' random stream: default_rng([seed, SURVEY_STREAM])
+
 
 def load_calibration() -> dict:
     text = resources.files("tpj_helpers.synthetic").joinpath("calibration.yaml").read_text("utf-8")
@@ -58,7 +60,10 @@ def generate_demo_data(out: Path | str, seed: int = 2025, scale: float = 1.0, *,
     dream = make_dream(cal, cohort, rng)
     from tpj_helpers.synthetic.survey import generate_surveys  # the survey part
 
-    surveys = generate_surveys(cohort.persons, rng)
+    # The questionnaires draw from their own stream (seeded by `seed`), so that a change to the
+    # register histories (whose number of draws depends on the states handed out) leaves the
+    # survey answers as they are.
+    surveys = generate_surveys(cohort.persons, np.random.default_rng([seed, SURVEY_STREAM]))
     tables = {
         "holds": cohort.holds,
         "enrolments": cohort.enrolments,

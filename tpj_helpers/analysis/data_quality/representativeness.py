@@ -353,7 +353,8 @@ NONRESPONSE_NOTE = (
     "fuldt ud, og dem, der ikke gjorde (heriblandt delvise besvarelser). Procenter er af personer "
     "med oplyst værdi; 'Uoplyst' er især kursister uden registrering. Beskæftigelsesscoren i uge "
     "{week} ift. kursusstart er gennemsnittet for de inviterede i registeranalysen med en score i "
-    "ugen. Test som i Tabel 3 (chi²-test eller eksakt test); gennemsnit med Welchs t-test."
+    "ugen. Test som i @tbl-representativeness (chi²-test eller eksakt test); gennemsnit med "
+    "Welchs t-test."
 )
 SCORE_LABEL = "Beskæftigelsesscore, uge {week}"
 

@@ -33,6 +33,7 @@ import seaborn as sns
 import yaml
 from matplotlib.ticker import FuncFormatter
 
+from tpj_helpers.analysis.deep_dive_synthesis.more_indicators import INDICATORS as MORE_INDICATORS
 from tpj_helpers.paths import REPO_ROOT
 from tpj_helpers.publish.present import PALETTE, num, pct, signed
 from tpj_helpers.publish.pseudonymise import quote_bank, quote_markdown, role_label
@@ -480,6 +481,7 @@ INDICATORS: dict[str, Callable] = {
     "persons_per_kommune": _persons_per_kommune,
     "response_rate": _response_rate,
     "register_change": _register_change,
+    **MORE_INDICATORS,  # registration_share, who5_difference, subgroup_interaction
 }
 
 

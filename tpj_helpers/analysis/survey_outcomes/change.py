@@ -188,6 +188,9 @@ def likert_items_figure(dist: pd.DataFrame, min_cell: int = 5, wrap: int = 42) -
             sax.set_xlim(0, special_max)
             sax.xaxis.set_major_locator(plt.MaxNLocator(2))
             sax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: pct(v)))
+            shown = special[special["item"].isin(its)]["share"].astype("Float64")
+            if not shown.notna().any():  # only hidden cells («<5»): an axis would measure nothing
+                sax.set_xticks([])
             sax.tick_params(axis="x", labelsize=7)
             sax.grid(axis="y", visible=False)
             names = special[special["item"].isin(its)]["answer"].drop_duplicates().tolist()
@@ -523,7 +526,7 @@ PAIRED_NOTE = (
     "Personer, der har besvaret spørgsmålet i begge målinger. Ændring = skridt på svarskalaen "
     "(positiv = mod det mest positive svar). r = rang-biserial korrelation (−1 til 1) med 95 % "
     "bootstrap-konfidensinterval; p fra Wilcoxons fortegnsrangtest (nuldifferencer efter Pratt). "
-    "* p < 0,05; ** p < 0,01; *** p < 0,001. »Top 2« = andel i de to mest positive svar, blandt "
+    "\\* p < 0,05; \\*\\* p < 0,01; \\*\\*\\* p < 0,001. »Top 2« = andel i de to mest positive svar, blandt "
     "alle svarende i målingen (tværsnit) og blandt parrene. Svarprocenten tre måneder efter er "
     "lav, så parrene kan være en selekteret gruppe."
 )
@@ -555,7 +558,7 @@ def paired_table(change: pd.DataFrame, min_cell: int) -> pd.DataFrame:
             "Dårligere": "" if few else _share_cell(r.n_worse, r.share_worse, min_cell),
             "Median ændring": r.median_change,
             "r": r.rank_biserial,
-            "95 % CI": "" if few else ci(r),
+            "95 %-KI": "" if few else ci(r),
             "p": "" if few or pd.isna(r.p_value) else
                  ("<0,001" if r.p_value < 0.001 else num(r.p_value, 3)) + r.stars,
             "Top 2 før/efter (tværsnit)": _pair_pct(r.top_from_all, r.top_to_all),
@@ -597,7 +600,7 @@ def paired_summary(change: pd.DataFrame, min_cell: int = 5) -> str:
             text += "; signifikant tilbagegang på " + ", ".join(w.lower() for w in worse)
         best = grp.loc[grp["rank_biserial"].idxmax()] if grp["rank_biserial"].notna().any() else None
         if best is not None:
-            text += (f". Største effekt: {best['question'].lower()} "
+            text += (f". Største ændring (r): {best['question'].lower()} "
                      f"(r = {signed(best['rank_biserial'], 2)}).")
         lines.append(text)
     return "\n\n".join(lines)

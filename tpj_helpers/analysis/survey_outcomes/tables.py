@@ -254,7 +254,7 @@ def likert_figure(
     waves = list(dict.fromkeys(scale["wave"]))
     legend, shared_answers = legend_labels(dist)
     colours = scale_colours(len(legend))
-    height = 0.42 * len(waves) + (0.55 if shared_answers else 0.85)
+    height = 0.42 * len(waves) + (0.55 if shared_answers else 1.25)
     fig, axes = plt.subplots(
         len(items), 1, figsize=(8.5, height * len(items) + 1.0), sharex=True, squeeze=False
     )
@@ -289,12 +289,14 @@ def likert_figure(
         ax.invert_yaxis()
         ax.axvline(0, color="black", linewidth=0.8)
         question = sub["question"].iloc[0]
-        heading = question
-        if not shared_answers:
+        ax.set_title(question, loc="left", fontsize=9, fontweight="normal")
+        if not shared_answers:  # this item's own answers (codebook labels) under its panel
             ordered = sub.drop_duplicates("code").sort_values("position")["answer"].tolist()
-            ends = f"Fra «{ordered[0]}» til «{ordered[-1]}»"
-            heading += "\n" + textwrap.fill(ends, wrap)
-        ax.set_title(heading, loc="left", fontsize=9, fontweight="normal")
+            ax.legend([plt.Rectangle((0, 0), 1, 1, color=c) for c in scale_colours(len(ordered))],
+                      [textwrap.fill(a, 20) for a in ordered], loc="upper left",
+                      bbox_to_anchor=(0, -0.02 if ax is not axes[-1, 0] else -0.62),
+                      ncol=len(ordered), fontsize=7, frameon=False, handlelength=1.0,
+                      columnspacing=0.8)
         ax.grid(axis="y", visible=False)
     last = axes[-1, 0]
     reach = max(extent, 0.25)
@@ -305,9 +307,10 @@ def likert_figure(
     handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in colours]
     fig_height = fig.get_size_inches()[1]
     legend_lines = max(label.count("\n") + 1 for label in legend)
-    bottom = (0.25 + 0.14 * legend_lines + 0.2 * any_hidden) / fig_height
-    fig.legend(handles, legend, loc="lower center", ncol=min(len(legend), 5), fontsize=8,
-               bbox_to_anchor=(0.5, 0.2 * any_hidden / fig_height), frameon=False)
+    bottom = ((0.25 + 0.14 * legend_lines if shared_answers else 0.9) + 0.2 * any_hidden) / fig_height
+    if shared_answers:
+        fig.legend(handles, legend, loc="lower center", ncol=min(len(legend), 5), fontsize=8,
+                   bbox_to_anchor=(0.5, 0.2 * any_hidden / fig_height), frameon=False)
     if title:
         fig.suptitle(title, x=0.01, ha="left", fontsize=11, fontweight="bold")
     fig.tight_layout(rect=(0, bottom, 1, 1))
@@ -345,4 +348,9 @@ def distribution_source(dist: pd.DataFrame, min_cell: int) -> str:
     per_wave = dist.groupby(["wave", "wave_label"], sort=False)["n_answered"].max()
     parts = [f"{count_text(int(n), min_cell)} {label.lower()}"
              for (_, label), n in per_wave.items()]
-    return "Kursistspørgeskema, fuldt besvarede skemaer. N = " + "; ".join(parts)
+    text = "Kursistspørgeskema, fuldt besvarede skemaer. N = " + "; ".join(parts)
+    if "n_scale" in dist.columns and dist["special"].any():
+        # the bars' N counts the answers on the scale: "Ved ikke" and the like are left out
+        text += (" besvarelser; N ved søjlerne er de svar, der ligger på svarskalaen (uden »Ved "
+                 "ikke« og lignende)")
+    return text

@@ -31,6 +31,20 @@ from tpj_helpers.analysis.survey_outcomes.tables import phase_person_ids
 from tpj_helpers.analysis.who5.waves import phase_scores, t_interval
 from tpj_helpers.publish.publisher import ESTIMATE_COLUMNS
 
+# Reader labels of the registration codes in the model notes (never the internal codes).
+LEVEL_LABELS = {
+    "visitation": {"akt_kontanthjaelp": "aktivitetsparat kontanthjælp",
+                   "akt_uddannelseshjaelp": "aktivitetsparat uddannelseshjælp",
+                   "ressourceforloeb": "ressourceforløb", "andet": "andet"},
+    "gender": {"kvinde": "kvinder", "mand": "mænd"},
+}
+
+
+def _level(cov: str, level) -> str:
+    if cov == "age_group":
+        return f"{level} år"
+    return LEVEL_LABELS.get(cov, {}).get(level, str(level))
+
 SEED = 2025
 N_BOOT = 1000
 TRIM = 0.99
@@ -103,8 +117,9 @@ def design_matrix(frame: pd.DataFrame, covariates=COVARIATES, min_level: int = M
             rare = [lv for lv in rare if lv != reference]
             if rare:
                 values = values.where(~values.isin(rare), reference)
-                notes.append(f"{COVARIATE_LABELS.get(cov, cov)}: {', '.join(sorted(rare))} "
-                             f"lagt sammen med «{reference}» (færre end {min_level} inviterede, "
+                notes.append(f"{COVARIATE_LABELS.get(cov, cov)}: "
+                             f"{', '.join(sorted(_level(cov, lv) for lv in rare))} "
+                             f"lagt sammen med «{_level(cov, reference)}» (færre end {min_level} inviterede, "
                              "eller alle eller ingen svarede)")
             for level in sorted(values.value_counts().index[1:]):
                 parts.append((values == level).astype(float).rename(f"{cov}[{level}]"))
