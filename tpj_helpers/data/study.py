@@ -81,7 +81,8 @@ def _cache_key(data_dir: Path, *params) -> str:
     h.update(str(data_dir.resolve()).encode())
     for path in sorted(p for p in data_dir.rglob("*") if p.is_file()):
         h.update(str(path.relative_to(data_dir)).encode())
-        h.update(hashlib.sha256(path.read_bytes()).digest())
+        with path.open("rb") as fh:  # streamed: a national pool file can be large
+            h.update(hashlib.file_digest(fh, "sha256").digest())
     for path in sorted(PACKAGE_ROOT.rglob("*.py")):
         h.update(path.read_bytes())
     return h.hexdigest()[:32]

@@ -114,11 +114,8 @@ def read_params(path: Path | str, data_dir: str | None = None) -> dict:
 
 
 def sha256(path: Path) -> str:
-    h = hashlib.sha256()
     with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def input_hashes(data_dir: Path, params: dict) -> dict[str, str]:
