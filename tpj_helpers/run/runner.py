@@ -471,7 +471,8 @@ def run(
     quiet: bool = False,
 ) -> RunResult:
     params = read_params(params_path, data_dir)
-    out_root = resolve(out_root) if out_root is not None else REPO_ROOT / "output"
+    # --out: a relative folder is meant from the current directory (as --data-dir)
+    out_root = Path.cwd() / Path(out_root).expanduser() if out_root is not None else REPO_ROOT / "output"
     data_path = resolve_data_dir(params["data_dir"], params["demo_seed"], params["demo_scale"])
     params["data_dir"] = str(data_path)
     run_dir = new_run_dir(out_root)
