@@ -73,7 +73,7 @@ class RunResult:
 # --------------------------------------------------------------------------- stages
 
 
-def params_path(path: Path | str) -> Path:
+def _params_file(path: Path | str) -> Path:
     """A parameter file: absolute as given, else in the current directory, else in the repo."""
     p = Path(path).expanduser()
     return p if p.is_absolute() or p.exists() else REPO_ROOT / p
@@ -82,7 +82,7 @@ def params_path(path: Path | str) -> Path:
 def read_params(path: Path | str, data_dir: str | None = None) -> dict:
     """The run's parameters over the documented defaults, checked (`run.params`): unknown names,
     types, ranges and paths stop here, before any work."""
-    path = params_path(path)
+    path = _params_file(path)
     try:
         params = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except OSError as exc:
