@@ -276,8 +276,9 @@ def survey_folder(folder, codebook):
         row("C", 0, [1, 2, 3, 4, 5]), row("D", 0, [None] * 5),
     ], cols("foer"))
     _write(folder / "survey_efter.csv", [
-        row("A", 1, [5, 4, 3, 2, 1]), row("B", 1, [None, 2, 2, None, 2]),
-        row("E", 0, [None] * 5),
+        {**r, "submitted_at": "2024-04-19 10:00"}  # on the dispatch day (issue 13's window)
+        for r in (row("A", 1, [5, 4, 3, 2, 1]), row("B", 1, [None, 2, 2, None, 2]),
+                  row("E", 0, [None] * 5))
     ], cols("efter"))
     return folder
 

@@ -115,7 +115,8 @@ def write_study(folder: Path) -> Path:
             writer = csv.DictWriter(fh, fieldnames=header, restval="")
             writer.writeheader()
             for pid, complete in rows:
-                writer.writerow({"person_id": pid, "submitted_at": "2024-08-04 10:00:00",
+                sent = {(p, w): d for p, w, d in DISPATCH}[(pid, wave)]  # on the invitation's day
+                writer.writerow({"person_id": pid, "submitted_at": f"{sent} 10:00:00",
                                  "complete": complete})
     return folder
 

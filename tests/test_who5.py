@@ -193,14 +193,15 @@ def test_scoring_rule_on_hand_cases():
     assert scores["n_items_answered"].tolist() == [5, 4, 4, 5]
 
 
-def test_who5_items_reject_special_codes(tmp_path):
-    from tpj_helpers.data.contract import ContractError
-
+def test_who5_special_codes_are_read_but_give_no_score(tmp_path):
+    # The contract admits 97/98/99 on every item (issue 13); on WHO-5 they are no answer 0-5.
     with (tmp_path / "survey_dispatch.csv").open("w", encoding="utf-8") as fh:
         fh.write("person_id,wave,sent_date\nu1,foer,2024-08-04\n")
     write_wave(tmp_path, "foer", [("u1", 1, [5, 5, 97, 5, 5])])
-    with pytest.raises(ContractError):
-        load_surveys(tmp_path, CODEBOOK)
+    from tpj_helpers.data.survey import who5_scores
+
+    scores = who5_scores(load_surveys(tmp_path, CODEBOOK))
+    assert scores["n_items_answered"].tolist() == [4] and scores["who5_score"].isna().all()
 
 
 def test_zone_borders():

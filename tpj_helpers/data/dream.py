@@ -189,6 +189,10 @@ def _scan(path: Path) -> pl.LazyFrame:
         # 37 million numbers back from text would cost seconds).
         return pl.scan_parquet(path).with_columns(pl.exclude(GRAD_PATTERN).cast(pl.String))
     if suffix == ".csv":
+        with path.open("rb") as fh:
+            head = fh.read(4096)
+        if not head.strip(b"\xef\xbb\xbf \r\n\t"):
+            raise ContractError(path, [Problem("", expected="a header row naming the columns (the file is empty)")])
         try:
             fmt = sniff_csv(path)
         except UndecodableText as exc:

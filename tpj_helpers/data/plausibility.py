@@ -15,6 +15,7 @@ Counted exclusions:
   unknown (the person stays in every analysis that does not use age);
 - a questionnaire submitted before its wave's dispatch date or more than
   `SUBMISSION_WINDOW_DAYS` after it: left out of the survey analyses.
+These two rules add a ledger row only when they find something.
 """
 
 from __future__ import annotations
@@ -90,9 +91,9 @@ def implausible_ages(persons: pd.DataFrame, exclusions) -> pd.DataFrame:
     lo, hi = AGE_RANGE
     bad = persons["age"].notna() & ~persons["age"].between(lo, hi)
     bad = bad.fillna(False).astype(bool)
-    exclusions.add("registrations", AGE_REASON, "persons", int(bad.sum()))
     if not bad.any():
-        return persons
+        return persons  # a ledger row only when the rule found something (demo ledger unchanged)
+    exclusions.add("registrations", AGE_REASON, "persons", int(bad.sum()))
     out = persons.copy()
     out.loc[bad, "birth_year"] = pd.NA
     out.loc[bad, "age"] = pd.NA
@@ -103,14 +104,15 @@ def implausible_ages(persons: pd.DataFrame, exclusions) -> pd.DataFrame:
 def far_submissions(responses: dict[str, pd.DataFrame], dispatch: pd.DataFrame, waves: dict,
                     exclusions) -> dict[str, pd.DataFrame]:
     """Leave out questionnaires submitted before their dispatch date or more than
-    SUBMISSION_WINDOW_DAYS after it; counted per wave (zero counts too)."""
+    SUBMISSION_WINDOW_DAYS after it; counted per wave."""
     out = {}
     for wave, df in responses.items():
         sent = dispatch.loc[dispatch["wave"] == wave].set_index("person_id")["sent_date"]
         sent_at = df["person_id"].map(sent)
         days = (_day(df["submitted_at"]) - sent_at).dt.days
         far = ((days < 0) | (days > SUBMISSION_WINDOW_DAYS)).fillna(False).to_numpy(dtype=bool)
-        exclusions.add("survey", SUBMISSION_REASON, "questionnaires", int(far.sum()), waves[wave])
+        if far.any():  # a ledger row only when the rule found something
+            exclusions.add("survey", SUBMISSION_REASON, "questionnaires", int(far.sum()), waves[wave])
         out[wave] = df.loc[~far].reset_index(drop=True) if far.any() else df
     return out
 
@@ -118,7 +120,7 @@ def far_submissions(responses: dict[str, pd.DataFrame], dispatch: pd.DataFrame, 
 def missing_wave_error(data_dir: Path, invitations: dict[str, int]) -> ContractError:
     """The error for waves with invitations but no file (unless allow_missing_waves)."""
     return ContractError(data_dir, [
-        Problem(f"survey_{w}", expected=f"a file survey_{w}.csv (or another tabular format): "
+        Problem("", expected=f"a file survey_{w}.csv (or another tabular format): "
                 f"survey_dispatch invites {n} persons to the wave '{w}'; if the wave was never "
                 "collected, set the parameter allow_missing_waves: true (the report then says so)")
         for w, n in invitations.items()])

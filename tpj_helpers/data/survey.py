@@ -475,8 +475,7 @@ def load_dispatch(data_dir: Path | str, codebook: Codebook) -> pd.DataFrame:
     """survey_dispatch, typed: person_id, wave, sent_date (datetime)."""
     path = find_source(data_dir, DISPATCH_STEM, required=True)
     assert path is not None
-    raw = read_table(path)
-    require_rows(raw, path)
+    raw = read_table(path)  # a header only is valid: no surveys were sent
     df = validate(raw, dispatch_schema(codebook), path)
     return pd.DataFrame(
         {
@@ -506,6 +505,7 @@ def load_surveys(
             continue
         items = codebook.items_for_wave(wave)
         raw = read_table(path)
+        require_rows(raw, path)  # a wave without returns is a missing file, not a 0 % wave
         check_value_labels(path, codebook, wave)
         df = validate(raw, survey_schema(codebook, wave), path)
         _check_invited(df, dispatch, wave, path)

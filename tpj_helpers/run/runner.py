@@ -87,7 +87,7 @@ class RunResult:
 # --------------------------------------------------------------------------- stages
 
 
-def params_path(path: Path | str) -> Path:
+def _params_file(path: Path | str) -> Path:
     """A parameter file: absolute as given, else in the current directory, else in the repo."""
     p = Path(path).expanduser()
     return p if p.is_absolute() or p.exists() else REPO_ROOT / p
@@ -96,7 +96,7 @@ def params_path(path: Path | str) -> Path:
 def read_params(path: Path | str, data_dir: str | None = None) -> dict:
     """The run's parameters over the documented defaults, checked (`run.params`): unknown names,
     types, ranges and paths stop here, before any work."""
-    path = params_path(path)
+    path = _params_file(path)
     try:
         params = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except OSError as exc:
@@ -652,7 +652,8 @@ def run(
     `<out_root>/.cache`; a batch shares one)."""
     global _STOPPER
     params = read_params(params_path, data_dir)
-    out_root = resolve(out_root) if out_root is not None else REPO_ROOT / "output"
+    # --out: a relative folder is meant from the current directory (as --data-dir)
+    out_root = Path.cwd() / Path(out_root).expanduser() if out_root is not None else REPO_ROOT / "output"
     data_path = resolve_data_dir(params["data_dir"], params["demo_seed"], params["demo_scale"])
     params["data_dir"] = str(data_path)
     abandoned = lifecycle.mark_abandoned(out_root, write_manifest)

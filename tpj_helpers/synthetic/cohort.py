@@ -325,6 +325,8 @@ def _enrolment_table(rng: np.random.Generator, rows: pd.DataFrame) -> pd.DataFra
     course_days = rows["n_weeks"].to_numpy() * 7 - 3
     wd_offset = rng.integers(-5, course_days)
     withdrawn_date = (start + pd.to_timedelta(wd_offset, unit="D")).where(rows["status"] == "afmeldt")
+    # Never before the enrolment (a plausibility rule of the data contract checks it).
+    withdrawn_date = withdrawn_date.mask(withdrawn_date < enrolled, enrolled)
     reason = np.where(rng.random(n) < 0.15, "", rng.choice(WITHDRAWAL_REASONS, size=n, p=[0.4, 0.15, 0.2, 0.1, 0.15]))
     reason = np.where(rows["status"] == "afmeldt", reason, "")
     out = pd.DataFrame({

@@ -88,9 +88,11 @@ def response_rates(data, phase: str | None = None) -> pd.DataFrame:
                 WAVE_COLUMN: label,
                 "sent": sent,
                 "complete": complete,
-                "rate": 100.0 * complete / sent if sent else np.nan,
+                # A wave without a file has no known response rate (not 0 %): the data-quality
+                # chapter's warning box says so (parameter allow_missing_waves).
+                "rate": 100.0 * complete / sent if sent and returns is not None else np.nan,
                 "missing": missing,
-                "missing_rate": 100.0 * missing / sent if sent else np.nan,
+                "missing_rate": 100.0 * missing / sent if sent and returns is not None else np.nan,
                 "partial": partial,
             }
         )
