@@ -173,7 +173,7 @@ def test_collect_estimates_merges_with_an_existing_file(tmp_path):
     runner.collect_estimates(tmp_path)
     runner.collect_estimates(tmp_path)
     est = pd.read_csv(results / "estimates.csv")
-    assert list(est["model"]) == ["m1", "m2"] and list(est.columns) == ESTIMATE_COLUMNS
+    assert list(est["model"]) == ["m1", "m2"] and list(est.columns) == [*ESTIMATE_COLUMNS, "p_holm"]
 
 
 def test_a_reused_kernel_starts_each_notebook_clean(tmp_path, small_demo, monkeypatch):
@@ -257,7 +257,11 @@ def test_run_writes_the_output_contract(full_run):
 
 def test_estimates_have_the_contract_columns(full_run):
     est = pd.read_csv(full_run.run_dir / "results" / "estimates.csv")
-    assert list(est.columns) == ESTIMATE_COLUMNS
+    assert list(est.columns) == [*ESTIMATE_COLUMNS, "p_holm"]
+    # Holm within families: never below the raw p-value, empty outside a family
+    fam = est["p_holm"].notna()
+    assert fam.any() and (est.loc[fam, "p_holm"] >= est.loc[fam, "p_value"] - 1e-12).all()
+    assert est.loc[est["subgroup"] == "all", "p_holm"].isna().all()
     assert len(est) > 0 and est["analysis"].notna().all()
 
 
