@@ -171,5 +171,11 @@ def test_notebook_with_qual_folder_publishes_the_synthesis(qual_run):
     tri = pd.read_csv(run_dir / "tables" / "qual_triangulation.csv")
     assert tri["Værdi"].notna().all()
     nb = json.loads((run_dir / "notebooks" / "50_deep_dive_synthesis.ipynb").read_text("utf-8"))
-    assert _cell_markdown(nb, "txt-qual-personas").startswith("**Koordinatoren**")
+    assert _cell_markdown(nb, "txt-qual-personas").startswith("**Koordinatoren (")
+    themes = _cell_markdown(nb, "txt-qual-themes")
+    assert themes.startswith("**") and "af " in themes and "interviews)." in themes
+    recs_text = _cell_markdown(nb, "txt-qual-recommendations")
+    assert recs_text.startswith("Kørslens data") and recs_text.count("*Vurdering: ") == 9
+    assert "Vurdering" in recs.columns and set(recs["Vurdering"]) <= {
+        "understøttet", "delvist understøttet", "modsagt af data"}
     assert "Syntesen nedenfor" in _cell_markdown(nb, "txt-qual-status")

@@ -413,7 +413,12 @@ def test_the_committed_report_source_resolves(tmp_path):
                 "Resultatmål 2", "Deep dives", "Anbefalinger", "Metode og forbehold", "Bilag"]
     assert headings == sections
     # The summary and the theory of change are embedded; the score scale is explained.
-    for name, label in [("90_summary", "txt-resume"), ("90_summary", "txt-key-figures"),
+    # The resumé of conclusions replaced the list of key figures (issue 16); every results
+    # section opens with its finding.
+    for name, label in [("90_summary", "txt-resume"), ("90_summary", "txt-finding-satisfaction"),
+                        ("90_summary", "txt-finding-who5"), ("90_summary", "txt-finding-register"),
+                        ("90_summary", "txt-finding-subgroups"),
+                        ("90_summary", "txt-finding-recommendations"),
                         ("00_data_quality", "fig-theory-of-change"),
                         ("30_register_regressions", "tbl-score-scale")]:
         assert (name, label) in embeds, label

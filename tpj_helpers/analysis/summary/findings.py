@@ -412,7 +412,7 @@ def participation(run: RunFolder, values: dict) -> str | None:
         who = (f"{num(n['twice'])} borgere" if not _missing(n["twice"]) else "Nogle borgere")
         text += (f"{who} blev tilmeldt mere end én gang, så tilmeldingerne svarer til "
                  f"{num(n['persons'])} personer; rapporten tæller herefter personer, hver med "
-                 "sin seneste tilmelding. ")
+                 "sin gennemførte tilmelding, ellers den seneste. ")
     else:
         text += f"Det er {num(n['persons'])} personer. "
     if not _missing(n["done"]):
