@@ -15,11 +15,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from test_runner import params_file, tiny_notebook
 
 from tpj_helpers.paths import REPO_ROOT
 from tpj_helpers.run import cli, lifecycle, runner
-
-from test_runner import params_file, tiny_notebook
 
 TPJ = [sys.executable, "-m", "tpj_helpers.run.cli"]
 
