@@ -7,7 +7,7 @@ UV := $(VENV)/bin/uv
 UV_VERSION := 0.13.8
 STAMP := $(VENV)/.installed
 
-.PHONY: setup report test lint format lock lab demo-data bench bench-report clean
+.PHONY: setup report test lint format lock lab demo-data bench bench-report bench-incremental bench-batch clean
 
 # Extra arguments for `tpj run`, e.g. make report TPJ_RUN_ARGS="--data-dir /path/to/data"
 TPJ_RUN_ARGS ?=
@@ -55,6 +55,12 @@ bench: setup
 
 bench-report: setup
 	$(PY) benchmarks/bench_report.py
+
+bench-incremental: setup
+	$(PY) benchmarks/bench_incremental.py
+
+bench-batch: setup
+	$(PY) benchmarks/bench_batch.py
 
 clean:
 	rm -rf output .cache .pytest_cache .ruff_cache
