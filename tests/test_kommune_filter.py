@@ -19,3 +19,18 @@ def test_kommuner_keeps_that_municipalitys_persons_and_counts_the_rest(small_dem
     assert set(some.panel.weeks["person_id"]) <= set(some.persons["person_id"])
     # The default leaves everyone in and records no such exclusion.
     assert everyone.exclusions.count("enrolments", REASON) == 0
+
+
+def test_every_notebook_that_loads_the_data_declares_and_passes_kommuner():
+    import nbformat
+
+    from tpj_helpers.paths import REPO_ROOT
+
+    for path in sorted((REPO_ROOT / "notebooks").glob("*.ipynb")):
+        cells = nbformat.read(path, as_version=4).cells
+        code = "\n".join(c.source for c in cells if c.cell_type == "code")
+        if "load_data(" not in code:
+            continue
+        params = next(c.source for c in cells if "parameters" in c.metadata.get("tags", []))
+        assert "kommuner = None" in params.splitlines(), path.name
+        assert "kommuner=kommuner)" in code, path.name
