@@ -7,7 +7,7 @@ UV := $(VENV)/bin/uv
 UV_VERSION := 0.13.8
 STAMP := $(VENV)/.installed
 
-.PHONY: setup report test lint format lock environment lab demo-data bench bench-report bench-effect clean
+.PHONY: setup report test lint format lock environment lab demo-data bench bench-report bench-effect bench-incremental bench-batch clean
 
 # Extra arguments for `tpj run`, e.g. make report TPJ_RUN_ARGS="--data-dir /path/to/data"
 TPJ_RUN_ARGS ?=
@@ -68,6 +68,12 @@ bench-report: setup
 # A national comparison pool (1,000,000 persons x 161 weeks) through the effect design's data stages.
 bench-effect: setup
 	$(PY) benchmarks/bench_comparison_pool.py
+
+bench-incremental: setup
+	$(PY) benchmarks/bench_incremental.py
+
+bench-batch: setup
+	$(PY) benchmarks/bench_batch.py
 
 clean:
 	rm -rf output .cache .pytest_cache .ruff_cache

@@ -88,8 +88,10 @@ def _cache_key(data_dir: Path, *params) -> str:
     return h.hexdigest()[:32]
 
 
-def _cache_path(data_dir: Path, dream_score_map, survey_codebook, phases) -> Path:
+def _cache_path(data_dir: Path, dream_score_map, survey_codebook, phases, kommuner=None) -> Path:
     params = (str(resolve(dream_score_map)), str(resolve(survey_codebook)), tuple(phases))
+    if kommuner:  # a municipality variant (tpj batch); the default keeps its key
+        params = (*params, ("kommuner", tuple(sorted(kommuner))))
     key = _cache_key(data_dir, *params, resolve(dream_score_map).read_bytes(),
                      resolve(survey_codebook).read_bytes())
     return CACHE_DIR / f"{key}.pkl"
@@ -160,15 +162,17 @@ def load_data(
     demo_seed: int = 2025,
     demo_scale: float = 1.0,
     cache: bool = True,
+    kommuner: list[str] | tuple[str, ...] | None = None,
 ) -> StudyData:
-    """Load and validate the whole data folder; keep the persons of the chosen phases.
+    """Load and validate the whole data folder; keep the persons of the chosen phases (and,
+    when `kommuner` is given, of those municipalities: a report variant of `tpj batch`).
 
     The validated result is cached under `.cache/studydata/` (keyed by the content of every input
     file, the parameters and the package code), so the notebooks of one run validate once.
     The data folder itself is never written to.
     """
     data_dir = resolve_data_dir(data_dir, demo_seed, demo_scale)
-    cached = _cache_path(data_dir, dream_score_map, survey_codebook, phases)
+    cached = _cache_path(data_dir, dream_score_map, survey_codebook, phases, kommuner)
     if cache and cached.is_file():
         with cached.open("rb") as fh:
             study = pickle.load(fh)
@@ -179,7 +183,7 @@ def load_data(
         # The key includes the folder's path, so this is the same folder; the path is set anew
         # all the same, so that a bundle never points at another folder.
         return replace(study, data_dir=data_dir, surveys=replace(study.surveys, codebook=codebook))
-    study = _load(data_dir, dream_score_map, survey_codebook, phases)
+    study = _load(data_dir, dream_score_map, survey_codebook, phases, kommuner)
     if cache:
         CACHE_DIR.mkdir(parents=True, exist_ok=True)
         tmp = cached.with_suffix(f".{os.getpid()}.tmp")
@@ -200,7 +204,7 @@ def _prune_cache(folder: Path, keep: int) -> None:
             marker.unlink(missing_ok=True)
 
 
-def _load(data_dir: Path, dream_score_map, survey_codebook, phases) -> StudyData:
+def _load(data_dir: Path, dream_score_map, survey_codebook, phases, kommuner=None) -> StudyData:
     from tpj_helpers.data import cohort, dream, plausibility, sources, survey
     from tpj_helpers.data.contract import find_source
     from tpj_helpers.data.exclusions import Exclusions
@@ -216,6 +220,11 @@ def _load(data_dir: Path, dream_score_map, survey_codebook, phases) -> StudyData
     out_of_phase = ~persons["phase"].isin(list(phases))
     ex.add("enrolments", "phase not selected in the run parameters", "persons", int(out_of_phase.sum()))
     persons = persons[~out_of_phase].reset_index(drop=True)
+    if kommuner:
+        elsewhere = ~persons["kommune"].isin(list(kommuner))
+        ex.add("enrolments", "municipality not selected in the run parameters (kommuner)", "persons",
+               int(elsewhere.sum()))
+        persons = persons[~elsewhere].reset_index(drop=True)
     score_map = dream.load_score_map(resolve(dream_score_map))
     panel = dream.build_panel(dream.read_dream(data_dir), persons, score_map, ex)
     codebook = survey.load_codebook(resolve(survey_codebook))

@@ -42,6 +42,23 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _batch(args: argparse.Namespace) -> int:
+    from tpj_helpers.run.batch import BatchError, run_batch
+
+    try:
+        _, results = run_batch(args.batch_file, out_root=args.out, jobs=args.jobs,
+                               scheduler=args.scheduler, jobs_per_run=args.jobs_per_run,
+                               render=not args.no_render)
+    except BatchError as exc:
+        print(f"tpj: batch failed: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    failed = [r.name for r in results if not r.ok]
+    if failed:
+        print(f"tpj: batch: {len(failed)} variant(s) failed: {', '.join(failed)}", file=sys.stderr)
+        return EXIT_NOTEBOOK
+    return 0
+
+
 def _render(args: argparse.Namespace) -> int:
     from tpj_helpers.report.render import RenderError, render_report
 
@@ -86,6 +103,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--cache-dir", type=Path, default=None,
                      help="cache of executed notebooks and renders (default OUT/.cache)")
     run.set_defaults(func=_run)
+    batch = sub.add_parser("batch", help="run report variants (per phase, per municipality, ...)")
+    batch.add_argument("batch_file", type=Path, help="batch file, e.g. params/batch.yaml")
+    batch.add_argument("--out", type=Path, default=None, help="output root (default output/)")
+    batch.add_argument("--jobs", type=int, default=2, help="variants in parallel on local processes (default 2)")
+    batch.add_argument("--scheduler", default=None,
+                       help="Dask scheduler address (e.g. tcp://host:8786): run the variants there")
+    batch.add_argument("--jobs-per-run", type=int, default=1, help="notebooks in parallel within a variant (default 1)")
+    batch.add_argument("--no-render", action="store_true", help="skip the reports' HTML/PDF")
+    batch.set_defaults(func=_batch)
     render = sub.add_parser("render", help="render the report of an existing run folder again")
     render.add_argument("run_dir", type=Path, help="a run folder, e.g. output/latest")
     render.set_defaults(func=_render)

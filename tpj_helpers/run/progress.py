@@ -5,6 +5,7 @@ log lines ("<notebook> started", "[i/n] <notebook> ok (s)") are the progress.
 
 from __future__ import annotations
 
+import shutil
 import sys
 import threading
 import time
@@ -21,7 +22,9 @@ class LiveProgress:
         self.running: dict[str, float] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self.bar = tqdm(total=total, file=self.stream, unit="nb", dynamic_ncols=True, leave=False,
+        size = shutil.get_terminal_size((100, 20))  # a pty without a size reports 0 x 0
+        self.bar = tqdm(total=total, file=self.stream, unit="nb", ncols=size.columns or 100,
+                        nrows=size.lines or 20, leave=False,
                         bar_format="{n_fmt}/{total_fmt} notebooks {elapsed} | {desc}")
         self._thread = threading.Thread(target=self._refresh, name="tpj-progress", daemon=True)
 
