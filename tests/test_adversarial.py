@@ -509,8 +509,14 @@ def params_file(tmp_path: Path, **values) -> Path:
     ({"dream_score_map": "no/such/map.csv"}, ("dream_score_map", "does not exist")),
     ({"data_dir": "no_such_folder"}, ("data_dir", "data folder", "does not exist")),
     ({"demo_scale": -1}, ("demo_scale", "greater than 0")),
+    ({"event_window": [-52]}, ("event_window", "at least 2")),
+    ({"matching_method": "psm"}, ("matching_method", "'cem'", "psm")),
+    ({"effect_max_controls": 0}, ("effect_max_controls", "greater than or equal to 1")),
+    ({"kommuner": []}, ("kommuner", "at least 1")),
+    ({"kommuner_regioner": "no/such/regions.csv"}, ("kommuner_regioner", "does not exist")),
 ], ids=["min_cell_text", "min_cell_zero", "did_you_mean", "unknown_phase", "bool_as_text",
-        "missing_map", "missing_data_dir", "negative_scale"])
+        "missing_map", "missing_data_dir", "negative_scale", "short_event_window",
+        "unknown_matching", "zero_controls", "empty_kommuner", "missing_region_table"])
 def test_bad_parameters_stop_at_once(tmp_path, monkeypatch, values, words):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ParameterError) as info:

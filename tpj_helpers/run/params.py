@@ -31,7 +31,7 @@ Phase = Literal["pilot", "udbredelse"]
 DEMO = "demo"
 # Parameters naming a file, resolved and checked to exist.
 FILE_PARAMS = ("dream_score_map", "survey_codebook", "triangulation", "recommendations",
-               "survey_indicators")
+               "survey_indicators", "kommuner_regioner")
 FOLDER_PARAMS = ("data_dir",)  # besides the value 'demo'
 
 
@@ -57,6 +57,13 @@ class RunParameters(BaseModel):
     notebooks: list[str] = Field(min_length=1)
     final_notebooks: list[str] | None = None
     allow_missing_waves: StrictBool = False
+    kommuner: list[str] | None = Field(default=None, min_length=1)
+    qualifying_categories: list[str] = Field(default_factory=list, min_length=1)
+    matching_method: Literal["cem"] = "cem"
+    event_window: list[int] = Field(default_factory=lambda: [-52, 26], min_length=2, max_length=2)
+    effect_max_controls: int = Field(default=10, ge=1, le=1000)
+    effect_min_pool: int = Field(default=50, ge=0)
+    kommuner_regioner: str | None = None
 
 
 def did_you_mean(name: str, known) -> str:
