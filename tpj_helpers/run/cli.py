@@ -44,6 +44,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _batch(args: argparse.Namespace) -> int:
     from tpj_helpers.run.batch import BatchError, run_batch
+    from tpj_helpers.run.errors import EXIT_BAD_INPUT, EXIT_NOTEBOOK
 
     try:
         _, results = run_batch(args.batch_file, out_root=args.out, jobs=args.jobs,
