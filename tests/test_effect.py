@@ -166,6 +166,8 @@ def test_estimate_rows_follow_outputs_md():
     assert set(rows.loc[rows["model"] == "att", "term"]) == {"att_2", "att_0_2"}
     assert "week:-1" not in set(rows["term"]) and "week:-3" in set(rows["term"])
     assert rows.loc[rows["model"] == "balance", "std_error"].isna().all()
+    assert rows.loc[rows["model"] == "att", "n_obs"].tolist() == [res.n_obs] * 2
+    assert ".0" not in rows.loc[rows["model"] == "att", ["n_persons", "n_obs"]].to_csv(index=False)
     assert (rows["analysis"] == "effect").all()
     text = chapter.reading(res)
     a = res.att.set_index("term").loc["att_2"]
