@@ -166,6 +166,8 @@ def test_estimate_rows_follow_outputs_md():
     assert set(rows.loc[rows["model"] == "att", "term"]) == {"att_2", "att_0_2"}
     assert "week:-1" not in set(rows["term"]) and "week:-3" in set(rows["term"])
     assert rows.loc[rows["model"] == "balance", "std_error"].isna().all()
+    assert rows.loc[rows["model"] == "att", "n_obs"].tolist() == [res.n_obs] * 2
+    assert ".0" not in rows.loc[rows["model"] == "att", ["n_persons", "n_obs"]].to_csv(index=False)
     assert (rows["analysis"] == "effect").all()
     text = chapter.reading(res)
     a = res.att.set_index("term").loc["att_2"]
@@ -314,3 +316,17 @@ def test_pool_reader_rejects_participant_ids_and_unknown_kommune(tmp_path):
     with pytest.raises(ContractError, match="same weeks"):
         inputs.pool_cohort(tmp_path / "c", score_map, part, np.array(["2024-W09", "2024-W10", "2024-W11"]))
     assert not inputs.has_pool(tmp_path / "missing")
+
+
+def test_balance_before_matching_samples_a_large_risk_set(monkeypatch):
+    """The risk set kept for the balance table is capped per stack; the matching itself (and so
+    the estimate) does not change."""
+    part, pool, _ = simulate.simulate(3)
+    params = {**design.DEFAULTS, **simulate.SIM_DESIGN}
+    full = design.match(part, pool, params)
+    monkeypatch.setattr(design, "RISK_SAMPLE", 300)
+    capped = design.match(part, pool, params)
+    assert capped.risk_c.groupby("stack").size().max() == 300
+    assert full.risk_c.groupby("stack").size().max() > 300
+    for a, b in zip(full.stacks, capped.stacks, strict=True):
+        assert a.controls.tolist() == b.controls.tolist() and a.weight.tolist() == b.weight.tolist()

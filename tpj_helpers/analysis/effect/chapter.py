@@ -49,7 +49,8 @@ def estimate_rows(res: EffectResult, subgroup: str = "all") -> pd.DataFrame:
         add("att_cs", r["term"], r)
     for _, r in res.balance.iterrows():
         add("balance", f"smd:{r['covariate']}", {"estimate": r["smd_after"]}, n_obs=np.nan)
-    return pd.DataFrame(rows, columns=ESTIMATE_COLUMNS)
+    out = pd.DataFrame(rows, columns=ESTIMATE_COLUMNS)
+    return out.astype({"n_persons": "Int64", "n_obs": "Int64"})  # balance rows have no n_obs
 
 
 # --------------------------------------------------------------------------- tables

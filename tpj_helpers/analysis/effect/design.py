@@ -62,6 +62,7 @@ DEFAULTS = {
 
 AGE_BANDS = ("Under 25", "25-35", "36-45", "46-55", "Over 55")
 METHODS = ("cem",)
+RISK_SAMPLE = 20_000  # risk-set rows per stack kept for the balance before matching
 
 
 def design_params(**overrides) -> dict:
@@ -100,7 +101,7 @@ class Stack:
     controls: np.ndarray  # pool rows
     weight: np.ndarray  # control weights (treated weight 1)
     strata_t: np.ndarray  # stratum of each treated (for balance)
-    risk_set: np.ndarray  # all pool rows in the risk set (balance before matching)
+    risk_set: np.ndarray  # all pool rows in the risk set
 
 
 @dataclass
@@ -234,6 +235,7 @@ def match(participants: Cohort, pool: Cohort, params: dict | None = None) -> Mat
     """Risk sets and coarsened exact matching, one stack per course start week."""
     params = {**DEFAULTS, **(params or {})}
     rng = np.random.default_rng(params["matching_seed"])
+    sample_rng = np.random.default_rng(params["matching_seed"] + 1)
     hi = params["event_window"][1]
     n_weeks = participants.score.shape[1]
     qual_p = qualifying_index(participants, params)
@@ -286,7 +288,11 @@ def match(participants: Cohort, pool: Cohort, params: dict | None = None) -> Mat
         all_t.append(_frame(ct, slice(None), stack=int(week), matched=ok_t))
         cov_t.append(_frame(ct, ok_t, stack=int(week), weight=1.0))
         cov_c.append(_frame(cc, sel, stack=int(week), weight=weight[sel]))
-        risk_c.append(_frame(cc, slice(None), stack=int(week), weight=1.0))
+        # The risk set's covariates, for the balance before matching: a random sample of at most
+        # RISK_SAMPLE rows per stack (a national pool would otherwise hold gigabytes here).
+        at_risk = slice(None) if len(rows_c) <= RISK_SAMPLE else np.sort(
+            sample_rng.choice(len(rows_c), RISK_SAMPLE, replace=False))
+        risk_c.append(_frame(cc, at_risk, stack=int(week), weight=1.0))
     counts["stacks"] = len(stacks)
     cat = lambda frames: pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()  # noqa: E731
     return Matching(stacks, counts, cat(cov_t), cat(cov_c), cat(risk_c), cat(all_t))
