@@ -113,6 +113,7 @@ def add_pool(folder: Path, collide: int = 0, drop_background: str | None = None,
     pool = dream.assign(person_id=ids)
     if drop_week:
         pool = pool.drop(columns=[c for c in pool.columns if c.startswith("y_")][-1])
+    shutil.rmtree(folder / "comparison", ignore_errors=True)  # the demo's own pool, if any
     (folder / "comparison").mkdir()
     write(folder, "comparison/dream.csv", pool)
     bg = pd.DataFrame({"person_id": ids, "gender": "kvinde", "birth_year": "1990", "kommune": "Aalborg"})

