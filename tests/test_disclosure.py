@@ -169,7 +169,7 @@ def test_old_per_sum_complement_leaves_the_mean_leak_and_the_publisher_closes_it
     known = {C(fm, 0, "n"): 53.0, C(fm, 0, "mean"): 26 / 53}
     pub = Publisher(tmp_path, "t", min_cell=5)
     pub.table(t6, "t6", "x", count_cols=["c"], row_sums=[("N", None)], label_col="s",
-              relations=rels, known=known)
+              relations=rels, known=known, hide_later=[fm])
     means = pd.DataFrame({"t": ["c"], "n": [53], "mean": [26 / 53]})
     pub.table(means, "t6_means", "x", count_cols=["n"], linked={"mean": "n"})
     result = audit_run(tmp_path)

@@ -252,15 +252,16 @@ def protect(model: Model, candidates: Iterable[tuple], fallback: Iterable[tuple]
                 raise ValueError(f"disclosure: no cell of {file} left to protect the hidden cell in "
                                  f"row {row + 1}, column '{col}'")
             pool.sort(key=lambda c: (order[c][0], model.shown[c], order[c][1]))
-            pick = _first_widening(model, k, pool[:TRY_CANDIDATES]) or pool[0]
-            for c in _copies(model, pick):  # a count shown twice is hidden in both places
+            pick = _first_widening(model, k, pool[:TRY_CANDIDATES], order) or pool[0]
+            for c in _copies(model, pick, order):  # a count shown twice is hidden in both places
                 model.hidden[c] = SECONDARY
                 added.append(c)
     return added
 
 
-def _copies(model: Model, cell: tuple) -> list[tuple]:
-    """The cell and the shown cells declared equal to it (directly or in a chain)."""
+def _copies(model: Model, cell: tuple, allowed) -> list[tuple]:
+    """The cell and the shown cells declared equal to it (directly or in a chain) that may be
+    hidden (`allowed`)."""
     pairs = [(rel.terms[0].cell.key(), rel.terms[1].cell.key()) for rel in model.relations
              if len(rel.terms) == 2 and rel.lo == rel.hi == 0 and not rel.terms[0].factor
              and not rel.terms[1].factor and rel.terms[0].coef == -rel.terms[1].coef != 0]
@@ -269,7 +270,7 @@ def _copies(model: Model, cell: tuple) -> list[tuple]:
         c = todo.pop()
         for a, b in pairs:
             for x, y in ((a, b), (b, a)):
-                if x == c and y not in out and y not in model.hidden and y in model.shown:
+                if x == c and y not in out and y not in model.hidden and y in model.shown and y in allowed:
                     out.append(y)
                     todo.append(y)
     return out
@@ -283,12 +284,12 @@ def _width(model: Model, k: tuple) -> float:
     return hi - lo
 
 
-def _first_widening(model: Model, k: tuple, pool: list[tuple]) -> tuple | None:
+def _first_widening(model: Model, k: tuple, pool: list[tuple], allowed) -> tuple | None:
     """The first candidate (in the pool's order: smallest first) whose hiding widens k's interval:
     a cell that does not take part in what pins k down would be hidden for nothing."""
     base = _width(model, k)
     for c in pool:
-        unit = _copies(model, c)
+        unit = _copies(model, c, allowed)
         for x in unit:
             model.hidden[x] = SECONDARY
         try:

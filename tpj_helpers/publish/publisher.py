@@ -241,6 +241,8 @@ class Publisher:
         relations: Iterable[dc.Relation] = (),
         known: dict[dc.Cell, float] | None = None,
         hide_cols: Iterable[str] | None = None,
+        hidden: dict[dc.Cell, str] | None = None,
+        hide_later: Iterable[str] = (),
     ) -> pd.DataFrame:
         """Suppress, write `tables/<name>.csv`, display; returns the suppressed table.
 
@@ -253,7 +255,7 @@ class Publisher:
         """
         safe, mask, secondary = self.protect(df, f"tables/{name}.csv", count_cols, linked, col_sums,
                                              row_sums, label_col, relations, known, hide_cols,
-                                             write=True)
+                                             hidden, hide_later, write=True)
         safe.to_csv(self.output_dir / "tables" / f"{name}.csv", index=False)
         shown = format_table(safe, mask, self.min_cell, decimals, secondary)
         if transpose is not None:
@@ -286,10 +288,12 @@ class Publisher:
         row_sums: Iterable[tuple[str, list[str] | None]] = (),
         label_col: str | None = None,
         hide_cols: Iterable[str] | None = None,
+        hidden: dict[dc.Cell, str] | None = None,
     ) -> Path:
         """Suppress the figure's data (as `table`), draw it with `plot`, save PNG + data CSV, display."""
         safe, _, _ = self.protect(data, f"figures/{name}.csv", count_cols, linked, col_sums,
-                                  row_sums, label_col, relations, known, hide_cols, write=True)
+                                  row_sums, label_col, relations, known, hide_cols, hidden,
+                                  write=True)
         fig = plot(safe)
         path = self.output_dir / "figures" / f"{name}.png"
         fig.savefig(path, dpi=DPI, bbox_inches="tight")
@@ -312,9 +316,16 @@ class Publisher:
         relations: Iterable[dc.Relation] = (),
         known: dict[dc.Cell, float] | None = None,
         hide_cols: Iterable[str] | None = None,
+        hidden: dict[dc.Cell, str] | None = None,
+        hide_later: Iterable[str] = (),
         write: bool = False,
     ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         """Primary suppression, then complementary suppression against every relation.
+
+        `hidden`: cells of files another notebook publishes that it hides (primary/secondary),
+        so that this file protects them too (a primary among them is a cell to protect).
+        `hide_later`: files this notebook publishes later; when this file's own cells cannot
+        protect a hidden cell, a count of theirs (value in `known`) is hidden there.
 
         The relations are the table's sums (`col_sums`, `row_sums`) and `relations` (cells with
         file "" are this table's; others name another published file, whose cells count as
@@ -336,8 +347,11 @@ class Publisher:
         model = dc.Model(self.min_cell)
         model.shown.update(self._shown)
         model.hidden.update(self._hidden)
+        for cell, kind in (hidden or {}).items():  # other files' hidden cells (another notebook's)
+            model.hidden.setdefault(cell.key(), kind)
         for cell, value in (known or {}).items():
-            model.shown.setdefault(cell.key(), float(value))
+            if cell.key() not in model.hidden:
+                model.shown.setdefault(cell.key(), float(value))
         own_shown = {}
         for col in df.columns:
             values = pd.to_numeric(df[col], errors="coerce") if col in count_cols or \
@@ -369,11 +383,12 @@ class Publisher:
                       if (file, pos[i], str(c)) in own_shown and own_shown[(file, pos[i], str(c))] > 0]
         fallback = [(file, pos[i], str(c)) for i in df.index for c in count_cols
                     if own_shown.get((file, pos[i], str(c)), 0) > 0]
-        # last resort: a count of a file this notebook has yet to publish (given in `known`)
+        # last resort: a count of a file this notebook publishes later (`hide_later`, values in
+        # `known`); that file then shows it hidden
         counted = {t.cell for r in rels for t in r.terms}  # not the factors (means, shares)
+        later = set(hide_later) - self._files - {file}
         fallback += [c.key() for c, v in (known or {}).items()
-                     if c in counted and c.file != file and c.file not in self._files
-                     and float(v) > 0 and c.key() not in model.hidden]
+                     if c in counted and c.file in later and float(v) > 0 and c.key() not in model.hidden]
         added = dc.protect(model, candidates, fallback)
         secondary = pd.DataFrame(False, index=df.index, columns=df.columns)
         col_of = {str(c): c for c in df.columns}
