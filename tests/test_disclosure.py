@@ -200,3 +200,20 @@ def test_cli_audit_fails_a_leaking_run_and_passes_a_protected_one(tmp_path, caps
     assert shown[0] != shown[0] and shown[2] != shown[2]  # 3 and its smallest complement 6 hidden
     assert shown[1] == 9 and shown[3] == 18
     assert (ok / "notebooks" / "95_disclosure_audit.ipynb").exists()
+
+
+def test_a_total_below_min_cell_narrows_its_parts_by_the_markers_alone():
+    # 2 + 2 = 4, all three «<5»: each part is 1..3 whatever else is shown; that is no breach,
+    # but a shown part 1 next to the total would be
+    f = "e.csv"
+    m = dc.Model(5)
+    m.hidden = {(f, 0, "a"): dc.PRIMARY, (f, 0, "b"): dc.PRIMARY, (f, 0, "t"): dc.PRIMARY}
+    m.relations = [dc.total_of(C(f, 0, "t"), [C(f, 0, "a"), C(f, 0, "b")])]
+    assert dc.intervals(m)[(f, 0, "a")] == (1.0, 3.0)
+    assert dc.marker_interval(m, (f, 0, "a")) == (1.0, 3.0)
+    assert dc.breaches(m) == []
+    m.hidden = {(f, 0, "a"): dc.PRIMARY, (f, 0, "t"): dc.PRIMARY}
+    m.shown = {(f, 0, "b"): 2.0}
+    assert dc.intervals(m)[(f, 0, "a")] == (1.0, 2.0)
+    assert dc.intervals(m)[(f, 0, "t")] == (3.0, 4.0)
+    assert dc.breaches(m) == [(f, 0, "a"), (f, 0, "t")]

@@ -158,7 +158,12 @@ def _components(keys: list[tuple], rows: list[dict[tuple, float]]) -> list[tuple
     return [groups[r] for r in sorted(groups, key=lambda r: keys.index(r))]
 
 
+FREE = "free"  # a shown cell taken as unknown (what the markers alone allow, `marker_interval`)
+
+
 def bounds_of(kind: str, min_cell: int) -> tuple[float, float]:
+    if kind == FREE:
+        return (0.0, BIG)
     return (1.0, float(min_cell - 1)) if kind == PRIMARY else (float(min_cell), BIG)
 
 
@@ -223,12 +228,34 @@ def intervals(model: Model, only: set | None = None,
     return out
 
 
+def marker_interval(model: Model, k: tuple) -> tuple[float, float]:
+    """k's interval when every shown count is taken as unknown: what the hidden cells' markers
+    alone imply through the relations (a total «<5» of two parts «<5» leaves each 1..3, whatever
+    is published). The published values may not narrow a cell beyond this."""
+    plain = [r for r in model.relations if not any(t.factor for t in r.terms)]  # no published means
+    free = Model(model.min_cell, dict(model.shown), dict(model.hidden), plain)
+    for rel in plain:
+        for t in rel.terms:
+            if t.cell.key() not in free.hidden and t.cell.key() in free.shown:
+                free.hidden[t.cell.key()] = FREE
+    return intervals(free, only={k}, primary_only=True)[k]
+
+
 def breaches(model: Model, found: dict[tuple, tuple[float, float]] | None = None,
              only: set | None = None) -> list[tuple]:
-    """Primary cells pinned more narrowly than 1..min_cell-1."""
+    """Primary cells pinned more narrowly than 1..min_cell-1 (or, where the markers alone already
+    narrow it, more narrowly than the markers do)."""
     found = intervals(model, only, primary_only=True) if found is None else found
-    return [k for k, kind in model.hidden.items() if kind == PRIMARY and k in found
-            and (found[k][0] > 1 or found[k][1] < model.min_cell - 1)]
+    out = []
+    for k, kind in model.hidden.items():
+        if kind != PRIMARY or k not in found:
+            continue
+        lo, hi = found[k]
+        if lo > 1 or hi < model.min_cell - 1:
+            m_lo, m_hi = marker_interval(model, k)
+            if lo > m_lo or hi < m_hi:
+                out.append(k)
+    return out
 
 
 def protect(model: Model, candidates: Iterable[tuple], fallback: Iterable[tuple] = ()) -> list[tuple]:
