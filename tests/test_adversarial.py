@@ -515,9 +515,11 @@ def params_file(tmp_path: Path, **values) -> Path:
     ({"effect_max_controls": 0}, ("effect_max_controls", "greater than or equal to 1")),
     ({"kommuner": []}, ("kommuner", "at least 1")),
     ({"kommuner_regioner": "no/such/regions.csv"}, ("kommuner_regioner", "does not exist")),
+    ({"quotes_require_approval": "maybe"}, ("quotes_require_approval", "maybe")),
 ], ids=["min_cell_text", "min_cell_zero", "did_you_mean", "unknown_phase", "bool_as_text",
         "missing_map", "missing_data_dir", "negative_scale", "short_event_window",
-        "unknown_matching", "zero_controls", "empty_kommuner", "missing_region_table"])
+        "unknown_matching", "zero_controls", "empty_kommuner", "missing_region_table",
+        "approval_not_bool"])
 def test_bad_parameters_stop_at_once(tmp_path, monkeypatch, values, words):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ParameterError) as info:

@@ -32,11 +32,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 
 import pandas as pd
 
-NAME, ADDRESS, PHONE, EMAIL, AGE, EMPLOYER, MUNICIPALITY = (
-    "[navn]", "[adresse]", "[telefon]", "[e-mail]", "[alder]", "[arbejdsplads]", "[kommune]")
+NAME, ADDRESS, PHONE, EMAIL, AGE, EMPLOYER, MUNICIPALITY, CPR = (
+    "[navn]", "[adresse]", "[telefon]", "[e-mail]", "[alder]", "[arbejdsplads]", "[kommune]",
+    "[cpr-nummer]")
 
 FIRST_NAMES = """
 Mette Anne Hanne Susanne Lene Helle Tina Pia Lone Camilla Charlotte Marianne Kirsten Karen Birgitte
@@ -56,9 +58,26 @@ Jacobsen Mikkelsen Olesen Frederiksen Laursen Henriksen Schmidt Eriksen Kristian
 Svendsen Andreasen Iversen Jeppesen Mogensen Jespersen Nissen Lauridsen Kjeldsen Carlsen Østergaard
 Vestergaard Nørgaard Jepsen Thygesen Bertelsen Overgaard Søndergaard Kjærgaard Damgaard
 """
+DATA_DIR = Path(__file__).parent / "data"
+
+
+def _word_list(name: str) -> list[str]:
+    """One entry per line of `data/<name>.txt` ('#' starts a comment line)."""
+    lines = (DATA_DIR / f"{name}.txt").read_text(encoding="utf-8").splitlines()
+    return [x.strip() for x in lines if x.strip() and not x.startswith("#")]
+
+
+# The shipped lists (tpj_helpers/publish/data/) on top of the ones above.
+FIRST_NAMES += "\n" + "\n".join(_word_list("first_names"))
+SURNAMES += "\n" + "\n".join(_word_list("surnames"))
 # First names and surnames that are also ordinary words: only when capitalised inside a sentence.
 AMBIGUOUS_NAMES = ("Bo", "Per", "Sten", "Liv", "Ask", "Rose", "Maj", "Storm", "Mark", "Lund",
-                   "Holm", "Skov", "Dahl", "Bach", "Kjær", "Berg", "Dam", "Vang", "Krag")
+                   "Holm", "Skov", "Dahl", "Bach", "Kjær", "Berg", "Dam", "Vang", "Krag",
+                   "Lis", "Ib", "Dan", "Tom", "Kent", "Frank", "John", "Lykke", "Gade", "Toft",
+                   "Lind", "Frost", "Friis", "Høj", "Lange", "Munk", "Ravn", "Bang", "Birk", "Gram",
+                   "Hald", "Harder", "Blom", "Kruse", "Brandt", "Juul", "Juhl", "Buch", "Holst",
+                   "Riis", "Qvist", "Schou", "Lilly", "Ella", "Alma", "Otto", "Leo", "Noah", "Ane",
+                   "Naja", "Thea", "Tulle", "Didde", "Lea", "Nora", "Ida", "Mille")
 # A capitalised word after one of these is a name ("sagsbehandler Hanne", "hr. Berg").
 TITLES = (
     r"hr\.", "fru", r"frk\.", "sagsbehandler(?:en)?", "koordinator(?:en)?", "instruktør(?:en)?",
@@ -98,8 +117,12 @@ TOWNS = (
     "Haslev", "Rønne", "Nexø", "Esbjerg", "Ribe", "Grindsted", "Mors", "Nykøbing Mors",
     "Nykøbing Falster", "Djursland", "Himmerland", "Vendsyssel", "Thy", "Fyn", "Sjælland", "Jylland",
 )
+TOWNS += tuple(_word_list("towns"))
 # Place names that are also ordinary words (Vejen = the road, Odder = otters, Greve = counts).
-AMBIGUOUS_PLACES = ("Vejen", "Odder", "Greve", "Thy", "Mors", "Fyn", "Brande", "Karup")
+AMBIGUOUS_PLACES = ("Vejen", "Odder", "Greve", "Thy", "Mors", "Fyn", "Brande", "Karup", "Hals",
+                    "Ans", "Hou", "Gram", "Tune", "Give", "Ringe", "Stilling", "Vrå", "Ramme",
+                    "Humble", "Ry", "Hasle", "Stege", "Henne", "Holte", "Balling", "Sunds", "Lynge",
+                    "Strib", "Ho", "Ejby", "Beder", "Elling", "Sorø", "Viby", "Husum", "Amager")
 
 STREET_SUFFIXES = (
     "vej", "vejen", "gade", "gaden", "allé", "alle", "stræde", "strædet", "plads", "pladsen",
@@ -147,9 +170,33 @@ _SURNAME_TAIL = (rf"(?-i:(?:[ ]+(?:{_alternation(SURNAMES.split())}|{'|'.join(AM
 EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 PHONE_RE = re.compile(
     r"(?<![\d+])(?:(?:\+|00)45[ -]?)?(?:\d{8}|\d{2}(?:[ .-]\d{2}){3}|\d{4}[ .-]\d{4})(?![\d])")
+CPR_RE = re.compile(r"(?<![\d-])(?:0[1-9]|[12]\d|3[01])(?:0[1-9]|1[0-2])\d{2}[ -]?\d{4}(?![\d])")
+# A street named without a house number: a capitalised word ending in a street suffix inside a
+# sentence (Vesterbrogade, Nørre Allé); at a sentence start only with a number (handled above).
+STREET_RE = re.compile(
+    rf"{_WORD_START}(?-i:(?:[{_UPPER}][{_LETTER}-]+[ ])?(?:[{_UPPER}][{_LETTER}-]*|(?=[{_UPPER}]))"
+    rf"(?i:{'|'.join(s for s in STREET_SUFFIXES if s not in ('have', 'parken', 'stien', 'bakken'))}))"
+    rf"(?:s)?(?:[ ]+(?:nr\.?[ ]*)?\d{{1,4}}[A-Za-z]?)?{_WORD_END}")
+# Ordinary nouns that end like a street; never an address on their own.
+STREET_WORDS = {"arbejdsplads", "arbejdspladsen", "arbejdspladser", "parkeringsplads", "legeplads",
+                "markedsplads", "hovedgade", "hovedgaden", "sidegade", "sidegaden", "omvej", "omvejen",
+                "genvej", "genvejen", "motorvej", "motorvejen", "cykelsti", "landevej", "landevejen",
+                "praktikplads", "praktikpladsen", "uddannelsesplads", "læreplads", "ventevænget",
+                "gågade", "gågaden", "plads", "pladsen", "vej", "vejen", "gade", "gaden", "torv",
+                "torvet", "allé", "alle", "stræde", "strædet", "vang", "vænget", "boulevard"}
+# Employers: capitalised words after "arbejde hos", "ansat i", "job hos", "praktik hos", ...
+EMPLOYER_CONTEXT_RE = re.compile(
+    rf"{_WORD_START}(?P<lead>(?:arbejde[rt]?|arbejdede|ansat|ansættelse|job|jobbet|praktik|"
+    rf"praktikken|løntilskud|fleksjob|stilling|elev|lærling|frivillig)[ ]+(?:hos|i|på|ved|for)[ ]+)"
+    rf"(?P<name>(?-i:[{_UPPER}0-9][\w&'.-]*(?:[ ]+[{_UPPER}0-9][\w&'.-]*){{0,2}}))",
+    re.IGNORECASE)
+AGE_ER_RE = re.compile(
+    rf"(?P<lead>{_WORD_START}(?:er|var|blev|bliver|fylder|fyldte)[ ]+)(?:\d{{2}})(?![\d,.]?\d)"
+    rf"(?![ ]*(?:%|procent|kr|kroner|timer|dage|uger|måneder|minutter|personer|kursister|deltagere|"
+    rf"på|af|ud|gange|stk|point|mennesker|i alt))", re.IGNORECASE)
 ADDRESS_RE = re.compile(
     rf"{_WORD_START}(?-i:[{_UPPER}][{_LETTER}.-]+[ ]){{0,2}}[{_LETTER}.-]*(?:{'|'.join(STREET_SUFFIXES)})"
-    rf"[ ]+\d{{1,4}}[A-Za-z]?{_WORD_END}"
+    rf"[ ]+(?:nr\.?[ ]*)?\d{{1,4}}[A-Za-z]?{_WORD_END}"
     r"(?:,?[ ]*\d{1,2}\.?[ ]*(?:sal|tv|th|mf)?\.?)?",
     re.IGNORECASE)
 COMPANY_RE = re.compile(
@@ -201,8 +248,13 @@ def pseudonymise(text: str, kinds: Mapping[str, str] | None = None,
     if not isinstance(text, str) or not text:
         return "" if text is None else str(text)
     out = EMAIL_RE.sub(EMAIL, text)
+    out = CPR_RE.sub(CPR, out)
     out = PHONE_RE.sub(PHONE, out)
     out = ADDRESS_RE.sub(ADDRESS, out)
+    out = STREET_RE.sub(lambda m: m.group(0) if m.group(0).lower() in STREET_WORDS
+                        or (_sentence_start(out, m.start()) and not re.search(r"\d", m.group(0)))
+                        else ADDRESS, out)
+    out = EMPLOYER_CONTEXT_RE.sub(lambda m: m.group("lead") + EMPLOYER, out)
     out = COMPANY_RE.sub(EMPLOYER, out)
     out = EMPLOYER_RE.sub(EMPLOYER, out)
     out = TITLE_RE.sub(lambda m: f"{m.group('title')} {NAME}", out)
@@ -225,7 +277,8 @@ def pseudonymise(text: str, kinds: Mapping[str, str] | None = None,
             return m.group(0)
         return AGE
 
-    return AGE_RE.sub(age, out)
+    out = AGE_RE.sub(age, out)
+    return AGE_ER_RE.sub(lambda m: m.group("lead") + AGE, out)
 
 
 # --------------------------------------------------------------------------- quote bank

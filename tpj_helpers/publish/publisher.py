@@ -2,8 +2,12 @@
 
 Every published table and figure passes `Publisher`, which applies disclosure control first:
 counts between 1 and `min_cell - 1` are suppressed (shown as "<5" for min_cell 5) and the
-percentages and means computed from them are suppressed too. The machine-readable CSV written to
-`tables/` is the suppressed table, never the raw one.
+percentages and means computed from them are suppressed too; complementary cells («..») are then
+hidden until no declared relation (sums, a mean beside its count, the same count in two files, a
+group beside the total: `tpj_helpers/publish/disclosure.py`) pins a hidden count down more narrowly
+than 1..min_cell-1. Each file's hidden cells and relations go to `results/disclosure/`, for the
+run's audit (`tpj_helpers/publish/audit.py`). The machine-readable CSV written to `tables/` is the
+suppressed table, never the raw one.
 
 Conventions the report renderer relies on (see `tpj_helpers/report/embeds.py`): a table is displayed as
 a bundle with `text/markdown` (pipe table plus source line) and `text/html`; a figure as a PNG
@@ -23,6 +27,7 @@ import numpy as np
 import pandas as pd
 from IPython.display import Image, Markdown, display
 
+from tpj_helpers.publish import disclosure as dc
 from tpj_helpers.publish.estimates import ESTIMATE_COLUMNS
 from tpj_helpers.publish.present import DPI, num
 
@@ -208,6 +213,14 @@ class Publisher:
     synthetic: bool = False
     published: list[str] = field(default_factory=list)
     _estimates_started: bool = field(default=False, init=False, repr=False)
+    # what this notebook published so far (cell key -> value, cell key -> primary/secondary), so
+    # that a later table's relations to an earlier one are checked against what is really shown
+    _shown: dict = field(default_factory=dict, repr=False)
+    _hidden: dict = field(default_factory=dict, repr=False)
+    # cells of files not yet published that an earlier table's protection hid (secondary): the
+    # file, when published, shows them hidden (e.g. Tabel 6's means protecting Tabel 6)
+    _pending: dict = field(default_factory=dict, repr=False)
+    _files: set = field(default_factory=set, repr=False)
 
     def __post_init__(self) -> None:
         self.output_dir = Path(self.output_dir)
@@ -231,17 +244,24 @@ class Publisher:
         col_sums: Iterable[tuple[str, list[str]]] = (),
         row_sums: Iterable[tuple[str, list[str] | None]] = (),
         label_col: str | None = None,
+        relations: Iterable[dc.Relation] = (),
+        known: dict[dc.Cell, float] | None = None,
+        hide_cols: Iterable[str] | None = None,
+        hidden: dict[dc.Cell, str] | None = None,
+        hide_later: Iterable[str] = (),
     ) -> pd.DataFrame:
         """Suppress, write `tables/<name>.csv`, display; returns the suppressed table.
 
         `transpose`: show a wide table of few rows turned on its side (its first column becomes
         the header, the other column names the rows, under this heading). The CSV keeps the
         original layout; suppression happens before, on the original columns.
-        `col_sums`, `row_sums`, `label_col`: the table's sums, for complementary suppression
-        (see `suppress_small`).
+        `col_sums`, `row_sums`, `label_col`: the table's sums; `relations`: further relations of
+        its count cells (to other tables too), `known`: the values of other tables' cells they
+        use that this notebook did not publish (see `protect`).
         """
-        safe, mask, secondary = suppress_cells(df, count_cols, self.min_cell, linked, col_sums,
-                                               row_sums, label_col)
+        safe, mask, secondary = self.protect(df, f"tables/{name}.csv", count_cols, linked, col_sums,
+                                             row_sums, label_col, relations, known, hide_cols,
+                                             hidden, hide_later, write=True)
         safe.to_csv(self.output_dir / "tables" / f"{name}.csv", index=False)
         shown = format_table(safe, mask, self.min_cell, decimals, secondary)
         if transpose is not None:
@@ -269,9 +289,18 @@ class Publisher:
         plot: Callable[[pd.DataFrame], plt.Figure],
         count_cols: Iterable[str] = (),
         linked: dict[str, str] | None = None,
+        relations: Iterable[dc.Relation] = (),
+        known: dict[dc.Cell, float] | None = None,
+        col_sums: Iterable[tuple[str, list[str]]] = (),
+        row_sums: Iterable[tuple[str, list[str] | None]] = (),
+        label_col: str | None = None,
+        hide_cols: Iterable[str] | None = None,
+        hidden: dict[dc.Cell, str] | None = None,
     ) -> Path:
-        """Suppress the figure's data, draw it with `plot`, save PNG + data CSV, display."""
-        safe, _ = suppress_small(data, count_cols, self.min_cell, linked)
+        """Suppress the figure's data (as `table`), draw it with `plot`, save PNG + data CSV, display."""
+        safe, _, _ = self.protect(data, f"figures/{name}.csv", count_cols, linked, col_sums,
+                                  row_sums, label_col, relations, known, hide_cols, hidden,
+                                  write=True)
         fig = plot(safe)
         path = self.output_dir / "figures" / f"{name}.png"
         fig.savefig(path, dpi=DPI, bbox_inches="tight")
@@ -281,6 +310,116 @@ class Publisher:
         display(Markdown(self._source_line(source)))
         self.published.append(f"figures/{name}.png")
         return path
+
+    def protect(
+        self,
+        df: pd.DataFrame,
+        file: str,
+        count_cols: Iterable[str] = (),
+        linked: dict[str, str] | None = None,
+        col_sums: Iterable[tuple[str, list[str]]] = (),
+        row_sums: Iterable[tuple[str, list[str] | None]] = (),
+        label_col: str | None = None,
+        relations: Iterable[dc.Relation] = (),
+        known: dict[dc.Cell, float] | None = None,
+        hide_cols: Iterable[str] | None = None,
+        hidden: dict[dc.Cell, str] | None = None,
+        hide_later: Iterable[str] = (),
+        write: bool = False,
+    ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        """Primary suppression, then complementary suppression against every relation.
+
+        `hidden`: cells of files another notebook publishes that it hides (primary/secondary),
+        so that this file protects them too (a primary among them is a cell to protect).
+        `hide_later`: files this notebook publishes later; when this file's own cells cannot
+        protect a hidden cell, a count of theirs (value in `known`) is hidden there.
+
+        The relations are the table's sums (`col_sums`, `row_sums`) and `relations` (cells with
+        file "" are this table's; others name another published file, whose cells count as
+        known: shown or hidden as this notebook published them, else their value in `known`).
+        Secondary cells are added (`disclosure.protect`) until every primary cell still allows
+        1..min_cell-1, chosen among the count columns `hide_cols` (default: all; leave out
+        columns that repeat one count on several rows). A linked column (share, mean) is hidden with its count. `write=True`
+        records the result and writes the sidecar `results/disclosure/<file>.json` that the
+        audit reads. Deterministic: the same call gives the same cells (e.g. a table built from
+        a figure's data before that figure is published).
+        """
+        count_cols = [c for c in count_cols if c in df.columns]
+        safe, primary, _ = suppress_cells(df, count_cols, self.min_cell, None)
+        pos = {idx: i for i, idx in enumerate(df.index)}
+        rels = [_local(r, file) for r in relations]
+        for group in _sum_groups(df, count_cols, col_sums, row_sums, label_col):
+            cells = [dc.Cell(file, pos[i], str(c)) for i, c in group]
+            rels.append(dc.total_of(cells[0], cells[1:], note=f"sum in {file}"))
+        model = dc.Model(self.min_cell)
+        model.shown.update(self._shown)
+        model.hidden.update(self._hidden)
+        for cell, kind in (hidden or {}).items():  # other files' hidden cells (another notebook's)
+            model.hidden.setdefault(cell.key(), kind)
+        for cell, value in (known or {}).items():
+            if cell.key() not in model.hidden:
+                model.shown.setdefault(cell.key(), float(value))
+        own_shown = {}
+        for col in df.columns:
+            values = pd.to_numeric(df[col], errors="coerce") if col in count_cols or \
+                pd.api.types.is_numeric_dtype(df[col]) else None
+            if values is None:
+                continue
+            for idx, v in values.items():
+                key = (file, pos[idx], str(col))
+                if col in count_cols and bool(primary.at[idx, col]):
+                    model.hidden[key] = dc.PRIMARY
+                elif pd.notna(v):
+                    own_shown[key] = float(v)
+        for key in [k for k in self._pending if k[0] == file]:
+            if key in own_shown:
+                model.hidden[key] = dc.SECONDARY
+                own_shown.pop(key)
+        model.shown.update(own_shown)
+        model.relations = rels
+        for rel in rels:
+            for t in rel.terms:
+                for c in (t.cell, t.factor):
+                    if c is not None and c.file != file and c.key() not in model.shown \
+                            and c.key() not in model.hidden:
+                        raise ValueError(f"disclosure: relation '{rel.note}' of {file} uses "
+                                         f"{c.file} row {c.row + 1}, column '{c.column}', "
+                                         "which is neither published nor given in `known`")
+        hide_cols = count_cols if hide_cols is None else [c for c in hide_cols if c in count_cols]
+        candidates = [(file, pos[i], str(c)) for i in df.index for c in hide_cols
+                      if (file, pos[i], str(c)) in own_shown and own_shown[(file, pos[i], str(c))] > 0]
+        fallback = [(file, pos[i], str(c)) for i in df.index for c in count_cols
+                    if own_shown.get((file, pos[i], str(c)), 0) > 0]
+        # last resort: a count of a file this notebook publishes later (`hide_later`, values in
+        # `known`); that file then shows it hidden
+        counted = {t.cell for r in rels for t in r.terms}  # not the factors (means, shares)
+        later = set(hide_later) - self._files - {file}
+        fallback += [c.key() for c, v in (known or {}).items()
+                     if c in counted and c.file in later and float(v) > 0 and c.key() not in model.hidden]
+        added = dc.protect(model, candidates, fallback)
+        secondary = pd.DataFrame(False, index=df.index, columns=df.columns)
+        col_of = {str(c): c for c in df.columns}
+        for _f, row, col in [k for k, kind in model.hidden.items()
+                            if k[0] == file and kind == dc.SECONDARY]:
+            secondary.at[df.index[row], col_of[col]] = True
+        if write:
+            self._pending.update({k: dc.SECONDARY for k in added if k[0] != file})
+        for dep, base in (linked or {}).items():
+            primary[dep] = primary[dep] | primary[base]
+            secondary[dep] = secondary[dep] | (secondary[base] & ~primary[dep])
+        hidden = primary | secondary
+        safe = df.copy()
+        for col in hidden.columns[hidden.any()]:
+            safe[col] = safe[col].astype(object).where(~hidden[col], None)
+        if write:
+            mine = {k: v for k, v in model.hidden.items() if k[0] == file}
+            for k in mine:
+                own_shown.pop(k, None)
+            self._shown.update(own_shown)
+            self._hidden.update(mine)
+            self._files.add(file)
+            dc.write_sidecar(self.output_dir, file, self.min_cell, mine, rels)
+        return safe, primary, secondary
 
     def text(self, markdown: str) -> None:
         display(Markdown(markdown))
@@ -299,6 +438,13 @@ class Publisher:
         self._estimates_started = True
         rows[ESTIMATE_COLUMNS].to_csv(path, mode="w" if first else "a", header=first, index=False)
         return path
+
+
+def _local(rel: dc.Relation, file: str) -> dc.Relation:
+    """The relation with this table's cells (file "") named by `file`."""
+    fix = lambda c: c if c is None or c.file else dc.Cell(file, c.row, c.column)  # noqa: E731
+    return dc.Relation([dc.Term(t.coef, fix(t.cell), fix(t.factor)) for t in rel.terms],
+                       rel.lo, rel.hi, rel.note)
 
 
 def stars(p: float | None) -> str:

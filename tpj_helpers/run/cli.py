@@ -72,6 +72,20 @@ def _render(args: argparse.Namespace) -> int:
     return 0
 
 
+def _audit(args: argparse.Namespace) -> int:
+    from tpj_helpers.publish.audit import audit_run
+
+    result = audit_run(args.run_dir)
+    s = result.summary()
+    print(f"tpj: disclosure audit of {args.run_dir}: {s['hidden']} hidden cells "
+          f"({s['primary']} primary, {s['secondary']} secondary), narrowest primary interval "
+          f"{s['narrowest_primary']}, {s['breaches']} breaches; cells in {args.run_dir}/results/disclosure_audit.csv")
+    if s["breaches"]:
+        print(f"tpj: {result.message()}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tpj", description="Tættere På Job evaluation suite")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -116,6 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
     render = sub.add_parser("render", help="render the report of an existing run folder again")
     render.add_argument("run_dir", type=Path, help="a run folder, e.g. output/latest")
     render.set_defaults(func=_render)
+    audit = sub.add_parser("audit", help="attack a run's published files: can a hidden cell be worked out?")
+    audit.add_argument("run_dir", type=Path, help="a run folder, e.g. output/latest")
+    audit.set_defaults(func=_audit)
     return parser
 
 

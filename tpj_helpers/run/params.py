@@ -64,6 +64,8 @@ class RunParameters(BaseModel):
     effect_max_controls: int = Field(default=10, ge=1, le=1000)
     effect_min_pool: int = Field(default=50, ge=0)
     kommuner_regioner: str | None = None
+    quotes_require_approval: Literal["auto"] | StrictBool = "auto"
+    quotes_approved: str = ""
 
 
 def did_you_mean(name: str, known) -> str:

@@ -807,6 +807,15 @@ def run(
             if error is not None:
                 raise error
             collect_estimates(run_dir)
+        # Disclosure audit of everything published (tpj_helpers/publish/audit.py): a hidden cell
+        # that the published files pin down fails the run, naming table, row and column.
+        from tpj_helpers.publish.audit import audit_run
+
+        audit = audit_run(run_dir)
+        manifest["disclosure_audit"] = audit.summary()
+        if audit.summary()["breaches"]:
+            raise RunError(audit.message())
+        log.info("disclosure audit: %s hidden cells, no breach", audit.summary()["hidden"])
         if render:
             render_run(run_dir, synthetic, store, code, manifest)
         manifest["status"] = "ok"

@@ -622,8 +622,11 @@ def publish_distribution_figure(pub, data, items: Sequence[str], name: str, phas
         "items": lambda d: likert_items_figure(d, min_cell=pub.min_cell),
         "shares": lambda d: share_bars_figure(d, min_cell=pub.min_cell),
     }
+    from tpj_helpers.analysis.survey_outcomes import disclosure
+
     pub.figure(dist, name, source=st.distribution_source(dist, pub.min_cell), plot=plots[kind],
-               count_cols=st.DIST_COUNTS, linked=st.DIST_LINKED)
+               count_cols=st.DIST_COUNTS, linked=st.DIST_LINKED,
+               relations=disclosure.distribution_relations(dist), hide_cols=disclosure.HIDE_COLS)
     return dist
 
 

@@ -333,15 +333,18 @@ def item_table(dist: pd.DataFrame, min_cell: int) -> pd.DataFrame:
     (0-100) of each answer. Shares resting on 1..min_cell-1 answers (or an N that small) are
     left empty (NA): the table shows no counts, so disclosure control is applied here."""
     small = lambda s: (s > 0) & (s < min_cell)  # noqa: E731
-    hide = small(dist["n"]) | small(dist["n_item"])
-    d = dist.assign(pct=(100 * dist["share"]).where(~hide))
+    n = pd.to_numeric(dist["n"], errors="coerce")  # NA: hidden by the Publisher (protected data)
+    n_item = pd.to_numeric(dist["n_item"], errors="coerce")
+    hide = small(n) | small(n_item) | n.isna()
+    d = dist.assign(pct=(100 * pd.to_numeric(dist["share"], errors="coerce")).where(~hide))
     wide = d.set_index(["item", "wave", "code"])["pct"].unstack("code")
     first = d.drop_duplicates(["item", "wave"]).set_index(["item", "wave"])
     answers = dict(zip(dist["code"], dist["answer"], strict=False))
     out = pd.DataFrame({
         "Udsagn": first["item_label"].to_numpy(),
         "Måling": first["wave_label"].to_numpy(),
-        "N": first["n_item"].where(~small(first["n_item"])).to_numpy(),
+        "N": pd.to_numeric(first["n_item"], errors="coerce").where(
+            ~small(pd.to_numeric(first["n_item"], errors="coerce"))).to_numpy(),
     })
     for code in dict.fromkeys(dist["code"]):
         out[f"{answers[code]} ({code})"] = wide.loc[first.index, code].to_numpy(dtype=float)

@@ -1,0 +1,101 @@
+"""What Tabel 6 and its means reveal together: the relations the disclosure model protects.
+
+Per timepoint (column j of Tabel 6, row j of the means table):
+- the score rows add up to "Heraf med en score", and with the NA row to N = "Kursister med data";
+- the mean score times "Heraf med en score" is the sum of score x count over the score rows.
+The means table is published after Tabel 6, so its values are passed as known.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from tpj_helpers.analysis.register_regressions.models import (
+    N_LABEL,
+    NA_LABEL,
+    SCORES,
+    TABEL6_SUMS,
+    TIMEPOINTS,
+)
+from tpj_helpers.publish.disclosure import Cell, Relation, Term, equal, total_of
+
+MEANS_FILE = "tables/register_tabel6_means.csv"
+
+
+WEEKLY_FILES = ("figures/register_weekly_score.csv", "figures/register_weekly_score_course.csv")
+HIDE_LATER = (MEANS_FILE, *WEEKLY_FILES)  # published after Tabel 6 in notebook 30
+
+
+def tabel6_relations(table: pd.DataFrame, means: pd.DataFrame,
+                     weekly: tuple[pd.DataFrame, ...] = ()) -> tuple[list[Relation], dict[Cell, float]]:
+    """(relations, known values) for publishing `tabel6_table` beside `tabel6_means_table` and the
+    weekly figures' data (`weekly`: the frames of `WEEKLY_FILES`, in that order): at a timepoint
+    that is a fixed week (-26, -1, 26) Tabel 6's N is the figure's `n_covered` and "Heraf med en
+    score" its `n`, the same counts shown twice."""
+    labels = table.iloc[:, 0].astype(str).tolist()
+    score_rows = list(range(len(SCORES)))
+    n_row = labels.index(N_LABEL)
+    labels.index(NA_LABEL)  # the table's layout: score rows, NA row, N row
+    rels, known = [], {}
+    for j, col in enumerate(table.columns[1:]):
+        n_cov = Cell(MEANS_FILE, j, "Kursister med data")
+        n_scored = Cell(MEANS_FILE, j, "Heraf med en score")
+        mean = Cell(MEANS_FILE, j, "Gennemsnitlig score")
+        for cell, c in ((n_cov, "Kursister med data"), (n_scored, "Heraf med en score"),
+                        (mean, "Gennemsnitlig score")):
+            known[cell] = float(means.iloc[j][c])
+        parts = [Cell("", i, col) for i in score_rows]
+        rels.append(total_of(n_scored, parts, note=f"Tabel 6 '{col}': score rows = Heraf med en score"))
+        rels.append(equal(Cell("", n_row, col), n_cov, note=f"Tabel 6 '{col}': N = Kursister med data"))
+        rels.append(Relation([*(Term(float(SCORES[i]), Cell("", i, col)) for i in score_rows),
+                              Term(-1.0, n_scored, factor=mean)],
+                             note=f"Tabel 6 '{col}': mean score x Heraf med en score = score sum"))
+    for file, frame in zip(WEEKLY_FILES, weekly, strict=False):
+        row_of_week = {int(w): i for i, w in enumerate(frame["week_rel"])}
+        for j, (key, col) in enumerate(zip(TIMEPOINTS, table.columns[1:], strict=True)):
+            week = TIMEPOINTS[key][0]
+            if not isinstance(week, int) or week not in row_of_week:
+                continue
+            r = row_of_week[week]
+            for fig_col, cell in (("n_covered", Cell("", n_row, col)),
+                                  ("n", Cell(MEANS_FILE, j, "Heraf med en score"))):
+                fig = Cell(file, r, fig_col)
+                known[fig] = float(frame.iloc[r][fig_col])
+                rels.append(equal(cell, fig, note=f"Tabel 6 '{col}' = {file} week {week} ({fig_col})"))
+    return rels, known
+
+
+def tabel6_view(data, persons, min_cell: int) -> tuple[list[Relation], dict[Cell, str], dict[Cell, float]]:
+    """Tabel 6 as notebook 30 publishes it, for another notebook whose outputs relate to the same
+    counts (the weekly figures by group add up to the total line, which repeats Tabel 6's N and
+    "Heraf med en score"): (its relations, its hidden cells and those it hid in the means table
+    and the weekly figures, the values of the rest). Recomputed here with the same deterministic
+    protection, since the notebooks run in parallel."""
+    import json
+    import tempfile
+    from pathlib import Path
+
+    from tpj_helpers.analysis.register_regressions import models as register
+    from tpj_helpers.publish.disclosure import SIDECAR_DIR
+    from tpj_helpers.publish.publisher import Publisher
+
+    t6 = register.tabel6(data, persons)
+    table = register.tabel6_table(t6)
+    weekly = (register.weekly_means(data, persons=persons),
+              register.weekly_means(data, weeks=range(-1, 9), persons=persons))
+    rels, known = tabel6_relations(table, register.tabel6_means_table(t6), weekly)
+    file = "tables/register_tabel6.csv"
+    with tempfile.TemporaryDirectory() as tmp:
+        pub = Publisher(tmp, "tabel6_view", min_cell)
+        pub.protect(table, file, count_cols=table.columns[1:], relations=rels, known=known,
+                    hide_later=HIDE_LATER, write=True, **TABEL6_SUMS)
+        side = json.loads((Path(tmp) / SIDECAR_DIR / "tables__register_tabel6.json").read_text(encoding="utf-8"))
+        hidden = {Cell(file, h["row"], h["column"]): h["kind"] for h in side["hidden"]}
+        hidden.update({Cell(*k): kind for k, kind in pub._pending.items()})
+        relations = [Relation.from_json(r) for r in side["relations"]]
+    for i in range(len(table)):
+        for col in table.columns[1:]:
+            cell = Cell(file, i, col)
+            if cell not in hidden:
+                known[cell] = float(table.iloc[i][col])
+    return relations, hidden, known
