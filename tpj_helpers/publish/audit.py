@@ -173,6 +173,7 @@ def write_appendix(run_dir: Path, result: AuditResult) -> Path:
     """A notebook with one labelled cell holding the summary table, for the report to embed."""
     cell = nbformat.v4.new_code_cell(f"#| label: {AUDIT_LABEL}\n#| tbl-cap: \"{AUDIT_CAPTION}\"\n"
                                     "# written by tpj_helpers.publish.audit")
+    cell.id = "disclosure-audit"  # fixed, so that the same audit writes the same notebook
     cell.outputs = [nbformat.v4.new_output("display_data", data={
         "text/markdown": appendix_markdown(result),
         "text/html": summary_table(result).to_html(index=False, border=0)})]

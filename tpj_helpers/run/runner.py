@@ -807,15 +807,7 @@ def run(
             if error is not None:
                 raise error
             collect_estimates(run_dir)
-        # Disclosure audit of everything published (tpj_helpers/publish/audit.py): a hidden cell
-        # that the published files pin down fails the run, naming table, row and column.
-        from tpj_helpers.publish.audit import audit_run
-
-        audit = audit_run(run_dir)
-        manifest["disclosure_audit"] = audit.summary()
-        if audit.summary()["breaches"]:
-            raise RunError(audit.message())
-        log.info("disclosure audit: %s hidden cells, no breach", audit.summary()["hidden"])
+        audit_stage(run_dir, store, code, manifest)
         if render:
             render_run(run_dir, synthetic, store, code, manifest)
         manifest["status"] = "ok"
@@ -862,6 +854,32 @@ def _live_progress(quiet: bool, total: int):
         finally:
             _PROGRESS = None
             console[0].setStream(old)
+
+
+def audit_stage(run_dir: Path, store, code: str, manifest: dict) -> None:
+    """Disclosure audit of everything published (tpj_helpers/publish/audit.py): a hidden cell that
+    the published files pin down fails the run, naming table, row and column. An audit of the same
+    published files by the same code is taken from the cache."""
+    key = nbcache.digest({"audit": nbcache.tree_hashes(run_dir, nbcache.PUBLISHED), "code": code})
+    entry = store.get(key) if store is not None else None
+    if entry is not None:
+        store.restore_notebook(entry, run_dir)
+        manifest["disclosure_audit"] = {**entry.meta["summary"], "source": "cache"}
+        log.info("disclosure audit reused from the cache (same published files): %s hidden cells, no breach",
+                 entry.meta["summary"]["hidden"])
+        return
+    _papermill()  # nbformat without the rfc3987 grammar build, as for the notebooks
+    from tpj_helpers.publish.audit import AUDIT_FILE, AUDIT_NOTEBOOK, audit_run
+
+    audit = audit_run(run_dir)
+    summary = audit.summary()
+    manifest["disclosure_audit"] = {**summary, "source": "run"}
+    if summary["breaches"]:
+        raise RunError(audit.message())
+    log.info("disclosure audit: %s hidden cells, no breach", summary["hidden"])
+    if store is not None:
+        store.put_notebook(key, AUDIT_NOTEBOOK, run_dir / "notebooks" / f"{AUDIT_NOTEBOOK}.ipynb",
+                           {AUDIT_FILE: run_dir / AUDIT_FILE}, {"summary": summary})
 
 
 def render_run(run_dir: Path, synthetic: bool, store, code: str, manifest: dict) -> None:
