@@ -61,7 +61,7 @@ def test_unchanged_inputs_reuse_and_each_dependency_reexecutes(tmp_path, small_d
     first = run()
     assert sources(first) == {"a": "run", "b": "run", "z": "run"}
     assert sorted(first.manifest["notebooks"]["a"]["outputs"]) == [
-        "results/estimates_a.csv", "tables/a.csv"]
+        "results/disclosure/tables__a.json", "results/estimates_a.csv", "tables/a.csv"]
     assert first.manifest["notebooks"]["z"]["outputs"] == ["tables/total.csv"]
 
     second = run()

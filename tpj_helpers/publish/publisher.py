@@ -396,7 +396,15 @@ class Publisher:
         later = set(hide_later) - self._files - {file}
         fallback += [c.key() for c, v in (known or {}).items()
                      if c in counted and c.file in later and float(v) > 0 and c.key() not in model.hidden]
-        added = dc.protect(model, candidates, fallback)
+        try:
+            added = dc.protect(model, candidates, fallback)
+        except ValueError:
+            # No cell left that protects a hidden one (a very small group, e.g. one municipality
+            # of a batch): the file then shows none of its non-zero counts (hidden as secondary;
+            # the shares and means linked to them go with them).
+            added = []
+            for key in dict.fromkeys(candidates + [k for k in fallback if k[0] == file]):
+                model.hidden[key] = dc.SECONDARY
         secondary = pd.DataFrame(False, index=df.index, columns=df.columns)
         col_of = {str(c): c for c in df.columns}
         for _f, row, col in [k for k, kind in model.hidden.items()

@@ -245,6 +245,10 @@ def weekly_means(
         if by is not None:
             frame.insert(0, by, g)
         frames.append(frame)
+    if not frames:  # no group large enough (e.g. one small municipality): the columns, no rows
+        return pd.DataFrame({by: pd.Series(dtype=object), "week_rel": pd.Series(dtype=int),
+                             "n_covered": pd.Series(dtype=int), "n": pd.Series(dtype=int),
+                             "mean": pd.Series(dtype=float)})
     return pd.concat(frames, ignore_index=True)
 
 
