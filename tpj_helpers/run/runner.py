@@ -167,7 +167,11 @@ def _setup_logging(run_dir: Path, quiet: bool) -> logging.Handler:
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     log.addHandler(handler)
     log.setLevel(logging.INFO)
-    if not quiet and not any(isinstance(h, logging.StreamHandler) and not isinstance(h, logging.FileHandler) for h in log.handlers):
+    consoles = [h for h in log.handlers
+                if isinstance(h, logging.StreamHandler) and not isinstance(h, logging.FileHandler)]
+    if consoles:  # a run in the same process before: write to the stdout of now, not of then
+        consoles[0].setStream(sys.stdout)
+    elif not quiet:
         console = logging.StreamHandler(sys.stdout)
         console.setFormatter(logging.Formatter("tpj: %(message)s"))
         console.addFilter(lambda record: not getattr(record, "file_only", False))
