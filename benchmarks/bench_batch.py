@@ -45,8 +45,9 @@ def one(batch_file: Path, out: Path, jobs: int, dask: bool) -> dict:
     if dask:
         from distributed import LocalCluster
 
-        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                          dashboard_address=None) as cluster:
+        with LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster:
             _, results = run_batch(batch_file, out_root=out, cluster=cluster)
     else:
         _, results = run_batch(batch_file, out_root=out, jobs=jobs)
@@ -57,8 +58,14 @@ def one(batch_file: Path, out: Path, jobs: int, dask: bool) -> dict:
         # Dask worker processes are not children that were waited for: their CPU is not counted.
         "cpu_seconds_local": round(cpu_seconds() - cpu, 2),
         "load_average_before": round(load, 2),
-        "variants": {r.name: {"exit_code": r.exit_code, "seconds": r.seconds,
-                              "message": r.message if not r.ok else ""} for r in results},
+        "variants": {
+            r.name: {
+                "exit_code": r.exit_code,
+                "seconds": r.seconds,
+                "message": r.message if not r.ok else "",
+            }
+            for r in results
+        },
         "ok": sum(r.ok for r in results),
         "failed": [r.name for r in results if not r.ok],
     }
@@ -86,8 +93,11 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "command": "tpj batch (params/batch.yaml, by: kommune variants only)",
         "batch_min_persons": spec.get("batch_min_persons"),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "platform": platform.platform()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
         "runs": runs,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -278,8 +278,18 @@ def route_naive(dream_path: Path, persons_path: Path, slice_persons: int, total:
 
 def run_child(route: str, dream_path: Path, persons_path: Path, n: int, total: int) -> dict:
     cmd = [
-        sys.executable, __file__, "--child", route, "--dream", str(dream_path),
-        "--persons-file", str(persons_path), "--n", str(n), "--total", str(total),
+        sys.executable,
+        __file__,
+        "--child",
+        route,
+        "--dream",
+        str(dream_path),
+        "--persons-file",
+        str(persons_path),
+        "--n",
+        str(n),
+        "--total",
+        str(total),
     ]
     load = os.getloadavg()[0]  # other work on the machine slows the routes down: record it
     done = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=REPO)
@@ -296,10 +306,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--persons", type=int, default=1_000_000, help="persons in the extract")
     ap.add_argument("--weeks", type=int, default=160, help="ISO weeks in the extract")
     ap.add_argument("--seed", type=int, default=2025)
-    ap.add_argument("--naive-budget-gb", type=float, default=16.0,
-                    help="largest peak memory the naive route may use before it runs on a slice")
-    ap.add_argument("--repeat", type=int, default=3,
-                    help="runs of our route (each in a fresh process); the median is reported")
+    ap.add_argument(
+        "--naive-budget-gb",
+        type=float,
+        default=16.0,
+        help="largest peak memory the naive route may use before it runs on a slice",
+    )
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="runs of our route (each in a fresh process); the median is reported",
+    )
     ap.add_argument("--skip-naive", action="store_true", help="time our route only")
     ap.add_argument("--out", type=Path, default=RESULTS)
     ap.add_argument("--child", choices=["ours", "naive"], help=argparse.SUPPRESS)
@@ -319,8 +337,11 @@ def main(argv: list[str] | None = None) -> int:
     total = args.persons
     t = time.perf_counter()
     dream_path, persons_path = build_extract(total, args.weeks, args.seed)
-    print(f"extract: {dream_path.relative_to(REPO)} ({dream_path.stat().st_size / 1e6:.0f} MB, "
-          f"ready in {time.perf_counter() - t:.0f} s)", flush=True)
+    print(
+        f"extract: {dream_path.relative_to(REPO)} ({dream_path.stat().st_size / 1e6:.0f} MB, "
+        f"ready in {time.perf_counter() - t:.0f} s)",
+        flush=True,
+    )
     group = math.ceil(total / N_ROW_GROUPS)
 
     naive = None
@@ -334,9 +355,11 @@ def main(argv: list[str] | None = None) -> int:
             # Leave a safety margin: the estimate is linear, pandas merges are not quite.
             fits = (0.75 * args.naive_budget_gb - pilot["rss_before_gb"]) / per_person
             slice_n = max(group, min(total, int(fits // group) * group))
-        print(f"naive pilot on {group:,} persons: {pilot['peak_rss_gb']:.2f} GB peak, "
-              f"predicted {predicted:.1f} GB at {total:,} persons -> running on {slice_n:,}",
-              flush=True)
+        print(
+            f"naive pilot on {group:,} persons: {pilot['peak_rss_gb']:.2f} GB peak, "
+            f"predicted {predicted:.1f} GB at {total:,} persons -> running on {slice_n:,}",
+            flush=True,
+        )
         naive = run_child("naive", dream_path, persons_path, slice_n, total)
         naive["predicted_full_peak_gb_from_pilot"] = predicted
 
@@ -347,10 +370,17 @@ def main(argv: list[str] | None = None) -> int:
 
     result: dict = {
         "command": "benchmarks/bench_dream_panel.py " + " ".join(sys.argv[1:]),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "platform": platform.platform()},
-        "extract": {"persons": total, "weeks": args.weeks, "file": str(dream_path.relative_to(REPO)),
-                    "file_mb": round(dream_path.stat().st_size / 1e6, 1)},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "extract": {
+            "persons": total,
+            "weeks": args.weeks,
+            "file": str(dream_path.relative_to(REPO)),
+            "file_mb": round(dream_path.stat().st_size / 1e6, 1),
+        },
         "ours": ours,
         "goal": {"seconds": GOAL_SECONDS, "peak_rss_gb": GOAL_GB, "speedup": GOAL_SPEEDUP},
     }
@@ -371,10 +401,26 @@ def main(argv: list[str] | None = None) -> int:
         result["speedup"] = full["seconds"] / ours["seconds"]
         result["same_panel_on_slice"] = naive["check"] == ours["check"]
         if extrapolated:
-            rows.append(("naive", f"{slice_n:,}", naive["seconds"], naive["peak_rss_gb"],
-                         naive["rows"], f"measured on {slice_n / total:.0%} of persons"))
-        rows.append(("naive", f"{total:,}", full["seconds"], full["peak_rss_gb"], full["rows"],
-                     "EXTRAPOLATED linearly" if extrapolated else "measured"))
+            rows.append(
+                (
+                    "naive",
+                    f"{slice_n:,}",
+                    naive["seconds"],
+                    naive["peak_rss_gb"],
+                    naive["rows"],
+                    f"measured on {slice_n / total:.0%} of persons",
+                )
+            )
+        rows.append(
+            (
+                "naive",
+                f"{total:,}",
+                full["seconds"],
+                full["peak_rss_gb"],
+                full["rows"],
+                "EXTRAPOLATED linearly" if extrapolated else "measured",
+            )
+        )
     result["meets_goal"] = {
         "seconds": ours["seconds"] <= GOAL_SECONDS,
         "peak_rss_gb": ours["peak_rss_gb"] <= GOAL_GB,
@@ -385,16 +431,24 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'route':<6} {'persons':>10} {'seconds':>9} {'peak GB':>8} {'rows':>14}  note")
     for name, n, sec, gb, nrows, note in rows:
         print(f"{name:<6} {n:>10} {sec:>9.1f} {gb:>8.2f} {nrows:>14,}  {note}")
-    print(f"ours: median of {len(runs)} runs {ours['runs_seconds']} s; read_dream "
-          f"{ours['seconds_read']:.1f} s + build_panel {ours['seconds_build']:.1f} s; "
-          f"{ours['cpu_seconds']:.1f} s CPU")
+    print(
+        f"ours: median of {len(runs)} runs {ours['runs_seconds']} s; read_dream "
+        f"{ours['seconds_read']:.1f} s + build_panel {ours['seconds_build']:.1f} s; "
+        f"{ours['cpu_seconds']:.1f} s CPU"
+    )
     if naive is not None:
-        print(f"speed-up: {result['speedup']:.0f}x"
-              + (" (against the extrapolated naive time)" if slice_n < total else ""))
-        print(f"same rows, score sum and week_rel sum on the first {slice_n:,} persons: "
-              f"{result['same_panel_on_slice']}")
-    print(f"goal (<= {GOAL_SECONDS:.0f} s, <= {GOAL_GB:.0f} GB, >= {GOAL_SPEEDUP:.0f}x): "
-          + ", ".join(f"{k} {'ok' if v else 'MISSED'}" for k, v in result["meets_goal"].items()))
+        print(
+            f"speed-up: {result['speedup']:.0f}x"
+            + (" (against the extrapolated naive time)" if slice_n < total else "")
+        )
+        print(
+            f"same rows, score sum and week_rel sum on the first {slice_n:,} persons: "
+            f"{result['same_panel_on_slice']}"
+        )
+    print(
+        f"goal (<= {GOAL_SECONDS:.0f} s, <= {GOAL_GB:.0f} GB, >= {GOAL_SPEEDUP:.0f}x): "
+        + ", ".join(f"{k} {'ok' if v else 'MISSED'}" for k, v in result["meets_goal"].items())
+    )
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

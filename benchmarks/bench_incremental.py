@@ -47,7 +47,14 @@ def children_cpu() -> float:
 
 
 def tpj_run(out_root: Path, cache: Path, env: dict) -> dict:
-    cmd = [str(REPO / ".venv" / "bin" / "tpj"), "run", "--out", str(out_root), "--cache-dir", str(cache)]
+    cmd = [
+        str(REPO / ".venv" / "bin" / "tpj"),
+        "run",
+        "--out",
+        str(out_root),
+        "--cache-dir",
+        str(cache),
+    ]
     load = os.getloadavg()[0]
     cpu = children_cpu()
     start = time.perf_counter()
@@ -70,8 +77,9 @@ def tpj_run(out_root: Path, cache: Path, env: dict) -> dict:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--repeat", type=int, default=3, help="unchanged reruns (default 3)")
-    ap.add_argument("--allow-bytecode", action="store_true",
-                    help="unset PYTHONDONTWRITEBYTECODE for the runs")
+    ap.add_argument(
+        "--allow-bytecode", action="store_true", help="unset PYTHONDONTWRITEBYTECODE for the runs"
+    )
     ap.add_argument("--out", type=Path, default=RESULTS)
     args = ap.parse_args(argv)
     env = dict(os.environ)
@@ -85,7 +93,9 @@ def main(argv: list[str] | None = None) -> int:
         full = tpj_run(root, cache, env)
         unchanged = [tpj_run(root, cache, env) for _ in range(args.repeat)]
         try:
-            NOTEBOOK.write_bytes(original.replace(CAPTION.encode(), (CAPTION + " (ændret)").encode(), 1))
+            NOTEBOOK.write_bytes(
+                original.replace(CAPTION.encode(), (CAPTION + " (ændret)").encode(), 1)
+            )
             caption = tpj_run(root, cache, env)
         finally:
             NOTEBOOK.write_bytes(original)
@@ -93,25 +103,32 @@ def main(argv: list[str] | None = None) -> int:
     median = sorted(unchanged, key=lambda r: r["seconds"])[len(unchanged) // 2]
     result = {
         "command": "tpj run --out TMP --cache-dir TMP/cache",
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "platform": platform.platform(),
-                    "PYTHONDONTWRITEBYTECODE": env.get("PYTHONDONTWRITEBYTECODE")},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "PYTHONDONTWRITEBYTECODE": env.get("PYTHONDONTWRITEBYTECODE"),
+        },
         "full": full,
         "unchanged_median_seconds": median["seconds"],
         "unchanged_runs": unchanged,
         "unchanged_mean_seconds": round(statistics.mean(r["seconds"] for r in unchanged), 2),
         "caption": caption,
         "goals_seconds": GOALS,
-        "meets_goals": {"unchanged": median["seconds"] <= GOALS["unchanged"],
-                        "caption": caption["seconds"] <= GOALS["caption"]},
+        "meets_goals": {
+            "unchanged": median["seconds"] <= GOALS["unchanged"],
+            "caption": caption["seconds"] <= GOALS["caption"],
+        },
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"full run {full['seconds']:.1f} s (cpu {full['cpu_seconds']:.1f} s); "
-          f"unchanged median {median['seconds']:.1f} s of {[r['seconds'] for r in unchanged]} "
-          f"(cpu {median['cpu_seconds']:.1f} s); one caption {caption['seconds']:.1f} s "
-          f"(cpu {caption['cpu_seconds']:.1f} s, executed {caption['executed']}, render "
-          f"{caption['render']} {caption['render_seconds']} s)\n  -> {args.out}")
+    print(
+        f"full run {full['seconds']:.1f} s (cpu {full['cpu_seconds']:.1f} s); "
+        f"unchanged median {median['seconds']:.1f} s of {[r['seconds'] for r in unchanged]} "
+        f"(cpu {median['cpu_seconds']:.1f} s); one caption {caption['seconds']:.1f} s "
+        f"(cpu {caption['cpu_seconds']:.1f} s, executed {caption['executed']}, render "
+        f"{caption['render']} {caption['render_seconds']} s)\n  -> {args.out}"
+    )
     return 0
 
 

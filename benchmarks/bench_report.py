@@ -71,12 +71,17 @@ def main(argv: list[str] | None = None) -> int:
     median = sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
     result = {
         "command": "make report" + (" (tpj run --fresh-kernels)" if args.fresh else ""),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "platform": platform.platform()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
         "median": median,
         "median_seconds": median["seconds"],
         "runs_seconds": [r["seconds"] for r in runs],
-        "spread_seconds": round(max(r["seconds"] for r in runs) - min(r["seconds"] for r in runs), 2),
+        "spread_seconds": round(
+            max(r["seconds"] for r in runs) - min(r["seconds"] for r in runs), 2
+        ),
         "mean_seconds": round(statistics.mean(r["seconds"] for r in runs), 2),
         "runs": runs,
         "goal_seconds": GOAL_SECONDS,
@@ -85,9 +90,11 @@ def main(argv: list[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     parts = ", ".join(f"{k} {v:.1f} s" for k, v in median["notebooks_seconds"].items())
-    print(f"make report warm: median {median['seconds']:.1f} s of {result['runs_seconds']} "
-          f"(goal {GOAL_SECONDS:.0f} s)\n  data {median['data_seconds']:.1f} s; {parts}; "
-          f"render {median['render_seconds']:.1f} s\n  -> {out.relative_to(REPO)}")
+    print(
+        f"make report warm: median {median['seconds']:.1f} s of {result['runs_seconds']} "
+        f"(goal {GOAL_SECONDS:.0f} s)\n  data {median['data_seconds']:.1f} s; {parts}; "
+        f"render {median['render_seconds']:.1f} s\n  -> {out.relative_to(REPO)}"
+    )
     return 0
 
 

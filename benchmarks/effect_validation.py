@@ -48,16 +48,27 @@ def combine(paths: list[Path]) -> dict:
     mean = lambda key: float((n * np.array([x[key] for x in s])).sum() / total)  # noqa: E731
     bias = mean("mean_bias")
     # pooled variance of the ATT errors around the overall mean
-    ss = float(sum((k - 1) * x["sd_att"] ** 2 + k * (x["mean_bias"] - bias) ** 2
-                   for k, x in zip(n, s, strict=True)))
+    ss = float(
+        sum(
+            (k - 1) * x["sd_att"] ** 2 + k * (x["mean_bias"] - bias) ** 2
+            for k, x in zip(n, s, strict=True)
+        )
+    )
     sd = float(np.sqrt(ss / (total - 1)))
     covered = int(sum(x["covered"] for x in s))
     summary = {
-        "replications": int(total), "true_effect": s[0]["true_effect"], "mean_att": mean("mean_att"),
-        "mean_bias": bias, "mean_bias_mc_se": sd / float(np.sqrt(total)), "sd_att": sd,
-        "mean_se": mean("mean_se"), "coverage_95": covered / total, "covered": covered,
+        "replications": int(total),
+        "true_effect": s[0]["true_effect"],
+        "mean_att": mean("mean_att"),
+        "mean_bias": bias,
+        "mean_bias_mc_se": sd / float(np.sqrt(total)),
+        "sd_att": sd,
+        "mean_se": mean("mean_se"),
+        "coverage_95": covered / total,
+        "covered": covered,
         "coverage_mc_se": float(np.sqrt(0.95 * 0.05 / total)),
-        "before_after_mean": mean("before_after_mean"), "before_after_bias": mean("before_after_bias"),
+        "before_after_mean": mean("before_after_mean"),
+        "before_after_bias": mean("before_after_bias"),
         "matched_share": mean("matched_share"),
     }
     return {
@@ -66,14 +77,17 @@ def combine(paths: list[Path]) -> dict:
         "dgp": runs[0]["dgp"],
         "summary": summary,
         "goals": runs[0]["goals"],
-        "passed": {"bias": bool(abs(bias) < 0.05),
-                   "coverage": bool(0.93 <= summary["coverage_95"] <= 0.97),
-                   "before_after": bool(summary["before_after_bias"] > 0.3)},
+        "passed": {
+            "bias": bool(abs(bias) < 0.05),
+            "coverage": bool(0.93 <= summary["coverage_95"] <= 0.97),
+            "before_after": bool(summary["before_after_bias"] > 0.3),
+        },
         "wall_seconds": [r["wall_seconds"] for r in runs],
         "cpu_seconds": float(sum(r["cpu_seconds"] for r in runs)),
         "cpu_seconds_per_replication": float(sum(r["cpu_seconds"] for r in runs) / total),
         "parts": [{"command": r["command"], "summary": r["summary"]} for r in runs],
-        "machine": runs[0]["machine"], "numpy": runs[0]["numpy"],
+        "machine": runs[0]["machine"],
+        "numpy": runs[0]["numpy"],
     }
 
 
@@ -84,8 +98,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--every", type=int, default=50)
     ap.add_argument("--effect", type=float, default=simulate.SIM_DEFAULTS["effect"])
     ap.add_argument("--out", type=Path, default=OUT)
-    ap.add_argument("--combine", type=Path, nargs="+",
-                    help="pool the JSON results of runs over disjoint seeds into --out, run nothing")
+    ap.add_argument(
+        "--combine",
+        type=Path,
+        nargs="+",
+        help="pool the JSON results of runs over disjoint seeds into --out, run nothing",
+    )
     args = ap.parse_args(argv)
     if args.combine:
         result = combine(args.combine)
@@ -102,12 +120,16 @@ def main(argv: list[str] | None = None) -> int:
             summary = simulate.summarise(reps)
             result = {
                 "command": "OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/effect_validation.py "
-                           f"--reps {args.reps} --first-seed {args.first_seed} --effect {args.effect}",
+                f"--reps {args.reps} --first-seed {args.first_seed} --effect {args.effect}",
                 "complete": i + 1 == args.reps,
-                "dgp": {k: v for k, v in simulate.SIM_DEFAULTS.items() if k != "effect"} | {"effect": args.effect},
+                "dgp": {k: v for k, v in simulate.SIM_DEFAULTS.items() if k != "effect"}
+                | {"effect": args.effect},
                 "summary": summary,
-                "goals": {"abs_mean_bias_below": 0.05, "coverage_between": [0.93, 0.97],
-                          "before_after_bias_above": 0.3},
+                "goals": {
+                    "abs_mean_bias_below": 0.05,
+                    "coverage_between": [0.93, 0.97],
+                    "before_after_bias_above": 0.3,
+                },
                 "passed": {
                     "bias": abs(summary["mean_bias"]) < 0.05,
                     "coverage": 0.93 <= summary["coverage_95"] <= 0.97,
@@ -116,16 +138,22 @@ def main(argv: list[str] | None = None) -> int:
                 "wall_seconds": round(time.perf_counter() - t0, 1),
                 "cpu_seconds": round(time.process_time() - cpu0, 1),
                 "cpu_seconds_per_replication": round((time.process_time() - cpu0) / (i + 1), 3),
-                "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
-                            "load_average_1min": round(os.getloadavg()[0], 2)},
+                "machine": {
+                    "python": platform.python_version(),
+                    "cpus": os.cpu_count(),
+                    "load_average_1min": round(os.getloadavg()[0], 2),
+                },
                 "numpy": np.__version__,
             }
             args.out.parent.mkdir(parents=True, exist_ok=True)
             args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
-            print(f"{i + 1} reps: bias {summary['mean_bias']:+.4f} (MC se {summary['mean_bias_mc_se']:.4f}), "
-                  f"coverage {summary['coverage_95']:.3f}, before/after bias "
-                  f"{summary['before_after_bias']:+.3f}, {result['cpu_seconds_per_replication']} s cpu/rep",
-                  file=sys.stderr, flush=True)
+            print(
+                f"{i + 1} reps: bias {summary['mean_bias']:+.4f} (MC se {summary['mean_bias_mc_se']:.4f}), "
+                f"coverage {summary['coverage_95']:.3f}, before/after bias "
+                f"{summary['before_after_bias']:+.3f}, {result['cpu_seconds_per_replication']} s cpu/rep",
+                file=sys.stderr,
+                flush=True,
+            )
     return 0
 
 

@@ -24,4 +24,6 @@ def full_run(tmp_path_factory, small_demo):
     tmp = tmp_path_factory.mktemp("run")
     params = yaml.safe_load((REPO_ROOT / "params" / "default.yaml").read_text(encoding="utf-8"))
     (tmp / "params.yaml").write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
-    return runner.run(tmp / "params.yaml", data_dir=str(small_demo), out_root=tmp / "out", quiet=True)
+    return runner.run(
+        tmp / "params.yaml", data_dir=str(small_demo), out_root=tmp / "out", quiet=True
+    )

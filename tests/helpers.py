@@ -126,7 +126,10 @@ def add_row(text: str, line: str) -> str:
 def fingerprint(folder: Path) -> dict[str, tuple[int, str]]:
     """mtime (ns) and sha256 of every file under `folder`."""
     return {
-        str(p.relative_to(folder)): (p.stat().st_mtime_ns, hashlib.sha256(p.read_bytes()).hexdigest())
+        str(p.relative_to(folder)): (
+            p.stat().st_mtime_ns,
+            hashlib.sha256(p.read_bytes()).hexdigest(),
+        )
         for p in sorted(folder.rglob("*"))
         if p.is_file()
     }
@@ -134,8 +137,12 @@ def fingerprint(folder: Path) -> dict[str, tuple[int, str]]:
 
 def write_survey_wave(folder: Path, wave: str, rows: list[dict], codebook) -> None:
     """A survey wave file with every item column of the wave in `codebook` (empty unless given)."""
-    header = ["person_id", "submitted_at", "complete",
-              *(it.id for it in codebook.items_for_wave(wave))]
+    header = [
+        "person_id",
+        "submitted_at",
+        "complete",
+        *(it.id for it in codebook.items_for_wave(wave)),
+    ]
     with (folder / f"survey_{wave}.csv").open("w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=header, restval="")
         writer.writeheader()
@@ -143,7 +150,11 @@ def write_survey_wave(folder: Path, wave: str, rows: list[dict], codebook) -> No
         for row in rows:
             # on the day of the person's invitation when the dispatch is known (questionnaires far
             # from their dispatch are left out, issue 13)
-            at = f"{sent[row['person_id']]} 10:00:00" if row.get("person_id") in sent else "2024-08-04 10:00:00"
+            at = (
+                f"{sent[row['person_id']]} 10:00:00"
+                if row.get("person_id") in sent
+                else "2024-08-04 10:00:00"
+            )
             writer.writerow({"submitted_at": at, **row})
 
 
@@ -167,7 +178,9 @@ def run_notebooks_on(data_dir: Path, tmp: Path, notebooks: list[str], **override
     if "final_notebooks" in params:
         params["final_notebooks"] = []
     # notebook tests may leave out a wave file on purpose (the gate is tested in test_adversarial)
-    params.update(data_dir=str(data_dir), notebooks=notebooks, allow_missing_waves=True, **overrides)
+    params.update(
+        data_dir=str(data_dir), notebooks=notebooks, allow_missing_waves=True, **overrides
+    )
     path = tmp / "params.yaml"
     path.write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
     return runner.run(path, out_root=tmp / "out", render=False, quiet=True)

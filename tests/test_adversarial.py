@@ -63,14 +63,17 @@ def write(folder: Path, name: str, df: pd.DataFrame) -> None:
 def edit(name: str, fn: Callable[[pd.DataFrame], pd.DataFrame]):
     def mutate(folder: Path) -> None:
         write(folder, name, fn(read(folder, name).copy()))
+
     return mutate
 
 
 def set_cell(name: str, row: int, column: str, value):
     """Set one cell (row = 0-based data row)."""
+
     def fn(df):
         df.loc[row, column] = value
         return df
+
     return edit(name, fn)
 
 
@@ -78,16 +81,19 @@ def header_only(name: str):
     def mutate(folder: Path) -> None:
         path = folder / name
         path.write_text(path.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+
     return mutate
 
 
 def rewrite(name: str, kind: str):
     """Write one CSV file again in another format (the .csv removed)."""
+
     def mutate(folder: Path) -> None:
         path = folder / name
         write_table(read(folder, name), path, kind, path.stem, CODEBOOK)
         if kind not in ("semicolon", "cp1252"):  # those overwrite the .csv itself
             path.unlink()
+
     return mutate
 
 
@@ -97,6 +103,7 @@ def text_replace(name: str, old: str, new: str):
         text = path.read_text(encoding="utf-8")
         assert old in text, f"{old!r} not in {name}"
         path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
     return mutate
 
 
@@ -104,8 +111,9 @@ def first_interview(folder: Path) -> Path:
     return sorted((folder / "qual" / "interviews").glob("*.md"))[0]
 
 
-def add_pool(folder: Path, collide: int = 0, drop_background: str | None = None,
-             drop_week: bool = False) -> None:
+def add_pool(
+    folder: Path, collide: int = 0, drop_background: str | None = None, drop_week: bool = False
+) -> None:
     """A comparison pool from the participants' extract with new ids (`collide` kept)."""
     dream = read(folder, "dream.csv")
     ids = [f"CMP{i:06d}" for i in range(len(dream))]
@@ -116,7 +124,9 @@ def add_pool(folder: Path, collide: int = 0, drop_background: str | None = None,
     shutil.rmtree(folder / "comparison", ignore_errors=True)  # the demo's own pool, if any
     (folder / "comparison").mkdir()
     write(folder, "comparison/dream.csv", pool)
-    bg = pd.DataFrame({"person_id": ids, "gender": "kvinde", "birth_year": "1990", "kommune": "Aalborg"})
+    bg = pd.DataFrame(
+        {"person_id": ids, "gender": "kvinde", "birth_year": "1990", "kommune": "Aalborg"}
+    )
     if drop_background:
         bg = bg.drop(columns=[drop_background])
     write(folder, "comparison/background.csv", bg)
@@ -126,6 +136,7 @@ def compose(*fns):
     def mutate(folder: Path) -> None:
         for f in fns:
             f(folder)
+
     return mutate
 
 
@@ -150,21 +161,33 @@ class Ok:
 
 def ledger(source: str, reason_part: str, n: int, detail: str | None = None):
     def check(study, folder):
-        rows = [r for r in study.exclusions.rows if r["source"] == source and reason_part in r["reason"]
-                and (detail is None or detail in r["detail"])]
+        rows = [
+            r
+            for r in study.exclusions.rows
+            if r["source"] == source
+            and reason_part in r["reason"]
+            and (detail is None or detail in r["detail"])
+        ]
         assert rows, f"no ledger row {source}/{reason_part}"
         assert sum(r["n"] for r in rows) == n, rows
+
     return check
 
 
 def ledger_plus(source: str, reason_part: str, n: int, detail: str | None = None):
     """The ledger count is the unmutated folder's plus `n` (and `detail` is named)."""
+
     def rows(bundle):
-        return [r for r in bundle.exclusions.rows if r["source"] == source and reason_part in r["reason"]]
+        return [
+            r
+            for r in bundle.exclusions.rows
+            if r["source"] == source and reason_part in r["reason"]
+        ]
 
     def check(study, folder):
         assert sum(r["n"] for r in rows(study)) == sum(r["n"] for r in rows(unmutated())) + n
         assert detail is None or any(detail in r["detail"] for r in rows(study))
+
     return check
 
 
@@ -172,15 +195,20 @@ def special(wave: str, item: str, code: int, n: int, offered: bool):
     def check(study, folder):
         t = special_codes.special_code_counts(study.surveys)
         row = t[(t["wave"] == wave) & (t["item"] == item) & (t["code"] == code)]
-        assert len(row) == 1 and int(row["n"].iloc[0]) == n and bool(row["offered"].iloc[0]) == offered
+        assert (
+            len(row) == 1 and int(row["n"].iloc[0]) == n and bool(row["offered"].iloc[0]) == offered
+        )
+
     return check
 
 
 def same_as_csv(attr: str):
     """The frame `attr` of the bundle equals the one read from the unmutated CSV folder."""
+
     def check(study, folder):
         got, want = getattr(study, attr), getattr(unmutated(), attr)
         pd.testing.assert_frame_equal(got, want)
+
     return check
 
 
@@ -197,7 +225,11 @@ def first_person_age_unknown(study, folder):
     i, _ = _single_enrolment_row(folder)
     pid = read(folder, "registrations.csv").loc[i, "person_id"]
     p = study.persons.set_index("person_id")
-    assert pd.isna(p.loc[pid, "age"]) and pd.isna(p.loc[pid, "age_group"]) and pd.isna(p.loc[pid, "birth_year"])
+    assert (
+        pd.isna(p.loc[pid, "age"])
+        and pd.isna(p.loc[pid, "age_group"])
+        and pd.isna(p.loc[pid, "birth_year"])
+    )
 
 
 def qual_themes_read(study, folder):
@@ -268,24 +300,33 @@ def _bom(name: str):
     def mutate(folder: Path) -> None:
         path = folder / name
         path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+
     return mutate
 
 
 def _dispatch_sent(row_wave: str, days: int):
     """Move the first questionnaire of a wave `days` from its dispatch date."""
+
     def mutate(folder: Path) -> None:
         sv = read(folder, f"survey_{row_wave}.csv")
         d = read(folder, "survey_dispatch.csv")
         pid = sv.loc[0, "person_id"]
-        sent = pd.Timestamp(d.loc[(d["person_id"] == pid) & (d["wave"] == row_wave), "sent_date"].iloc[0])
-        sv.loc[0, "submitted_at"] = (sent + pd.Timedelta(days=days, hours=10)).strftime("%Y-%m-%d %H:%M:%S")
+        sent = pd.Timestamp(
+            d.loc[(d["person_id"] == pid) & (d["wave"] == row_wave), "sent_date"].iloc[0]
+        )
+        sv.loc[0, "submitted_at"] = (sent + pd.Timedelta(days=days, hours=10)).strftime(
+            "%Y-%m-%d %H:%M:%S"
+        )
         write(folder, f"survey_{row_wave}.csv", sv)
+
     return mutate
 
 
 def _withdrawn_before_enrolled(df):
     i = df.index[df["status"] == "afmeldt"][0]
-    df.loc[i, "withdrawn_date"] = (pd.Timestamp(df.loc[i, "enrolled_date"]) - pd.Timedelta(days=3)).strftime("%Y-%m-%d")
+    df.loc[i, "withdrawn_date"] = (
+        pd.Timestamp(df.loc[i, "enrolled_date"]) - pd.Timedelta(days=3)
+    ).strftime("%Y-%m-%d")
     return df
 
 
@@ -294,9 +335,12 @@ def _enrolled_shift(days_from_start: int):
         holds = read(folder, "holds.csv").set_index("hold_id")
         e = read(folder, "enrolments.csv")
         start = pd.Timestamp(holds.loc[e.loc[0, "hold_id"], "start_date"])
-        e.loc[0, "enrolled_date"] = (start + pd.Timedelta(days=days_from_start)).strftime("%Y-%m-%d")
+        e.loc[0, "enrolled_date"] = (start + pd.Timedelta(days=days_from_start)).strftime(
+            "%Y-%m-%d"
+        )
         e.loc[0, "status"], e.loc[0, "withdrawn_date"] = "gennemført", np.nan
         write(folder, "enrolments.csv", e)
+
     return mutate
 
 
@@ -316,6 +360,7 @@ def _birth_year_age(age: int):
         reg = read(folder, "registrations.csv")
         reg.loc[i, "birth_year"] = str(year - age)
         write(folder, "registrations.csv", reg)
+
     return mutate
 
 
@@ -333,8 +378,12 @@ def _dream_without_consent(folder: Path) -> None:
     reg = read(folder, "registrations.csv")
     d = read(folder, "dream.csv")
     enrolled = read(folder, "enrolments.csv")["person_id"]
-    no = reg.loc[(reg["consent_register"] == "nej") & reg["person_id"].isin(enrolled)
-                 & ~reg["person_id"].isin(d["person_id"]), "person_id"]
+    no = reg.loc[
+        (reg["consent_register"] == "nej")
+        & reg["person_id"].isin(enrolled)
+        & ~reg["person_id"].isin(d["person_id"]),
+        "person_id",
+    ]
     row = d.iloc[[0]].assign(person_id=no.iloc[0])
     write(folder, "dream.csv", pd.concat([d, row], ignore_index=True))
 
@@ -351,6 +400,7 @@ def _themes_spelling(folder: Path) -> None:
         for e in entries:
             e["name"] = e.pop("label")
             rename(e.get("children") or [])
+
     rename(doc["codes"])
     path.write_text(yaml.safe_dump({"themes": doc["codes"]}, allow_unicode=True), encoding="utf-8")
 
@@ -365,8 +415,10 @@ def _both_spellings(folder: Path) -> None:
 def _front_without_role(folder: Path) -> None:
     path = first_interview(folder)
     text = path.read_text(encoding="utf-8")
-    path.write_text("\n".join(ln for ln in text.splitlines() if not ln.startswith("role:")) + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        "\n".join(ln for ln in text.splitlines() if not ln.startswith("role:")) + "\n",
+        encoding="utf-8",
+    )
 
 
 def _two_sources(folder: Path) -> None:
@@ -380,90 +432,244 @@ def _missing_3mdr(folder: Path) -> None:
 # (id, mutation, expected outcome). Err(file, key words) or Ok(check).
 CASES = [
     # special codes: read, counted, never substantive, never an error
-    ("special_99_on_job_manage", set_cell("survey_foer.csv", 0, "job_manage", "99"),
-     Ok(special("foer", "job_manage", 99, 1, offered=False))),
-    ("special_97_on_self_rated_health", set_cell("survey_3mdr.csv", 0, "self_rated_health", "97"),
-     Ok(special("3mdr", "self_rated_health", 97, 1, offered=False))),
+    (
+        "special_99_on_job_manage",
+        set_cell("survey_foer.csv", 0, "job_manage", "99"),
+        Ok(special("foer", "job_manage", 99, 1, offered=False)),
+    ),
+    (
+        "special_97_on_self_rated_health",
+        set_cell("survey_3mdr.csv", 0, "self_rated_health", "97"),
+        Ok(special("3mdr", "self_rated_health", 97, 1, offered=False)),
+    ),
     ("special_98_on_who5_not_scored", set_cell("survey_foer.csv", 0, "who5_1", "98"), Ok(_who5_98)),
-    ("special_99_offered_on_gender", compose(set_cell("survey_efter.csv", 0, "gender", "99"),
-                                             set_cell("survey_efter.csv", 1, "gender", "99")),
-     Ok(lambda s, f: special_codes.special_code_counts(s.surveys).query(
-         "item == 'gender' and code == 99")["offered"].all())),
-    ("code_6_on_job_manage", set_cell("survey_foer.csv", 1, "job_manage", "6"),
-     Err("survey_foer.csv", ("job_manage", "rows 3", "'6'", "97..99"))),
+    (
+        "special_99_offered_on_gender",
+        compose(
+            set_cell("survey_efter.csv", 0, "gender", "99"),
+            set_cell("survey_efter.csv", 1, "gender", "99"),
+        ),
+        Ok(
+            lambda s, f: (
+                special_codes.special_code_counts(s.surveys)
+                .query("item == 'gender' and code == 99")["offered"]
+                .all()
+            )
+        ),
+    ),
+    (
+        "code_6_on_job_manage",
+        set_cell("survey_foer.csv", 1, "job_manage", "6"),
+        Err("survey_foer.csv", ("job_manage", "rows 3", "'6'", "97..99")),
+    ),
     # formats
     ("semicolon_holds", rewrite("holds.csv", "semicolon"), Ok(same_as_csv("holds"))),
-    ("cp1252_registrations", rewrite("registrations.csv", "cp1252"), Ok(same_as_csv("registrations"))),
+    (
+        "cp1252_registrations",
+        rewrite("registrations.csv", "cp1252"),
+        Ok(same_as_csv("registrations")),
+    ),
     ("bom_enrolments", _bom("enrolments.csv"), Ok(same_as_csv("enrolments"))),
     ("semicolon_dream_decimal_comma", rewrite("dream.csv", "semicolon"), Ok(panel_same)),
     ("cp1252_dream", rewrite("dream.csv", "cp1252"), Ok(panel_same)),
     ("parquet_dream", rewrite("dream.csv", "parquet"), Ok(panel_same)),
     ("xlsx_holds", rewrite("holds.csv", "xlsx"), Ok(same_as_csv("holds"))),
-    ("spss_survey_with_labels", compose(*(rewrite(f"survey_{w}.csv", "spss") for w in ("foer", "efter", "3mdr"))),
-     Ok(surveys_same)),
-    ("stata_survey_and_dispatch", compose(rewrite("survey_efter.csv", "stata"), rewrite("survey_dispatch.csv", "stata")),
-     Ok(surveys_same)),
+    (
+        "spss_survey_with_labels",
+        compose(*(rewrite(f"survey_{w}.csv", "spss") for w in ("foer", "efter", "3mdr"))),
+        Ok(surveys_same),
+    ),
+    (
+        "stata_survey_and_dispatch",
+        compose(rewrite("survey_efter.csv", "stata"), rewrite("survey_dispatch.csv", "stata")),
+        Ok(surveys_same),
+    ),
     ("spss_registrations", rewrite("registrations.csv", "spss"), Ok(same_as_csv("registrations"))),
-    ("spss_label_disagrees", _spss_label_disagrees,
-     Err("survey_foer.sav", ("job_manage", "code 2", "Forkert etiket", "Jeg er nogenlunde sikker"))),
-    ("two_files_one_source", _two_sources, Err("holds", ("exactly one file", "holds.csv", "holds.parquet"))),
-    ("undecodable_bytes", _undecodable, Err("enrolments.csv", ("UTF-8 or Windows-1252", "0x81", "rows 2"))),
+    (
+        "spss_label_disagrees",
+        _spss_label_disagrees,
+        Err(
+            "survey_foer.sav",
+            ("job_manage", "code 2", "Forkert etiket", "Jeg er nogenlunde sikker"),
+        ),
+    ),
+    (
+        "two_files_one_source",
+        _two_sources,
+        Err("holds", ("exactly one file", "holds.csv", "holds.parquet")),
+    ),
+    (
+        "undecodable_bytes",
+        _undecodable,
+        Err("enrolments.csv", ("UTF-8 or Windows-1252", "0x81", "rows 2")),
+    ),
     ("ragged_semicolon_rows", _ragged, Err("holds.csv", ("separated by ';'",))),
     # header-only and empty files
-    ("header_only_enrolments", header_only("enrolments.csv"), Err("enrolments.csv", ("header only",))),
-    ("header_only_registrations", header_only("registrations.csv"), Err("registrations.csv", ("header only",))),
+    (
+        "header_only_enrolments",
+        header_only("enrolments.csv"),
+        Err("enrolments.csv", ("header only",)),
+    ),
+    (
+        "header_only_registrations",
+        header_only("registrations.csv"),
+        Err("registrations.csv", ("header only",)),
+    ),
     ("header_only_dream", header_only("dream.csv"), Err("dream.csv", ("header only",))),
-    ("header_only_dispatch_no_surveys", compose(header_only("survey_dispatch.csv"),
-                                                *(delete(f"survey_{w}.csv") for w in ("foer", "efter", "3mdr"))),
-     Ok(lambda s, f: len(s.surveys.dispatch) == 0 and s.surveys.responses == {})),
-    ("header_only_survey_wave", header_only("survey_efter.csv"), Err("survey_efter.csv", ("header only",))),
-    ("empty_dream_file", lambda f: (f / "dream.csv").write_bytes(b""), Err("dream.csv", ("header row", "empty"))),
-    ("empty_holds_file", lambda f: (f / "holds.csv").write_text("", encoding="utf-8"),
-     Err("holds.csv", ("header row", "empty"))),
+    (
+        "header_only_dispatch_no_surveys",
+        compose(
+            header_only("survey_dispatch.csv"),
+            *(delete(f"survey_{w}.csv") for w in ("foer", "efter", "3mdr")),
+        ),
+        Ok(lambda s, f: len(s.surveys.dispatch) == 0 and s.surveys.responses == {}),
+    ),
+    (
+        "header_only_survey_wave",
+        header_only("survey_efter.csv"),
+        Err("survey_efter.csv", ("header only",)),
+    ),
+    (
+        "empty_dream_file",
+        lambda f: (f / "dream.csv").write_bytes(b""),
+        Err("dream.csv", ("header row", "empty")),
+    ),
+    (
+        "empty_holds_file",
+        lambda f: (f / "holds.csv").write_text("", encoding="utf-8"),
+        Err("holds.csv", ("header row", "empty")),
+    ),
     # plausibility
-    ("birth_year_2031_age_negative", _birth_year_age(-8),
-     Ok(lambda s, f: (ledger("registrations", "outside 15-80", 1)(s, f), first_person_age_unknown(s, f)))),
+    (
+        "birth_year_2031_age_negative",
+        _birth_year_age(-8),
+        Ok(
+            lambda s, f: (
+                ledger("registrations", "outside 15-80", 1)(s, f),
+                first_person_age_unknown(s, f),
+            )
+        ),
+    ),
     ("birth_year_age_95", _birth_year_age(95), Ok(ledger("registrations", "outside 15-80", 1))),
-    ("birth_year_age_15_kept", _birth_year_age(15), Ok(ledger_plus("registrations", "outside 15-80", 0))),
-    ("withdrawn_before_enrolled", edit("enrolments.csv", _withdrawn_before_enrolled),
-     Err("enrolments.csv", ("withdrawn_date", "on or after the enrolment"))),
-    ("enrolled_after_hold_ended", _enrolled_shift(200), Err("enrolments.csv", ("enrolled_date", "before the hold ended"))),
-    ("enrolled_before_planning", _enrolled_shift(-400),
-     Err("enrolments.csv", ("enrolled_date", "365 days before the hold's start"))),
-    ("registered_in_1990", set_cell("registrations.csv", 0, "registered_date", "1990-01-02"),
-     Err("registrations.csv", ("registered_date", "data period", "1990-01-02"))),
-    ("dispatch_in_2035", set_cell("survey_dispatch.csv", 0, "sent_date", "2035-06-01"),
-     Err("survey_dispatch.csv", ("sent_date", "data period"))),
-    ("submitted_before_dispatch", _dispatch_sent("foer", -2), Ok(ledger("survey", "submitted before its dispatch", 1, "Før"))),
-    ("submitted_200_days_after", _dispatch_sent("efter", 200), Ok(ledger("survey", "submitted before its dispatch", 1, "Lige efter"))),
-    ("submitted_on_dispatch_day_kept", _dispatch_sent("3mdr", 0), Ok(ledger_plus("survey", "submitted before its dispatch", 0))),
-    ("missing_wave_file", _missing_3mdr, Err("", ("survey_3mdr", "allow_missing_waves", "invites"))),
+    (
+        "birth_year_age_15_kept",
+        _birth_year_age(15),
+        Ok(ledger_plus("registrations", "outside 15-80", 0)),
+    ),
+    (
+        "withdrawn_before_enrolled",
+        edit("enrolments.csv", _withdrawn_before_enrolled),
+        Err("enrolments.csv", ("withdrawn_date", "on or after the enrolment")),
+    ),
+    (
+        "enrolled_after_hold_ended",
+        _enrolled_shift(200),
+        Err("enrolments.csv", ("enrolled_date", "before the hold ended")),
+    ),
+    (
+        "enrolled_before_planning",
+        _enrolled_shift(-400),
+        Err("enrolments.csv", ("enrolled_date", "365 days before the hold's start")),
+    ),
+    (
+        "registered_in_1990",
+        set_cell("registrations.csv", 0, "registered_date", "1990-01-02"),
+        Err("registrations.csv", ("registered_date", "data period", "1990-01-02")),
+    ),
+    (
+        "dispatch_in_2035",
+        set_cell("survey_dispatch.csv", 0, "sent_date", "2035-06-01"),
+        Err("survey_dispatch.csv", ("sent_date", "data period")),
+    ),
+    (
+        "submitted_before_dispatch",
+        _dispatch_sent("foer", -2),
+        Ok(ledger("survey", "submitted before its dispatch", 1, "Før")),
+    ),
+    (
+        "submitted_200_days_after",
+        _dispatch_sent("efter", 200),
+        Ok(ledger("survey", "submitted before its dispatch", 1, "Lige efter")),
+    ),
+    (
+        "submitted_on_dispatch_day_kept",
+        _dispatch_sent("3mdr", 0),
+        Ok(ledger_plus("survey", "submitted before its dispatch", 0)),
+    ),
+    (
+        "missing_wave_file",
+        _missing_3mdr,
+        Err("", ("survey_3mdr", "allow_missing_waves", "invites")),
+    ),
     ("missing_wave_allowed", _missing_3mdr, Ok(missing_wave_box, {"allow_missing_waves": True})),
     # the contract's other cases
-    ("unknown_hold", set_cell("enrolments.csv", 0, "hold_id", "X99"), Err("enrolments.csv", ("hold_id", "exists in holds.csv"))),
-    ("hold_not_monday", set_cell("holds.csv", 0, "start_date", "2022-09-06"), Err("holds.csv", ("Monday",))),
-    ("dispatch_unknown_wave", set_cell("survey_dispatch.csv", 0, "wave", "6mdr"), Err("survey_dispatch.csv", ("wave", "6mdr"))),
-    ("survey_duplicate_person", edit("survey_foer.csv", lambda df: pd.concat([df, df.iloc[[0]]], ignore_index=True)),
-     Err("survey_foer.csv", ("person_id", "unique"))),
-    ("dream_bad_code", set_cell("dream.csv", 0, "y_2220", "13"), Err("dream.csv", ("y_2220", "3-digit"))),
-    ("dream_unknown_code_counted", _unknown_benefit_code, Ok(ledger_plus("dream", "missing from the mapping table", 1, "999"))),
-    ("dream_without_consent_counted", _dream_without_consent, Ok(ledger_plus("dream", "without register consent", 1))),
+    (
+        "unknown_hold",
+        set_cell("enrolments.csv", 0, "hold_id", "X99"),
+        Err("enrolments.csv", ("hold_id", "exists in holds.csv")),
+    ),
+    (
+        "hold_not_monday",
+        set_cell("holds.csv", 0, "start_date", "2022-09-06"),
+        Err("holds.csv", ("Monday",)),
+    ),
+    (
+        "dispatch_unknown_wave",
+        set_cell("survey_dispatch.csv", 0, "wave", "6mdr"),
+        Err("survey_dispatch.csv", ("wave", "6mdr")),
+    ),
+    (
+        "survey_duplicate_person",
+        edit("survey_foer.csv", lambda df: pd.concat([df, df.iloc[[0]]], ignore_index=True)),
+        Err("survey_foer.csv", ("person_id", "unique")),
+    ),
+    (
+        "dream_bad_code",
+        set_cell("dream.csv", 0, "y_2220", "13"),
+        Err("dream.csv", ("y_2220", "3-digit")),
+    ),
+    (
+        "dream_unknown_code_counted",
+        _unknown_benefit_code,
+        Ok(ledger_plus("dream", "missing from the mapping table", 1, "999")),
+    ),
+    (
+        "dream_without_consent_counted",
+        _dream_without_consent,
+        Ok(ledger_plus("dream", "without register consent", 1)),
+    ),
     # qualitative folder
     ("qual_themes_and_name_spelling", _themes_spelling, Ok(qual_themes_read)),
     ("qual_codes_and_themes_both", _both_spellings, Err("codebook.yaml", ("not both",))),
-    ("qual_unknown_segment_code", text_replace("qual/segments.csv", "format/online", "format/telefax"),
-     Err("segments.csv", ("codes", "format/telefax"))),
-    ("qual_unknown_interview", text_replace("qual/segments.csv", "\nkursist_01,", "\nkursist_99,"),
-     Err("segments.csv", ("interview_id", "kursist_99"))),
+    (
+        "qual_unknown_segment_code",
+        text_replace("qual/segments.csv", "format/online", "format/telefax"),
+        Err("segments.csv", ("codes", "format/telefax")),
+    ),
+    (
+        "qual_unknown_interview",
+        text_replace("qual/segments.csv", "\nkursist_01,", "\nkursist_99,"),
+        Err("segments.csv", ("interview_id", "kursist_99")),
+    ),
     ("qual_front_matter_without_role", _front_without_role, Err(".md", ("role",))),
     ("qual_qdpx_and_segments", _qdpx_and_segments, Err("qual", ("not both",))),
     # comparison pool
     ("pool_valid", lambda f: add_pool(f), Ok(pool_ok)),
-    ("pool_id_collision", lambda f: add_pool(f, collide=2), Err("comparison/dream.csv", ("person_id", "not participants"))),
-    ("pool_background_without_kommune", lambda f: add_pool(f, drop_background="kommune"),
-     Err("comparison/background.csv", ("kommune", "missing"))),
-    ("pool_dream_week_missing", lambda f: add_pool(f, drop_week=True),
-     Err("comparison/dream.csv", ("same weeks", "missing y_"))),
+    (
+        "pool_id_collision",
+        lambda f: add_pool(f, collide=2),
+        Err("comparison/dream.csv", ("person_id", "not participants")),
+    ),
+    (
+        "pool_background_without_kommune",
+        lambda f: add_pool(f, drop_background="kommune"),
+        Err("comparison/background.csv", ("kommune", "missing")),
+    ),
+    (
+        "pool_dream_week_missing",
+        lambda f: add_pool(f, drop_week=True),
+        Err("comparison/dream.csv", ("same weeks", "missing y_")),
+    ),
 ]
 
 
@@ -501,25 +707,41 @@ def params_file(tmp_path: Path, **values) -> Path:
     return path
 
 
-@pytest.mark.parametrize(("values", "words"), [
-    ({"min_cell": "five"}, ("min_cell", "valid integer", "five")),
-    ({"min_cell": 0}, ("min_cell", "greater than or equal to 1")),
-    ({"min_cel": 3}, ("unknown parameter", "'min_cel'", "did you mean 'min_cell'")),
-    ({"phases": ["pilot", "fase3"]}, ("phases", "fase3")),
-    ({"allow_missing_waves": "yes"}, ("allow_missing_waves", "boolean")),
-    ({"dream_score_map": "no/such/map.csv"}, ("dream_score_map", "does not exist")),
-    ({"data_dir": "no_such_folder"}, ("data_dir", "data folder", "does not exist")),
-    ({"demo_scale": -1}, ("demo_scale", "greater than 0")),
-    ({"event_window": [-52]}, ("event_window", "at least 2")),
-    ({"matching_method": "psm"}, ("matching_method", "'cem'", "psm")),
-    ({"effect_max_controls": 0}, ("effect_max_controls", "greater than or equal to 1")),
-    ({"kommuner": []}, ("kommuner", "at least 1")),
-    ({"kommuner_regioner": "no/such/regions.csv"}, ("kommuner_regioner", "does not exist")),
-    ({"quotes_require_approval": "maybe"}, ("quotes_require_approval", "maybe")),
-], ids=["min_cell_text", "min_cell_zero", "did_you_mean", "unknown_phase", "bool_as_text",
-        "missing_map", "missing_data_dir", "negative_scale", "short_event_window",
-        "unknown_matching", "zero_controls", "empty_kommuner", "missing_region_table",
-        "approval_not_bool"])
+@pytest.mark.parametrize(
+    ("values", "words"),
+    [
+        ({"min_cell": "five"}, ("min_cell", "valid integer", "five")),
+        ({"min_cell": 0}, ("min_cell", "greater than or equal to 1")),
+        ({"min_cel": 3}, ("unknown parameter", "'min_cel'", "did you mean 'min_cell'")),
+        ({"phases": ["pilot", "fase3"]}, ("phases", "fase3")),
+        ({"allow_missing_waves": "yes"}, ("allow_missing_waves", "boolean")),
+        ({"dream_score_map": "no/such/map.csv"}, ("dream_score_map", "does not exist")),
+        ({"data_dir": "no_such_folder"}, ("data_dir", "data folder", "does not exist")),
+        ({"demo_scale": -1}, ("demo_scale", "greater than 0")),
+        ({"event_window": [-52]}, ("event_window", "at least 2")),
+        ({"matching_method": "psm"}, ("matching_method", "'cem'", "psm")),
+        ({"effect_max_controls": 0}, ("effect_max_controls", "greater than or equal to 1")),
+        ({"kommuner": []}, ("kommuner", "at least 1")),
+        ({"kommuner_regioner": "no/such/regions.csv"}, ("kommuner_regioner", "does not exist")),
+        ({"quotes_require_approval": "maybe"}, ("quotes_require_approval", "maybe")),
+    ],
+    ids=[
+        "min_cell_text",
+        "min_cell_zero",
+        "did_you_mean",
+        "unknown_phase",
+        "bool_as_text",
+        "missing_map",
+        "missing_data_dir",
+        "negative_scale",
+        "short_event_window",
+        "unknown_matching",
+        "zero_controls",
+        "empty_kommuner",
+        "missing_region_table",
+        "approval_not_bool",
+    ],
+)
 def test_bad_parameters_stop_at_once(tmp_path, monkeypatch, values, words):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ParameterError) as info:
@@ -569,9 +791,17 @@ def test_semicolon_and_cp1252_are_detected(tiny_demo, tmp_path):
     shutil.copytree(tiny_demo, folder)
     rewrite("holds.csv", "semicolon")(folder)
     rewrite("registrations.csv", "cp1252")(folder)
-    assert sniff_csv(folder / "holds.csv").as_dict() == {"format": "csv", "separator": ";", "encoding": "utf-8-sig"}
+    assert sniff_csv(folder / "holds.csv").as_dict() == {
+        "format": "csv",
+        "separator": ";",
+        "encoding": "utf-8-sig",
+    }
     assert sniff_csv(folder / "registrations.csv").encoding == "cp1252"
-    assert sniff_csv(folder / "enrolments.csv").as_dict() == {"format": "csv", "separator": ",", "encoding": "utf-8"}
+    assert sniff_csv(folder / "enrolments.csv").as_dict() == {
+        "format": "csv",
+        "separator": ",",
+        "encoding": "utf-8",
+    }
 
 
 def test_sas7bdat_goes_through_pyreadstat(tmp_path, monkeypatch):
@@ -584,8 +814,13 @@ def test_sas7bdat_goes_through_pyreadstat(tmp_path, monkeypatch):
 
     def fake_read(path, dates_as_pandas_datetime):
         calls.append((path, dates_as_pandas_datetime))
-        return pd.DataFrame({"person_id": ["A", "B"], "birth_year": [1990.0, np.nan],
-                             "registered_date": pd.to_datetime(["2024-03-04", None])}), None
+        return pd.DataFrame(
+            {
+                "person_id": ["A", "B"],
+                "birth_year": [1990.0, np.nan],
+                "registered_date": pd.to_datetime(["2024-03-04", None]),
+            }
+        ), None
 
     monkeypatch.setattr(pyreadstat, "read_sas7bdat", fake_read)
     path = tmp_path / "registrations.sas7bdat"
@@ -606,9 +841,13 @@ def test_converted_folder_validates_like_the_original(tiny_demo, tmp_path):
 
 
 def test_plausibility_period_is_from_holds():
-    holds = pd.DataFrame({"start_date": pd.to_datetime(["2023-01-02", "2024-01-01"]), "n_weeks": [7, 8]})
+    holds = pd.DataFrame(
+        {"start_date": pd.to_datetime(["2023-01-02", "2024-01-01"]), "n_weeks": [7, 8]}
+    )
     lo, hi = plausibility.data_period(holds)
-    assert lo == pd.Timestamp("2022-01-02") and hi == pd.Timestamp("2024-02-26") + pd.Timedelta(days=365)
+    assert lo == pd.Timestamp("2022-01-02") and hi == pd.Timestamp("2024-02-26") + pd.Timedelta(
+        days=365
+    )
 
 
 # --------------------------------------------------------------------------- end to end
@@ -618,7 +857,9 @@ def test_cli_bad_data_exit_2_message_once(tiny_demo, tmp_path, capsys):
     folder = tmp_path / "bad"
     shutil.copytree(tiny_demo, folder)
     header_only("enrolments.csv")(folder)
-    code = cli.main(["run", "--data-dir", str(folder), "--out", str(tmp_path / "out"), "--no-render"])
+    code = cli.main(
+        ["run", "--data-dir", str(folder), "--out", str(tmp_path / "out"), "--no-render"]
+    )
     out, err = capsys.readouterr()
     assert code == 2
     assert err.count("enrolments.csv") >= 1 and err.count("run failed") == 1

@@ -106,7 +106,9 @@ def test_marker_carries_the_true_effect(demo, tmp_path):
     assert true_att_0_26(0.5, np.array([7])) == pytest.approx(0.5 * (28 / 7 + 20) / 27)
     assert true_att_0_26(0.5, np.array([8])) == pytest.approx(0.5 * (36 / 8 + 19) / 27)
     other = generate_demo_data(tmp_path / "e", seed=5, scale=0.5, pool_size=40, true_effect=0.8)
-    assert json.loads((other / MARKER).read_text(encoding="utf-8"))["comparison"]["true_effect"] == 0.8
+    assert (
+        json.loads((other / MARKER).read_text(encoding="utf-8"))["comparison"]["true_effect"] == 0.8
+    )
     none = generate_demo_data(tmp_path / "e", seed=5, scale=0.5, comparison_ratio=0)
     assert not (none / "comparison").exists()  # a pool written before is removed, not left stale
     assert "comparison" not in json.loads((none / MARKER).read_text(encoding="utf-8"))
@@ -118,8 +120,13 @@ def test_marker_carries_the_true_effect(demo, tmp_path):
 def _pool(tmp_path: Path, name: str, size: int, twin_share: float, effect: float, fmt: str = "csv"):
     cal = load_calibration()
     cohort = make_cohort(cal, np.random.default_rng(11), 1.0)
-    spec = pool_spec(cal, int(cohort.persons["consent_register"].sum()), size=size, true_effect=effect,
-                     pool_format=fmt)
+    spec = pool_spec(
+        cal,
+        int(cohort.persons["consent_register"].sum()),
+        size=size,
+        true_effect=effect,
+        pool_format=fmt,
+    )
     spec.twin_share = twin_share
     truth: list = []
     (tmp_path / name).mkdir()
@@ -134,7 +141,9 @@ def test_twins_carry_exactly_the_true_effect(tmp_path):
     without, _ = _pool(tmp_path, "half", 3000, 1.0, 0.5)
     a = cmp.read_scores(with_course / "dream.csv")
     b = cmp.read_scores(without / "dream.csv")
-    assert (a.person_id == b.person_id).all() and (a.person_id == truth["person_id"].to_numpy()).all()
+    assert (a.person_id == b.person_id).all() and (
+        a.person_id == truth["person_id"].to_numpy()
+    ).all()
     start = a.week_index(truth["would_be_start"])
     rel = np.arange(a.score.shape[1])[None, :] - start[:, None]
     valid = (a.score >= 0) & (b.score >= 0)
@@ -143,7 +152,9 @@ def test_twins_carry_exactly_the_true_effect(tmp_path):
     at26 = diff[(rel == 26) & valid]
     assert len(at26) > 2000 and at26.mean() == pytest.approx(0.5, abs=0.04)
     weekly = [diff[(rel == t) & valid].mean() for t in range(27)]
-    n_weeks = np.where(truth["would_be_start"] < pd.Timestamp("2023-07-01"), 8, 7)  # pilot holds: 8 weeks
+    n_weeks = np.where(
+        truth["would_be_start"] < pd.Timestamp("2023-07-01"), 8, 7
+    )  # pilot holds: 8 weeks
     assert np.mean(weekly) == pytest.approx(true_att_0_26(0.5, n_weeks), abs=0.03)
     assert weekly[0] == pytest.approx(np.mean(true_effect_path(0.5, n_weeks, 0)), abs=0.03)
 
@@ -155,8 +166,12 @@ def test_others_qualifying_share(tmp_path):
     folder, truth = _pool(tmp_path, "others", 4000, 0.0, 0.5)
     w = load_calibration()["comparison"]["others"]["state_weights"]
     expected = (w[1] * 2 / 3 + w[2] + w[3]) / sum(w.values())
-    qualifying = {r["code"] for r in score_map_rows()
-                  if r["category"] in ("kontanthjaelp", "uddannelseshjaelp", "ressourceforloeb", "jobafklaring")}
+    qualifying = {
+        r["code"]
+        for r in score_map_rows()
+        if r["category"]
+        in ("kontanthjaelp", "uddannelseshjaelp", "ressourceforloeb", "jobafklaring")
+    }
     header, rows = rows_of(folder / "dream.csv")
     weeks = [i for i, c in enumerate(header) if c.startswith("y_")]
     share = np.mean([[r[i] in qualifying for i in weeks] for r in rows])
@@ -225,7 +240,12 @@ def test_reader_names_bad_cells_and_colliding_ids(demo, tmp_path):
     with pytest.raises(ContractError) as err:
         cmp.read_pool(data)
     text = str(err.value)
-    assert "comparison/dream.csv" in text and f"column '{week}'" in text and "rows 4" in text and "'13'" in text
+    assert (
+        "comparison/dream.csv" in text
+        and f"column '{week}'" in text
+        and "rows 4" in text
+        and "'13'" in text
+    )
 
     data2 = _copy(demo, tmp_path / "two")
     bg = data2 / "comparison" / "background.csv"
@@ -262,14 +282,23 @@ def test_history_covariates_by_hand():
     cov = cmp.history_covariates(m, np.array([110, 110, 30]))
     assert cov["score_m1"].tolist() == [2, 2, 0]
     assert cov["score_m13"].tolist() == [2, 5, 0]
-    assert cov["score_m52"].tolist() == [2, 5, cmp.NOT_REACHED]  # week -52 of person c: before the data
+    assert cov["score_m52"].tolist() == [
+        2,
+        5,
+        cmp.NOT_REACHED,
+    ]  # week -52 of person c: before the data
     assert cov["weeks_on_benefit_52"].tolist() == [52, 10, -1]  # b: weeks 100..109 only
     assert cov["weeks_on_benefit_104"].tolist() == [104, 10, -1]
     assert cov["qualifying_m1"].tolist() == [True, True, False]
     assert cov["category_m1"].astype(str).tolist() == ["kontanthjaelp", "kontanthjaelp", "pension"]
-    starts = pd.DataFrame({"hold_id": ["H1", "H2"], "start_date": [m.week_monday[110], m.week_monday[50]]})
+    starts = pd.DataFrame(
+        {"hold_id": ["H1", "H2"], "start_date": [m.week_monday[110], m.week_monday[50]]}
+    )
     rs = cmp.risk_sets(m, starts)
-    assert rs.groupby("hold_id", observed=True)["row"].apply(list).to_dict() == {"H1": [0, 1], "H2": [0]}
+    assert rs.groupby("hold_id", observed=True)["row"].apply(list).to_dict() == {
+        "H1": [0, 1],
+        "H2": [0],
+    }
     out = cmp.outcomes(m, rows=[1], start_idx=[110], weeks=range(-12, 12))
     assert out["week_rel"].tolist() == list(range(-12, 10))  # weeks 10, 11 lie after the data
     assert out["score"].tolist() == [5.0, 5.0] + [2.0] * 20

@@ -38,8 +38,10 @@ def test_printed_share_slip_0_3_for_9_3_is_caught():
     printed = dict(zip(AGES_T5, [0.3, 43.1, 31.7, 12.7, 3.1], strict=True))
     r = c.check_pct_match("t5", "Tabel 5", "Pct.", AGE_COUNTS, printed, 353, decimals=1)
     assert not r.passed
-    assert r.message == ("Tabel 5, kolonne 'Pct.': række 'Under 25 år': trykt 0,3\u00a0%, men 33 "
-                         "af 353 giver 9,3\u00a0%.")
+    assert r.message == (
+        "Tabel 5, kolonne 'Pct.': række 'Under 25 år': trykt 0,3\u00a0%, men 33 "
+        "af 353 giver 9,3\u00a0%."
+    )
     sound = printed | {"Under 25 år": 9.3}
     assert c.check_pct_match("t5", "Tabel 5", "Pct.", AGE_COUNTS, sound, 353, decimals=1).passed
 
@@ -74,28 +76,37 @@ def test_registered_total_353_358_365_is_caught():
     places = {"Tabel 3, N": 353, "Tabel 5, i alt": 358, "Tabel 4 minus uden registrering": 365}
     r = c.check_same("reg", "Antal kursister med registrering", places)
     assert not r.passed
-    assert r.message == ("Antal kursister med registrering er ikke det samme tal overalt: "
-                         "Tabel 3, N: 353; Tabel 5, i alt: 358; Tabel 4 minus uden registrering: "
-                         "365.")
+    assert r.message == (
+        "Antal kursister med registrering er ikke det samme tal overalt: "
+        "Tabel 3, N: 353; Tabel 5, i alt: 358; Tabel 4 minus uden registrering: "
+        "365."
+    )
     assert c.check_same("reg", "Antal", dict.fromkeys(places, 353)).passed
     # Tabel 5's own groups add up to 353, not to its printed 358.
     r = c.check_sum("t5", "Tabel 5", "aldersgrupper", AGE_COUNTS, "i alt", 358)
     assert not r.passed and "giver 353, men i alt er 358" in r.message
     assert c.check_sum("t5", "Tabel 5", "aldersgrupper", AGE_COUNTS, "i alt", 353).passed
     # With and without registration against the enrolled: 353 + 159 = 512, not 524.
-    r = c.check_sum("p", "Tabel 4", "i alt", {"med registrering": 353, "uden registrering": 159},
-                    "tilmeldte", 524)
+    r = c.check_sum(
+        "p",
+        "Tabel 4",
+        "i alt",
+        {"med registrering": 353, "uden registrering": 159},
+        "tilmeldte",
+        524,
+    )
     assert not r.passed and "giver 512, men tilmeldte er 524" in r.message
-    assert c.check_sum("p", "Tabel 4", "i alt", {"med": 365, "uden": 159}, "tilmeldte",
-                       524).passed
+    assert c.check_sum("p", "Tabel 4", "i alt", {"med": 365, "uden": 159}, "tilmeldte", 524).passed
 
 
 def test_tabel2_missing_173_for_104_is_caught():
     parts = {"fuldendt": 220, "manglende": 173}
     r = c.check_sum("t2", "Tabel 2", "række 'Efter kurset'", parts, "udsendt", 324)
     assert not r.passed
-    assert r.message == ("Tabel 2, række 'Efter kurset': fuldendt (220) + manglende (173) giver "
-                         "393, men udsendt er 324.")
+    assert r.message == (
+        "Tabel 2, række 'Efter kurset': fuldendt (220) + manglende (173) giver "
+        "393, men udsendt er 324."
+    )
     assert c.check_sum("t2", "Tabel 2", "r", parts | {"manglende": 104}, "udsendt", 324).passed
     # The printed 32 % fits 104 of 324 (32,1 %), not 173 (53,4 %).
     counts, shares = {"fuldendt": 220, "manglende": 173}, {"fuldendt": 68, "manglende": 32}
@@ -110,16 +121,19 @@ def test_tabel2_missing_173_for_104_is_caught():
 def test_tabel2_before_wave_is_sound_and_three_months_is_off_by_one():
     # Before: 218 + 175 = 393; 55 % and 45 % fit (55,5 and 44,5).
     assert c.check_sum("f", "Tabel 2", "r", {"a": 218, "b": 175}, "udsendt", 393).passed
-    assert c.check_pct_match("f", "Tabel 2", "Pct.", {"a": 218, "b": 175}, {"a": 55, "b": 45},
-                             393, decimals=0).passed
+    assert c.check_pct_match(
+        "f", "Tabel 2", "Pct.", {"a": 218, "b": 175}, {"a": 55, "b": 45}, 393, decimals=0
+    ).passed
     # Three months: 65 + 251 = 316, not 315; 251 / 315 = 79,7 % does not round to 79 %.
     assert not c.check_sum("m", "Tabel 2", "r", {"a": 65, "b": 251}, "udsendt", 315).passed
-    r = c.check_pct_match("m", "Tabel 2", "Pct.", {"a": 65, "b": 251}, {"a": 21, "b": 79}, 315,
-                          decimals=0)
+    r = c.check_pct_match(
+        "m", "Tabel 2", "Pct.", {"a": 65, "b": 251}, {"a": 21, "b": 79}, 315, decimals=0
+    )
     assert not r.passed and "251 af 315 giver 79,7\u00a0%" in r.message
     # Per-row bases.
-    assert c.check_pct_match("x", "T", "Pct.", {"a": 218, "b": 220}, {"a": 55, "b": 68},
-                             {"a": 393, "b": 324}, decimals=0).passed
+    assert c.check_pct_match(
+        "x", "T", "Pct.", {"a": 218, "b": 220}, {"a": 55, "b": 68}, {"a": 393, "b": 324}, decimals=0
+    ).passed
 
 
 def test_small_counts_are_not_shown_in_messages():
@@ -142,16 +156,16 @@ def test_parse_age_label():
 def test_age_bins_gap_at_25_and_over_55_vs_over_56():
     r = c.check_age_bins("a", AGES_T5, "Tabel 5")
     assert not r.passed
-    assert r.message == ("Tabel 5: alder 25 ligger ikke i nogen gruppe (mellem 'Under 25 år' og "
-                         "'26-35 år').")
+    assert r.message == (
+        "Tabel 5: alder 25 ligger ikke i nogen gruppe (mellem 'Under 25 år' og '26-35 år')."
+    )
     r = c.check_age_bins("a", AGES_T3, "Tabel 3")
     assert not r.passed
     assert "alder 25 ligger ikke i nogen gruppe" in r.message
     assert "alder 56 ligger ikke i nogen gruppe (mellem '46-55 år' og 'Over 56 år')" in r.message
     r = c.check_age_bins("a", ["Under 25", "25-35", "36-45", "46-55", "Over 55", "Over 56"])
     assert not r.passed
-    assert r.message == ("Aldersgrupper: alder 57-120 ligger i 2 grupper ('Over 55' og "
-                         "'Over 56').")
+    assert r.message == ("Aldersgrupper: alder 57-120 ligger i 2 grupper ('Over 55' og 'Over 56').")
     assert c.check_age_bins("a", list(cohort.AGE_GROUPS)).passed
     r = c.check_age_bins("a", ["Under 25", "Ukendt", "25-120"])
     assert not r.passed and "'Ukendt' kan ikke læses" in r.message
@@ -265,21 +279,39 @@ def survey_folder(folder, codebook):
 
     def cols(wave):
         return ["person_id", "submitted_at", "complete"] + [
-            it.id for it in codebook.items_for_wave(wave)]
+            it.id for it in codebook.items_for_wave(wave)
+        ]
 
     def row(p, complete, who5):
-        return {"person_id": p, "submitted_at": "2024-03-03 10:00", "complete": complete,
-                **{k: v for k, v in zip(WHO5, who5, strict=True) if v is not None}}
+        return {
+            "person_id": p,
+            "submitted_at": "2024-03-03 10:00",
+            "complete": complete,
+            **{k: v for k, v in zip(WHO5, who5, strict=True) if v is not None},
+        }
 
-    _write(folder / "survey_foer.csv", [
-        row("A", 1, [3, 3, 3, 3, 3]), row("B", 1, [3, 3, 3, 3, None]),
-        row("C", 0, [1, 2, 3, 4, 5]), row("D", 0, [None] * 5),
-    ], cols("foer"))
-    _write(folder / "survey_efter.csv", [
-        {**r, "submitted_at": "2024-04-19 10:00"}  # on the dispatch day (issue 13's window)
-        for r in (row("A", 1, [5, 4, 3, 2, 1]), row("B", 1, [None, 2, 2, None, 2]),
-                  row("E", 0, [None] * 5))
-    ], cols("efter"))
+    _write(
+        folder / "survey_foer.csv",
+        [
+            row("A", 1, [3, 3, 3, 3, 3]),
+            row("B", 1, [3, 3, 3, 3, None]),
+            row("C", 0, [1, 2, 3, 4, 5]),
+            row("D", 0, [None] * 5),
+        ],
+        cols("foer"),
+    )
+    _write(
+        folder / "survey_efter.csv",
+        [
+            {**r, "submitted_at": "2024-04-19 10:00"}  # on the dispatch day (issue 13's window)
+            for r in (
+                row("A", 1, [5, 4, 3, 2, 1]),
+                row("B", 1, [None, 2, 2, None, 2]),
+                row("E", 0, [None] * 5),
+            )
+        ],
+        cols("efter"),
+    )
     return folder
 
 

@@ -102,22 +102,31 @@ def dream_csv() -> str:
 
 def write_study(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    for stem, text in {"holds": HOLDS, "enrolments": ENROLMENTS,
-                       "registrations": REGISTRATIONS, "dream": dream_csv()}.items():
+    for stem, text in {
+        "holds": HOLDS,
+        "enrolments": ENROLMENTS,
+        "registrations": REGISTRATIONS,
+        "dream": dream_csv(),
+    }.items():
         (folder / f"{stem}.csv").write_text(text, encoding="utf-8")
     with (folder / "survey_dispatch.csv").open("w", encoding="utf-8", newline="") as fh:
         csv.writer(fh).writerows([("person_id", "wave", "sent_date"), *DISPATCH])
     codebook = load_codebook()
     for wave, rows in RETURNS.items():
-        header = ["person_id", "submitted_at", "complete",
-                  *(it.id for it in codebook.items_for_wave(wave))]
+        header = [
+            "person_id",
+            "submitted_at",
+            "complete",
+            *(it.id for it in codebook.items_for_wave(wave)),
+        ]
         with (folder / f"survey_{wave}.csv").open("w", encoding="utf-8", newline="") as fh:
             writer = csv.DictWriter(fh, fieldnames=header, restval="")
             writer.writeheader()
             for pid, complete in rows:
                 sent = {(p, w): d for p, w, d in DISPATCH}[(pid, wave)]  # on the invitation's day
-                writer.writerow({"person_id": pid, "submitted_at": f"{sent} 10:00:00",
-                                 "complete": complete})
+                writer.writerow(
+                    {"person_id": pid, "submitted_at": f"{sent} 10:00:00", "complete": complete}
+                )
     return folder
 
 
@@ -136,23 +145,44 @@ def test_the_loader_excludes_the_hold_without_week_0(data):
 def test_tabel_1_by_hand(data):
     t = coverage.register_coverage(data)
     assert list(t.columns) == [
-        "Fase", "Hold", "Startuge (ISO)", "Kursusuger", "Første uge med data ift. kursusstart",
-        "Seneste uge med data ift. kursusstart", "Personer i registeranalysen",
-        "Indgår i registeranalysen", "Begrundelse",
+        "Fase",
+        "Hold",
+        "Startuge (ISO)",
+        "Kursusuger",
+        "Første uge med data ift. kursusstart",
+        "Seneste uge med data ift. kursusstart",
+        "Personer i registeranalysen",
+        "Indgår i registeranalysen",
+        "Begrundelse",
     ]
     expected = [  # hold, phase, start week, weeks, first, latest, persons, included, reason
-        ("P1", "Pilot", "2024-W10", 8, -2, 30, 2, "Ja",
-         "Følges hele perioden (til uge 26)"),
-        ("U1", "Udbredelse", "2024-W32", 7, -24, 8, 3, "Delvist",
-         "Indgår til og med uge 8"),
-        ("U2", "Udbredelse", "2024-W36", 7, -28, 4, 0, "Nej",
-         "Ingen personer med registersamtykke i DREAM-udtrækket"),
-        ("U3", "Udbredelse", "2024-W42", 7, -34, -2, 0, "Nej",
-         "Ingen registerdata efter kursusstart"),
+        ("P1", "Pilot", "2024-W10", 8, -2, 30, 2, "Ja", "Følges hele perioden (til uge 26)"),
+        ("U1", "Udbredelse", "2024-W32", 7, -24, 8, 3, "Delvist", "Indgår til og med uge 8"),
+        (
+            "U2",
+            "Udbredelse",
+            "2024-W36",
+            7,
+            -28,
+            4,
+            0,
+            "Nej",
+            "Ingen personer med registersamtykke i DREAM-udtrækket",
+        ),
+        (
+            "U3",
+            "Udbredelse",
+            "2024-W42",
+            7,
+            -34,
+            -2,
+            0,
+            "Nej",
+            "Ingen registerdata efter kursusstart",
+        ),
     ]
     got = [
-        (r[1], r[0], r[2], r[3], r[4], r[5], r[6], r[7], r[8])
-        for r in t.itertuples(index=False)
+        (r[1], r[0], r[2], r[3], r[4], r[5], r[6], r[7], r[8]) for r in t.itertuples(index=False)
     ]
     assert got == expected
     assert coverage.incomplete_coverage(t)["Hold"].tolist() == ["U1", "U2", "U3"]
@@ -164,8 +194,15 @@ def test_bilag_1_by_hand(data):
     b = coverage.persons_per_hold(data)
     waves = ["Før kurset", "Lige efter kurset", "3 måneder efter kurset"]
     survey_cols = [f"Fuldt besvaret spørgeskema, {w}" for w in waves]
-    assert list(b.columns) == ["Fase", "Hold", "Tilmeldte", "Gennemført", "Afmeldt",
-                               "I registeranalysen", *survey_cols]
+    assert list(b.columns) == [
+        "Fase",
+        "Hold",
+        "Tilmeldte",
+        "Gennemført",
+        "Afmeldt",
+        "I registeranalysen",
+        *survey_cols,
+    ]
     assert b["Hold"].tolist() == ["P1", "U1", "U2", "U3", ""]
     assert b["Fase"].tolist()[-1] == "I alt"
     counts = b[["Tilmeldte", "Gennemført", "Afmeldt", "I registeranalysen"]].to_numpy().tolist()
@@ -173,9 +210,18 @@ def test_bilag_1_by_hand(data):
     surveys = b[survey_cols]
     assert surveys.iloc[0].isna().all()  # the pilot hold: not the survey phase
     assert surveys.iloc[1:].astype(int).to_numpy().tolist() == [
-        [3, 2, 0], [1, 0, 0], [1, 1, 0], [5, 3, 0]]
+        [3, 2, 0],
+        [1, 0, 0],
+        [1, 1, 0],
+        [5, 3, 0],
+    ]
     assert coverage.bilag1_count_columns(b) == [
-        "Tilmeldte", "Gennemført", "Afmeldt", "I registeranalysen", *survey_cols]
+        "Tilmeldte",
+        "Gennemført",
+        "Afmeldt",
+        "I registeranalysen",
+        *survey_cols,
+    ]
     assert all(pd.api.types.is_integer_dtype(b[c]) for c in coverage.bilag1_count_columns(b))
     assert "12 tilmeldinger på 4 hold" in coverage.bilag1_source(b)
 

@@ -34,8 +34,16 @@ def data():
 
 
 def test_overview_counts_by_hand(data):
-    ov = deep_dive.municipality_overview(data, ["Aalborg", "Frederikshavn", "Stevns"]).set_index("kommune")
-    assert ov.index.tolist() == ["Aalborg", "Frederikshavn", "Stevns", deep_dive.OTHERS, deep_dive.TOTAL]
+    ov = deep_dive.municipality_overview(data, ["Aalborg", "Frederikshavn", "Stevns"]).set_index(
+        "kommune"
+    )
+    assert ov.index.tolist() == [
+        "Aalborg",
+        "Frederikshavn",
+        "Stevns",
+        deep_dive.OTHERS,
+        deep_dive.TOTAL,
+    ]
     assert ov["participants"].tolist() == [3, 0, 1, 3, 7]
     assert ov["completed"].tolist() == [2, 0, 1, 2, 5]
     assert ov["in_register"].tolist() == [2, 0, 1, 1, 4]
@@ -44,8 +52,13 @@ def test_overview_counts_by_hand(data):
     assert ov.loc[deep_dive.TOTAL, "completion_rate"] == pytest.approx(5 / 7)
     assert ov["deep_dive"].tolist() == [True, True, True, False, False]
     table = deep_dive.overview_table(ov.reset_index())
-    assert table.columns.tolist() == ["Kommune", "Deltagere", "Gennemført", "Gennemført, %",
-                                      "I registeranalysen"]
+    assert table.columns.tolist() == [
+        "Kommune",
+        "Deltagere",
+        "Gennemført",
+        "Gennemført, %",
+        "I registeranalysen",
+    ]
     assert table["Gennemført, %"].iloc[0] == pytest.approx(200 / 3)
     assert deep_dive.source_line(data).endswith("N = 7 kursister")
 
@@ -72,9 +85,13 @@ def test_qual_status_counts_what_is_there(tmp_path):
     interviews = tmp_path / "qual" / "interviews"
     interviews.mkdir(parents=True)
     (interviews / "i1.md").write_text(
-        "---\ninterview_id: i1\nrole: kursist\nkommune: Viborg\ndeep_dive: true\n---\nI: Hej\n", "utf-8")
+        "---\ninterview_id: i1\nrole: kursist\nkommune: Viborg\ndeep_dive: true\n---\nI: Hej\n",
+        "utf-8",
+    )
     (interviews / "i2.md").write_text(
-        "---\ninterview_id: i2\nrole: koordinator\nkommune:\ndeep_dive: false\n---\nI: Hej\n", "utf-8")
+        "---\ninterview_id: i2\nrole: koordinator\nkommune:\ndeep_dive: false\n---\nI: Hej\n",
+        "utf-8",
+    )
     (tmp_path / "qual" / "codebook.yaml").write_text("themes: []\n", "utf-8")
     status = deep_dive.qual_status(tmp_path)
     assert status.present and status.interviews == 2 and status.deep_dive_interviews == 1
@@ -92,7 +109,6 @@ def no_qual_run(tmp_path_factory):
     """The synthesis notebook end to end on the hand-made study folder, which has no `qual/`."""
     from test_coverage import write_study
 
-
     tmp = tmp_path_factory.mktemp("dd")
     data = write_study(tmp / "data")
     assert not (data / "qual").exists()
@@ -104,8 +120,9 @@ def no_qual_run(tmp_path_factory):
 def _cell_markdown(nb: dict, label: str) -> str:
     for cell in nb["cells"]:
         if f"#| label: {label}" in "".join(cell["source"]):
-            return "\n".join("".join(o.get("data", {}).get("text/markdown", ""))
-                             for o in cell.get("outputs", []))
+            return "\n".join(
+                "".join(o.get("data", {}).get("text/markdown", "")) for o in cell.get("outputs", [])
+            )
     raise KeyError(label)
 
 
@@ -114,7 +131,9 @@ def test_notebook_without_qual_folder_says_so(no_qual_run):
 
     nb = json.loads((no_qual_run / "notebooks" / "50_deep_dive_synthesis.ipynb").read_text("utf-8"))
     assert "Det kvalitative materiale er ikke i datamappen" in _cell_markdown(nb, "txt-qual-status")
-    assert "Det kvalitative materiale er ikke i datamappen" in _cell_markdown(nb, "txt-qual-synthesis")
+    assert "Det kvalitative materiale er ikke i datamappen" in _cell_markdown(
+        nb, "txt-qual-synthesis"
+    )
     assert "ikke i datamappen" in _cell_markdown(nb, "tbl-qual-theme-role")
     # every figure cell still shows an image (the renderer requires one) and the recommendations
     # are listed from params/recommendations.yaml
@@ -132,8 +151,11 @@ def test_stored_notebook_has_no_outputs_and_ids():
     nb = json.loads((REPO_ROOT / "notebooks" / "50_deep_dive_synthesis.ipynb").read_text("utf-8"))
     ids = [c["id"] for c in nb["cells"]]
     assert len(set(ids)) == len(ids) and ids[:7] == [f"50-0{i}" for i in range(7)]
-    assert all(not c.get("outputs") and not c.get("execution_count")
-               for c in nb["cells"] if c["cell_type"] == "code")
+    assert all(
+        not c.get("outputs") and not c.get("execution_count")
+        for c in nb["cells"]
+        if c["cell_type"] == "code"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -147,8 +169,9 @@ def qual_run(tmp_path_factory):
     data = write_study(tmp / "data")
     make_qual(data, seed=7)
     # the hand-made folder is not flagged synthetic: quotes would await an evaluator's approval
-    result = run_notebooks_on(data, tmp, ["50_deep_dive_synthesis"], min_cell=1,
-                              quotes_require_approval=False)
+    result = run_notebooks_on(
+        data, tmp, ["50_deep_dive_synthesis"], min_cell=1, quotes_require_approval=False
+    )
     assert result.ok, result.notebooks[0].error
     return result.run_dir, data
 
@@ -165,8 +188,14 @@ def test_notebook_with_qual_folder_publishes_the_synthesis(qual_run):
     assert (role.drop(index="Interviews i alt")["I alt"] <= n_interviews).all()
     quotes = pd.read_csv(run_dir / "tables" / "qual_quotes.csv")
     assert len(quotes) and not quotes["Citat"].str.contains("|".join(FIRST_NAMES + STREETS)).any()
-    assert set(quotes["Rolle"]) <= {"Kursist", "Koordinator", "Instruktør", "Sagsbehandler",
-                                    "Kommunal leder", "Fokusgruppe"}
+    assert set(quotes["Rolle"]) <= {
+        "Kursist",
+        "Koordinator",
+        "Instruktør",
+        "Sagsbehandler",
+        "Kommunal leder",
+        "Fokusgruppe",
+    }
     recs = pd.read_csv(run_dir / "tables" / "qual_recommendations.csv")
     assert len(recs) == 9 and (recs["Interviews"] > 0).all()
     assert len(pd.read_csv(run_dir / "figures" / "qual_personas.csv")) == 9
@@ -179,5 +208,8 @@ def test_notebook_with_qual_folder_publishes_the_synthesis(qual_run):
     recs_text = _cell_markdown(nb, "txt-qual-recommendations")
     assert recs_text.startswith("Kørslens data") and recs_text.count("*Vurdering: ") == 9
     assert "Vurdering" in recs.columns and set(recs["Vurdering"]) <= {
-        "understøttet", "delvist understøttet", "modsagt af data"}
+        "understøttet",
+        "delvist understøttet",
+        "modsagt af data",
+    }
     assert "Syntesen nedenfor" in _cell_markdown(nb, "txt-qual-status")

@@ -18,8 +18,17 @@ C = dc.Cell
 
 def _two_by_two(hidden: dict[tuple[int, str], str]) -> dc.Model:
     """Rows x, y and total; columns a, b and total t:  [[3, 10, 13], [7, 8, 15], [10, 18, 28]]."""
-    values = {(0, "a"): 3, (0, "b"): 10, (0, "t"): 13, (1, "a"): 7, (1, "b"): 8, (1, "t"): 15,
-              (2, "a"): 10, (2, "b"): 18, (2, "t"): 28}
+    values = {
+        (0, "a"): 3,
+        (0, "b"): 10,
+        (0, "t"): 13,
+        (1, "a"): 7,
+        (1, "b"): 8,
+        (1, "t"): 15,
+        (2, "a"): 10,
+        (2, "b"): 18,
+        (2, "t"): 28,
+    }
     m = dc.Model(5)
     for (r, c), v in values.items():
         if (r, c) in hidden:
@@ -27,7 +36,9 @@ def _two_by_two(hidden: dict[tuple[int, str], str]) -> dc.Model:
         else:
             m.shown[("t.csv", r, c)] = v
     for r in range(3):
-        m.relations.append(dc.total_of(C("t.csv", r, "t"), [C("t.csv", r, "a"), C("t.csv", r, "b")]))
+        m.relations.append(
+            dc.total_of(C("t.csv", r, "t"), [C("t.csv", r, "a"), C("t.csv", r, "b")])
+        )
     for c in "abt":
         m.relations.append(dc.total_of(C("t.csv", 2, c), [C("t.csv", 0, c), C("t.csv", 1, c)]))
     return m
@@ -40,8 +51,14 @@ def test_one_hidden_cell_of_a_table_with_margins_is_exact():
 
 
 def test_four_hidden_cells_leave_the_whole_interval():
-    m = _two_by_two({(0, "a"): dc.PRIMARY, (0, "b"): dc.SECONDARY, (1, "a"): dc.SECONDARY,
-                     (1, "b"): dc.SECONDARY})
+    m = _two_by_two(
+        {
+            (0, "a"): dc.PRIMARY,
+            (0, "b"): dc.SECONDARY,
+            (1, "a"): dc.SECONDARY,
+            (1, "b"): dc.SECONDARY,
+        }
+    )
     found = dc.intervals(m)
     # a00 = x in 1..4 (marker); b00 = 13 - x in 9..12; a10 = 10 - x in 6..9; b10 = 8 - 10 + 13 - ...
     assert found[("t.csv", 0, "a")] == (1.0, 4.0)
@@ -69,12 +86,23 @@ def test_a_mean_beside_its_count_pins_a_hidden_count():
     m = dc.Model(5)
     f = "t6.csv"
     m.hidden = {(f, 0, "c"): dc.PRIMARY, (f, 3, "c"): dc.PRIMARY}
-    m.shown = {(f, 1, "c"): 20.0, (f, 2, "c"): 30.0, (f, 4, "c"): 55.0,
-               ("m.csv", 0, "n"): 53.0, ("m.csv", 0, "mean"): 26 / 53}
+    m.shown = {
+        (f, 1, "c"): 20.0,
+        (f, 2, "c"): 30.0,
+        (f, 4, "c"): 55.0,
+        ("m.csv", 0, "n"): 53.0,
+        ("m.csv", 0, "mean"): 26 / 53,
+    }
     m.relations = [
         dc.total_of(C(f, 4, "c"), [C(f, i, "c") for i in range(4)]),
-        dc.Relation([dc.Term(2.0, C(f, 0, "c")), dc.Term(1.0, C(f, 1, "c")), dc.Term(0.0, C(f, 2, "c")),
-                     dc.Term(-1.0, C("m.csv", 0, "n"), factor=C("m.csv", 0, "mean"))]),
+        dc.Relation(
+            [
+                dc.Term(2.0, C(f, 0, "c")),
+                dc.Term(1.0, C(f, 1, "c")),
+                dc.Term(0.0, C(f, 2, "c")),
+                dc.Term(-1.0, C("m.csv", 0, "n"), factor=C("m.csv", 0, "mean")),
+            ]
+        ),
     ]
     found = dc.intervals(m)
     assert found[(f, 0, "c")] == (3.0, 3.0)  # (26 - 20) / 2
@@ -88,9 +116,18 @@ def test_a_mean_beside_its_count_pins_a_hidden_count():
 
 def test_publisher_protects_against_sums_and_the_audit_agrees(tmp_path):
     pub = Publisher(tmp_path, "t", min_cell=5)
-    df = pd.DataFrame({"g": ["x", "y", "I alt"], "a": [3, 7, 10], "b": [10, 8, 18], "t": [13, 15, 28]})
-    safe, primary, secondary = pub.protect(df, "tables/t.csv", ["a", "b", "t"], col_sums=[("t", ["a", "b"])],
-                                           row_sums=[("I alt", None)], label_col="g", write=True)
+    df = pd.DataFrame(
+        {"g": ["x", "y", "I alt"], "a": [3, 7, 10], "b": [10, 8, 18], "t": [13, 15, 28]}
+    )
+    safe, primary, secondary = pub.protect(
+        df,
+        "tables/t.csv",
+        ["a", "b", "t"],
+        col_sums=[("t", ["a", "b"])],
+        row_sums=[("I alt", None)],
+        label_col="g",
+        write=True,
+    )
     assert primary["a"].tolist() == [True, False, False]
     # the smallest complements: 7 (same column), then 8 and 10 to close the rectangle
     assert secondary.loc[[0, 1], ["a", "b"]].to_numpy().sum() == 3
@@ -102,7 +139,9 @@ def test_publisher_protects_against_sums_and_the_audit_agrees(tmp_path):
     assert got.loc[got["kind"] == "primary", ["lower", "upper"]].to_numpy().tolist() == [[1, 4]]
 
 
-def _crafted_run(tmp_path, tables: dict[str, pd.DataFrame], hidden: dict[str, dict], relations: dict[str, list]):
+def _crafted_run(
+    tmp_path, tables: dict[str, pd.DataFrame], hidden: dict[str, dict], relations: dict[str, list]
+):
     for name, df in tables.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         df.to_csv(tmp_path / name, index=False)
@@ -114,30 +153,49 @@ def test_the_leaks_of_issue_12_fail_the_audit(tmp_path):
     """What the suite published before: the survey items (n_answered - the shown n), Tabel 6 with
     its means (complement chosen for the row sum only) and a group left out of a by-group figure."""
     # survey-items: one item and wave, the hidden 3 = 50 - 20 - 27
-    items = pd.DataFrame({"item": ["q"] * 3, "wave": ["w"] * 3, "code": [1, 2, 3],
-                          "special": [False] * 3, "n": [None, 20, 27], "n_scale": [50] * 3,
-                          "n_answered": [50] * 3})
-    items_rel = dc.group_totals(items, ["item", "wave"], "n", "n_answered", file="tables/survey-items.csv")
+    items = pd.DataFrame(
+        {
+            "item": ["q"] * 3,
+            "wave": ["w"] * 3,
+            "code": [1, 2, 3],
+            "special": [False] * 3,
+            "n": [None, 20, 27],
+            "n_scale": [50] * 3,
+            "n_answered": [50] * 3,
+        }
+    )
+    items_rel = dc.group_totals(
+        items, ["item", "wave"], "n", "n_answered", file="tables/survey-items.csv"
+    )
     # Tabel 6 in small: scores 1 and 0, NA, N; column c: 3 (hidden), 40, 6 (secondary), 49;
     # means table: 43 with a score, mean 3/43
     t6 = pd.DataFrame({"s": ["1", "0", "NA", "N"], "c": [None, 40, None, 49]})
     means = pd.DataFrame({"t": ["c"], "n": [43], "mean": [3 / 43]})
     f6, fm = "tables/t6.csv", "tables/t6_means.csv"
-    t6_rel = [dc.total_of(C(f6, 3, "c"), [C(f6, i, "c") for i in range(3)]),
-              dc.total_of(C(fm, 0, "n"), [C(f6, 0, "c"), C(f6, 1, "c")]),
-              dc.Relation([dc.Term(1.0, C(f6, 0, "c")), dc.Term(-1.0, C(fm, 0, "n"), factor=C(fm, 0, "mean"))])]
+    t6_rel = [
+        dc.total_of(C(f6, 3, "c"), [C(f6, i, "c") for i in range(3)]),
+        dc.total_of(C(fm, 0, "n"), [C(f6, 0, "c"), C(f6, 1, "c")]),
+        dc.Relation(
+            [dc.Term(1.0, C(f6, 0, "c")), dc.Term(-1.0, C(fm, 0, "n"), factor=C(fm, 0, "mean"))]
+        ),
+    ]
     # weekly by group: groups A (40) and B (50) shown, C (3) left out; the total line shows 93
     total = pd.DataFrame({"week_rel": [0], "n": [93], "mean": [2.0]})
-    by = pd.DataFrame({"g": ["A", "B", "C"], "week_rel": [0, 0, 0], "n": [40, 50, None],
-                       "mean": [2.0, 2.0, None]})
+    by = pd.DataFrame(
+        {"g": ["A", "B", "C"], "week_rel": [0, 0, 0], "n": [40, 50, None], "mean": [2.0, 2.0, None]}
+    )
     fb, ft = "figures/by.csv", "figures/total.csv"
     by_rel = [dc.total_of(C(ft, 0, "n"), [C(fb, i, "n") for i in range(3)])]
     run = _crafted_run(
-        tmp_path, {"tables/survey-items.csv": items, f6: t6, fm: means, fb: by, ft: total},
-        {"tables/survey-items.csv": {("tables/survey-items.csv", 0, "n"): dc.PRIMARY},
-         f6: {(f6, 0, "c"): dc.PRIMARY, (f6, 2, "c"): dc.SECONDARY},
-         fb: {(fb, 2, "n"): dc.PRIMARY}},
-        {"tables/survey-items.csv": items_rel, f6: t6_rel, fb: by_rel})
+        tmp_path,
+        {"tables/survey-items.csv": items, f6: t6, fm: means, fb: by, ft: total},
+        {
+            "tables/survey-items.csv": {("tables/survey-items.csv", 0, "n"): dc.PRIMARY},
+            f6: {(f6, 0, "c"): dc.PRIMARY, (f6, 2, "c"): dc.SECONDARY},
+            fb: {(fb, 2, "n"): dc.PRIMARY},
+        },
+        {"tables/survey-items.csv": items_rel, f6: t6_rel, fb: by_rel},
+    )
     result = audit_run(run)
     bad = {(r.table, r.row, r.column) for r in result.breaches.itertuples()}
     assert bad == {("tables/survey-items.csv", 0, "n"), (f6, 0, "c"), (fb, 2, "n")}
@@ -151,7 +209,9 @@ def test_the_leaks_of_issue_12_fail_the_audit(tmp_path):
 
 def test_the_audit_finds_a_hidden_cell_that_is_not_empty(tmp_path):
     df = pd.DataFrame({"n": [3, 10]})
-    _crafted_run(tmp_path, {"tables/x.csv": df}, {"tables/x.csv": {("tables/x.csv", 0, "n"): dc.PRIMARY}}, {})
+    _crafted_run(
+        tmp_path, {"tables/x.csv": df}, {"tables/x.csv": {("tables/x.csv", 0, "n"): dc.PRIMARY}}, {}
+    )
     with pytest.raises(ValueError, match="declared hidden but is not empty"):
         load_model(tmp_path)
 
@@ -163,13 +223,29 @@ def test_old_per_sum_complement_leaves_the_mean_leak_and_the_publisher_closes_it
     _, _, secondary = suppress_cells(t6, ["c"], 5, row_sums=[("N", None)], label_col="s")
     assert secondary["c"].tolist() == [False, False, False, True, False]  # the NA row, 6
     fm = "tables/t6_means.csv"
-    rels = [dc.total_of(C(fm, 0, "n"), [C("", i, "c") for i in range(3)]),
-            dc.Relation([dc.Term(2.0, C("", 0, "c")), dc.Term(1.0, C("", 1, "c")),
-                         dc.Term(-1.0, C(fm, 0, "n"), factor=C(fm, 0, "mean"))])]
+    rels = [
+        dc.total_of(C(fm, 0, "n"), [C("", i, "c") for i in range(3)]),
+        dc.Relation(
+            [
+                dc.Term(2.0, C("", 0, "c")),
+                dc.Term(1.0, C("", 1, "c")),
+                dc.Term(-1.0, C(fm, 0, "n"), factor=C(fm, 0, "mean")),
+            ]
+        ),
+    ]
     known = {C(fm, 0, "n"): 53.0, C(fm, 0, "mean"): 26 / 53}
     pub = Publisher(tmp_path, "t", min_cell=5)
-    pub.table(t6, "t6", "x", count_cols=["c"], row_sums=[("N", None)], label_col="s",
-              relations=rels, known=known, hide_later=[fm])
+    pub.table(
+        t6,
+        "t6",
+        "x",
+        count_cols=["c"],
+        row_sums=[("N", None)],
+        label_col="s",
+        relations=rels,
+        known=known,
+        hide_later=[fm],
+    )
     means = pd.DataFrame({"t": ["c"], "n": [53], "mean": [26 / 53]})
     pub.table(means, "t6_means", "x", count_cols=["n"], linked={"mean": "n"})
     result = audit_run(tmp_path)
@@ -185,16 +261,32 @@ def test_cli_audit_fails_a_leaking_run_and_passes_a_protected_one(tmp_path, caps
 
     leak = tmp_path / "leak"
     df = pd.DataFrame({"g": ["x", "y", "I alt"], "n": [None, 9, 12]})
-    _crafted_run(leak, {"tables/t.csv": df}, {"tables/t.csv": {("tables/t.csv", 0, "n"): dc.PRIMARY}},
-                 {"tables/t.csv": [dc.total_of(C("tables/t.csv", 2, "n"),
-                                               [C("tables/t.csv", 0, "n"), C("tables/t.csv", 1, "n")])]})
+    _crafted_run(
+        leak,
+        {"tables/t.csv": df},
+        {"tables/t.csv": {("tables/t.csv", 0, "n"): dc.PRIMARY}},
+        {
+            "tables/t.csv": [
+                dc.total_of(
+                    C("tables/t.csv", 2, "n"),
+                    [C("tables/t.csv", 0, "n"), C("tables/t.csv", 1, "n")],
+                )
+            ]
+        },
+    )
     assert main(["audit", str(leak)]) == 1
     err = capsys.readouterr().err
     assert "tables/t.csv row 1, column 'n'" in err
     ok = tmp_path / "ok"
     pub = Publisher(ok, "t", min_cell=5)
-    pub.table(pd.DataFrame({"g": ["x", "y", "z", "I alt"], "n": [3, 9, 6, 18]}), "t", "x",
-              count_cols=["n"], row_sums=[("I alt", None)], label_col="g")
+    pub.table(
+        pd.DataFrame({"g": ["x", "y", "z", "I alt"], "n": [3, 9, 6, 18]}),
+        "t",
+        "x",
+        count_cols=["n"],
+        row_sums=[("I alt", None)],
+        label_col="g",
+    )
     assert main(["audit", str(ok)]) == 0
     shown = pd.read_csv(ok / "tables" / "t.csv")["n"].tolist()
     assert shown[0] != shown[0] and shown[2] != shown[2]  # 3 and its smallest complement 6 hidden

@@ -123,13 +123,20 @@ def test_extract_arrays(pipeline):
     extract, _, _ = pipeline
     assert extract.person_id.tolist() == ["p01", "p02", "p03", "p04", "p05", "p06", "p07"]
     assert extract.week_monday.astype(str).tolist() == [
-        "2024-07-08", "2024-07-15", "2024-07-22", "2024-07-29", "2024-08-05", "2024-08-12",
+        "2024-07-08",
+        "2024-07-15",
+        "2024-07-22",
+        "2024-07-29",
+        "2024-08-05",
+        "2024-08-12",
     ]
     assert extract.iso_weeks.tolist() == [f"2024-W{w}" for w in range(28, 34)]
     assert extract.grad_month.astype(str).tolist() == ["2024-07", "2024-08"]
     assert extract.codes[0].tolist() == [130, 130, 710, -1, -1, 210]
     assert extract.codes[6].tolist() == [-1, -1, -1, -1, 130, 220]
-    np.testing.assert_array_equal(extract.grad[:2], np.array([[NA, 0.5], [0.3, 0.0]], dtype=np.float32))
+    np.testing.assert_array_equal(
+        extract.grad[:2], np.array([[NA, 0.5], [0.3, 0.0]], dtype=np.float32)
+    )
     assert np.isnan(extract.grad[2:]).all()
 
 
@@ -175,7 +182,18 @@ def test_panel_dtypes(pipeline):
     # The code categories are the codes present in the panel: 888 and 777 belong to excluded
     # persons and do not appear.
     assert list(w["code"].cat.categories) == [
-        "111", "130", "135", "140", "210", "220", "320", "510", "610", "710", "720", "999",
+        "111",
+        "130",
+        "135",
+        "140",
+        "210",
+        "220",
+        "320",
+        "510",
+        "610",
+        "710",
+        "720",
+        "999",
     ]
     assert pd.api.types.is_integer_dtype(w["week_rel"])
     assert pd.api.types.is_float_dtype(w["score"])
@@ -202,7 +220,9 @@ def test_exclusions_ledger(pipeline):
     assert n("dream", "weeks with a code missing from the mapping table (no score)") == 2  # 999 x2
     frame = ledger.frame().set_index("reason")
     assert frame.loc["hold without data from course start (week 0)", "detail"] == "U2"
-    assert frame.loc["weeks with a code missing from the mapping table (no score)", "detail"] == "999"
+    assert (
+        frame.loc["weeks with a code missing from the mapping table (no score)", "detail"] == "999"
+    )
     assert frame.loc["weeks with a coded-out benefit code (no score)", "unit"] == "person-weeks"
     # Codes of excluded persons (888 for p04, 777 for p06) are neither scored nor counted.
     assert panel.unknown_codes.to_dict("list") == {"code": ["999"], "person_weeks": [2]}
@@ -233,8 +253,9 @@ def test_parquet_extract_identical_to_csv(tmp_path):
     csv_extract, csv_panel, csv_ledger = run_pipeline(write_folder(tmp_path / "csv"))
     folder = write_folder(tmp_path / "parquet")
     (folder / "dream.csv").unlink()
-    text = pd.read_csv(folder.parent / "csv" / "dream.csv", dtype=str, keep_default_na=False,
-                       na_values=[""])
+    text = pd.read_csv(
+        folder.parent / "csv" / "dream.csv", dtype=str, keep_default_na=False, na_values=[""]
+    )
     text.to_parquet(folder / "dream.parquet", index=False)
     pq_extract, pq_panel, pq_ledger = run_pipeline(folder)
     assert pq_extract.path.name == "dream.parquet"
@@ -247,8 +268,12 @@ def test_parquet_extract_identical_to_csv(tmp_path):
 
 def test_typed_parquet_grad_is_read_like_text(tmp_path):
     # grad as a float column (as a statistics agency might deliver it): the same extract.
-    df = pd.read_csv(dream_only(tmp_path / "a", DREAM) / "dream.csv", dtype=str,
-                     keep_default_na=False, na_values=[""])
+    df = pd.read_csv(
+        dream_only(tmp_path / "a", DREAM) / "dream.csv",
+        dtype=str,
+        keep_default_na=False,
+        na_values=[""],
+    )
     df = df.astype({"grad_2024_07": float, "grad_2024_08": float})
     (tmp_path / "b").mkdir()
     df.to_parquet(tmp_path / "b" / "dream.parquet", index=False)
@@ -261,7 +286,10 @@ def test_replacing_the_score_map_changes_the_scores(tmp_path):
     # The map is a parameter: give 999 a score and make 710 count as 4 (revalidering).
     shipped = dream.load_score_map()
     custom = pd.concat(
-        [shipped, pd.DataFrame({"code": ["999"], "label": ["Test"], "score": [4], "category": ["x"]})],
+        [
+            shipped,
+            pd.DataFrame({"code": ["999"], "label": ["Test"], "score": [4], "category": ["x"]}),
+        ],
         ignore_index=True,
     ).astype({"score": "Int64"})
     custom.loc[custom["code"] == "710", "score"] = 4
@@ -281,16 +309,24 @@ def test_replacing_the_score_map_changes_the_scores(tmp_path):
 @pytest.mark.parametrize(
     ("columns", "mondays", "labels"),
     [
-        (["y_2052", "y_2053", "y_2101"], ["2020-12-21", "2020-12-28", "2021-01-04"],
-         ["2020-W52", "2020-W53", "2021-W01"]),
-        (["y_2652", "y_2653", "y_2701"], ["2026-12-21", "2026-12-28", "2027-01-04"],
-         ["2026-W52", "2026-W53", "2027-W01"]),
+        (
+            ["y_2052", "y_2053", "y_2101"],
+            ["2020-12-21", "2020-12-28", "2021-01-04"],
+            ["2020-W52", "2020-W53", "2021-W01"],
+        ),
+        (
+            ["y_2652", "y_2653", "y_2701"],
+            ["2026-12-21", "2026-12-28", "2027-01-04"],
+            ["2026-W52", "2026-W53", "2027-W01"],
+        ),
     ],
 )
 def test_week_53(tmp_path, columns, mondays, labels):
     y = columns[0][2:4]
     header = ["person_id", *columns, f"grad_20{y}_12", f"grad_20{int(y) + 1}_01"]
-    extract = dream.read_dream(dream_only(tmp_path, to_text([header, ["a", "130", "", "", "", ""]])))
+    extract = dream.read_dream(
+        dream_only(tmp_path, to_text([header, ["a", "130", "", "", "", ""]]))
+    )
     assert extract.week_monday.astype(str).tolist() == mondays
     assert extract.iso_weeks.tolist() == labels
 
@@ -317,14 +353,12 @@ def test_week_53_panel_and_year_end_thursday_rule(tmp_path):
 
 def test_week_of_new_year_belongs_to_the_month_of_its_thursday(tmp_path):
     # 2025-W01 starts on Monday 30 December 2024; its Thursday is 2 January 2025.
-    text = (
-        "person_id,y_2452,y_2501,grad_2024_12,grad_2025_01\n"
-        "r1,,,0.5,0\n"
-        "r2,,,0,0.5\n"
-    )
+    text = "person_id,y_2452,y_2501,grad_2024_12,grad_2025_01\nr1,,,0.5,0\nr2,,,0,0.5\n"
     extract = dream.read_dream(dream_only(tmp_path, text))
     panel = dream.build_panel(extract, persons_on("2024-12-23", ["r1", "r2"]))
-    assert as_plain(panel.weeks)[["person_id", "iso_week", "week_rel", "score"]].values.tolist() == [
+    assert as_plain(panel.weeks)[
+        ["person_id", "iso_week", "week_rel", "score"]
+    ].values.tolist() == [
         ["r1", "2024-W52", 0, 10.0],
         ["r2", "2025-W01", 1, 10.0],
     ]
@@ -406,7 +440,9 @@ def test_missing_person_id_is_rejected(tmp_path):
 
 def test_unknown_column_is_rejected(tmp_path):
     rows = rows_of(DREAM)
-    err = read_error(dream_only(tmp_path, to_text([[*r, "x"] for r in rows[:1]] + [[*r, ""] for r in rows[1:]])))
+    err = read_error(
+        dream_only(tmp_path, to_text([[*r, "x"] for r in rows[:1]] + [[*r, ""] for r in rows[1:]]))
+    )
     assert "only person_id, y_YYWW and grad_YYYY_MM columns" in str(err)
 
 
@@ -417,7 +453,10 @@ def test_no_unknown_codes_and_nobody_left(tmp_path):
     # A clean extract (every code in the map) and an extract where nobody consents both work.
     clean = DREAM.replace("999", "130").replace("888", "130").replace("777", "130")
     _, panel, ledger = run_pipeline(write_folder(tmp_path, dream=clean))
-    assert panel.unknown_codes.empty and list(panel.unknown_codes.columns) == ["code", "person_weeks"]
+    assert panel.unknown_codes.empty and list(panel.unknown_codes.columns) == [
+        "code",
+        "person_weeks",
+    ]
     assert ledger.count("dream", "weeks with a code missing from the mapping table (no score)") == 0
     extract = dream.read_dream(tmp_path)
     empty = dream.build_panel(extract, persons_on("2024-08-05", ["p01"], consent=False))

@@ -39,8 +39,9 @@ def test_every_direct_pin_of_pyproject_is_in_the_environment_once():
     import tomllib
 
     project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    direct = project["dependencies"] + [r for e in ("dev", "lab")
-                                        for r in project["optional-dependencies"][e]]
+    direct = project["dependencies"] + [
+        r for e in ("dev", "lab") for r in project["optional-dependencies"][e]
+    ]
     pip_lines = [line.strip()[2:] for line in text.splitlines() if line.startswith("      - ")]
     assert pip_lines == [*direct, "-e ."]
 
@@ -48,15 +49,26 @@ def test_every_direct_pin_of_pyproject_is_in_the_environment_once():
 def test_a_small_project_gives_the_expected_file():
     text = render_environment(PYPROJECT, LOCK)
     assert text.splitlines()[3:] == [
-        "name: tpj", "channels:", "  - conda-forge", "dependencies:", "  - python=3.11",
-        "  - pip", "  - pip:", "      - pandas==3.1.1", "      - PyYAML==6.0.3",
-        "      - ruff==0.17.5", "      - jupyterlab==4.6.6", "      - -e .",
+        "name: tpj",
+        "channels:",
+        "  - conda-forge",
+        "dependencies:",
+        "  - python=3.11",
+        "  - pip",
+        "  - pip:",
+        "      - pandas==3.1.1",
+        "      - PyYAML==6.0.3",
+        "      - ruff==0.17.5",
+        "      - jupyterlab==4.6.6",
+        "      - -e .",
     ]
 
 
 def test_lock_names_are_normalised():
     assert lock_pins("Jupyter_Core==5.9.1\n    # via x\nzope.interface==7.0\n") == {
-        "jupyter-core": "5.9.1", "zope-interface": "7.0"}
+        "jupyter-core": "5.9.1",
+        "zope-interface": "7.0",
+    }
 
 
 def test_a_stale_lock_or_a_loose_pin_is_refused():

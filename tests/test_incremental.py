@@ -18,15 +18,19 @@ from tpj_helpers.paths import REPO_ROOT
 from tpj_helpers.run import cache as nbcache
 from tpj_helpers.run import cli, runner
 
-TABLE = ("import pandas as pd\nfrom tpj_helpers.publish.publisher import Publisher\n"
-         "pub = Publisher(output_dir, '{nb}', 1)\n"
-         "pub.table(pd.DataFrame({{'gruppe': ['a'], 'n': [{n}]}}), '{nb}', source='test')\n"
-         "pub.estimates(pd.DataFrame([dict(analysis='t', model='{nb}', subgroup='all', term='x', "
-         "estimate={n}, std_error=None, conf_low=None, conf_high=None, p_value=None, stars=None, "
-         "n_persons=3, n_obs=3)]))\n")
-FINAL = ("import pandas as pd\nfrom pathlib import Path\n"
-         "est = pd.read_csv(Path(output_dir) / 'results' / 'estimates.csv')\n"
-         "pd.DataFrame({'total': [est['estimate'].sum()]}).to_csv(Path(output_dir) / 'tables' / 'total.csv', index=False)\n")
+TABLE = (
+    "import pandas as pd\nfrom tpj_helpers.publish.publisher import Publisher\n"
+    "pub = Publisher(output_dir, '{nb}', 1)\n"
+    "pub.table(pd.DataFrame({{'gruppe': ['a'], 'n': [{n}]}}), '{nb}', source='test')\n"
+    "pub.estimates(pd.DataFrame([dict(analysis='t', model='{nb}', subgroup='all', term='x', "
+    "estimate={n}, std_error=None, conf_low=None, conf_high=None, p_value=None, stars=None, "
+    "n_persons=3, n_obs=3)]))\n"
+)
+FINAL = (
+    "import pandas as pd\nfrom pathlib import Path\n"
+    "est = pd.read_csv(Path(output_dir) / 'results' / 'estimates.csv')\n"
+    "pd.DataFrame({'total': [est['estimate'].sum()]}).to_csv(Path(output_dir) / 'tables' / 'total.csv', index=False)\n"
+)
 
 
 def notebook(path: Path, body: str, declared: str = "") -> None:
@@ -34,7 +38,11 @@ def notebook(path: Path, body: str, declared: str = "") -> None:
     params = nbformat.v4.new_code_cell("output_dir = 'output/dev'\ndata_dir = 'demo'\n" + declared)
     params.metadata["tags"] = ["parameters"]
     nb.cells = [params, nbformat.v4.new_code_cell(body)]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nbformat.write(nb, path)
 
 
@@ -61,7 +69,10 @@ def test_unchanged_inputs_reuse_and_each_dependency_reexecutes(tmp_path, small_d
     first = run()
     assert sources(first) == {"a": "run", "b": "run", "z": "run"}
     assert sorted(first.manifest["notebooks"]["a"]["outputs"]) == [
-        "results/disclosure/tables__a.json", "results/estimates_a.csv", "tables/a.csv"]
+        "results/disclosure/tables__a.json",
+        "results/estimates_a.csv",
+        "tables/a.csv",
+    ]
     assert first.manifest["notebooks"]["z"]["outputs"] == ["tables/total.csv"]
 
     second = run()
@@ -77,7 +88,10 @@ def test_unchanged_inputs_reuse_and_each_dependency_reexecutes(tmp_path, small_d
     assert sources(run(quotes_per_theme=3)) == {"a": "run", "b": "cache", "z": "cache"}
     # A parameter no notebook declares and the runner does not pass: all reused.
     assert sources(run(triangulation="params/triangulation.yaml", quotes_per_theme=2)) == {
-        "a": "cache", "b": "cache", "z": "cache"}
+        "a": "cache",
+        "b": "cache",
+        "z": "cache",
+    }
     # A changed notebook: it runs; the final notebook sees a changed estimate and runs too.
     notebook(nb_dir / "b.ipynb", TABLE.format(nb="b", n=10))
     changed = run()
@@ -91,7 +105,9 @@ def test_unchanged_inputs_reuse_and_each_dependency_reexecutes(tmp_path, small_d
     assert set(sources(run()).values()) == {"run"}
     # --no-cache: all run.
     params = params_file(tmp_path, notebooks=["a", "b"], final_notebooks=["z"])
-    res = runner.run(params, data_dir=str(data), out_root=out, render=False, quiet=True, cache=False)
+    res = runner.run(
+        params, data_dir=str(data), out_root=out, render=False, quiet=True, cache=False
+    )
     assert set(sources(res).values()) == {"run"}
 
 
@@ -116,12 +132,17 @@ def test_a_file_parameter_enters_the_key_by_content(tmp_path):
     table.write_text("a,1\n")
 
     def key():
-        return nbcache.notebook_key(source, {"dream_score_map": str(table), "data_dir": "/x"},
-                                    "data", "code", Path)
+        return nbcache.notebook_key(
+            source, {"dream_score_map": str(table), "data_dir": "/x"}, "data", "code", Path
+        )
 
     before = key()
-    assert nbcache.notebook_key(source, {"dream_score_map": str(table), "data_dir": "/elsewhere"},
-                                "data", "code", Path) == before  # the data by content only
+    assert (
+        nbcache.notebook_key(
+            source, {"dream_score_map": str(table), "data_dir": "/elsewhere"}, "data", "code", Path
+        )
+        == before
+    )  # the data by content only
     table.write_text("a,2\n")
     assert key() != before
 
@@ -137,8 +158,12 @@ def test_one_notebook_runs_and_the_report_is_complete(full_run, small_demo, tmp_
         argv = []
     path = tmp_path / "params.yaml"
     path.write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
-    assert cli.main(["run", "--params", str(path), "--data-dir", str(small_demo), "--out", str(out),
-                     *argv]) == 0
+    assert (
+        cli.main(
+            ["run", "--params", str(path), "--data-dir", str(small_demo), "--out", str(out), *argv]
+        )
+        == 0
+    )
     latest = (out / "latest").resolve()
     assert latest != full_run.run_dir.resolve()
     manifest = json.loads((latest / "manifest.json").read_text(encoding="utf-8"))
@@ -147,6 +172,8 @@ def test_one_notebook_runs_and_the_report_is_complete(full_run, small_demo, tmp_
     assert set(got) == set(full_run.manifest["notebooks"]) - {"20_who5"}
     assert set(got.values()) == {"cache"}
     assert manifest["status"] == "ok" and manifest["report"]["source"] == "run"
-    assert (latest / "report" / "index.html").stat().st_size > 0 and (latest / "report" / "report.pdf").is_file()
+    assert (latest / "report" / "index.html").stat().st_size > 0 and (
+        latest / "report" / "report.pdf"
+    ).is_file()
     for sub in ("tables", "figures", "results"):
         assert tree_digest(latest / sub) == tree_digest(full_run.run_dir / sub)

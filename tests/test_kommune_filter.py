@@ -15,7 +15,9 @@ def test_kommuner_keeps_that_municipalitys_persons_and_counts_the_rest(small_dem
     some = load_data(small_demo, cache=False, kommuner=chosen)
     assert set(some.persons["kommune"]) == set(chosen)
     assert len(some.persons) == counts[chosen].sum()
-    assert some.exclusions.count("enrolments", REASON) == len(everyone.persons) - counts[chosen].sum()
+    assert (
+        some.exclusions.count("enrolments", REASON) == len(everyone.persons) - counts[chosen].sum()
+    )
     assert set(some.panel.weeks["person_id"]) <= set(some.persons["person_id"])
     # The default leaves everyone in and records no such exclusion.
     assert everyone.exclusions.count("enrolments", REASON) == 0

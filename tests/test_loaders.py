@@ -76,7 +76,14 @@ def assert_reported(
 def test_valid_folder_loads_with_types_and_values(tmp_path):
     holds, enrol, reg = load_all(write_folder(tmp_path))
 
-    assert list(holds.columns) == ["hold_id", "phase", "start_date", "n_weeks", "status", "time_slot"]
+    assert list(holds.columns) == [
+        "hold_id",
+        "phase",
+        "start_date",
+        "n_weeks",
+        "status",
+        "time_slot",
+    ]
     assert isinstance(holds["hold_id"].dtype, pd.StringDtype)
     assert list(holds["phase"].cat.categories) == ["pilot", "udbredelse"]
     assert pd.api.types.is_datetime64_dtype(holds["start_date"])
@@ -96,7 +103,10 @@ def test_valid_folder_loads_with_types_and_values(tmp_path):
     assert pd.api.types.is_datetime64_dtype(enrol["enrolled_date"])
     assert pd.api.types.is_datetime64_dtype(enrol["withdrawn_date"])
     p07 = enrol[enrol["person_id"] == "p07"]
-    assert p07["withdrawn_date"].tolist() == [pd.Timestamp("2024-03-04"), pd.Timestamp("2024-08-19")]
+    assert p07["withdrawn_date"].tolist() == [
+        pd.Timestamp("2024-03-04"),
+        pd.Timestamp("2024-08-19"),
+    ]
     assert enrol["withdrawn_date"].isna().sum() == 6  # the completed enrolments
     assert enrol.loc[enrol["person_id"] == "p06", "kommune"].item() == "Næstved"
     assert enrol["withdrawal_reason"].isna().sum() == 6
@@ -107,8 +117,14 @@ def test_valid_folder_loads_with_types_and_values(tmp_path):
     assert pd.api.types.is_datetime64_dtype(reg["registered_date"])
     by_id = reg.set_index("person_id")
     assert by_id["consent_register"].to_dict() == {
-        "p01": True, "p02": True, "p03": True, "p04": False,
-        "p06": True, "p07": True, "p08": True, "p10": True,
+        "p01": True,
+        "p02": True,
+        "p03": True,
+        "p04": False,
+        "p06": True,
+        "p07": True,
+        "p08": True,
+        "p10": True,
     }
     assert by_id["consent_survey"].tolist() == [True, False, True, True, True, False, True, True]
     assert by_id.loc["p01", "birth_year"] == 2000
@@ -140,14 +156,18 @@ def test_unknown_category_enrolment_status(tmp_path):
 def test_unknown_category_visitation(tmp_path):
     folder = write_folder(tmp_path, registrations=edit(REGISTRATIONS, 5, "visitation", "kontant"))
     err = contract_error(folder, "registrations")
-    assert_reported(err, "registrations.csv", "visitation", [5], "'akt_kontanthjaelp'", found="kontant")
+    assert_reported(
+        err, "registrations.csv", "visitation", [5], "'akt_kontanthjaelp'", found="kontant"
+    )
 
 
 @pytest.mark.parametrize("bad", ["2024-02-30", "04-03-2024"])
 def test_unparseable_date(tmp_path, bad):
     folder = write_folder(tmp_path, enrolments=edit(ENROLMENTS, 3, "enrolled_date", bad))
     err = contract_error(folder, "enrolments")
-    assert_reported(err, "enrolments.csv", "enrolled_date", [3], "an ISO date YYYY-MM-DD", found=bad)
+    assert_reported(
+        err, "enrolments.csv", "enrolled_date", [3], "an ISO date YYYY-MM-DD", found=bad
+    )
 
 
 @pytest.mark.parametrize("bad", ["2024-02-30", "04-03-2024"])
@@ -160,37 +180,49 @@ def test_unparseable_start_date_is_one_problem(tmp_path, bad):
 
 
 def test_start_date_not_a_monday(tmp_path):
-    err = contract_error(write_folder(tmp_path, holds=edit(HOLDS, 4, "start_date", "2024-08-06")), "holds")
+    err = contract_error(
+        write_folder(tmp_path, holds=edit(HOLDS, 4, "start_date", "2024-08-06")), "holds"
+    )
     assert_reported(err, "holds.csv", "start_date", [4], "the Monday", found="2024-08-06")
 
 
 def test_duplicate_hold_id(tmp_path):
-    folder = write_folder(tmp_path, holds=add_row(HOLDS, "U1,udbredelse,2024-09-02,7,afholdt,11:00"))
+    folder = write_folder(
+        tmp_path, holds=add_row(HOLDS, "U1,udbredelse,2024-09-02,7,afholdt,11:00")
+    )
     err = contract_error(folder, "holds")
     assert_reported(err, "holds.csv", "hold_id", [7], "unique", found="U1")
 
 
 def test_duplicate_person_in_registrations(tmp_path):
     extra = "p03,Odense,andet,kvinde,1989,ja,ja,2024-02-20"
-    err = contract_error(write_folder(tmp_path, registrations=add_row(REGISTRATIONS, extra)), "registrations")
+    err = contract_error(
+        write_folder(tmp_path, registrations=add_row(REGISTRATIONS, extra)), "registrations"
+    )
     assert_reported(err, "registrations.csv", "person_id", [10], "unique", found="p03")
 
 
 def test_duplicate_enrolment_of_a_person_on_one_hold(tmp_path):
     extra = "p01,U1,Aalborg,2024-07-09,afmeldt,2024-07-10,andet"
-    err = contract_error(write_folder(tmp_path, enrolments=add_row(ENROLMENTS, extra)), "enrolments")
+    err = contract_error(
+        write_folder(tmp_path, enrolments=add_row(ENROLMENTS, extra)), "enrolments"
+    )
     assert [p.rows for p in err.problems] == [[12]] * len(err.problems)
     assert {p.column for p in err.problems} <= {"person_id", "hold_id"}
     assert "unique" in str(err)
 
 
 def test_enrolment_on_unknown_hold(tmp_path):
-    err = contract_error(write_folder(tmp_path, enrolments=edit(ENROLMENTS, 2, "hold_id", "X9")), "enrolments")
+    err = contract_error(
+        write_folder(tmp_path, enrolments=edit(ENROLMENTS, 2, "hold_id", "X9")), "enrolments"
+    )
     assert_reported(err, "enrolments.csv", "hold_id", [2], "exists in holds.csv", found="X9")
 
 
 def test_enrolment_on_cancelled_hold(tmp_path):
-    err = contract_error(write_folder(tmp_path, enrolments=edit(ENROLMENTS, 11, "hold_id", "P2")), "enrolments")
+    err = contract_error(
+        write_folder(tmp_path, enrolments=edit(ENROLMENTS, 11, "hold_id", "P2")), "enrolments"
+    )
     assert_reported(err, "enrolments.csv", "hold_id", [11], "not a cancelled one", found="P2")
 
 
@@ -208,7 +240,9 @@ def test_cross_file_problems_reported_together(tmp_path):
 
 
 def test_empty_required_cell(tmp_path):
-    err = contract_error(write_folder(tmp_path, enrolments=edit(ENROLMENTS, 6, "kommune", "")), "enrolments")
+    err = contract_error(
+        write_folder(tmp_path, enrolments=edit(ENROLMENTS, 6, "kommune", "")), "enrolments"
+    )
     assert_reported(err, "enrolments.csv", "kommune", [6], "a value in every row")
 
 
@@ -224,7 +258,8 @@ def test_undecodable_file(tmp_path):
     # 0x81 is neither valid UTF-8 (a lone continuation byte) nor defined in Windows-1252.
     folder = write_folder(tmp_path)
     (folder / "registrations.csv").write_bytes(
-        REGISTRATIONS.encode("cp1252").replace("Næstved".encode("cp1252"), b"N\x81stved"))
+        REGISTRATIONS.encode("cp1252").replace("Næstved".encode("cp1252"), b"N\x81stved")
+    )
     err = contract_error(folder, "registrations")
     assert err.path.name == "registrations.csv"
     problem = err.problems[0]
@@ -237,10 +272,14 @@ def test_undecodable_file(tmp_path):
 def test_all_failures_of_a_file_at_once(tmp_path):
     text = edit(edit(REGISTRATIONS, 2, "gender", "k"), 4, "consent_register", "yes")
     text = edit(text, 7, "birth_year", "88")
-    err = contract_error(write_folder(tmp_path, registrations=drop_column(text, "kommune")), "registrations")
+    err = contract_error(
+        write_folder(tmp_path, registrations=drop_column(text, "kommune")), "registrations"
+    )
     assert_reported(err, "registrations.csv", "gender", [2], "'kvinde', 'mand'", found="k")
     assert_reported(err, "registrations.csv", "consent_register", [4], "'ja', 'nej'", found="yes")
-    assert_reported(err, "registrations.csv", "birth_year", [7], "a four-digit birth year", found="88")
+    assert_reported(
+        err, "registrations.csv", "birth_year", [7], "a four-digit birth year", found="88"
+    )
     assert_reported(err, "registrations.csv", "kommune", [], "the column to be present")
     assert len(err.problems) == 4
 
@@ -314,13 +353,17 @@ def test_errors_in_parquet_and_xlsx_name_the_same_rows(tmp_path, suffix):
     else:
         df.to_excel(target, index=False)
     err = contract_error(folder, "registrations")
-    assert_reported(err, f"registrations{suffix}", "visitation", [5], "'akt_kontanthjaelp'", found="kontant")
+    assert_reported(
+        err, f"registrations{suffix}", "visitation", [5], "'akt_kontanthjaelp'", found="kontant"
+    )
 
 
 def test_two_versions_of_one_file_are_refused(tmp_path):
     folder = write_folder(tmp_path)
     text_frame("holds").to_parquet(folder / "holds.parquet", index=False)
-    with pytest.raises(ContractError, match=r"exactly one file for the source holds.*holds.csv, holds.parquet"):
+    with pytest.raises(
+        ContractError, match=r"exactly one file for the source holds.*holds.csv, holds.parquet"
+    ):
         sources.load_holds(folder)
 
 
@@ -345,7 +388,9 @@ def test_raw_files_are_never_written(tmp_path):
     folders = [
         write_folder(tmp_path / "csv"),
         convert(write_folder(tmp_path / "parquet"), tuple(FILES), ".parquet", typed=False),
-        convert(write_folder(tmp_path / "xlsx"), ("enrolments", "registrations"), ".xlsx", typed=True),
+        convert(
+            write_folder(tmp_path / "xlsx"), ("enrolments", "registrations"), ".xlsx", typed=True
+        ),
     ]
     for folder in folders:
         before = fingerprint(folder)
@@ -364,14 +409,27 @@ def test_counted_enrolments(tmp_path):
     assert counted.index.tolist() == ["p01", "p02", "p03", "p04", "p06", "p07", "p08", "p09"]
     # p02: withdrawn on P1, then completed on U1 -> U1. p07: withdrawn twice -> the latest, U3.
     assert counted["hold_id"].to_dict() == {
-        "p01": "U1", "p02": "U1", "p03": "P1", "p04": "U1",
-        "p06": "U2", "p07": "U3", "p08": "U1", "p09": "U1",
+        "p01": "U1",
+        "p02": "U1",
+        "p03": "P1",
+        "p04": "U1",
+        "p06": "U2",
+        "p07": "U3",
+        "p08": "U1",
+        "p09": "U1",
     }
     assert counted.loc["p02", "status"] == "gennemført"
     assert counted.loc["p07", "status"] == "afmeldt"
     assert counted.loc["p07", "withdrawn_date"] == pd.Timestamp("2024-08-19")
     assert counted["n_enrolments"].to_dict() == {
-        "p01": 1, "p02": 2, "p03": 1, "p04": 1, "p06": 1, "p07": 2, "p08": 1, "p09": 1,
+        "p01": 1,
+        "p02": 2,
+        "p03": 1,
+        "p04": 1,
+        "p06": 1,
+        "p07": 2,
+        "p08": 1,
+        "p09": 1,
     }
     assert counted.loc["p07", "start_date"] == pd.Timestamp("2024-08-12")
 
@@ -393,16 +451,36 @@ def test_person_table(tmp_path):
     assert persons["registered"].sum() == 7  # p09 has no registration
     assert not persons.loc["p09", "consent_register"] and not persons.loc["p09", "consent_survey"]
     assert ledger.count("registrations", "registration without any enrolment") == 1  # p10
-    assert ledger.count("enrolments", "no registration: no background data and no register consent") == 1
-    assert ledger.count("registrations",
-                        "registered without register consent: not in the register analysis") == 1  # p04
+    assert (
+        ledger.count("enrolments", "no registration: no background data and no register consent")
+        == 1
+    )
+    assert (
+        ledger.count(
+            "registrations", "registered without register consent: not in the register analysis"
+        )
+        == 1
+    )  # p04
     assert persons["age"].to_dict() == {
-        "p01": 24, "p02": 55, "p03": 35, "p04": 56, "p06": 25, "p07": 36, "p08": None, "p09": None,
+        "p01": 24,
+        "p02": 55,
+        "p03": 35,
+        "p04": 56,
+        "p06": 25,
+        "p07": 36,
+        "p08": None,
+        "p09": None,
     }
     groups = persons["age_group"].astype(object).where(persons["age_group"].notna(), None)
     assert groups.to_dict() == {
-        "p01": "Under 25", "p02": "46-55", "p03": "25-35", "p04": "Over 55",
-        "p06": "25-35", "p07": "36-45", "p08": None, "p09": None,
+        "p01": "Under 25",
+        "p02": "46-55",
+        "p03": "25-35",
+        "p04": "Over 55",
+        "p06": "25-35",
+        "p07": "36-45",
+        "p08": None,
+        "p09": None,
     }
 
 
@@ -425,8 +503,18 @@ def test_every_age_has_exactly_one_group():
 
 @pytest.mark.parametrize(
     ("age", "group"),
-    [(24, "Under 25"), (25, "25-35"), (35, "25-35"), (36, "36-45"), (45, "36-45"),
-     (46, "46-55"), (55, "46-55"), (56, "Over 55"), (17, "Under 25"), (90, "Over 55")],
+    [
+        (24, "Under 25"),
+        (25, "25-35"),
+        (35, "25-35"),
+        (36, "36-45"),
+        (45, "36-45"),
+        (46, "46-55"),
+        (55, "46-55"),
+        (56, "Over 55"),
+        (17, "Under 25"),
+        (90, "Over 55"),
+    ],
 )
 def test_age_group_boundaries(age, group):
     assert cohort.age_group(pd.Series([age], dtype="Int64")).item() == group
@@ -447,4 +535,3 @@ def test_age_is_taken_at_the_holds_start_year(tmp_path):
     holds, enrol, reg = load_all(moved)
     p06 = cohort.build_persons(holds, enrol, reg).set_index("person_id").loc["p06"]
     assert (p06["age"], p06["age_group"]) == (24, "Under 25")
-

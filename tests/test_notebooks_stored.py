@@ -29,7 +29,10 @@ def test_notebook_is_stored_without_outputs_and_execution_counts(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_has_one_parameters_cell(path):
     nb = json.loads(path.read_text(encoding="utf-8"))
-    tagged = [i for i, c in enumerate(nb["cells"])
-              if "parameters" in (c.get("metadata") or {}).get("tags", [])]
+    tagged = [
+        i
+        for i, c in enumerate(nb["cells"])
+        if "parameters" in (c.get("metadata") or {}).get("tags", [])
+    ]
     assert len(tagged) == 1, f"{path.name}: {len(tagged)} cells tagged 'parameters', expected 1"
     assert nb["cells"][tagged[0]]["cell_type"] == "code"

@@ -21,9 +21,13 @@ def test_the_committed_theory_of_change_runs_from_resources_to_the_long_term_goa
 
 
 def test_the_figure_draws_a_box_per_item_and_an_arrow_between_stages():
-    spec = {"stages": [{"key": "a", "title": "Ressourcer", "boxes": ["Én", "To"]},
-                       {"key": "b", "title": "Aktiviteter", "boxes": ["Tre"]},
-                       {"key": "c", "title": "Mål", "boxes": ["Fire æøå"]}]}
+    spec = {
+        "stages": [
+            {"key": "a", "title": "Ressourcer", "boxes": ["Én", "To"]},
+            {"key": "b", "title": "Aktiviteter", "boxes": ["Tre"]},
+            {"key": "c", "title": "Mål", "boxes": ["Fire æøå"]},
+        ]
+    }
     df = programme.theory_of_change_frame(spec)
     fig = programme.theory_of_change_figure(df)
     ax = fig.axes[0]
@@ -37,7 +41,8 @@ def test_the_figure_draws_a_box_per_item_and_an_arrow_between_stages():
 
 def test_a_stage_without_boxes_is_refused():
     with pytest.raises(ValueError, match="stage 2"):
-        programme.theory_of_change_frame({"stages": [{"title": "A", "boxes": ["x"]},
-                                                     {"title": "B", "boxes": []}]})
+        programme.theory_of_change_frame(
+            {"stages": [{"title": "A", "boxes": ["x"]}, {"title": "B", "boxes": []}]}
+        )
     with pytest.raises(ValueError, match="stages"):
         programme.theory_of_change_frame({})

@@ -49,7 +49,10 @@ CASES = [
     ("Lone Vestergaard var instruktør på mit hold.", ["Lone", "Vestergaard"]),
     ("Jeg tog toget fra Roskilde til Køge hver uge.", ["Roskilde", "Køge"]),
     ("Vi bor på Strandvejen ude ved vandet.", ["Strandvejen"]),
-    ("Mail mig på peter_h@hotmail.dk eller ring 40 50 60 70.", ["peter_h@hotmail.dk", "40 50 60 70"]),
+    (
+        "Mail mig på peter_h@hotmail.dk eller ring 40 50 60 70.",
+        ["peter_h@hotmail.dk", "40 50 60 70"],
+    ),
     ("Min kæreste Mads synes, jeg er blevet gladere.", ["Mads"]),
     ("Jeg var elev hos Salling Group i Aarhus.", ["Salling", "Aarhus"]),
     ("Jeg fylder 38 i næste uge.", ["38"]),
@@ -71,20 +74,31 @@ def test_no_identifying_detail_survives(sentence, details):
         assert detail not in out, (sentence, out)
 
 
-@pytest.mark.parametrize("sentence", [
-    "Arbejdspladsen var god, og jeg fik en praktikplads bagefter.",
-    "Vejen tilbage til arbejdet var lang, men jeg er glad for kurset.",
-    "Der var 12 på holdet, og vi mødtes i 8 uger.",
-    "Jeg har været sygemeldt i 20 år.",
-])
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Arbejdspladsen var god, og jeg fik en praktikplads bagefter.",
+        "Vejen tilbage til arbejdet var lang, men jeg er glad for kurset.",
+        "Der var 12 på holdet, og vi mødtes i 8 uger.",
+        "Jeg har været sygemeldt i 20 år.",
+    ],
+)
 def test_ordinary_sentences_stay(sentence):
     assert pseudonymise(sentence) == sentence
 
 
 def test_review_sheet_and_approval(tmp_path):
-    bank = pd.DataFrame({"theme": ["a", "b"], "segment_id": ["s1", "s2"], "label": ["Kursist"] * 2,
-                         "quote": ["Jeg talte med [navn] i [kommune] om det hele.",
-                                   "Det var godt, og Xylofon hjalp 3 gange."]})
+    bank = pd.DataFrame(
+        {
+            "theme": ["a", "b"],
+            "segment_id": ["s1", "s2"],
+            "label": ["Kursist"] * 2,
+            "quote": [
+                "Jeg talte med [navn] i [kommune] om det hele.",
+                "Det var godt, og Xylofon hjalp 3 gange.",
+            ],
+        }
+    )
     sheet = quote_review.review_sheet(bank)
     assert sheet["replaced"].tolist() == ["kommune x1; navn x1", ""]
     assert sheet["flags"].tolist() == ["", "ukendte ord med stort: Xylofon; tal i teksten"]

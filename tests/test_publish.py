@@ -30,14 +30,26 @@ def test_danish_numbers():
     assert signed(-0.67) == "\u22120,67" and signed(1.46) == "+1,46"
 
 
-@pytest.mark.parametrize(("p", "expected"), [(0.0004, "***"), (0.001, "**"), (0.009, "**"),
-                                             (0.01, "*"), (0.049, "*"), (0.05, ""), (math.nan, "")])
+@pytest.mark.parametrize(
+    ("p", "expected"),
+    [
+        (0.0004, "***"),
+        (0.001, "**"),
+        (0.009, "**"),
+        (0.01, "*"),
+        (0.049, "*"),
+        (0.05, ""),
+        (math.nan, ""),
+    ],
+)
 def test_stars(p, expected):
     assert stars(p) == expected
 
 
 def test_suppression_of_small_counts_and_their_shares():
-    df = pd.DataFrame({"kommune": ["A", "B", "C", "D"], "n": [12, 3, 0, 5], "andel": [0.6, 0.15, 0.0, 0.25]})
+    df = pd.DataFrame(
+        {"kommune": ["A", "B", "C", "D"], "n": [12, 3, 0, 5], "andel": [0.6, 0.15, 0.0, 0.25]}
+    )
     safe, mask = suppress_small(df, ["n"], min_cell=5, linked={"andel": "n"})
     assert mask["n"].tolist() == [False, True, False, False]  # 0 and 5 are not suppressed
     assert mask["andel"].tolist() == [False, True, False, False]
@@ -48,13 +60,25 @@ def test_suppression_of_small_counts_and_their_shares():
     assert mask10["n"].tolist() == [False, True, False, True]
 
 
-def test_publisher_writes_the_suppressed_table_and_shows_danish_markdown(tmp_path, capsys, monkeypatch):
+def test_publisher_writes_the_suppressed_table_and_shows_danish_markdown(
+    tmp_path, capsys, monkeypatch
+):
     shown = []
-    monkeypatch.setattr("tpj_helpers.publish.publisher.display", lambda obj, raw=False, **_: shown.append(obj))
+    monkeypatch.setattr(
+        "tpj_helpers.publish.publisher.display", lambda obj, raw=False, **_: shown.append(obj)
+    )
     pub = Publisher(tmp_path, "nb", min_cell=5, synthetic=True)
-    df = pd.DataFrame({"Gruppe": ["Kvinder", "Mænd"], "Antal": [212, 3], "Gennemsnit": [2.806, 2.5]})
-    pub.table(df, "test", "DREAM. N = 215", count_cols=["Antal"], linked={"Gennemsnit": "Antal"},
-              decimals={"Gennemsnit": 2})
+    df = pd.DataFrame(
+        {"Gruppe": ["Kvinder", "Mænd"], "Antal": [212, 3], "Gennemsnit": [2.806, 2.5]}
+    )
+    pub.table(
+        df,
+        "test",
+        "DREAM. N = 215",
+        count_cols=["Antal"],
+        linked={"Gennemsnit": "Antal"},
+        decimals={"Gennemsnit": 2},
+    )
     written = pd.read_csv(tmp_path / "tables" / "test.csv")
     assert written["Antal"].tolist()[0] == 212 and pd.isna(written["Antal"].tolist()[1])
     assert pd.isna(written["Gennemsnit"].tolist()[1])
@@ -94,9 +118,24 @@ def test_estimates_need_the_contract_columns(tmp_path):
 
 def test_a_rerun_notebook_replaces_its_estimates_instead_of_appending(tmp_path):
     def row(term, value):
-        return pd.DataFrame([dict(analysis="who5", model="m", subgroup="all", term=term, estimate=value,
-                                  std_error=None, conf_low=None, conf_high=None, p_value=None,
-                                  stars=None, n_persons=5, n_obs=5)])
+        return pd.DataFrame(
+            [
+                dict(
+                    analysis="who5",
+                    model="m",
+                    subgroup="all",
+                    term=term,
+                    estimate=value,
+                    std_error=None,
+                    conf_low=None,
+                    conf_high=None,
+                    p_value=None,
+                    stars=None,
+                    n_persons=5,
+                    n_obs=5,
+                )
+            ]
+        )
 
     for _ in range(3):  # the same notebook run three times, each run two calls
         pub = Publisher(tmp_path, "20_who5")
@@ -109,15 +148,34 @@ def test_a_rerun_notebook_replaces_its_estimates_instead_of_appending(tmp_path):
 
 
 def test_pipe_table_aligns_numbers_right_and_text_left():
-    shown = pd.DataFrame({
-        "Dimension": ["Køn", "Køn"], "Gruppe": ["Kvinder", "Mænd"], "N": ["191", "<5"],
-        "Ændring": ["\u22120,79***", "+1,11**"], "KI": ["1,12 til 2,09", ""],
-        "Bemærkning": ["", "Ingen model"],
-    })
+    shown = pd.DataFrame(
+        {
+            "Dimension": ["Køn", "Køn"],
+            "Gruppe": ["Kvinder", "Mænd"],
+            "N": ["191", "<5"],
+            "Ændring": ["\u22120,79***", "+1,11**"],
+            "KI": ["1,12 til 2,09", ""],
+            "Bemærkning": ["", "Ingen model"],
+        }
+    )
     # Dashes = the column's longest cell or header word (at least 4), plus 3 for the cell padding:
     # relative widths for pandoc.
-    widths = [12, 10, 7, 11, 16, 14]  # "Dimension", "Kvinder", min 4, "−0,79***", "1,12 til 2,09", "Ingen model"
-    expected = [":" + "-" * 11, ":" + "-" * 9, "------:", "-" * 10 + ":", "-" * 15 + ":", ":" + "-" * 13]
+    widths = [
+        12,
+        10,
+        7,
+        11,
+        16,
+        14,
+    ]  # "Dimension", "Kvinder", min 4, "−0,79***", "1,12 til 2,09", "Ingen model"
+    expected = [
+        ":" + "-" * 11,
+        ":" + "-" * 9,
+        "------:",
+        "-" * 10 + ":",
+        "-" * 15 + ":",
+        ":" + "-" * 13,
+    ]
     assert [len(x) for x in expected] == widths
     assert to_pipe_table(shown).splitlines()[1] == "|" + "|".join(expected) + "|"
 
@@ -130,7 +188,9 @@ def test_p_value_columns_read_below_one_per_mille():
 
 def test_a_wide_table_can_be_shown_on_its_side(tmp_path, monkeypatch):
     shown = []
-    monkeypatch.setattr("tpj_helpers.publish.publisher.display", lambda obj, raw=False, **_: shown.append(obj))
+    monkeypatch.setattr(
+        "tpj_helpers.publish.publisher.display", lambda obj, raw=False, **_: shown.append(obj)
+    )
     pub = Publisher(tmp_path, "nb", min_cell=5)
     df = pd.DataFrame({"Sammenligning": ["A", "B"], "Par": [162, 3], "Forskel": [8.89, 1.0]})
     pub.table(df, "wide", "Test", count_cols=["Par"], transpose="Mål")
@@ -143,17 +203,20 @@ def test_a_wide_table_can_be_shown_on_its_side(tmp_path, monkeypatch):
 
 def test_complementary_suppression_protects_the_sums():
     # Hold, enrolled = completed + withdrawn, and a total row over the holds.
-    df = pd.DataFrame({
-        "Hold": ["A", "B", "C", "I alt"],
-        "Tilmeldte": [12, 20, 9, 41],
-        "Gennemført": [8, 18, 9, 35],
-        "Afmeldt": [4, 2, 0, 6],
-    })
+    df = pd.DataFrame(
+        {
+            "Hold": ["A", "B", "C", "I alt"],
+            "Tilmeldte": [12, 20, 9, 41],
+            "Gennemført": [8, 18, 9, 35],
+            "Afmeldt": [4, 2, 0, 6],
+        }
+    )
     cols = ["Tilmeldte", "Gennemført", "Afmeldt"]
     _, primary = suppress_small(df, cols, 5)
     assert primary["Afmeldt"].tolist() == [True, True, False, False]  # 4 and 2; zero stays
-    safe, mask = suppress_small(df, cols, 5, col_sums=[("Tilmeldte", ["Gennemført", "Afmeldt"])],
-                                row_sums=[("I alt", None)])
+    safe, mask = suppress_small(
+        df, cols, 5, col_sums=[("Tilmeldte", ["Gennemført", "Afmeldt"])], row_sums=[("I alt", None)]
+    )
     # A: 4 hidden -> 8 (the smallest other) too; B: 2 hidden -> 18 too. Column Afmeldt: 4 and 2
     # hidden, 0 and 6 shown: two hidden, protected. Column Gennemført: 8 and 18 hidden: protected.
     assert mask.loc[0, cols].tolist() == [False, True, True]
@@ -176,8 +239,9 @@ def test_a_lone_hidden_part_hides_the_smallest_part_or_the_total():
 
 
 def test_complementary_suppression_with_missing_counts():
-    df = pd.DataFrame({"Hold": ["A", "B", "I alt"],
-                       "n": pd.array([3, pd.NA, 10], dtype="Int64"), "m": [7, 2, 9]})
+    df = pd.DataFrame(
+        {"Hold": ["A", "B", "I alt"], "n": pd.array([3, pd.NA, 10], dtype="Int64"), "m": [7, 2, 9]}
+    )
     _, mask = suppress_small(df, ["n", "m"], 5, row_sums=[("I alt", None)])
     assert mask["n"].tolist() == [True, False, True]  # 3 hidden; NA is no cell to hide
     assert mask["m"].tolist() == [True, True, False]  # 2 hidden -> the smallest other, 7
@@ -185,12 +249,20 @@ def test_complementary_suppression_with_missing_counts():
 
 def test_the_table_marks_cells_hidden_to_protect_a_sum(tmp_path, monkeypatch):
     shown = []
-    monkeypatch.setattr("tpj_helpers.publish.publisher.display", lambda obj, raw=False, **_: shown.append(obj))
-    df = pd.DataFrame({"Hold": ["A", "I alt"], "Tilmeldte": [12, 12], "Gennemført": [8, 8],
-                       "Afmeldt": [4, 4]})
+    monkeypatch.setattr(
+        "tpj_helpers.publish.publisher.display", lambda obj, raw=False, **_: shown.append(obj)
+    )
+    df = pd.DataFrame(
+        {"Hold": ["A", "I alt"], "Tilmeldte": [12, 12], "Gennemført": [8, 8], "Afmeldt": [4, 4]}
+    )
     Publisher(tmp_path, "nb", min_cell=5).table(
-        df, "t", "Test", count_cols=["Tilmeldte", "Gennemført", "Afmeldt"],
-        col_sums=[("Tilmeldte", ["Gennemført", "Afmeldt"])], label_col="Hold")
+        df,
+        "t",
+        "Test",
+        count_cols=["Tilmeldte", "Gennemført", "Afmeldt"],
+        col_sums=[("Tilmeldte", ["Gennemført", "Afmeldt"])],
+        label_col="Hold",
+    )
     md = shown[0]["text/markdown"]
     assert "| A | 12 | .. | <5 |" in md  # 8 = 12 - 4 would give the 4 away
     assert "«..»: skjult" in md

@@ -80,8 +80,12 @@ l1,l1-1,Job eller uddannelse.,
 """
 
 
-def write_folder(root: Path, interviews: dict[str, str] | None = None, codebook: str = CODEBOOK,
-                 segments: str = SEGMENTS) -> Path:
+def write_folder(
+    root: Path,
+    interviews: dict[str, str] | None = None,
+    codebook: str = CODEBOOK,
+    segments: str = SEGMENTS,
+) -> Path:
     folder = root / "qual" / "interviews"
     folder.mkdir(parents=True, exist_ok=True)
     for name, text in (interviews or {"k1.md": KURSIST, "l1.md": LEDER}).items():
@@ -101,7 +105,15 @@ def test_reads_a_markdown_folder(tmp_path):
     q = load_qual(write_folder(tmp_path))
     assert q.source == "markdown"
     iv = q.interviews.set_index("interview_id")
-    assert list(q.interviews.columns) == ["interview_id", "role", "kommune", "date", "deep_dive", "text", "path"]
+    assert list(q.interviews.columns) == [
+        "interview_id",
+        "role",
+        "kommune",
+        "date",
+        "deep_dive",
+        "text",
+        "path",
+    ]
     assert iv.loc["k1", "role"] == "kursist" and iv.loc["k1", "kommune"] == "Viborg"
     assert iv.loc["l1", "kommune"] == ""  # empty front matter value
     assert pd.api.types.is_datetime64_any_dtype(q.interviews["date"])
@@ -109,7 +121,9 @@ def test_reads_a_markdown_folder(tmp_path):
     assert iv.loc["l1", "date"] == pd.Timestamp("2025-01-20")  # a quoted ISO date works too
     assert q.interviews["deep_dive"].dtype == bool
     assert not iv.loc["k1", "deep_dive"] and iv.loc["l1", "deep_dive"]
-    assert iv.loc["k1", "text"].startswith("I: Hvordan var det") and iv.loc["k1", "text"].endswith("stadig.")
+    assert iv.loc["k1", "text"].startswith("I: Hvordan var det") and iv.loc["k1", "text"].endswith(
+        "stadig."
+    )
     assert "---" not in iv.loc["l1", "text"] and Path(iv.loc["l1", "path"]).name == "l1.md"
 
     book = q.codebook.set_index("code")
@@ -138,23 +152,57 @@ def _broken(field: str, old: str, new: str) -> dict[str, str]:
         (_broken("date", "date: 2024-11-05\n", ""), CODEBOOK, SEGMENTS, "k1.md", "date"),
         (_broken("date", "2024-11-05", "5. november"), CODEBOOK, SEGMENTS, "k1.md", "date"),
         (_broken("role", "role: kursist", "role: borger"), CODEBOOK, SEGMENTS, "k1.md", "role"),
-        (_broken("deep_dive", "deep_dive: false", "deep_dive: måske"), CODEBOOK, SEGMENTS, "k1.md",
-         "deep_dive"),
-        (_broken("interview_id", "interview_id: k1", "interview_id: 17"), CODEBOOK, SEGMENTS, "k1.md",
-         "interview_id"),
-        ({"k1.md": KURSIST, "l1.md": LEDER.replace("interview_id: l1", "interview_id: k1")},
-         CODEBOOK, SEGMENTS, "interviews", "interview_id"),
+        (
+            _broken("deep_dive", "deep_dive: false", "deep_dive: måske"),
+            CODEBOOK,
+            SEGMENTS,
+            "k1.md",
+            "deep_dive",
+        ),
+        (
+            _broken("interview_id", "interview_id: k1", "interview_id: 17"),
+            CODEBOOK,
+            SEGMENTS,
+            "k1.md",
+            "interview_id",
+        ),
+        (
+            {"k1.md": KURSIST, "l1.md": LEDER.replace("interview_id: l1", "interview_id: k1")},
+            CODEBOOK,
+            SEGMENTS,
+            "interviews",
+            "interview_id",
+        ),
         (None, CODEBOOK, SEGMENTS.replace("l1,l1-1", "x9,l1-1"), "segments.csv", "interview_id"),
-        (None, CODEBOOK, SEGMENTS.replace("format/online", "format/video"), "segments.csv", "codes"),
+        (
+            None,
+            CODEBOOK,
+            SEGMENTS.replace("format/online", "format/video"),
+            "segments.csv",
+            "codes",
+        ),
         (None, CODEBOOK, SEGMENTS.replace("k1-2", "k1-1"), "segments.csv", "segment_id"),
-        (None, CODEBOOK, SEGMENTS.replace("interview_id,", "interview,"), "segments.csv", "interview_id"),
+        (
+            None,
+            CODEBOOK,
+            SEGMENTS.replace("interview_id,", "interview,"),
+            "segments.csv",
+            "interview_id",
+        ),
         (None, CODEBOOK.replace("    label: Format\n", ""), SEGMENTS, "codebook.yaml", "label"),
-        (None, CODEBOOK.replace("        definition: Små konkrete mål.\n", ""), SEGMENTS, "codebook.yaml",
-         "definition"),
+        (
+            None,
+            CODEBOOK.replace("        definition: Små konkrete mål.\n", ""),
+            SEGMENTS,
+            "codebook.yaml",
+            "definition",
+        ),
         (None, CODEBOOK + CODEBOOK.replace("codes:\n", ""), SEGMENTS, "codebook.yaml", "code"),
     ],
 )
-def test_contract_violations_name_file_and_field(tmp_path, interviews, codebook, segments, file, field):
+def test_contract_violations_name_file_and_field(
+    tmp_path, interviews, codebook, segments, file, field
+):
     write_folder(tmp_path, interviews, codebook, segments)
     with pytest.raises(ContractError) as err:
         load_qual(tmp_path)
@@ -190,32 +238,62 @@ def build_qdpx(path: Path, bad_ref: bool = False) -> Path:
     ET.register_namespace("", QDA_NS)
     project = ET.Element(_q("Project"), {"name": "TPJ test", "origin": "test"})
     codes = ET.SubElement(ET.SubElement(project, _q("CodeBook")), _q("Codes"))
-    fmt = ET.SubElement(codes, _q("Code"), {"guid": "c-format", "name": "format", "isCodable": "true"})
+    fmt = ET.SubElement(
+        codes, _q("Code"), {"guid": "c-format", "name": "format", "isCodable": "true"}
+    )
     ET.SubElement(fmt, _q("Description")).text = "Kursets format."
-    online = ET.SubElement(fmt, _q("Code"), {"guid": "c-online", "name": "online", "isCodable": "true"})
+    online = ET.SubElement(
+        fmt, _q("Code"), {"guid": "c-online", "name": "online", "isCodable": "true"}
+    )
     ET.SubElement(online, _q("Description")).text = "Deltagelse hjemmefra."
-    ET.SubElement(codes, _q("Code"), {"guid": "c-plan", "name": "handleplaner", "isCodable": "true"})
-    org = ET.SubElement(codes, _q("Code"), {"guid": "c-org", "name": "organisering", "isCodable": "false"})
+    ET.SubElement(
+        codes, _q("Code"), {"guid": "c-plan", "name": "handleplaner", "isCodable": "true"}
+    )
+    org = ET.SubElement(
+        codes, _q("Code"), {"guid": "c-org", "name": "organisering", "isCodable": "false"}
+    )
     ET.SubElement(org, _q("Code"), {"guid": "c-koord", "name": "koordinator", "isCodable": "true"})
     sources = ET.SubElement(project, _q("Sources"))
 
-    def source(guid: str, name: str, text: str, selections: list[tuple[str, str, list[str]]]) -> None:
-        src = ET.SubElement(sources, _q("TextSource"),
-                            {"guid": guid, "name": name, "plainTextPath": f"internal://{guid}.txt"})
+    def source(
+        guid: str, name: str, text: str, selections: list[tuple[str, str, list[str]]]
+    ) -> None:
+        src = ET.SubElement(
+            sources,
+            _q("TextSource"),
+            {"guid": guid, "name": name, "plainTextPath": f"internal://{guid}.txt"},
+        )
         for sel_guid, span, refs in selections:
             start = text.index(span)
-            sel = ET.SubElement(src, _q("PlainTextSelection"), {
-                "guid": sel_guid, "name": span[:20], "startPosition": str(start),
-                "endPosition": str(start + len(span))})
+            sel = ET.SubElement(
+                src,
+                _q("PlainTextSelection"),
+                {
+                    "guid": sel_guid,
+                    "name": span[:20],
+                    "startPosition": str(start),
+                    "endPosition": str(start + len(span)),
+                },
+            )
             for ref in refs:
                 coding = ET.SubElement(sel, _q("Coding"), {"guid": f"{sel_guid}-{ref}"})
                 ET.SubElement(coding, _q("CodeRef"), {"targetGUID": ref})
 
-    source("s-k1", "k1.txt", TEXT_K1, [
-        ("sel-1", "Det var trygt hjemmefra", ["c-online"]),
-        ("sel-2", "så bruger jeg handleplanerne.", ["c-plan", "c-format"]),
-    ])
-    source("s-l1", "l1", TEXT_L1, [("sel-3", "koordinatoren driver det", ["nope" if bad_ref else "c-koord"])])
+    source(
+        "s-k1",
+        "k1.txt",
+        TEXT_K1,
+        [
+            ("sel-1", "Det var trygt hjemmefra", ["c-online"]),
+            ("sel-2", "så bruger jeg handleplanerne.", ["c-plan", "c-format"]),
+        ],
+    )
+    source(
+        "s-l1",
+        "l1",
+        TEXT_L1,
+        [("sel-3", "koordinatoren driver det", ["nope" if bad_ref else "c-koord"])],
+    )
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("project.qde", ET.tostring(project, encoding="utf-8", xml_declaration=True))
         zf.writestr("sources/s-k1.txt", TEXT_K1.encode("utf-8"))
@@ -229,8 +307,13 @@ def test_reads_a_refi_qda_export(tmp_path):
     q = load_qual(tmp_path)
     assert q.source == "qdpx"
     book = q.codebook.set_index("code")
-    assert list(book.index) == ["format", "format/online", "handleplaner", "organisering",
-                                "organisering/koordinator"]
+    assert list(book.index) == [
+        "format",
+        "format/online",
+        "handleplaner",
+        "organisering",
+        "organisering/koordinator",
+    ]
     assert book.loc["format/online", "parent"] == "format"
     assert book.loc["format/online", "label"] == "online"
     assert book.loc["format/online", "definition"] == "Deltagelse hjemmefra."
@@ -323,11 +406,20 @@ def test_demo_material_follows_the_contract(demo):
 def test_demo_counts_per_role_and_municipality(demo):
     fronts = [_front(p)[0] for p in (demo / "qual" / "interviews").glob("*.md")]
     roles = Counter(f["role"] for f in fronts)
-    assert roles == {"kursist": 10, "koordinator": 10, "instruktoer": 4, "fokusgruppe": 4, "leder": 4}
+    assert roles == {
+        "kursist": 10,
+        "koordinator": 10,
+        "instruktoer": 4,
+        "fokusgruppe": 4,
+        "leder": 4,
+    }
     deep = [f for f in fronts if f["deep_dive"]]
     assert Counter((f["kommune"], f["role"]) for f in deep) == {
-        (k, r): 1 for k in DEEP for r in ("fokusgruppe", "leder")}
-    assert all(not f["deep_dive"] for f in fronts if f["role"] in {"kursist", "koordinator", "instruktoer"})
+        (k, r): 1 for k in DEEP for r in ("fokusgruppe", "leder")
+    }
+    assert all(
+        not f["deep_dive"] for f in fronts if f["role"] in {"kursist", "koordinator", "instruktoer"}
+    )
     assert all(f["kommune"] for f in fronts if f["role"] != "instruktoer")
 
 

@@ -39,9 +39,11 @@ INTERVIEWS = [
     ("i6", "sagsbehandler", "Stevns", True),
 ]
 CODEBOOK = [
-    ("format", "", "Onlineformatet"), ("format/online", "format", "Deltagelse hjemmefra"),
+    ("format", "", "Onlineformatet"),
+    ("format/online", "format", "Deltagelse hjemmefra"),
     ("format/chat", "format", "Chatten"),
-    ("redskaber", "", "Redskaber og handleplaner"), ("redskaber/handleplan", "redskaber", "Handleplaner"),
+    ("redskaber", "", "Redskaber og handleplaner"),
+    ("redskaber/handleplan", "redskaber", "Handleplaner"),
     ("opfoelgning", "", "Opfølgning efter kurset"),
     ("koordinator", "", "Koordinatorrollen"),
     ("persona", "", "Personavurderinger"),
@@ -53,27 +55,59 @@ def persona(a, b, c):
 
 
 SEGMENTS = [
-    ("i1", "s1", "Det er nemt at komme i gang, når man bare logger på hjemmefra uden kamera.",
-     ["format/online"]),
-    ("i1", "s2", "Jeg minder kollegerne om kurset på hvert eneste teammøde, og så følger vi op bagefter.",
-     ["koordinator", "opfoelgning"]),
+    (
+        "i1",
+        "s1",
+        "Det er nemt at komme i gang, når man bare logger på hjemmefra uden kamera.",
+        ["format/online"],
+    ),
+    (
+        "i1",
+        "s2",
+        "Jeg minder kollegerne om kurset på hvert eneste teammøde, og så følger vi op bagefter.",
+        ["koordinator", "opfoelgning"],
+    ),
     ("i1", "s3", "Vurdering.", persona(5, 4, 4)),
-    ("i2", "s1", "Det kræver, at nogen holder fast i tilbuddet og bliver ved med at fortælle om det.",
-     ["koordinator"]),
+    (
+        "i2",
+        "s1",
+        "Det kræver, at nogen holder fast i tilbuddet og bliver ved med at fortælle om det.",
+        ["koordinator"],
+    ),
     ("i2", "s2", "Vurdering.", persona(3, 4, 2)),
-    ("i3", "s1", "Handleplanerne kunne vi godt bruge i de samtaler, vi har med borgerne efter kurset.",
-     ["opfoelgning", "redskaber/handleplan"]),
+    (
+        "i3",
+        "s1",
+        "Handleplanerne kunne vi godt bruge i de samtaler, vi har med borgerne efter kurset.",
+        ["opfoelgning", "redskaber/handleplan"],
+    ),
     ("i3", "s2", "Vurdering.", persona(2, 3, 3)),
-    ("i4", "s1", "Chatten gik lidt langsomt, men øvelserne til hver uge var gode at have.",
-     ["format/chat", "redskaber"]),
-    ("i4", "s2", "Jeg kunne sidde i mit eget køkken og være med, det betød alt for mig.",
-     ["format/online"]),
+    (
+        "i4",
+        "s1",
+        "Chatten gik lidt langsomt, men øvelserne til hver uge var gode at have.",
+        ["format/chat", "redskaber"],
+    ),
+    (
+        "i4",
+        "s2",
+        "Jeg kunne sidde i mit eget køkken og være med, det betød alt for mig.",
+        ["format/online"],
+    ),
     ("i4", "s3", "Vurdering.", persona(4, 5, 5)),
-    ("i5", "s1", "Mette fra Aalborg Kommune sagde, at jeg skulle lave en plan for hver uge, og det hjalp.",
-     ["redskaber/handleplan"]),
+    (
+        "i5",
+        "s1",
+        "Mette fra Aalborg Kommune sagde, at jeg skulle lave en plan for hver uge, og det hjalp.",
+        ["redskaber/handleplan"],
+    ),
     ("i5", "s2", "Vurdering.", persona(2, 3, 4)),
-    ("i6", "s1", "Vi mangler et fast forløb for, hvad der skal ske med borgeren, når kurset er slut.",
-     ["opfoelgning"]),
+    (
+        "i6",
+        "s1",
+        "Vi mangler et fast forløb for, hvad der skal ske med borgeren, når kurset er slut.",
+        ["opfoelgning"],
+    ),
 ]
 
 
@@ -94,8 +128,13 @@ def test_themes_are_top_level_codes_without_persona(qual):
 
 def test_theme_role_matrix_by_hand(qual):
     m = qa.theme_matrix(qual).set_index(qa.THEME_COLUMN)
-    assert m.columns.tolist() == ["Kursister", "Koordinatorer", "Sagsbehandlere",
-                                  "Kommunale ledere", qa.TOTAL]
+    assert m.columns.tolist() == [
+        "Kursister",
+        "Koordinatorer",
+        "Sagsbehandlere",
+        "Kommunale ledere",
+        qa.TOTAL,
+    ]
     assert m.loc["Onlineformatet"].tolist() == [1, 1, 0, 0, 2]
     assert m.loc["Redskaber og handleplaner"].tolist() == [2, 0, 0, 1, 3]
     assert m.loc["Opfølgning efter kurset"].tolist() == [0, 1, 1, 1, 3]
@@ -104,8 +143,12 @@ def test_theme_role_matrix_by_hand(qual):
 
 
 def test_theme_municipality_matrix_by_hand(qual):
-    m = qa.theme_matrix(qual, by="kommune", columns=["Aalborg", "Frederikshavn", "Stevns", "Viborg"],
-                        deep_dive_only=True).set_index(qa.THEME_COLUMN)
+    m = qa.theme_matrix(
+        qual,
+        by="kommune",
+        columns=["Aalborg", "Frederikshavn", "Stevns", "Viborg"],
+        deep_dive_only=True,
+    ).set_index(qa.THEME_COLUMN)
     assert m.loc["Onlineformatet"].tolist() == [1, 0, 0, 0, 1]  # i4 is no deep dive
     assert m.loc["Redskaber og handleplaner"].tolist() == [1, 0, 0, 1, 2]
     assert m.loc["Opfølgning efter kurset"].tolist() == [2, 0, 1, 0, 3]
@@ -115,7 +158,12 @@ def test_theme_municipality_matrix_by_hand(qual):
 
 def test_cooccurrence_by_hand(qual):
     iv = qa.cooccurrence(qual).set_index(qa.THEME_COLUMN)
-    f, r, o, k = "Onlineformatet", "Redskaber og handleplaner", "Opfølgning efter kurset", "Koordinatorrollen"
+    f, r, o, k = (
+        "Onlineformatet",
+        "Redskaber og handleplaner",
+        "Opfølgning efter kurset",
+        "Koordinatorrollen",
+    )
     assert [iv.loc[f, f], iv.loc[r, r], iv.loc[o, o], iv.loc[k, k]] == [2, 3, 3, 2]
     assert iv.loc[f, r] == 1 and iv.loc[f, o] == 1 and iv.loc[f, k] == 1  # i4; i1; i1
     assert iv.loc[r, o] == 1 and iv.loc[r, k] == 0 and iv.loc[o, k] == 1  # i3; -; i1
@@ -150,8 +198,9 @@ def test_persona_means_by_hand(qual):
 
 
 def test_persona_without_ratings_is_nan(qual):
-    qual.segments = qual.segments[~((qual.segments["interview_id"] == "i3") &
-                                    (qual.segments["segment_id"] == "s2"))]
+    qual.segments = qual.segments[
+        ~((qual.segments["interview_id"] == "i3") & (qual.segments["segment_id"] == "s2"))
+    ]
     m = qa.persona_means(qual).set_index(["role", "axis"])
     assert np.isnan(m.loc[("leder", "naerhed"), "mean"]) and m.loc[("leder", "naerhed"), "n"] == 0
 
@@ -184,27 +233,48 @@ def test_quote_bank_ranks_and_pseudonymises(qual):
 
 LINKS = [
     {"id": "l_format", "themes": ["format"], "indicator": "completion_rate", "label": "Gennemført"},
-    {"id": "l_tools", "themes": ["redskaber", "opfoelgning"], "indicator": "completion_rate",
-     "label": "Mål"},
+    {
+        "id": "l_tools",
+        "themes": ["redskaber", "opfoelgning"],
+        "indicator": "completion_rate",
+        "label": "Mål",
+    },
 ]
-VALUES = pd.DataFrame([
-    {"id": "l_format", "label": "Gennemført", "value": 0.8, "n": 50, "text": "80 %", "source": "A"},
-    {"id": "l_tools", "label": "Mål", "value": 0.5, "n": 3, "text": "50 %", "source": "B"},
-])
+VALUES = pd.DataFrame(
+    [
+        {
+            "id": "l_format",
+            "label": "Gennemført",
+            "value": 0.8,
+            "n": 50,
+            "text": "80 %",
+            "source": "A",
+        },
+        {"id": "l_tools", "label": "Mål", "value": 0.5, "n": 3, "text": "50 %", "source": "B"},
+    ]
+)
 
 
 def test_triangulation_table_by_hand(qual):
     t = qa.triangulation_table(qual, LINKS, VALUES, min_cell=5)
     assert t.columns.tolist() == [qa.THEME_COLUMN, "Interviews", "Indikator", "Værdi", "N", "Kilde"]
-    assert t[qa.THEME_COLUMN].tolist() == ["Onlineformatet",
-                                           "Redskaber og handleplaner; Opfølgning efter kurset"]
+    assert t[qa.THEME_COLUMN].tolist() == [
+        "Onlineformatet",
+        "Redskaber og handleplaner; Opfølgning efter kurset",
+    ]
     assert t["Interviews"].tolist() == [2, 5]  # i1, i4; i3, i4, i5 or i1, i3, i6
     assert t["Værdi"].tolist() == ["80 %", "<5"]  # resting on 3 persons: hidden
 
 
 def test_recommendation_evidence_by_hand(qual):
     recs = [
-        {"id": "a", "title": "A", "text": "", "themes": ["format", "redskaber"], "indicators": ["l_format"]},
+        {
+            "id": "a",
+            "title": "A",
+            "text": "",
+            "themes": ["format", "redskaber"],
+            "indicators": ["l_format"],
+        },
         {"id": "b", "title": "B", "text": "", "themes": ["opfoelgning"], "indicators": []},
     ]
     ev = qa.recommendation_evidence(qual, recs).set_index("id")
@@ -213,12 +283,16 @@ def test_recommendation_evidence_by_hand(qual):
     assert ev.loc["a", "roles"] == {"kursist": 2, "koordinator": 1, "leder": 1}
     assert ev.loc["b", "interviews"] == 3
     assert ev.loc["b", "roles"] == {"koordinator": 1, "sagsbehandler": 1, "leder": 1}
-    codes = [{"id": "c", "title": "C", "text": "", "themes": ["redskaber/handleplan", "format/online"]}]
+    codes = [
+        {"id": "c", "title": "C", "text": "", "themes": ["redskaber/handleplan", "format/online"]}
+    ]
     ev = qa.recommendation_evidence(qual, codes).iloc[0]
     assert ev["per_theme"] == {"redskaber/handleplan": 2, "format/online": 2}  # i3, i5; i1, i4
     assert ev["interviews"] == 4 and ev["roles"] == {"kursist": 2, "koordinator": 1, "leder": 1}
-    assert qa.recommendation_table(qual, codes).loc[0, "Temaer (interviews)"] == \
-        "Handleplaner (2); Deltagelse hjemmefra (2)"
+    assert (
+        qa.recommendation_table(qual, codes).loc[0, "Temaer (interviews)"]
+        == "Handleplaner (2); Deltagelse hjemmefra (2)"
+    )
     t = qa.recommendation_table(qual, recs, VALUES)
     assert t.loc[0, "Temaer (interviews)"] == "Onlineformatet (2); Redskaber og handleplaner (3)"
     assert t.loc[0, "Roller"] == "kursister (2), koordinatorer (1), kommunale ledere (1)"
@@ -253,14 +327,25 @@ def test_synthesis_text(qual):
 
 
 def test_indicator_values_by_hand():
-    persons = pd.DataFrame({"person_id": ["a", "b", "c", "d", "e"],
-                            "kommune": ["Aalborg", "Aalborg", "Aalborg", "Stevns", "Viborg"],
-                            "status": ["gennemført", "afmeldt", "gennemført", "gennemført", "afmeldt"]})
+    persons = pd.DataFrame(
+        {
+            "person_id": ["a", "b", "c", "d", "e"],
+            "kommune": ["Aalborg", "Aalborg", "Aalborg", "Stevns", "Viborg"],
+            "status": ["gennemført", "afmeldt", "gennemført", "gennemført", "afmeldt"],
+        }
+    )
     data = SimpleNamespace(persons=persons)
-    links = [{"id": "c", "themes": ["format"], "indicator": "completion_rate", "label": "G"},
-             {"id": "k", "themes": ["koordinator"], "indicator": "persons_per_kommune", "label": "K"},
-             {"id": "s", "themes": ["x"], "indicator": "survey_share", "survey_indicator": "nope",
-              "label": "S"}]
+    links = [
+        {"id": "c", "themes": ["format"], "indicator": "completion_rate", "label": "G"},
+        {"id": "k", "themes": ["koordinator"], "indicator": "persons_per_kommune", "label": "K"},
+        {
+            "id": "s",
+            "themes": ["x"],
+            "indicator": "survey_share",
+            "survey_indicator": "nope",
+            "label": "S",
+        },
+    ]
     v = qa.indicator_values(data, links).set_index("id")
     assert v.loc["c", "value"] == pytest.approx(3 / 5) and v.loc["c", "n"] == 5
     assert v.loc["c", "text"] == "60\u00a0%"

@@ -70,8 +70,10 @@ def dream_csv() -> str:
     weeks = [f"y_24{w:02d}" for w in range(8, 41)]
     months = [f"grad_2024_{m:02d}" for m in range(2, 11)]
     header = ["person_id", *weeks, *months]
-    rows = [[pid, *(["130"] * len(weeks)), *([""] * len(months))]
-            for pid in ("a1", "a2", "a3", "a4", "x9")]
+    rows = [
+        [pid, *(["130"] * len(weeks)), *([""] * len(months))]
+        for pid in ("a1", "a2", "a3", "a4", "x9")
+    ]
     return "\n".join(",".join(r) for r in [header, *rows]) + "\n"
 
 
@@ -104,8 +106,13 @@ def value(table: pd.DataFrame, row: str, column: str):
 def test_enrolment_by_phase_counts_by_hand(data):
     t = quality.enrolment_by_phase(data)
     assert list(t.columns) == [
-        "Opgørelse", "Pilot, antal", "Pilot, pct.", "Udbredelse, antal", "Udbredelse, pct.",
-        "I alt, antal", "I alt, pct.",
+        "Opgørelse",
+        "Pilot, antal",
+        "Pilot, pct.",
+        "Udbredelse, antal",
+        "Udbredelse, pct.",
+        "I alt, antal",
+        "I alt, pct.",
     ]
     expected = {  # row: (pilot, udbredelse, total)
         quality.ROW_HOLDS: (1, 2, 3),
@@ -157,7 +164,9 @@ def test_participants_by_municipality_sorted(data):
     t = quality.participants_by_municipality(data)
     assert list(t.columns) == ["Kommune", "Kursister"]
     assert list(zip(t["Kommune"], t["Kursister"], strict=True)) == [
-        ("Aalborg", 5), ("Odense", 2), ("Aarhus", 1)
+        ("Aalborg", 5),
+        ("Odense", 2),
+        ("Aarhus", 1),
     ]
     assert t["Kursister"].sum() == len(data.persons)
 

@@ -32,11 +32,15 @@ def table(run_dir, name: str) -> pd.DataFrame:
 def test_enrolment_table_by_hand(run_dir):
     t = table(run_dir, "enrolment").set_index("Opgørelse")
     # Enrolments: P1 4 (2 completed / 2 withdrawn), U1 4 (3 / 1), U2 2 (1 / 1), U3 2 (2 / 0).
-    assert t.loc["Tilmeldinger", ["Pilot, antal", "Udbredelse, antal", "I alt, antal"]].tolist() == [4, 8, 12]
+    assert t.loc[
+        "Tilmeldinger", ["Pilot, antal", "Udbredelse, antal", "I alt, antal"]
+    ].tolist() == [4, 8, 12]
     assert t.loc["- heraf gennemført", "I alt, antal"] == 8
     assert t.loc["- heraf afmeldt", "I alt, antal"] == 4
     # Persons: 11 (b4 is enrolled twice and counts on U1, where it completed).
-    assert t.loc["Personer (den tællende tilmelding)", ["Pilot, antal", "Udbredelse, antal"]].tolist() == [3, 8]
+    assert t.loc[
+        "Personer (den tællende tilmelding)", ["Pilot, antal", "Udbredelse, antal"]
+    ].tolist() == [3, 8]
     assert t.loc["Personer tilmeldt mere end én gang", "I alt, antal"] == 1
     assert t.loc["Antal hold (afholdt)", "I alt, antal"] == 4  # U4 is cancelled
 
@@ -45,7 +49,12 @@ def test_bilag_1_by_hand(run_dir):
     t = table(run_dir, "bilag1_per_hold")
     hold_col = t.columns[1]
     rows = t.set_index(hold_col)
-    assert rows.loc["P1"].iloc[1:5].tolist() == [4, 2, 2, 2]  # enrolled, completed, withdrawn, register
+    assert rows.loc["P1"].iloc[1:5].tolist() == [
+        4,
+        2,
+        2,
+        2,
+    ]  # enrolled, completed, withdrawn, register
     assert rows.loc["U1"].iloc[1:5].tolist() == [4, 3, 1, 3]  # b1, b2, b4 in the register analysis
     assert rows.loc["U3"].iloc[1:5].tolist() == [2, 2, 0, 0]  # d1 left out: no data from week 0
 
@@ -60,7 +69,9 @@ def test_register_coverage_names_the_hold_without_data(run_dir):
 def test_exclusions_ledger_by_hand(run_dir):
     t = table(run_dir, "exclusions")
     n = dict(zip(t["Årsag"], t["Antal"], strict=True))
-    assert n["Ingen registrering: ingen baggrundsoplysninger og intet registersamtykke"] == 2  # a3, c2
+    assert (
+        n["Ingen registrering: ingen baggrundsoplysninger og intet registersamtykke"] == 2
+    )  # a3, c2
     assert n["Holdet har ingen registerdata fra kursusstart (uge 0)"] == 1  # d1
     assert n["Registreret uden registersamtykke: indgår ikke i registeranalysen"] == 3  # b3, c1, d2
     partial = t[t["Årsag"].str.contains("delvist", case=False)]

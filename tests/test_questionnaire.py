@@ -20,6 +20,10 @@ def test_every_question_and_answer_is_in_the_appendix():
     assert text.count("*I de sidste to uger...*") == 1
     assert "»Ved ikke«" in text
     # all-wave questions first, then the others
-    assert text.index("**Spørgsmål i alle målinger**") < text.index("**Spørgsmål i nogle målinger**")
-    assert text.index("Hvordan synes du, at dit helbred er alt i alt?") < text.index("**Spørgsmål i nogle målinger**")
+    assert text.index("**Spørgsmål i alle målinger**") < text.index(
+        "**Spørgsmål i nogle målinger**"
+    )
+    assert text.index("Hvordan synes du, at dit helbred er alt i alt?") < text.index(
+        "**Spørgsmål i nogle målinger**"
+    )
     assert "_" not in text.replace("\\_", "")  # no internal item ids

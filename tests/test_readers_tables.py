@@ -11,11 +11,18 @@ import pytest
 from tpj_helpers.publish import readers_tables as R
 
 
-@pytest.mark.parametrize("shown,value,fmt", [
-    ("1.234,5", 1234.5, None), ("\u22120,67", -0.67, None), ("45\u00a0%", 0.45, "0 %"),
-    ("9,3 %", 0.093, "0.0 %"), ("<5", "<5", None), ("2024-W43", "2024-W43", None),
-    ("+1,46\\*\\*\\*", 1.46, '+0.00"***";-0.00"***";0.00"***"'),
-])
+@pytest.mark.parametrize(
+    "shown,value,fmt",
+    [
+        ("1.234,5", 1234.5, None),
+        ("\u22120,67", -0.67, None),
+        ("45\u00a0%", 0.45, "0 %"),
+        ("9,3 %", 0.093, "0.0 %"),
+        ("<5", "<5", None),
+        ("2024-W43", "2024-W43", None),
+        ("+1,46\\*\\*\\*", 1.46, '+0.00"***";-0.00"***";0.00"***"'),
+    ],
+)
 def test_parse_value(shown, value, fmt):
     got, got_fmt = R.parse_value(shown)
     assert got == pytest.approx(value) if isinstance(value, float) else got == value
@@ -23,25 +30,48 @@ def test_parse_value(shown, value, fmt):
 
 
 def _nb(cells):
-    return {"cells": [{"cell_type": "code", "source": src, "outputs": [
-        {"output_type": "display_data", "data": {"text/markdown": md}}]} for src, md in cells],
-        "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    return {
+        "cells": [
+            {
+                "cell_type": "code",
+                "source": src,
+                "outputs": [{"output_type": "display_data", "data": {"text/markdown": md}}],
+            }
+            for src, md in cells
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
 
 
 def test_report_tables_in_report_order_to_xlsx(tmp_path):
     nbdir = tmp_path / "notebooks"
     nbdir.mkdir()
-    (nbdir / "a.ipynb").write_text(json.dumps(_nb([
-        ('#| label: tbl-x\n#| tbl-cap: "Første"\npub.table(...)',
-         "| Gruppe | Antal | Andel |\n|:--|--:|--:|\n| A | 1.203 | 45\u00a0% |\n| B | <5 | <5 |\n\n"
-         "*Kilde: test. Syntetiske data.* *Celler med færre end 5 personer er skjult.*"),
-        ('#| label: tbl-y\n#| tbl-cap: "Anden"\npub.table(...)',
-         "| Model | Ændring |\n|:--|--:|\n| Efter | +1,46\\*\\*\\* |\n\n*Kilde: test.*"),
-    ])), encoding="utf-8")
+    (nbdir / "a.ipynb").write_text(
+        json.dumps(
+            _nb(
+                [
+                    (
+                        '#| label: tbl-x\n#| tbl-cap: "Første"\npub.table(...)',
+                        "| Gruppe | Antal | Andel |\n|:--|--:|--:|\n| A | 1.203 | 45\u00a0% |\n| B | <5 | <5 |\n\n"
+                        "*Kilde: test. Syntetiske data.* *Celler med færre end 5 personer er skjult.*",
+                    ),
+                    (
+                        '#| label: tbl-y\n#| tbl-cap: "Anden"\npub.table(...)',
+                        "| Model | Ændring |\n|:--|--:|\n| Efter | +1,46\\*\\*\\* |\n\n*Kilde: test.*",
+                    ),
+                ]
+            )
+        ),
+        encoding="utf-8",
+    )
     qmd = tmp_path / "index.qmd"
-    qmd.write_text("{{< embed notebooks/a.ipynb#tbl-y >}}\n\ntekst\n\n"
-                   "{{< embed notebooks/a.ipynb#tbl-x >}}\n{{< embed notebooks/a.ipynb#fig-z >}}\n",
-                   encoding="utf-8")
+    qmd.write_text(
+        "{{< embed notebooks/a.ipynb#tbl-y >}}\n\ntekst\n\n"
+        "{{< embed notebooks/a.ipynb#tbl-x >}}\n{{< embed notebooks/a.ipynb#fig-z >}}\n",
+        encoding="utf-8",
+    )
     tables = R.report_tables(qmd, nbdir)
     assert [(t.number, t.label) for t in tables] == [(1, "tbl-y"), (2, "tbl-x")]
     path = R.write_xlsx(tables, tmp_path / "tables" / "report_tables.xlsx")

@@ -35,24 +35,41 @@ def make_study(people: list[dict]) -> SimpleNamespace:
     """
     persons, panel_persons, weeks = [], [], []
     for p in people:
-        persons.append({
-            "person_id": p["pid"], "hold_id": p.get("hold", "U1"), "kommune": p.get("kommune", "Aalborg"),
-            "status": p.get("status", "gennemført"), "phase": p.get("phase", "udbredelse"),
-            "n_weeks": p.get("n_weeks", 7), "start_date": pd.Timestamp("2024-01-01"),
-            "gender": p.get("gender", "kvinde"), "age_group": p.get("age_group", "25-35"),
-            "visitation": p.get("visitation", "akt_kontanthjaelp"),
-        })
+        persons.append(
+            {
+                "person_id": p["pid"],
+                "hold_id": p.get("hold", "U1"),
+                "kommune": p.get("kommune", "Aalborg"),
+                "status": p.get("status", "gennemført"),
+                "phase": p.get("phase", "udbredelse"),
+                "n_weeks": p.get("n_weeks", 7),
+                "start_date": pd.Timestamp("2024-01-01"),
+                "gender": p.get("gender", "kvinde"),
+                "age_group": p.get("age_group", "25-35"),
+                "visitation": p.get("visitation", "akt_kontanthjaelp"),
+            }
+        )
         if p.get("first") is None:
             continue
-        panel_persons.append({
-            "person_id": p["pid"], "hold_id": p.get("hold", "U1"),
-            "start_date": pd.Timestamp("2024-01-01"), "n_weeks": p.get("n_weeks", 7),
-            "first_week_rel": p["first"], "last_week_rel": p["last"],
-        })
+        panel_persons.append(
+            {
+                "person_id": p["pid"],
+                "hold_id": p.get("hold", "U1"),
+                "start_date": pd.Timestamp("2024-01-01"),
+                "n_weeks": p.get("n_weeks", 7),
+                "first_week_rel": p["first"],
+                "last_week_rel": p["last"],
+            }
+        )
         for week, score in p.get("scores", {}).items():
             assert p["first"] <= week <= p["last"], "a panel row outside the extract"
-            weeks.append({"person_id": p["pid"], "week_rel": week,
-                          "score": np.nan if score is None else float(score)})
+            weeks.append(
+                {
+                    "person_id": p["pid"],
+                    "week_rel": week,
+                    "score": np.nan if score is None else float(score),
+                }
+            )
     weeks = pd.DataFrame(weeks, columns=["person_id", "week_rel", "score"])
     panel_persons = pd.DataFrame(panel_persons)
     weeks = weeks.assign(
@@ -60,8 +77,13 @@ def make_study(people: list[dict]) -> SimpleNamespace:
         week_rel=weeks["week_rel"].astype(np.int16),
         score=weeks["score"].astype(np.float32),
     )
-    panel = DreamPanel(weeks=weeks, persons=panel_persons, unknown_codes=pd.DataFrame(),
-                       first_week="2022-W10", last_week="2025-W14")
+    panel = DreamPanel(
+        weeks=weeks,
+        persons=panel_persons,
+        unknown_codes=pd.DataFrame(),
+        first_week="2022-W10",
+        last_week="2025-W14",
+    )
     return SimpleNamespace(persons=pd.DataFrame(persons), panel=panel)
 
 
@@ -76,8 +98,14 @@ def make_study(people: list[dict]) -> SimpleNamespace:
 #   f  completer without register consent: not in the panel at all
 HAND = [
     {"pid": "a", "first": -30, "last": 30, "scores": {-26: 2, -1: 2, 7: 7, 26: 7}},
-    {"pid": "b", "first": -30, "last": 30, "n_weeks": 8, "phase": "pilot",
-     "scores": {-26: 1, 7: 9, 8: 2, 26: NA}},
+    {
+        "pid": "b",
+        "first": -30,
+        "last": 30,
+        "n_weeks": 8,
+        "phase": "pilot",
+        "scores": {-26: 1, 7: 9, 8: 2, 26: NA},
+    },
     {"pid": "c", "first": -30, "last": 10, "scores": {-26: 10, -1: 1, 7: 3}},
     {"pid": "d", "first": -20, "last": 30, "scores": {-1: 2, 7: 2, 26: 9}},
     {"pid": "e", "status": "afmeldt", "first": -30, "last": 30, "scores": {-26: 5, -1: 5}},
@@ -99,14 +127,18 @@ def test_analysis_persons_completers_by_default_and_withdrawn_on_request(hand):
     assert register.analysis_persons(hand, "afmeldt")["person_id"].tolist() == ["e"]
     assert len(register.analysis_persons(hand, None)) == 5  # f has no panel data
     p = register.analysis_persons(hand)
-    assert {"phase", "gender", "age_group", "visitation", "kommune", "first_week_rel"} <= set(p.columns)
+    assert {"phase", "gender", "age_group", "visitation", "kommune", "first_week_rel"} <= set(
+        p.columns
+    )
     assert p.set_index("person_id").loc["b", "phase"] == "pilot"
     with pytest.raises(ValueError, match="status"):
         register.analysis_persons(hand, "færdig")
 
 
 def test_scores_at_after_uses_each_persons_course_length(hand):
-    at = register.scores_at(hand, register.analysis_persons(hand), register.AFTER).set_index("person_id")
+    at = register.scores_at(hand, register.analysis_persons(hand), register.AFTER).set_index(
+        "person_id"
+    )
     assert at["week_rel"].to_dict() == {"a": 7, "b": 8, "c": 7, "d": 7}
     assert at["score"].to_dict() == {"a": 7.0, "b": 2.0, "c": 3.0, "d": 2.0}
 
@@ -121,15 +153,16 @@ def test_tabel6_counts_na_and_not_covered(hand):
     assert t.counts.loc["NA"].to_dict() == {"-26": 0, "-1": 1, "after": 0, "26": 1}
     nonzero = {k: {s: int(v) for s, v in t.counts[k].items() if v and s != "NA"} for k in t.counts}
     assert nonzero == {
-        "-26": {10: 1, 2: 1, 1: 1},   # a, b, c; d not covered, e withdrawn
-        "-1": {2: 2, 1: 1},           # a, d and c; b covered without a score
+        "-26": {10: 1, 2: 1, 1: 1},  # a, b, c; d not covered, e withdrawn
+        "-1": {2: 2, 1: 1},  # a, d and c; b covered without a score
         "after": {7: 1, 3: 1, 2: 2},  # a (wk 7), c (wk 7), b (wk 8), d (wk 7); b's wk 7 not used
-        "26": {9: 1, 7: 1},           # d, a; b NA; c not covered
+        "26": {9: 1, 7: 1},  # d, a; b NA; c not covered
     }
     # N = scored + NA in every column (the published counting rule).
     assert (t.counts.sum() == t.n).all()
     assert t.mean.to_dict() == pytest.approx(
-        {"-26": 13 / 3, "-1": 5 / 3, "after": 14 / 4, "26": 8.0})
+        {"-26": 13 / 3, "-1": 5 / 3, "after": 14 / 4, "26": 8.0}
+    )
 
 
 def test_tabel6_tables_for_display(hand):
@@ -198,13 +231,26 @@ def test_two_point_unbalanced_is_the_difference_of_means_with_a_hand_sandwich(ha
 
 
 # Six persons seen at weeks -1 and 26 (balanced), scores chosen by hand.
-BALANCED_SCORES = {"p1": (2, 7), "p2": (1, 1), "p3": (2, 3), "p4": (2, 10), "p5": (1, 2), "p6": (3, 2)}
+BALANCED_SCORES = {
+    "p1": (2, 7),
+    "p2": (1, 1),
+    "p3": (2, 3),
+    "p4": (2, 10),
+    "p5": (1, 2),
+    "p6": (3, 2),
+}
 
 
 def test_two_point_balanced_change_is_the_mean_within_person_change():
-    study = make_study([{"pid": pid, "first": -30, "last": 30, "scores": {-1: a, 26: b}}
-                        for pid, (a, b) in BALANCED_SCORES.items()])
-    est = register.two_point(study, register.analysis_persons(study), "two_point_post").set_index("term")
+    study = make_study(
+        [
+            {"pid": pid, "first": -30, "last": 30, "scores": {-1: a, 26: b}}
+            for pid, (a, b) in BALANCED_SCORES.items()
+        ]
+    )
+    est = register.two_point(study, register.analysis_persons(study), "two_point_post").set_index(
+        "term"
+    )
     before = np.array([a for a, _ in BALANCED_SCORES.values()], dtype=float)
     after = np.array([b for _, b in BALANCED_SCORES.values()], dtype=float)
     assert est.loc["intercept", "estimate"] == pytest.approx(before.mean())  # 11/6
@@ -219,12 +265,18 @@ def test_two_point_balanced_change_is_the_mean_within_person_change():
     # d = after - before, so its CR1 SE is the paired-t SE times sqrt((N-1)/(N-K)) with N = 2G.
     d, G = after - before, len(before)
     paired = d.std(ddof=1) / np.sqrt(G)
-    assert est.loc["change", "std_error"] == pytest.approx(paired * np.sqrt((2 * G - 1) / (2 * G - 2)))
+    assert est.loc["change", "std_error"] == pytest.approx(
+        paired * np.sqrt((2 * G - 1) / (2 * G - 2))
+    )
 
 
 def test_two_point_stars_and_errors():
-    study = make_study([{"pid": "x", "first": -30, "last": 30, "scores": {-26: 2}},
-                        {"pid": "y", "first": -30, "last": 30, "scores": {-26: 3}}])
+    study = make_study(
+        [
+            {"pid": "x", "first": -30, "last": 30, "scores": {-26: 2}},
+            {"pid": "y", "first": -30, "last": 30, "scores": {-26: 3}},
+        ]
+    )
     with pytest.raises(register.ModelNotEstimable):
         register.two_point(study, register.analysis_persons(study), "two_point_pre")
     with pytest.raises(ValueError, match="model"):
@@ -277,7 +329,12 @@ def test_segmented_equals_the_two_weekly_lines():
     assert seg["slope_change"] == pytest.approx(post["slope"] - pre["slope"])
     everything = register.register_models(study, persons)
     assert everything.groupby("model").size().to_dict() == {
-        "two_point_pre": 2, "two_point_post": 2, "weekly_pre": 2, "weekly_post": 2, "segmented": 4}
+        "two_point_pre": 2,
+        "two_point_post": 2,
+        "weekly_pre": 2,
+        "weekly_post": 2,
+        "segmented": 4,
+    }
 
 
 def test_fitted_lines_and_reading_text():
@@ -304,7 +361,9 @@ def test_model_table_and_plots():
     assert table["95 %-konfidensinterval"].str.contains(" til ").all()
     assert register.p_text(0.0004) == "<0,001" and register.p_text(0.0346) == "0,035"
     assert register.ci_text(-0.0004, 1.234) == "0,00 til 1,23"
-    w = register.weekly_means(study, persons=persons).merge(register.fitted_lines(est), on="week_rel")
+    w = register.weekly_means(study, persons=persons).merge(
+        register.fitted_lines(est), on="week_rel"
+    )
     fig = register.plot_weekly_score(w, 7, 8)
     assert len(fig.axes[0].lines) == 3
     by = register.weekly_means(study, persons=persons, by="gender")
@@ -321,13 +380,17 @@ def test_segmented_recovers_known_terms_from_a_noiseless_panel():
     a, b, jump, kink = 2.0, -0.03, 0.4, 0.08
     people = []
     for i in range(3):
-        scores = {w: (a + b * w if w < 0 else a + jump + (b + kink) * w)
-                  for w in range(-26, 27) if (w + i) % 5}
+        scores = {
+            w: (a + b * w if w < 0 else a + jump + (b + kink) * w)
+            for w in range(-26, 27)
+            if (w + i) % 5
+        }
         people.append({"pid": f"n{i}", "first": -30, "last": 30, "scores": scores})
     study = make_study(people)
     seg = register.segmented(study, register.analysis_persons(study)).set_index("term")
     assert seg["estimate"].to_dict() == pytest.approx(
-        {"intercept": a, "slope": b, "level_change": jump, "slope_change": kink}, abs=1e-5)
+        {"intercept": a, "slope": b, "level_change": jump, "slope_change": kink}, abs=1e-5
+    )
     assert (seg["std_error"] < 1e-5).all()
 
 
@@ -355,13 +418,20 @@ def test_figure_2_axis_spans_the_weeks_around_the_course():
 
 
 def test_score_scale_table_lists_every_score_with_example_codes():
-    score_map = pd.DataFrame({
-        "code": ["130", "131", "133", "610", "710"],
-        "label": ["Kontanthjælp", "Kontanthjælp, aktivitetsparat", "Integrationsydelse", "SU",
-                  "Barsel"],
-        "score": pd.array([2, 2, 2, 10, None], dtype="Int64"),
-        "category": ["k", "k", "k", "u", "ud"],
-    })
+    score_map = pd.DataFrame(
+        {
+            "code": ["130", "131", "133", "610", "710"],
+            "label": [
+                "Kontanthjælp",
+                "Kontanthjælp, aktivitetsparat",
+                "Integrationsydelse",
+                "SU",
+                "Barsel",
+            ],
+            "score": pd.array([2, 2, 2, 10, None], dtype="Int64"),
+            "category": ["k", "k", "k", "u", "ud"],
+        }
+    )
     table = register.score_scale_table(score_map, examples=2)
     assert table["Score"].tolist() == [str(s) for s in range(10, -1, -1)] + ["–"]
     row2 = table[table["Score"] == "2"].iloc[0]

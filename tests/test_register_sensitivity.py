@@ -65,8 +65,14 @@ def test_naive_and_clustered_table():
     assert got["se_naive"].to_numpy() == pytest.approx(naive)
     assert got["ratio"].to_numpy() == pytest.approx(got["se_clustered"] / got["se_naive"])
     table = sensitivity.se_table(comp)
-    assert list(table.columns) == ["Model", "Led", "Estimat", "Standardfejl, klynget",
-                                   "Standardfejl, naiv", "Forhold (klynget/naiv)"]
+    assert list(table.columns) == [
+        "Model",
+        "Led",
+        "Estimat",
+        "Standardfejl, klynget",
+        "Standardfejl, naiv",
+        "Forhold (klynget/naiv)",
+    ]
     assert table["Led"].notna().all()
     text = sensitivity.se_reading(comp)
     assert "klyngning" in text and "." not in text.split(" gange")[0].split("mellem ")[1]

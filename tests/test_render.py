@@ -67,8 +67,16 @@ def fig_cell(label: str, caption: str, source: str = "*Kilde: DREAM, N = 268 kur
 
 def tbl_cell(label: str, caption: str, markdown: str = TABLE_MD):
     cell = new_code_cell(f'#| label: {label}\n#| tbl-cap: "{caption}"\npub.table(df, "{label}")')
-    cell.outputs = [new_output("display_data", data={
-        "text/markdown": markdown, "text/html": "<table></table>", "text/plain": "<table>"})]
+    cell.outputs = [
+        new_output(
+            "display_data",
+            data={
+                "text/markdown": markdown,
+                "text/html": "<table></table>",
+                "text/plain": "<table>",
+            },
+        )
+    ]
     return cell
 
 
@@ -91,8 +99,13 @@ QUARTO_YML = "lang: da\nformat:\n  html:\n    toc: true\n  typst:\n    toc: true
 QMD_HEAD = '---\ntitle: "Prøverapport om æøå"\nlang: da\ndate: 2025-03-04\n---\n\n'
 
 
-def make_run(tmp_path: Path, body: str, notebooks: dict[str, list], synthetic: bool | None = None,
-             assets: bool = True) -> tuple[Path, Path]:
+def make_run(
+    tmp_path: Path,
+    body: str,
+    notebooks: dict[str, list],
+    synthetic: bool | None = None,
+    assets: bool = True,
+) -> tuple[Path, Path]:
     """A run folder with executed notebooks and a report source folder; returns (run, src)."""
     run = tmp_path / "run"
     for sub in ("notebooks", "tables", "figures", "results", "report"):
@@ -153,8 +166,10 @@ Koden `@fig-ukendt` og adressen evaluering@tbl-eksempel.dk er ikke henvisninger.
 
 
 def test_cell_options_read_the_quarto_header_of_a_cell():
-    src = ('#| label: fig-x\n#| fig-cap: "Andel i job: æøå"\n#| fig-width: 7\n'
-           "import x\n#| label: not-this")
+    src = (
+        '#| label: fig-x\n#| fig-cap: "Andel i job: æøå"\n#| fig-width: 7\n'
+        "import x\n#| label: not-this"
+    )
     assert cell_options(src) == {"label": "fig-x", "fig-cap": "Andel i job: æøå", "fig-width": 7}
     assert cell_options("x = 1\n#| label: late") == {}
     # One broken line does not hide the label.
@@ -187,10 +202,12 @@ def test_figures_and_tables_are_numbered_separately_in_order_of_appearance(tmp_p
     report = resolve(run, src)
     body = report.body
     assert report.numbers == {
-        "fig-first": "Figur 1", "tbl-counts": "Tabel 1", "fig-second": "Figur 2"}
+        "fig-first": "Figur 1",
+        "tbl-counts": "Tabel 1",
+        "fig-second": "Figur 2",
+    }
     assert "![**Figur 1:** Kursister pr. uge](figures/fig-first.png)" in body
-    assert ("![**Figur 2:** Beskæftigelsesscore før og efter kurset](figures/fig-second.png)"
-            in body)
+    assert "![**Figur 2:** Beskæftigelsesscore før og efter kurset](figures/fig-second.png)" in body
     assert body.index("**Figur 1:**") < body.index("**Tabel 1:**") < body.index("**Figur 2:**")
     # References: plain, bracketed lists, number only (-@), and inside embedded Markdown.
     assert "Se [Tabel 1](#tbl-counts) og [Figur 2](#fig-second)" in body
@@ -294,8 +311,12 @@ def test_synthetic_render_gives_a_self_contained_html_and_a_pdf(tmp_path):
     assert pdf.startswith(b"%PDF")
     assert len(re.findall(rb"/Type\s*/Page\b", pdf)) >= 1
     if shutil.which("pdftotext"):
-        words = subprocess.run(["pdftotext", "-enc", "UTF-8", str(result.pdf), "-"],
-                               capture_output=True, text=True, check=True).stdout
+        words = subprocess.run(
+            ["pdftotext", "-enc", "UTF-8", str(result.pdf), "-"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         assert "Prøverapport om æøå" in words and "Figur 2: Beskæftigelsesscore" in words
         assert BANNER_TEXT in words
     else:
@@ -303,7 +324,9 @@ def test_synthetic_render_gives_a_self_contained_html_and_a_pdf(tmp_path):
         assert "æøå" in typ and "Figur 2:" in typ
     # The figures the report shows are kept by label next to it.
     assert sorted(p.name for p in (run / "report" / "figures").iterdir()) == [
-        "fig-first.png", "fig-second.png"]
+        "fig-first.png",
+        "fig-second.png",
+    ]
 
 
 def test_real_data_render_has_no_banner(tmp_path):
@@ -313,8 +336,9 @@ def test_real_data_render_has_no_banner(tmp_path):
     assert not page.banner and BANNER_TEXT not in text
     assert result.pdf.read_bytes().startswith(b"%PDF")
     if shutil.which("pdftotext"):
-        words = subprocess.run(["pdftotext", str(result.pdf), "-"], capture_output=True,
-                               text=True, check=True).stdout
+        words = subprocess.run(
+            ["pdftotext", str(result.pdf), "-"], capture_output=True, text=True, check=True
+        ).stdout
         assert "Syntetiske" not in words
 
 
@@ -324,7 +348,8 @@ def test_rendering_again_replaces_the_source_copy_and_keeps_the_notebooks(tmp_pa
     (run / "report" / "figures").mkdir()
     (run / "report" / "figures" / "stale.png").write_bytes(b"x")
     (src / "index.qmd").write_text(
-        QMD_HEAD + "{{< embed notebooks/10_b.ipynb#fig-second >}}\n", encoding="utf-8")
+        QMD_HEAD + "{{< embed notebooks/10_b.ipynb#fig-second >}}\n", encoding="utf-8"
+    )
     result = render_report(run, src, synthetic=False, engine="pandoc")
     copy = run / "_report_src"
     assert (copy / "notebooks").is_symlink() and (copy / "notebooks" / "00_a.ipynb").is_file()
@@ -341,8 +366,9 @@ def test_is_synthetic_reads_the_data_folder_of_the_manifest(tmp_path):
     assert not is_synthetic(run)
     # The data folder is gone: the flag the run recorded decides.
     shutil.rmtree(tmp_path / "data")
-    (run / "manifest.json").write_text(json.dumps({"params": {"data_dir": str(tmp_path / "data")},
-                                                   "synthetic": True}), "utf-8")
+    (run / "manifest.json").write_text(
+        json.dumps({"params": {"data_dir": str(tmp_path / "data")}, "synthetic": True}), "utf-8"
+    )
     assert is_synthetic(run)
     (run / "manifest.json").unlink()
     assert not is_synthetic(run)
@@ -363,7 +389,8 @@ def test_quarto_is_used_when_on_path(tmp_path, monkeypatch):
         "assert '_banner.html' in cfg and '_banner.typ' in cfg\n"
         "pathlib.Path('index.html').write_text('<html>quarto</html>')\n"
         "pathlib.Path('index.pdf').write_bytes(b'%PDF-1.7 quarto')\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
     monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
     result = render_report(run, src)
@@ -382,22 +409,36 @@ def test_the_committed_report_source_resolves(tmp_path):
     qmd = (REPO_REPORT / "index.qmd").read_text(encoding="utf-8")
     embeds = re.findall(r"\{\{< embed notebooks/(\w+)\.ipynb#([\w-]+) >\}\}", qmd)
     required = {
-        "00_data_quality": {"tbl-enrolment", "fig-municipalities", "txt-quality-summary",
-                            "tbl-bilag1-per-hold", "tbl-exclusions", "tbl-consistency"},
+        "00_data_quality": {
+            "tbl-enrolment",
+            "fig-municipalities",
+            "txt-quality-summary",
+            "tbl-bilag1-per-hold",
+            "tbl-exclusions",
+            "tbl-consistency",
+        },
         "10_survey_outcomes": {"tbl-response", "fig-likert-beskaeftigelse", "tbl-survey-paired"},
         "20_who5": {"tbl-who5-means", "fig-who5-distribution"},
         "30_register_regressions": {"tbl-tabel6", "fig-weekly-score"},
         "40_subgroup_models": {"tbl-subgroup-two-point", "fig-subgroup-gender"},
         "50_deep_dive_synthesis": {
-            "txt-qual-status", "tbl-deep-dive-municipalities", "fig-deep-dive-municipalities"},
+            "txt-qual-status",
+            "tbl-deep-dive-municipalities",
+            "fig-deep-dive-municipalities",
+        },
     }
     for name, labels in required.items():
         assert labels <= {label for nb, label in embeds if nb == name}, name
     notebooks: dict[str, list] = {}
     for name, label in embeds:
         kind = label.split("-")[0]
-        cell = (fig_cell(label, "Tekst") if kind == "fig" else tbl_cell(label, "Tekst")
-                if kind == "tbl" else txt_cell(label, "Tekst."))
+        cell = (
+            fig_cell(label, "Tekst")
+            if kind == "fig"
+            else tbl_cell(label, "Tekst")
+            if kind == "tbl"
+            else txt_cell(label, "Tekst.")
+        )
         notebooks.setdefault(name, []).append(cell)
     run = tmp_path / "run"
     for name, cells in notebooks.items():
@@ -409,24 +450,40 @@ def test_the_committed_report_source_resolves(tmp_path):
     assert all(f"@{label}" in prose for label in figures_tables)
     # Top-level sections in the agreed order (attributes such as {.unnumbered} stripped).
     headings = [re.sub(r"\s*\{.*\}\s*$", "", h) for h in re.findall(r"^# (.+)$", qmd, flags=re.M)]
-    sections = ["Resumé", "Baggrund og formål", "Fremgangsmåde og datagrundlag", "Resultatmål 1",
-                "Resultatmål 2", "Deep dives", "Anbefalinger", "Metode og forbehold", "Bilag"]
+    sections = [
+        "Resumé",
+        "Baggrund og formål",
+        "Fremgangsmåde og datagrundlag",
+        "Resultatmål 1",
+        "Resultatmål 2",
+        "Deep dives",
+        "Anbefalinger",
+        "Metode og forbehold",
+        "Bilag",
+    ]
     assert headings == sections
     # The summary and the theory of change are embedded; the score scale is explained.
     # The resumé of conclusions replaced the list of key figures (issue 16); every results
     # section opens with its finding.
-    for name, label in [("90_summary", "txt-resume"), ("90_summary", "txt-finding-satisfaction"),
-                        ("90_summary", "txt-finding-who5"), ("90_summary", "txt-finding-register"),
-                        ("90_summary", "txt-finding-subgroups"),
-                        ("90_summary", "txt-finding-recommendations"),
-                        ("00_data_quality", "fig-theory-of-change"),
-                        ("30_register_regressions", "tbl-score-scale")]:
+    for name, label in [
+        ("90_summary", "txt-resume"),
+        ("90_summary", "txt-finding-satisfaction"),
+        ("90_summary", "txt-finding-who5"),
+        ("90_summary", "txt-finding-register"),
+        ("90_summary", "txt-finding-subgroups"),
+        ("90_summary", "txt-finding-recommendations"),
+        ("00_data_quality", "fig-theory-of-change"),
+        ("30_register_regressions", "tbl-score-scale"),
+    ]:
         assert (name, label) in embeds, label
     # No result numbers in the prose: digits only in scale and week definitions.
     for line in prose.splitlines():
         if re.search(r"\d", line) and not line.startswith(("#", "---", "date:")):
-            assert re.search(r"(0 til 10|0 til 100|uge -?−?\d|Resultatmål \d|\d\. \*\*|"
-                             r"resultatmål \d|95 %|@\w+-\w*\d)", line), line
+            assert re.search(
+                r"(0 til 10|0 til 100|uge -?−?\d|Resultatmål \d|\d\. \*\*|"
+                r"resultatmål \d|95 %|@\w+-\w*\d)",
+                line,
+            ), line
     assert report.meta.title == "Evaluering af Tættere På Job" and report.meta.lang == "da"
 
 
@@ -439,6 +496,7 @@ def test_the_banner_does_not_depend_on_the_report_assets(tmp_path):
     typ = (run / "_report_src" / "index.typ").read_text(encoding="utf-8")
     assert BANNER_TEXT in typ and "background" in typ
     if shutil.which("pdftotext"):
-        words = subprocess.run(["pdftotext", str(result.pdf), "-"], capture_output=True,
-                               text=True, check=True).stdout
+        words = subprocess.run(
+            ["pdftotext", str(result.pdf), "-"], capture_output=True, text=True, check=True
+        ).stdout
         assert BANNER_TEXT in words

@@ -29,8 +29,14 @@ Brødtekst efter boksene.
 
 def _boxes() -> tuple[str, str]:
     failing = [
-        c.check_sum("T2-sum-efter", "Tabel 2", "række 'Lige efter kurset'",
-                    {"Fuldt besvaret": 220, "Manglende besvarelse": 173}, "Udsendt", 324),
+        c.check_sum(
+            "T2-sum-efter",
+            "Tabel 2",
+            "række 'Lige efter kurset'",
+            {"Fuldt besvaret": 220, "Manglende besvarelse": 173},
+            "Udsendt",
+            324,
+        ),
         c.check_age_bins("ALDER-grupper", ["Under 25", "26-35", "Over 35"]),
         c.check_sum("OK", "T", "r", {"a": 1}, "i alt", 1),
     ]
@@ -65,16 +71,24 @@ def test_warning_box_is_a_visible_box_in_html_and_pdf(tmp_path):
     assert 'fill: rgb("#f1f6f8"), stroke: (left: 3pt + rgb("#0b5d7a"))' in typ
     assert result.pdf.read_bytes().startswith(b"%PDF")
     if shutil.which("pdftotext"):
-        words = subprocess.run(["pdftotext", "-enc", "UTF-8", str(result.pdf), "-"],
-                               capture_output=True, text=True, check=True).stdout
+        words = subprocess.run(
+            ["pdftotext", "-enc", "UTF-8", str(result.pdf), "-"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         assert "Datakvalitet: advarsler" in words
         assert "alder 25 ligger ikke i nogen gruppe" in " ".join(words.split())
         assert "Brødtekst efter boksene." in words
 
 
 def test_plain_divs_are_left_alone(tmp_path):
-    notebooks = {"00_a": [txt_cell("txt-checks", "::: {.andet}\nAlmindelig tekst.\n:::\n"),
-                          txt_cell("txt-ok", "Intet.")]}
+    notebooks = {
+        "00_a": [
+            txt_cell("txt-checks", "::: {.andet}\nAlmindelig tekst.\n:::\n"),
+            txt_cell("txt-ok", "Intet."),
+        ]
+    }
     run, src = make_run(tmp_path, BODY, notebooks, synthetic=False)
     result = render_report(run, src, engine="pandoc")
     assert '<div class="andet">' in result.html.read_text(encoding="utf-8")

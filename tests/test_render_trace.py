@@ -33,24 +33,38 @@ Se @tbl-kommuner og @fig-score.
 
 def published_table_cell(label: str, csv: str):
     cell = new_code_cell(f'#| label: {label}\n#| tbl-cap: "Kommuner"\npub.table(df, "x")')
-    cell.outputs = [new_output("display_data", metadata={PUBLISHED_KEY: csv}, data={
-        "text/markdown": TABLE_MD, "text/html": "<table></table>", "text/plain": "<table>"})]
+    cell.outputs = [
+        new_output(
+            "display_data",
+            metadata={PUBLISHED_KEY: csv},
+            data={
+                "text/markdown": TABLE_MD,
+                "text/html": "<table></table>",
+                "text/plain": "<table>",
+            },
+        )
+    ]
     return cell
 
 
 def published_figure_cell(label: str, csv: str):
     cell = new_code_cell(f'#| label: {label}\n#| fig-cap: "Score pr. uge"\npub.figure(df, "x")')
     cell.outputs = [
-        new_output("display_data", metadata={PUBLISHED_KEY: csv},
-                   data={"image/png": PNG, "text/plain": "<Image>"}),
+        new_output(
+            "display_data",
+            metadata={PUBLISHED_KEY: csv},
+            data={"image/png": PNG, "text/plain": "<Image>"},
+        ),
         new_output("display_data", data={"text/markdown": "*Kilde: DREAM.*", "text/plain": "x"}),
     ]
     return cell
 
 
 NOTEBOOKS = {
-    "30_reg": [published_table_cell("tbl-kommuner", "tables/municipality_counts.csv"),
-               txt_cell("txt-note", "Bemærk: ingen tabel her.")],
+    "30_reg": [
+        published_table_cell("tbl-kommuner", "tables/municipality_counts.csv"),
+        txt_cell("txt-note", "Bemærk: ingen tabel her."),
+    ],
     "40_sub": [published_figure_cell("fig-score", "figures/weekly_score.csv")],
 }
 
@@ -110,13 +124,19 @@ def test_each_table_and_figure_has_a_source_line_with_notebook_cell_and_csv(tmp_
 
     # PDF: the same line as text (grey, small) in the Typst source and in the PDF.
     typ = (result.source_dir / "index.typ").read_text(encoding="utf-8")
-    assert ('text(size: 7pt, fill: luma(115), "Lavet i notebooks/30_reg.ipynb, celle '
-            'tbl-kommuner · tal: tables/municipality_counts.csv")') in typ
+    assert (
+        'text(size: 7pt, fill: luma(115), "Lavet i notebooks/30_reg.ipynb, celle '
+        'tbl-kommuner · tal: tables/municipality_counts.csv")'
+    ) in typ
     assert "celle fig-score · tal: figures/weekly_score.csv" in typ
     assert "<p class" not in typ
     if shutil.which("pdftotext"):
-        words = subprocess.run(["pdftotext", "-enc", "UTF-8", str(result.pdf), "-"],
-                               capture_output=True, text=True, check=True).stdout
+        words = subprocess.run(
+            ["pdftotext", "-enc", "UTF-8", str(result.pdf), "-"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         assert "celle tbl-kommuner · tal: tables/municipality_counts.csv" in " ".join(words.split())
 
 
@@ -125,8 +145,10 @@ def test_a_cell_without_publisher_metadata_names_notebook_and_cell_only():
     cell.outputs = [new_output("display_data", data={"text/markdown": "| a |\n|---|\n| 1 |"})]
     labelled = trace.LabelledCell(Path("nb.ipynb"), 0, "tbl-x", {}, cell.outputs)
     assert trace.published_files(labelled) == []
-    assert trace.source_text("notebooks/nb.ipynb", "tbl-x", []) == \
-        "Lavet i notebooks/nb.ipynb, celle tbl-x"
+    assert (
+        trace.source_text("notebooks/nb.ipynb", "tbl-x", [])
+        == "Lavet i notebooks/nb.ipynb, celle tbl-x"
+    )
 
 
 def test_typst_text_is_escaped():
@@ -137,14 +159,18 @@ def test_typst_text_is_escaped():
 
 def test_the_publisher_records_the_csv_in_the_output_metadata(tmp_path, monkeypatch):
     shown = []
-    monkeypatch.setattr(publisher_module, "display",
-                        lambda obj, raw=False, metadata=None: shown.append(metadata))
+    monkeypatch.setattr(
+        publisher_module, "display", lambda obj, raw=False, metadata=None: shown.append(metadata)
+    )
     pub = Publisher(tmp_path, "30_reg")
     df = pd.DataFrame({"Kommune": ["A", "B"], "Kursister": [12, 30]})
     pub.table(df, "municipality_counts", "Test", count_cols=["Kursister"])
     pub.figure(df, "weekly_score", "Test", lambda d: d.plot.bar(x="Kommune").figure)
-    assert shown == [{PUBLISHED_KEY: "tables/municipality_counts.csv"},
-                     {PUBLISHED_KEY: "figures/weekly_score.csv"}, None]
+    assert shown == [
+        {PUBLISHED_KEY: "tables/municipality_counts.csv"},
+        {PUBLISHED_KEY: "figures/weekly_score.csv"},
+        None,
+    ]
     assert (tmp_path / "tables" / "municipality_counts.csv").is_file()
     assert (tmp_path / "figures" / "weekly_score.csv").is_file()
     assert trace.PUBLISHED_KEY == PUBLISHED_KEY

@@ -18,8 +18,11 @@ def test_render_keeps_the_public_names_of_the_single_module():
 
 
 def test_the_renderer_imports_neither_pandas_nor_matplotlib():
-    code = ("import sys, tpj_helpers.report.render; "
-            "print(sorted(m for m in ('pandas', 'matplotlib', 'numpy') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True,
-                         text=True, check=True).stdout.strip()
+    code = (
+        "import sys, tpj_helpers.report.render; "
+        "print(sorted(m for m in ('pandas', 'matplotlib', 'numpy') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert out == "[]"

@@ -52,8 +52,10 @@ def test_tabel_3_counts_by_hand(data):
     assert cell(t, "Køn", "Kvinder", "Registerudsnit, pct.") == pytest.approx(60.0)
     assert cell(t, "Visitationskategori", "Akt. kontanthjælp", "Alle registrerede, pct.") == 50.0
     assert rep.count_columns(t) == ["Registerudsnit, antal", "Alle registrerede, antal"]
-    assert rep.linked_columns(t) == {"Registerudsnit, pct.": "Registerudsnit, antal",
-                                     "Alle registrerede, pct.": "Alle registrerede, antal"}
+    assert rep.linked_columns(t) == {
+        "Registerudsnit, pct.": "Registerudsnit, antal",
+        "Alle registrerede, pct.": "Alle registrerede, antal",
+    }
 
 
 def test_tabel_3_with_incomplete_background_shows_unknown(data):
@@ -119,8 +121,12 @@ def test_monte_carlo_close_to_the_exact_enumeration():
         return ((obs - exp) ** 2 / exp).sum()
 
     observed = stat(4, 2)
-    exact = sum(prob(x1, x2) for x1 in range(5) for x2 in range(5)
-                if 0 <= 6 - x1 - x2 <= 4 and stat(x1, x2) >= observed - 1e-9)
+    exact = sum(
+        prob(x1, x2)
+        for x1 in range(5)
+        for x2 in range(5)
+        if 0 <= 6 - x1 - x2 <= 4 and stat(x1, x2) >= observed - 1e-9
+    )
     assert res.statistic == pytest.approx(observed)
     assert res.p_value == pytest.approx(exact, abs=0.01)
 
@@ -130,16 +136,22 @@ def test_no_test_with_one_category():
 
 
 def test_verdict_sentences():
-    same = pd.DataFrame({"variable": ["status", "gender", "age_group", "visitation"],
-                         "p_value": [0.40, 0.30, 0.20, 0.90]})
+    same = pd.DataFrame(
+        {
+            "variable": ["status", "gender", "age_group", "visitation"],
+            "p_value": [0.40, 0.30, 0.20, 0.90],
+        }
+    )
     assert rep.verdict(same) == (
         "Registerudsnittet adskiller sig ikke signifikant fra de øvrige registrerede kursister "
-        "på køn, alder, visitationskategori eller gennemførsel (alle p > 0,05).")
+        "på køn, alder, visitationskategori eller gennemførsel (alle p > 0,05)."
+    )
     some = same.assign(p_value=[0.0001, 0.30, 0.012, 0.90])
     assert rep.verdict(some) == (
         "Registerudsnittet adskiller sig signifikant fra de øvrige registrerede kursister på "
         "alder (p = 0,012) og gennemførsel (p < 0,001), men ikke på køn eller "
-        "visitationskategori (p ≥ 0,05).")
+        "visitationskategori (p ≥ 0,05)."
+    )
 
 
 def test_nonresponse_by_hand(data):

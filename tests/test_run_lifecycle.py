@@ -28,10 +28,26 @@ def start_run(tmp_path: Path, data: Path, notebooks: list[str]) -> tuple[subproc
     params = params_file(tmp_path, notebooks=notebooks, final_notebooks=[])
     out = tmp_path / "out"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([*TPJ, "run", "--params", str(params), "--data-dir", str(data),
-                             "--out", str(out), "--jobs", "1", "--no-render"],
-                            cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        [
+            *TPJ,
+            "run",
+            "--params",
+            str(params),
+            "--data-dir",
+            str(data),
+            "--out",
+            str(out),
+            "--jobs",
+            "1",
+            "--no-render",
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     for line in proc.stdout:  # wait until a notebook is executing
         if line.rstrip().endswith(f"{notebooks[0]} started"):
             break
@@ -42,7 +58,9 @@ def start_run(tmp_path: Path, data: Path, notebooks: list[str]) -> tuple[subproc
 
 
 def only_run(out: Path) -> Path:
-    runs = [p for p in out.iterdir() if p.is_dir() and not p.name.startswith(".") and not p.is_symlink()]
+    runs = [
+        p for p in out.iterdir() if p.is_dir() and not p.name.startswith(".") and not p.is_symlink()
+    ]
     assert len(runs) == 1
     return runs[0]
 
@@ -52,8 +70,12 @@ def kernel_dirs(pid: int) -> list[Path]:
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_a_signal_stops_the_queue_marks_the_run_interrupted_and_exits_130(tmp_path, small_demo, sig):
-    proc, out = start_run(tmp_path, small_demo, ["00_data_quality", "20_who5", "30_register_regressions"])
+def test_a_signal_stops_the_queue_marks_the_run_interrupted_and_exits_130(
+    tmp_path, small_demo, sig
+):
+    proc, out = start_run(
+        tmp_path, small_demo, ["00_data_quality", "20_who5", "30_register_regressions"]
+    )
     proc.send_signal(sig)
     stdout, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 130
@@ -63,7 +85,10 @@ def test_a_signal_stops_the_queue_marks_the_run_interrupted_and_exits_130(tmp_pa
     manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["status"] == "interrupted"
     assert manifest["error"] == f"stopped by {sig.name}"
-    assert manifest["process"]["pid"] == proc.pid and manifest["process"]["host"] == socket.gethostname()
+    assert (
+        manifest["process"]["pid"] == proc.pid
+        and manifest["process"]["host"] == socket.gethostname()
+    )
     assert manifest["finished"]
     # The queue stopped: the notebooks after the interrupted one never started.
     log = (run_dir / "run.log").read_text(encoding="utf-8")
@@ -88,8 +113,13 @@ def test_a_killed_run_is_marked_abandoned_by_the_next_run(tmp_path, small_demo, 
     nb_dir.mkdir()
     tiny_notebook(nb_dir / "ok.ipynb", "x = 1 + 1")
     monkeypatch.setattr(runner, "NOTEBOOK_DIR", nb_dir)
-    good = runner.run(params_file(tmp_path, notebooks=["ok"], final_notebooks=[]),
-                      data_dir=str(small_demo), out_root=out, render=False, quiet=True)
+    good = runner.run(
+        params_file(tmp_path, notebooks=["ok"], final_notebooks=[]),
+        data_dir=str(small_demo),
+        out_root=out,
+        render=False,
+        quiet=True,
+    )
     manifest = json.loads((killed / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["status"] == "abandoned"
     assert manifest["abandoned"]["by_pid"] == os.getpid()
@@ -105,12 +135,16 @@ def test_a_running_run_whose_process_lives_is_left_alone(tmp_path):
     (run_dir / "manifest.json").write_text(json.dumps(alive))
     other_host = tmp_path / "out" / "r2"
     other_host.mkdir()
-    (other_host / "manifest.json").write_text(json.dumps(
-        {"status": "running", "process": {"pid": 999_999_999, "host": "elsewhere"}}))
+    (other_host / "manifest.json").write_text(
+        json.dumps({"status": "running", "process": {"pid": 999_999_999, "host": "elsewhere"}})
+    )
     gone = tmp_path / "out" / "r3"
     gone.mkdir()
-    (gone / "manifest.json").write_text(json.dumps(
-        {"status": "running", "process": {"pid": 999_999_999, "host": socket.gethostname()}}))
+    (gone / "manifest.json").write_text(
+        json.dumps(
+            {"status": "running", "process": {"pid": 999_999_999, "host": socket.gethostname()}}
+        )
+    )
     assert lifecycle.mark_abandoned(tmp_path / "out", runner.write_manifest) == ["r3"]
     assert json.loads((run_dir / "manifest.json").read_text())["status"] == "running"
     assert json.loads((other_host / "manifest.json").read_text())["status"] == "running"
@@ -125,12 +159,16 @@ def test_a_reused_pid_is_not_the_run_process():
 
 def test_latest_is_the_newest_successful_run_by_start_not_by_finish(tmp_path):
     out = tmp_path / "out"
-    for name, status, started in [("a", "ok", "2026-01-01T10:00:00+00:00"),
-                                  ("b", "ok", "2026-01-01T09:00:00+00:00"),  # finished last
-                                  ("c", "failed", "2026-01-01T11:00:00+00:00"),
-                                  ("d", "interrupted", "2026-01-01T12:00:00+00:00")]:
+    for name, status, started in [
+        ("a", "ok", "2026-01-01T10:00:00+00:00"),
+        ("b", "ok", "2026-01-01T09:00:00+00:00"),  # finished last
+        ("c", "failed", "2026-01-01T11:00:00+00:00"),
+        ("d", "interrupted", "2026-01-01T12:00:00+00:00"),
+    ]:
         (out / name).mkdir(parents=True)
-        (out / name / "manifest.json").write_text(json.dumps({"status": status, "started": started}))
+        (out / name / "manifest.json").write_text(
+            json.dumps({"status": status, "started": started})
+        )
     runner.point_latest(out, out / "b")
     assert os.readlink(out / "latest") == "a"
 
@@ -143,20 +181,44 @@ def _params(tmp_path: Path, **overrides) -> Path:
     return path
 
 
-def test_exit_codes_bad_parameters_2_failed_notebook_1_failed_render_3(tmp_path, small_demo, monkeypatch, capsys):
+def test_exit_codes_bad_parameters_2_failed_notebook_1_failed_render_3(
+    tmp_path, small_demo, monkeypatch, capsys
+):
     out = str(tmp_path / "out")
     assert cli.main(["run", "--params", str(_params(tmp_path, min_cel=3)), "--out", out]) == 2
-    assert cli.main(["run", "--params", str(_params(tmp_path, notebooks=["99_none"])), "--out", out]) == 2
+    assert (
+        cli.main(["run", "--params", str(_params(tmp_path, notebooks=["99_none"])), "--out", out])
+        == 2
+    )
     nb_dir = tmp_path / "notebooks"
     nb_dir.mkdir()
     tiny_notebook(nb_dir / "broken.ipynb", "raise ValueError('boom')")
     tiny_notebook(nb_dir / "ok.ipynb", "x = 1")
     monkeypatch.setattr(runner, "NOTEBOOK_DIR", nb_dir)
     common = ["--data-dir", str(small_demo), "--out", out]
-    assert cli.main(["run", "--params", str(_params(tmp_path, notebooks=["broken"], final_notebooks=[])),
-                     "--no-render", *common]) == 1
+    assert (
+        cli.main(
+            [
+                "run",
+                "--params",
+                str(_params(tmp_path, notebooks=["broken"], final_notebooks=[])),
+                "--no-render",
+                *common,
+            ]
+        )
+        == 1
+    )
     # The report embeds notebooks this folder does not have: the render fails, no traceback.
-    assert cli.main(["run", "--params", str(_params(tmp_path, notebooks=["ok"], final_notebooks=[])),
-                     *common]) == 3
+    assert (
+        cli.main(
+            [
+                "run",
+                "--params",
+                str(_params(tmp_path, notebooks=["ok"], final_notebooks=[])),
+                *common,
+            ]
+        )
+        == 3
+    )
     err = capsys.readouterr().err
     assert "render failed" in err and "Traceback" not in err

@@ -22,30 +22,71 @@ def study(groups: dict[tuple, int], withdrawn: int = 0, missing_gender: int = 0)
     """
     people = []
     for (gender, age, visitation, phase), n in groups.items():
-        people += [dict(gender=gender, age_group=age, visitation=visitation, phase=phase,
-                        status="gennemført") for _ in range(n)]
-    people += [dict(gender="kvinde", age_group="36-45", visitation="andet", phase="udbredelse",
-                    status="afmeldt") for _ in range(withdrawn)]
-    people += [dict(gender=None, age_group="36-45", visitation="andet", phase="udbredelse",
-                    status="gennemført") for _ in range(missing_gender)]
+        people += [
+            dict(
+                gender=gender,
+                age_group=age,
+                visitation=visitation,
+                phase=phase,
+                status="gennemført",
+            )
+            for _ in range(n)
+        ]
+    people += [
+        dict(
+            gender="kvinde",
+            age_group="36-45",
+            visitation="andet",
+            phase="udbredelse",
+            status="afmeldt",
+        )
+        for _ in range(withdrawn)
+    ]
+    people += [
+        dict(
+            gender=None,
+            age_group="36-45",
+            visitation="andet",
+            phase="udbredelse",
+            status="gennemført",
+        )
+        for _ in range(missing_gender)
+    ]
     persons, weeks = [], []
     for k, p in enumerate(people):
         pid = f"q{k:03d}"
-        persons.append({"person_id": pid, "hold_id": "U1", "kommune": "Viborg", "n_weeks": 7,
-                        "start_date": pd.Timestamp("2024-01-01"), **p})
+        persons.append(
+            {
+                "person_id": pid,
+                "hold_id": "U1",
+                "kommune": "Viborg",
+                "n_weeks": 7,
+                "start_date": pd.Timestamp("2024-01-01"),
+                **p,
+            }
+        )
         for week, score in ((-26, k % 3 + 1), (-1, k % 2 + 1), (26, k % 4 + 2)):
             weeks.append({"person_id": pid, "week_rel": week, "score": float(score)})
     persons = pd.DataFrame(persons)
-    persons["age_group"] = pd.Categorical(persons["age_group"],
-                                          categories=["Under 25", "25-35", "36-45", "46-55", "Over 55"])
+    persons["age_group"] = pd.Categorical(
+        persons["age_group"], categories=["Under 25", "25-35", "36-45", "46-55", "Over 55"]
+    )
     panel_persons = persons[["person_id", "hold_id", "start_date", "n_weeks"]].assign(
-        first_week_rel=-30, last_week_rel=30)
+        first_week_rel=-30, last_week_rel=30
+    )
     weeks = pd.DataFrame(weeks)
-    weeks = weeks.assign(person_id=pd.Categorical(weeks["person_id"], categories=persons["person_id"]),
-                         week_rel=weeks["week_rel"].astype(np.int16),
-                         score=weeks["score"].astype(np.float32))
-    panel = DreamPanel(weeks=weeks, persons=panel_persons, unknown_codes=pd.DataFrame(),
-                       first_week="2022-W10", last_week="2025-W14")
+    weeks = weeks.assign(
+        person_id=pd.Categorical(weeks["person_id"], categories=persons["person_id"]),
+        week_rel=weeks["week_rel"].astype(np.int16),
+        score=weeks["score"].astype(np.float32),
+    )
+    panel = DreamPanel(
+        weeks=weeks,
+        persons=panel_persons,
+        unknown_codes=pd.DataFrame(),
+        first_week="2022-W10",
+        last_week="2025-W14",
+    )
     return SimpleNamespace(persons=persons, panel=panel)
 
 
@@ -63,11 +104,16 @@ def test_ids_follow_outputs_md_and_groups_below_the_size_get_no_model():
     assert gender["subgroup"].unique().tolist() == ["gender:kvinde", "gender:mand"]  # 12, 10
     assert gender["term"].notna().all() and (gender["reason"] == "").all()
     assert gender.groupby("subgroup")["group_size"].first().to_dict() == {
-        "gender:kvinde": 12, "gender:mand": 10}
+        "gender:kvinde": 12,
+        "gender:mand": 10,
+    }
 
     age = subgroups.subgroup_two_point(data, "age_group", min_group_size=10)
     assert age["subgroup"].unique().tolist() == [
-        "age_group:25-35", "age_group:46-55", "age_group:Over 55"]  # category order
+        "age_group:25-35",
+        "age_group:46-55",
+        "age_group:Over 55",
+    ]  # category order
     small = age[age["subgroup"] != "age_group:25-35"]
     assert small["term"].isna().all() and small["estimate"].isna().all()
     assert small["reason"].str.contains("under 10 kursister").all()
@@ -75,8 +121,11 @@ def test_ids_follow_outputs_md_and_groups_below_the_size_get_no_model():
     assert not small["reason"].str.contains("9").any()  # the small count is not in the text
 
     visitation = subgroups.subgroup_two_point(data, "visitation", 10)
-    assert set(visitation["subgroup"]) == {"visitation:akt_kontanthjaelp", "visitation:andet",
-                                           "visitation:ressourceforloeb"}
+    assert set(visitation["subgroup"]) == {
+        "visitation:akt_kontanthjaelp",
+        "visitation:andet",
+        "visitation:ressourceforloeb",
+    }
     phase = subgroups.subgroup_two_point(data, "phase", 10)
     assert set(phase["subgroup"]) == {"phase:pilot", "phase:udbredelse"}
     assert phase.loc[phase["subgroup"] == "phase:pilot", "term"].isna().all()  # 9 < 10
@@ -114,18 +163,35 @@ def test_missing_values_get_a_row_and_estimates_and_table():
     est = subgroups.estimate_rows(rows)
     assert list(est.columns) == ESTIMATE_COLUMNS and est["term"].notna().all()
     # 36-45 and andet hold only the 2 (+1) persons without gender: no model there.
-    assert set(est["subgroup"]) == {"gender:kvinde", "gender:mand", "age_group:25-35",
-                                    "visitation:akt_kontanthjaelp", "phase:udbredelse"}
+    assert set(est["subgroup"]) == {
+        "gender:kvinde",
+        "gender:mand",
+        "age_group:25-35",
+        "visitation:akt_kontanthjaelp",
+        "phase:udbredelse",
+    }
     table = subgroups.subgroup_table(rows)
-    assert list(table.columns) == ["Dimension", "Gruppe", "Kursister", subgroups.PRE_COLUMN,
-                                   subgroups.POST_COLUMN, subgroups.POST_CI_COLUMN, "Bemærkning"]
+    assert list(table.columns) == [
+        "Dimension",
+        "Gruppe",
+        "Kursister",
+        subgroups.PRE_COLUMN,
+        subgroups.POST_COLUMN,
+        subgroups.POST_CI_COLUMN,
+        "Bemærkning",
+    ]
     # One row per group; the change as Danish text with its stars, from the estimate rows.
     women = table[table["Gruppe"] == "Kvinder"].iloc[0]
-    post = est[(est["subgroup"] == "gender:kvinde") & (est["model"] == "two_point_post")
-               & (est["term"] == "change")].iloc[0]
+    post = est[
+        (est["subgroup"] == "gender:kvinde")
+        & (est["model"] == "two_point_post")
+        & (est["term"] == "change")
+    ].iloc[0]
     assert women[subgroups.POST_COLUMN] == signed(post["estimate"], 2) + (post["stars"] or "")
     assert "," in women[subgroups.POST_COLUMN] and (table["Gruppe"] == "Kvinder").sum() == 1
-    assert table.loc[table["Gruppe"] == "Over 55 år", "Bemærkning"].str.startswith("Ingen model").all()
+    assert (
+        table.loc[table["Gruppe"] == "Over 55 år", "Bemærkning"].str.startswith("Ingen model").all()
+    )
     assert table.loc[table["Gruppe"] == "Kvinder", "Bemærkning"].eq("").all()
     assert (table["Gruppe"] == "Ukendt").sum() == 1
     with pytest.raises(ValueError, match="variable"):
@@ -145,9 +211,12 @@ def test_subgroup_models_fit_every_register_model():
     none = rows[rows["term"].isna()]
     assert set(none["model"]) == {"weekly_post", "segmented"}
     assert none["reason"].str.startswith("Ingen model: ").all()
-    weekly = register.weekly_means(data, persons=register.analysis_persons(data).query(
-        "gender == 'kvinde'"), weeks=[-26, -1])
-    pre = est[(est["subgroup"] == "gender:kvinde") & (est["model"] == "weekly_pre")].set_index("term")
+    weekly = register.weekly_means(
+        data, persons=register.analysis_persons(data).query("gender == 'kvinde'"), weeks=[-26, -1]
+    )
+    pre = est[(est["subgroup"] == "gender:kvinde") & (est["model"] == "weekly_pre")].set_index(
+        "term"
+    )
     slope = (weekly["mean"].iloc[1] - weekly["mean"].iloc[0]) / 25
     assert pre.loc["slope", "estimate"] == pytest.approx(slope)
     # The display table keeps to the two-point models.
@@ -161,8 +230,9 @@ def test_subgroup_models_fit_every_register_model():
 def two_group_study(change_women: float, change_men: float, n: int = 12) -> SimpleNamespace:
     """n women and n men seen at weeks -1 and 26; person k scores 2 + (k % 3) at -1 and that plus
     the group's change plus a small person wobble ((k % 2) * 0.5) at 26 (the same for both)."""
-    data = study({("kvinde", "25-35", "andet", "udbredelse"): n,
-                  ("mand", "25-35", "andet", "udbredelse"): n})
+    data = study(
+        {("kvinde", "25-35", "andet", "udbredelse"): n, ("mand", "25-35", "andet", "udbredelse"): n}
+    )
     weeks = data.panel.weeks.copy()
     persons = data.persons.set_index("person_id")
     k = weeks["person_id"].astype(str).str[1:].astype(int) % n
@@ -172,9 +242,13 @@ def two_group_study(change_women: float, change_men: float, n: int = 12) -> Simp
     score = np.where(weeks["week_rel"] == 26, base + change + (k % 2) * 0.5, base)
     weeks["score"] = score.astype(np.float32)
     weeks = weeks[weeks["week_rel"] != -26]
-    data.panel = type(data.panel)(weeks=weeks, persons=data.panel.persons,
-                                  unknown_codes=data.panel.unknown_codes,
-                                  first_week=data.panel.first_week, last_week=data.panel.last_week)
+    data.panel = type(data.panel)(
+        weeks=weeks,
+        persons=data.panel.persons,
+        unknown_codes=data.panel.unknown_codes,
+        first_week=data.panel.first_week,
+        last_week=data.panel.last_week,
+    )
     return data
 
 
@@ -192,7 +266,8 @@ def test_interaction_test_detects_a_strong_difference():
     # The interaction equals the difference between the groups' own two-point changes.
     rows = subgroups.subgroup_two_point(data, "gender", 10)
     change = rows[(rows["model"] == "two_point_post") & (rows["term"] == "change")].set_index(
-        "subgroup")["estimate"]
+        "subgroup"
+    )["estimate"]
     assert row["estimate"] == pytest.approx(change["gender:mand"] - change["gender:kvinde"])
     assert row["estimate"] == pytest.approx(-3.0)
     # F with one restriction is the squared clustered t statistic of the interaction.
@@ -215,8 +290,11 @@ def test_interaction_tests_table_and_reading():
     assert st.estimates["subgroup"].tolist() == ["status:afmeldt"]
     table = subgroups.interaction_table(tests)
     assert len(table) == len(subgroups.FIGURE_VARIABLES)
-    assert table.loc[table["Dimension"] == "Aldersgruppe", "Bemærkning"].str.startswith(
-        "Ingen test").all()
+    assert (
+        table.loc[table["Dimension"] == "Aldersgruppe", "Bemærkning"]
+        .str.startswith("Ingen test")
+        .all()
+    )
     text = subgroups.interaction_reading(tests)
     assert "aldersgruppe" in text and "p-værdier" in text
 

@@ -49,17 +49,35 @@ FOER = [
     {"person_id": "q1", "complete": 1, "self_rated_health": 5},
 ]
 EFTER = [
-    {"person_id": "p1", "complete": 1, "self_rated_health": 3, "sat_webinar": 97,
-     "prep_count": 7},
-    {"person_id": "p2", "complete": 1, "self_rated_health": 4, "sat_webinar": 1,
-     "prep_count": 5, "prep_reason_tired": 1, "prep_reason_forgot": 0},
-    {"person_id": "p3", "complete": 1, "self_rated_health": 5, "sat_webinar": 2,
-     "prep_count": 0, "prep_reason_tired": 1, "prep_reason_forgot": 1},
-    {"person_id": "p4", "complete": 1, "self_rated_health": 1, "sat_webinar": 5,
-     "prep_count": 7},
+    {"person_id": "p1", "complete": 1, "self_rated_health": 3, "sat_webinar": 97, "prep_count": 7},
+    {
+        "person_id": "p2",
+        "complete": 1,
+        "self_rated_health": 4,
+        "sat_webinar": 1,
+        "prep_count": 5,
+        "prep_reason_tired": 1,
+        "prep_reason_forgot": 0,
+    },
+    {
+        "person_id": "p3",
+        "complete": 1,
+        "self_rated_health": 5,
+        "sat_webinar": 2,
+        "prep_count": 0,
+        "prep_reason_tired": 1,
+        "prep_reason_forgot": 1,
+    },
+    {"person_id": "p4", "complete": 1, "self_rated_health": 1, "sat_webinar": 5, "prep_count": 7},
     {"person_id": "p5", "complete": 1},
-    {"person_id": "p6", "complete": 1, "self_rated_health": 2, "prep_count": 3,
-     "prep_reason_tired": 0, "prep_reason_forgot": 1},
+    {
+        "person_id": "p6",
+        "complete": 1,
+        "self_rated_health": 2,
+        "prep_count": 3,
+        "prep_reason_tired": 0,
+        "prep_reason_forgot": 1,
+    },
 ]
 TMDR = [
     {"person_id": "p1", "complete": 1, "self_rated_health": 2},
@@ -107,7 +125,13 @@ def test_scale_direction_comes_from_the_codebook(data):
     dist = sc.all_items_distribution(data, "udbredelse")
     # positive_first: the first listed answer (Fremragende, code 1) is the most positive
     srh = rows(dist, "self_rated_health", "foer")
-    assert srh["answer"].tolist() == ["Dårligt", "Mindre godt", "Godt", "Vældig godt", "Fremragende"]
+    assert srh["answer"].tolist() == [
+        "Dårligt",
+        "Mindre godt",
+        "Godt",
+        "Vældig godt",
+        "Fremragende",
+    ]
     assert srh["position"].tolist() == [1, 2, 3, 4, 5]
     # foer complete, udbredelse: p1 5, p2 4, p3 3, p4 2, p5 5 (p6 partial, q1 pilot)
     assert srh["n"].tolist() == [2, 1, 1, 1, 0]
@@ -212,9 +236,11 @@ def test_indicator_shares_by_hand(data, tmp_path):
 
 def test_indicator_codes_must_be_substantive(tmp_path):
     path = tmp_path / "bad.yaml"
-    path.write_text("groups: {a: A}\nindicators:\n"
-                    "  - {id: x, group: a, item: sat_overall, codes: [98], label: X}\n",
-                    encoding="utf-8")
+    path.write_text(
+        "groups: {a: A}\nindicators:\n"
+        "  - {id: x, group: a, item: sat_overall, codes: [98], label: X}\n",
+        encoding="utf-8",
+    )
     with pytest.raises(ValueError, match="substantive"):
         sc.load_indicators(CODEBOOK, path)
 
@@ -252,8 +278,7 @@ def test_rank_biserial_and_wilcoxon_by_hand():
 def test_rank_biserial_rows_match_one_by_one():
     rng = np.random.default_rng(1)
     draws = rng.integers(-3, 4, size=(20, 9))
-    np.testing.assert_allclose(sc.rank_biserial(draws),
-                               [sc.rank_biserial(row) for row in draws])
+    np.testing.assert_allclose(sc.rank_biserial(draws), [sc.rank_biserial(row) for row in draws])
 
 
 def test_bootstrap_ci_is_reproducible_and_brackets_r():
@@ -269,7 +294,11 @@ def test_paired_change_and_estimates(answers):
     first = change.iloc[0]
     assert first["subgroup"] == "wave:foer-efter"
     assert (first["n_pairs"], first["n_improved"], first["n_unchanged"], first["n_worse"]) == (
-        4, 2, 1, 1)
+        4,
+        2,
+        1,
+        1,
+    )
     assert first["share_improved"] == 0.5 and first["median_change"] == 0.5
     assert first["rank_biserial"] == pytest.approx(1 / 6)
     # top 2 (positions 4, 5): foer all p1..p5 positions 1,2,3,4,1 -> 1/5; pairs 1/4

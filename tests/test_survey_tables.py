@@ -38,10 +38,18 @@ DISPATCH = [
     *[(p, "3mdr", "2024-12-20") for p in ("s1", "s2")],
 ]
 FOER = [  # person, complete, self_rated_health
-    ("s1", 1, 5), ("s2", 1, 4), ("s3", 1, 4), ("s4", 0, 5), ("s5", 1, 1), ("q1", 1, 2),
+    ("s1", 1, 5),
+    ("s2", 1, 4),
+    ("s3", 1, 4),
+    ("s4", 0, 5),
+    ("s5", 1, 1),
+    ("q1", 1, 2),
 ]
 EFTER = [  # person, complete, gain_goals
-    ("s1", 1, 98), ("s2", 0, 5), ("s3", 1, 1), ("s4", 1, 2),
+    ("s1", 1, 98),
+    ("s2", 0, 5),
+    ("s3", 1, 1),
+    ("s4", 1, 2),
 ]
 
 
@@ -53,16 +61,20 @@ def write_wave(folder: Path, wave: str, rows: list[dict]) -> None:
 def data(tmp_path_factory):
     folder = tmp_path_factory.mktemp("survey")
     write_survey_dispatch(folder, DISPATCH)
-    write_wave(folder, "foer", [
-        {"person_id": p, "complete": c, "self_rated_health": v} for p, c, v in FOER
-    ])
-    write_wave(folder, "efter", [
-        {"person_id": p, "complete": c, "gain_goals": v} for p, c, v in EFTER
-    ])
-    persons = pd.DataFrame({
-        "person_id": ["s1", "s2", "s3", "s4", "s5", "s6", "q1"],
-        "phase": ["udbredelse"] * 6 + ["pilot"],
-    })
+    write_wave(
+        folder,
+        "foer",
+        [{"person_id": p, "complete": c, "self_rated_health": v} for p, c, v in FOER],
+    )
+    write_wave(
+        folder, "efter", [{"person_id": p, "complete": c, "gain_goals": v} for p, c, v in EFTER]
+    )
+    persons = pd.DataFrame(
+        {
+            "person_id": ["s1", "s2", "s3", "s4", "s5", "s6", "q1"],
+            "phase": ["udbredelse"] * 6 + ["pilot"],
+        }
+    )
     return SimpleNamespace(persons=persons, surveys=load_surveys(folder, CODEBOOK))
 
 
@@ -72,8 +84,13 @@ def data(tmp_path_factory):
 def test_response_rates_by_hand(data):
     t = st.response_rates(data, "udbredelse")
     assert list(t.columns) == [
-        "Måling", "Udsendt", "Fuldt besvaret", "Svarprocent", "Manglende besvarelse",
-        "Pct. manglende", "Heraf delvist besvaret",
+        "Måling",
+        "Udsendt",
+        "Fuldt besvaret",
+        "Svarprocent",
+        "Manglende besvarelse",
+        "Pct. manglende",
+        "Heraf delvist besvaret",
     ]
     assert t["Måling"].tolist() == ["Før kurset", "Lige efter kurset", "3 måneder efter kurset"]
     assert t["Udsendt"].tolist() == [6, 4, 2]
@@ -95,8 +112,9 @@ def test_response_table_hides_complete_and_missing_together(data):
     t = st.response_rates(data, "udbredelse")
     _, mask = suppress_small(t, st.RESPONSE_COUNTS, 2, st.RESPONSE_LINKED)
     # efter: missing = 1 is small; complete = 3 would give it away (4 - 3) and is hidden too
-    assert mask.loc[1, ["Manglende besvarelse", "Fuldt besvaret", "Svarprocent",
-                        "Pct. manglende"]].all()
+    assert mask.loc[
+        1, ["Manglende besvarelse", "Fuldt besvaret", "Svarprocent", "Pct. manglende"]
+    ].all()
     assert not mask.loc[1, "Udsendt"]
     # foer: only the single partial return is hidden
     assert mask.loc[0][mask.loc[0]].index.tolist() == ["Heraf delvist besvaret"]
@@ -124,8 +142,9 @@ def test_item_distribution_along_the_scale(data):
 
 
 def test_item_distribution_partial_returns_and_phases(data):
-    d = st.item_distribution(data, ["self_rated_health"], ["foer"], "udbredelse",
-                             include_partial=True)
+    d = st.item_distribution(
+        data, ["self_rated_health"], ["foer"], "udbredelse", include_partial=True
+    )
     assert d["n"].tolist() == [2, 2, 0, 0, 1]  # + s4 (partial, Dårligt)
     assert d["share"].tolist() == pytest.approx([0.4, 0.4, 0, 0, 0.2])
     d = st.item_distribution(data, ["self_rated_health"], ["foer"], phase=None)
@@ -136,8 +155,13 @@ def test_special_codes_are_counted_apart(data):
     d = st.item_distribution(data, ["gain_goals"], phase="udbredelse")
     assert d["wave"].unique().tolist() == ["efter"]  # the item's own waves
     scale, special = d[~d["special"]], d[d["special"]]
-    assert scale["answer"].tolist() == ["Meget uenig", "Uenig", "Hverken enig eller uenig",
-                                        "Enig", "Meget enig"]
+    assert scale["answer"].tolist() == [
+        "Meget uenig",
+        "Uenig",
+        "Hverken enig eller uenig",
+        "Enig",
+        "Meget enig",
+    ]
     assert scale["n"].tolist() == [0, 0, 0, 1, 1]  # s3 Meget enig, s4 Enig (s2 is partial)
     assert scale["share"].tolist() == pytest.approx([0, 0, 0, 0.5, 0.5])  # of 2 on the scale
     assert special["answer"].tolist() == ["Ikke relevant"]
@@ -180,8 +204,13 @@ def test_legend_names_answers_only_when_items_share_them(data):
     d = st.item_distribution(data, ["self_rated_health", "job_manage"], ["foer"], "udbredelse")
     labels, shared = st.legend_labels(d)
     assert not shared
-    assert labels == ["Svar 1 (mest negativt)", "Svar 2", "Svar 3 (midten)", "Svar 4",
-                      "Svar 5 (mest positivt)"]
+    assert labels == [
+        "Svar 1 (mest negativt)",
+        "Svar 2",
+        "Svar 3 (midten)",
+        "Svar 4",
+        "Svar 5 (mest positivt)",
+    ]
 
 
 def figure_texts(fig) -> list[str]:
@@ -194,8 +223,9 @@ def figure_texts(fig) -> list[str]:
 
 
 def test_likert_figure_draws_one_panel_per_item(data):
-    d = st.item_distribution(data, ["self_rated_health", "job_manage"], ["foer", "efter"],
-                             "udbredelse")
+    d = st.item_distribution(
+        data, ["self_rated_health", "job_manage"], ["foer", "efter"], "udbredelse"
+    )
     fig = st.likert_figure(d)
     assert len(fig.axes) == 2
     texts = figure_texts(fig)
@@ -242,5 +272,6 @@ def test_source_line_explains_the_bars_n_when_special_answers_exist(data):
     # than the respondents' N of the source line, and the line says so
     d = st.item_distribution(data, ["gain_goals"], phase="udbredelse")
     assert d["special"].any()
-    assert st.distribution_source(d, 1).endswith("N ved søjlerne er de svar, der ligger på "
-                                                 "svarskalaen (uden »Ved ikke« og lignende)")
+    assert st.distribution_source(d, 1).endswith(
+        "N ved søjlerne er de svar, der ligger på svarskalaen (uden »Ved ikke« og lignende)"
+    )

@@ -38,8 +38,16 @@ def read_rows(path: Path) -> tuple[list[str], list[dict]]:
 def test_marker_and_files(demo):
     assert (demo / MARKER).is_file()
     names = {p.name for p in demo.iterdir()}
-    for f in ("holds.csv", "enrolments.csv", "registrations.csv", "dream.csv",
-              "survey_dispatch.csv", "survey_foer.csv", "survey_efter.csv", "survey_3mdr.csv"):
+    for f in (
+        "holds.csv",
+        "enrolments.csv",
+        "registrations.csv",
+        "dream.csv",
+        "survey_dispatch.csv",
+        "survey_foer.csv",
+        "survey_efter.csv",
+        "survey_3mdr.csv",
+    ):
         assert f in names
 
 
@@ -54,8 +62,15 @@ def test_holds_and_enrolments_follow_the_contract(demo):
         assert int(h["n_weeks"]) == (8 if h["phase"] == "pilot" else 7)
     status = {h["hold_id"]: h["status"] for h in holds}
     cols, enrol = read_rows(demo / "enrolments.csv")
-    assert cols == ["person_id", "hold_id", "kommune", "enrolled_date", "status",
-                    "withdrawn_date", "withdrawal_reason"]
+    assert cols == [
+        "person_id",
+        "hold_id",
+        "kommune",
+        "enrolled_date",
+        "status",
+        "withdrawn_date",
+        "withdrawal_reason",
+    ]
     for e in enrol:
         assert status[e["hold_id"]] == "afholdt"
         assert e["status"] in {"gennemført", "afmeldt"}
@@ -70,13 +85,27 @@ def test_holds_and_enrolments_follow_the_contract(demo):
 
 def test_registrations_follow_the_contract(demo):
     cols, regs = read_rows(demo / "registrations.csv")
-    assert cols == ["person_id", "kommune", "visitation", "gender", "birth_year",
-                    "consent_register", "consent_survey", "registered_date"]
+    assert cols == [
+        "person_id",
+        "kommune",
+        "visitation",
+        "gender",
+        "birth_year",
+        "consent_register",
+        "consent_survey",
+        "registered_date",
+    ]
     _, enrol = read_rows(demo / "enrolments.csv")
     enrolled = {e["person_id"] for e in enrol}
     for r in regs:
         assert r["person_id"] in enrolled
-        assert r["visitation"] in {"akt_kontanthjaelp", "akt_uddannelseshjaelp", "ressourceforloeb", "andet", ""}
+        assert r["visitation"] in {
+            "akt_kontanthjaelp",
+            "akt_uddannelseshjaelp",
+            "ressourceforloeb",
+            "andet",
+            "",
+        }
         assert r["gender"] in {"kvinde", "mand", ""}
         assert r["birth_year"] == "" or re.fullmatch(r"(19|20)\d\d", r["birth_year"])
         assert r["consent_register"] in {"ja", "nej"} and r["consent_survey"] in {"ja", "nej"}
@@ -135,9 +164,15 @@ def test_exact_counts(loaded):
     assert len(held) == 33 and (holds["status"] == "aflyst").sum() == 3
     assert held.groupby("phase", observed=True).size().to_dict() == {"pilot": 9, "udbredelse": 24}
     assert len(enrol) == 524
-    by_phase = enrol.merge(holds[["hold_id", "phase"]]).groupby(["phase", "status"], observed=True).size()
-    assert by_phase.to_dict() == {("pilot", "afmeldt"): 27, ("pilot", "gennemført"): 104,
-                                  ("udbredelse", "afmeldt"): 64, ("udbredelse", "gennemført"): 329}
+    by_phase = (
+        enrol.merge(holds[["hold_id", "phase"]]).groupby(["phase", "status"], observed=True).size()
+    )
+    assert by_phase.to_dict() == {
+        ("pilot", "afmeldt"): 27,
+        ("pilot", "gennemført"): 104,
+        ("udbredelse", "afmeldt"): 64,
+        ("udbredelse", "gennemført"): 329,
+    }
     sizes = enrol.groupby("hold_id").size().reindex(held["hold_id"]).tolist()
     assert sizes == cal["enrolled_per_hold"]
     assert (~persons["registered"]).sum() == 159
@@ -146,10 +181,21 @@ def test_exact_counts(loaded):
     assert sample["status"].value_counts().to_dict() == {"gennemført": 268, "afmeldt": 35}
     assert sample["gender"].value_counts().to_dict() == {"kvinde": 212, "mand": 91}
     assert sample["visitation"].value_counts().to_dict() == {
-        "akt_kontanthjaelp": 146, "ressourceforloeb": 102, "akt_uddannelseshjaelp": 52, "andet": 3}
+        "akt_kontanthjaelp": 146,
+        "ressourceforloeb": 102,
+        "akt_uddannelseshjaelp": 52,
+        "andet": 3,
+    }
     assert sample["age_group"].value_counts().to_dict() == {
-        "25-35": 139, "36-45": 95, "46-55": 38, "Under 25": 21, "Over 55": 10}
-    per_hold = sample.groupby("hold_id").size().reindex(held["hold_id"]).fillna(0).astype(int).tolist()
+        "25-35": 139,
+        "36-45": 95,
+        "46-55": 38,
+        "Under 25": 21,
+        "Over 55": 10,
+    }
+    per_hold = (
+        sample.groupby("hold_id").size().reindex(held["hold_id"]).fillna(0).astype(int).tolist()
+    )
     assert per_hold == cal["register_sample_per_hold"]
     assert (persons["n_enrolments"] > 1).sum() == 7
     assert persons["kommune"].nunique() == 34
@@ -159,7 +205,16 @@ def test_tabel_1_coverage(loaded):
     holds, *_ = loaded
     last = pd.Timestamp.fromisocalendar(2025, 14, 1)
     latest = ((last - holds.set_index("hold_id")["start_date"]).dt.days // 7).to_dict()
-    for hold, weeks in {"U18": 26, "U20": 23, "U22": 19, "U23": 17, "U24": 10, "U26": 5, "U27": 3, "U28": 1}.items():
+    for hold, weeks in {
+        "U18": 26,
+        "U20": 23,
+        "U22": 19,
+        "U23": 17,
+        "U24": 10,
+        "U26": 5,
+        "U27": 3,
+        "U28": 1,
+    }.items():
         assert latest[hold] == weeks
     assert latest["U29"] < 0
 
@@ -220,8 +275,9 @@ def test_subgroup_changes_near_the_published_ones(loaded):
     # calibration.yaml; the demo's are the differences of the subgroup means at those weeks,
     # computed here from the panel (not through the register models).
     _, _, _, persons, panel, _ = loaded
-    pp = panel.persons.merge(persons[["person_id", "status", "gender", "age_group", "visitation",
-                                      "phase"]])
+    pp = panel.persons.merge(
+        persons[["person_id", "status", "gender", "age_group", "visitation", "phase"]]
+    )
     comp = pp[pp["status"] == "gennemført"]
     targets = load_calibration()["register"]["subgroup_targets"]
     checked = 0
@@ -262,8 +318,9 @@ def test_scale_shrinks_the_data(tmp_path):
     enrol = pd.read_csv(small / "enrolments.csv", dtype=str)
     assert len(enrol) == 262
     holds = sources.load_holds(small)
-    persons = cohort.build_persons(holds, sources.load_enrolments(small, holds),
-                                   sources.load_registrations(small))
+    persons = cohort.build_persons(
+        holds, sources.load_enrolments(small, holds), sources.load_registrations(small)
+    )
     panel = dream.build_panel(dream.read_dream(small), persons)
     assert abs(len(panel.persons) - 303 * 0.5) <= 2
 
@@ -275,7 +332,9 @@ def test_calibration_matches_the_published_figures():
     assert cal["enrolled_per_hold"] == pub["enrolment"]["enrolled_per_hold"]
     assert cal["register_sample_per_hold"] == pub["enrolment"]["register_sample_per_hold"]
     assert cal["withdrawn"] == {k: pub["enrolment"]["dropped"][k] for k in ("pilot", "udbredelse")}
-    assert cal["registrations"]["without_registration"] == pub["registrations"]["without_registration"]
+    assert (
+        cal["registrations"]["without_registration"] == pub["registrations"]["without_registration"]
+    )
     for score, counts in pub["register"]["distribution"].items():
         assert cal["register"]["completers"][score] == counts
     assert cal["register"]["mean_score"] == pub["register"]["mean_score"]
@@ -291,5 +350,7 @@ def test_calibration_matches_the_published_figures():
     for var, levels in cal["register"]["subgroup_targets"].items():
         for level, t in levels.items():
             key = level.lower() if var == "age_group" and level[0].isalpha() else level
-            assert t["pre"] == published[key]["pre"][::2] and t["post"] == published[key]["post"][::2]
+            assert (
+                t["pre"] == published[key]["pre"][::2] and t["post"] == published[key]["post"][::2]
+            )
     assert np.isclose(sum(cal["enrolled_per_hold"]), pub["enrolment"]["participants"]["total"])

@@ -16,10 +16,16 @@ from tpj_helpers.analysis.deep_dive_synthesis import theme_text as T
 
 @pytest.fixture
 def defined(qual):  # noqa: F811
-    defs = {"format": "Hvordan kurset afvikles", "format/online": "Deltagelse hjemmefra",
-            "format/chat": "Dialog i chatten", "redskaber": "Kursets redskaber",
-            "redskaber/handleplan": "Ugentlige planer", "opfoelgning": "Det der sker bagefter",
-            "koordinator": "Koordinatorens rolle", "persona": ""}
+    defs = {
+        "format": "Hvordan kurset afvikles",
+        "format/online": "Deltagelse hjemmefra",
+        "format/chat": "Dialog i chatten",
+        "redskaber": "Kursets redskaber",
+        "redskaber/handleplan": "Ugentlige planer",
+        "opfoelgning": "Det der sker bagefter",
+        "koordinator": "Koordinatorens rolle",
+        "persona": "",
+    }
     qual.codebook["definition"] = qual.codebook["code"].map(defs)
     return qual
 
@@ -28,9 +34,15 @@ def test_theme_paragraphs_by_hand(defined):
     text = T.theme_paragraphs(defined)
     paras = text.split("\n\n")
     # most interviews first: redskaber (3) and opfoelgning (3) before format (2), koordinator (2)
-    assert [p.split("**")[1] for p in paras] == ["Redskaber og handleplaner", "Opfølgning efter kurset",
-                                                 "Onlineformatet", "Koordinatorrollen"]
-    assert paras[0].startswith("**Redskaber og handleplaner** (3 af 6 interviews). Kursets redskaber.")
+    assert [p.split("**")[1] for p in paras] == [
+        "Redskaber og handleplaner",
+        "Opfølgning efter kurset",
+        "Onlineformatet",
+        "Koordinatorrollen",
+    ]
+    assert paras[0].startswith(
+        "**Redskaber og handleplaner** (3 af 6 interviews). Kursets redskaber."
+    )
     assert "Oftest handler det om handleplaner (2)." in paras[0]
     assert "Oftest handler det om deltagelse hjemmefra (2) og chatten (1)." in paras[2]
     assert "Persona" not in text
@@ -41,7 +53,8 @@ def test_role_contrast_only_where_the_counts_show_it(defined):
     iv = defined.interviews
     # roles with >= 2 interviews: koordinator (2), kursist (2). koordinator: 2 of 2 vs kursist 0 of 2
     assert T.role_contrast(ci, iv, "koordinator", min_interviews=2) == (
-        "Temaet fylder mest hos koordinatorer (2 af 2 interviews) og mindst hos kursister (0 af 2).")
+        "Temaet fylder mest hos koordinatorer (2 af 2 interviews) og mindst hos kursister (0 af 2)."
+    )
     # format: koordinator 1 of 2, kursist 1 of 2: no difference, nothing said
     assert T.role_contrast(ci, iv, "format", min_interviews=2) == ""
     # with the default (3 interviews per role) no role qualifies
@@ -66,7 +79,12 @@ def test_persona_narratives_give_numbers_only_to_large_roles(defined):
     text = T.persona_narratives(defined, min_cell=2)
     paras = {p.split("**")[1]: p for p in text.split("\n\n")}
     # koordinator: 2 interviews >= 2 -> numbers; sub-codes: format/online (i1) only
-    assert paras["Koordinatoren (2 interviews)."].count("deltagelse hjemmefra (deltagelse hjemmefra, 1 interviews)") == 1
+    assert (
+        paras["Koordinatoren (2 interviews)."].count(
+            "deltagelse hjemmefra (deltagelse hjemmefra, 1 interviews)"
+        )
+        == 1
+    )
     # leder: 1 interview < 2 -> no numbers
     leder = next(p for k, p in paras.items() if k.startswith("Den kommunale leder"))
     assert "færre end 2 interviews" in leder and "ugentlige planer (handleplaner)" in leder

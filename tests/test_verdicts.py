@@ -25,15 +25,18 @@ def test_meets():
     assert V.meets(0.3, {}) is None
 
 
-@pytest.mark.parametrize("interviews,checks,expected", [
-    (17, [True, True], V.SUPPORTED),
-    (4, [True], V.PARTLY),            # too few interviews
-    (17, [True, False], V.PARTLY),    # one indicator against
-    (17, [False], V.CONTRADICTED),
-    (17, [False, None], V.CONTRADICTED),
-    (17, [None], V.PARTLY),           # nothing to evaluate
-    (17, [], V.PARTLY),
-])
+@pytest.mark.parametrize(
+    "interviews,checks,expected",
+    [
+        (17, [True, True], V.SUPPORTED),
+        (4, [True], V.PARTLY),  # too few interviews
+        (17, [True, False], V.PARTLY),  # one indicator against
+        (17, [False], V.CONTRADICTED),
+        (17, [False, None], V.CONTRADICTED),
+        (17, [None], V.PARTLY),  # nothing to evaluate
+        (17, [], V.PARTLY),
+    ],
+)
 def test_verdict(interviews, checks, expected):
     assert V.verdict(interviews, checks) == expected
 
@@ -55,21 +58,48 @@ def test_every_recommendation_has_an_evaluable_expectation():
             assert set(exp) <= {"above", "below"} and kinds[lid] in synthesis.INDICATORS
 
 
-
 def test_judge_marks_contrary_data(monkeypatch):
-    recs = [{"id": "a", "title": "A", "themes": ["x"], "indicators": ["i1", "i2"],
-             "expected": {"i1": {"below": 0.5}, "i2": {"above": 0}}},
-            {"id": "b", "title": "B", "themes": ["x"], "indicators": ["i1"],
-             "expected": {"i1": {"above": 0.5}}}]
-    links = [{"id": "i1", "indicator": "survey_share"}, {"id": "i2", "indicator": "register_change"}]
-    values = pd.DataFrame({"id": ["i1", "i2"], "label": ["L1", "L2"], "value": [0.3, 1.46],
-                           "n": [200, 250], "text": ["30 %", "+1,46"], "source": ["", ""]})
-    monkeypatch.setattr(synthesis, "recommendation_evidence", lambda qual, r: pd.DataFrame(
-        {"id": ["a", "b"], "interviews": [12, 9]}))
+    recs = [
+        {
+            "id": "a",
+            "title": "A",
+            "themes": ["x"],
+            "indicators": ["i1", "i2"],
+            "expected": {"i1": {"below": 0.5}, "i2": {"above": 0}},
+        },
+        {
+            "id": "b",
+            "title": "B",
+            "themes": ["x"],
+            "indicators": ["i1"],
+            "expected": {"i1": {"above": 0.5}},
+        },
+    ]
+    links = [
+        {"id": "i1", "indicator": "survey_share"},
+        {"id": "i2", "indicator": "register_change"},
+    ]
+    values = pd.DataFrame(
+        {
+            "id": ["i1", "i2"],
+            "label": ["L1", "L2"],
+            "value": [0.3, 1.46],
+            "n": [200, 250],
+            "text": ["30 %", "+1,46"],
+            "source": ["", ""],
+        }
+    )
+    monkeypatch.setattr(
+        synthesis,
+        "recommendation_evidence",
+        lambda qual, r: pd.DataFrame({"id": ["a", "b"], "interviews": [12, 9]}),
+    )
     j = V.judge(None, recs, links, values)
     # a: 0,3 < 0,5 and 1,46 > 0 -> supported; b: 0,3 is not above 0,5 -> contradicted
     assert j["verdict"].tolist() == [V.SUPPORTED, V.CONTRADICTED]
-    assert V.summary_sentence(j) == "Kørslens data understøtter 1 af de 2 anbefalinger og modsiger 1."
+    assert (
+        V.summary_sentence(j) == "Kørslens data understøtter 1 af de 2 anbefalinger og modsiger 1."
+    )
     text = V.verdict_text([{**r, "text": "Gør det."} for r in recs], j)
     assert "*Vurdering: modsagt af data* (9 interviews)" in text
     with pytest.raises(ValueError, match="does not cite"):
@@ -78,8 +108,20 @@ def test_judge_marks_contrary_data(monkeypatch):
 
 def test_checks_view_failures_first_and_passed_in_one_line():
     results = [
-        CheckResult("T4-a", "sum", "Tabel 4 (hold, tilmeldinger og gennemførsel), kolonne 'Pilot': x", True, ""),
-        CheckResult("T6-b", "sum", "Tabel 6 (beskæftigelsesscore), kolonne 'uge 26': y", False, "Tabel 6 siger 3, ikke 4"),
+        CheckResult(
+            "T4-a",
+            "sum",
+            "Tabel 4 (hold, tilmeldinger og gennemførsel), kolonne 'Pilot': x",
+            True,
+            "",
+        ),
+        CheckResult(
+            "T6-b",
+            "sum",
+            "Tabel 6 (beskæftigelsesscore), kolonne 'uge 26': y",
+            False,
+            "Tabel 6 siger 3, ikke 4",
+        ),
         CheckResult("T2-c", "sum", "Tabel 2 (svar på spørgeskema), række 'Før': z", True, ""),
         CheckResult("AG", "age", "Aldersgrupper: hver alder", True, ""),
     ]
@@ -88,10 +130,15 @@ def test_checks_view_failures_first_and_passed_in_one_line():
     assert t.loc[0, "Beskrivelse"] == "@tbl-tabel6, kolonne 'uge 26': y"
     assert t.loc[0, "Resultat"] == "Fejl: @tbl-tabel6 siger 3, ikke 4"
     assert t.loc[1, "Resultat"] == "Alle bestået"
-    assert "1 om @tbl-enrolment" in t.loc[1, "Beskrivelse"] and "1 om @tbl-response" in t.loc[1, "Beskrivelse"]
+    assert (
+        "1 om @tbl-enrolment" in t.loc[1, "Beskrivelse"]
+        and "1 om @tbl-response" in t.loc[1, "Beskrivelse"]
+    )
     assert live_refs("Tabel 9 (andet)") == "Tabel 9 (andet)"
 
 
 def test_params_parse():
-    raw = yaml.safe_load((REPO_ROOT / "params" / "recommendations.yaml").read_text(encoding="utf-8"))
+    raw = yaml.safe_load(
+        (REPO_ROOT / "params" / "recommendations.yaml").read_text(encoding="utf-8")
+    )
     assert len(raw["recommendations"]) == 9

@@ -33,8 +33,12 @@ matplotlib.use("Agg")
 CODEBOOK = load_codebook()
 ANSWERS = {  # wave: [(person, complete, five items; None = not answered)]
     "foer": [
-        ("u1", 1, [5, 5, 5, 5, 5]), ("u2", 1, [3, 3, 3, 3, 3]), ("u3", 1, [1, 2, 3, 4, 0]),
-        ("u4", 1, [2, 2, 2, 2, None]), ("u5", 0, [4, 4, 4, 4, 4]), ("p1", 1, [0, 0, 0, 0, 0]),
+        ("u1", 1, [5, 5, 5, 5, 5]),
+        ("u2", 1, [3, 3, 3, 3, 3]),
+        ("u3", 1, [1, 2, 3, 4, 0]),
+        ("u4", 1, [2, 2, 2, 2, None]),
+        ("u5", 0, [4, 4, 4, 4, 4]),
+        ("p1", 1, [0, 0, 0, 0, 0]),
     ],
     "efter": [("u1", 1, [1] * 5), ("u2", 1, [2] * 5)],
     "3mdr": [("u1", 1, [0] * 5)],
@@ -43,9 +47,14 @@ ANSWERS = {  # wave: [(person, complete, five items; None = not answered)]
 
 def who5_rows(rows) -> list[dict]:
     """(person, complete, five WHO-5 answers or None) -> rows for `write_survey_wave`."""
-    return [{"person_id": pid, "complete": complete,
-             **{k: "" if v is None else v for k, v in zip(WHO5_ITEMS, items, strict=True)}}
-            for pid, complete, items in rows]
+    return [
+        {
+            "person_id": pid,
+            "complete": complete,
+            **{k: "" if v is None else v for k, v in zip(WHO5_ITEMS, items, strict=True)},
+        }
+        for pid, complete, items in rows
+    ]
 
 
 def write_wave(folder: Path, wave: str, rows) -> None:
@@ -62,8 +71,9 @@ def data(tmp_path_factory):
             w.writerows([(pid, wave, "2024-08-04") for pid, _, _ in rows])
     for wave, rows in ANSWERS.items():
         write_wave(folder, wave, rows)
-    persons = pd.DataFrame({"person_id": ["u1", "u2", "u3", "u4", "u5", "p1"],
-                            "phase": ["udbredelse"] * 5 + ["pilot"]})
+    persons = pd.DataFrame(
+        {"person_id": ["u1", "u2", "u3", "u4", "u5", "p1"], "phase": ["udbredelse"] * 5 + ["pilot"]}
+    )
     return SimpleNamespace(persons=persons, surveys=load_surveys(folder, CODEBOOK))
 
 
@@ -78,8 +88,13 @@ def scipy_interval(values):
 def test_wave_means_by_hand(data):
     table, _ = who5.wave_means(data, "udbredelse")
     assert list(table.columns) == [
-        "Måling", "Besvarelser med WHO-5-score", "Gennemsnit", "95 %-KI, nedre", "95 %-KI, øvre",
-        "Standardafvigelse", "Skemaer uden alle fem svar",
+        "Måling",
+        "Besvarelser med WHO-5-score",
+        "Gennemsnit",
+        "95 %-KI, nedre",
+        "95 %-KI, øvre",
+        "Standardafvigelse",
+        "Skemaer uden alle fem svar",
     ]
     assert table["Besvarelser med WHO-5-score"].tolist() == [3, 2, 1]
     assert table["Skemaer uden alle fem svar"].tolist() == [1, 0, 0]  # u4 (u5 is partial)
@@ -125,8 +140,16 @@ def test_partial_returns_and_phase(data):
 
 
 def test_bins_follow_the_zone_borders():
-    assert who5.bin_labels() == ["0-8", "12-20", "24-32", "36-48", "52-60", "64-72", "76-84",
-                                 "88-100"]
+    assert who5.bin_labels() == [
+        "0-8",
+        "12-20",
+        "24-32",
+        "36-48",
+        "52-60",
+        "64-72",
+        "76-84",
+        "88-100",
+    ]
     for low, high in pairwise(who5.BIN_EDGES):
         zones = set(who5_zone(pd.Series(range(low, min(high, 101), 4))).astype(str))
         assert len(zones) == 1, (low, high)  # every possible score of a bin in one zone
@@ -136,8 +159,16 @@ def test_score_distribution_by_hand(data):
     d = who5.score_distribution(data, "udbredelse")
     assert len(d) == 3 * 8
     foer = d[d["wave"] == "foer"].set_index("bin")
-    assert foer["n"].to_dict() == {"0-8": 0, "12-20": 0, "24-32": 0, "36-48": 1, "52-60": 1,
-                                   "64-72": 0, "76-84": 0, "88-100": 1}
+    assert foer["n"].to_dict() == {
+        "0-8": 0,
+        "12-20": 0,
+        "24-32": 0,
+        "36-48": 1,
+        "52-60": 1,
+        "64-72": 0,
+        "76-84": 0,
+        "88-100": 1,
+    }
     assert (foer["n_wave"] == 3).all()
     assert foer.loc["88-100", "share"] == pytest.approx(1 / 3)
     assert foer.loc["24-32", "zone"] == "Høj risiko"
@@ -286,10 +317,14 @@ def test_paired_change_on_the_survey(data):
     assert list(est.columns) == ESTIMATE_COLUMNS
     assert (est["model"] == "paired_change").all() and (est["analysis"] == "who5").all()
     assert est["subgroup"].tolist() == ["wave:foer-efter"] * 3 + ["wave:foer-3mdr"] * 3
-    assert est["term"].tolist()[:3] == ["mean_difference", "share_left_high_risk",
-                                        "share_entered_high_risk"]
-    entered = est[(est["subgroup"] == "wave:foer-efter")
-                  & (est["term"] == "share_entered_high_risk")].iloc[0]
+    assert est["term"].tolist()[:3] == [
+        "mean_difference",
+        "share_left_high_risk",
+        "share_entered_high_risk",
+    ]
+    entered = est[
+        (est["subgroup"] == "wave:foer-efter") & (est["term"] == "share_entered_high_risk")
+    ].iloc[0]
     assert entered["estimate"] == pytest.approx(0.5) and entered["n_persons"] == 2
     _, hidden = who5.paired_change(data, "udbredelse", min_n=3)
     assert hidden["estimate"].isna().all()

@@ -24,12 +24,14 @@ from tpj_helpers.publish.publisher import ESTIMATE_COLUMNS
 
 
 def toy_frame() -> pd.DataFrame:
-    return pd.DataFrame({
-        "person_id": [f"k{i}" for i in range(4)] + [f"m{i}" for i in range(4)],
-        "gender": ["kvinde"] * 4 + ["mand"] * 4,
-        "responded": [True, True, False, False, True, False, False, False],
-        "score": [40.0, 60.0, np.nan, np.nan, 80.0, np.nan, np.nan, np.nan],
-    })
+    return pd.DataFrame(
+        {
+            "person_id": [f"k{i}" for i in range(4)] + [f"m{i}" for i in range(4)],
+            "gender": ["kvinde"] * 4 + ["mand"] * 4,
+            "responded": [True, True, False, False, True, False, False, False],
+            "score": [40.0, 60.0, np.nan, np.nan, 80.0, np.nan, np.nan, np.nan],
+        }
+    )
 
 
 def test_weights_from_known_probabilities():
@@ -62,7 +64,11 @@ def test_weighted_mean_by_hand():
     assert list(est.columns) == ESTIMATE_COLUMNS
     row = est.iloc[0]
     assert (row["analysis"], row["model"], row["subgroup"], row["term"]) == (
-        "who5", "ipw_mean", "wave:3mdr", "mean")
+        "who5",
+        "ipw_mean",
+        "wave:3mdr",
+        "mean",
+    )
     assert row["estimate"] == pytest.approx(65.0, abs=1e-5)
     assert (row["n_persons"], row["n_obs"]) == (3, 8)
     note = ww.ipw_note(r, 1)
@@ -94,9 +100,12 @@ def test_fallback_on_tiny_data():
 
 def test_rare_and_separating_levels_are_merged():
     frame = toy_frame().assign(age_group=["a"] * 3 + ["b"] * 4 + ["c"])  # c: one, nonrespondent
-    X, notes = ww.design_matrix(frame, ("age_group",), min_level=2,
-                                responded=frame["responded"].to_numpy())
-    assert list(X.columns) == ["const", "age_group[a]"] and "c år lagt sammen med «b år»" in notes[0]
+    X, notes = ww.design_matrix(
+        frame, ("age_group",), min_level=2, responded=frame["responded"].to_numpy()
+    )
+    assert (
+        list(X.columns) == ["const", "age_group[a]"] and "c år lagt sammen med «b år»" in notes[0]
+    )
     frame["x"] = [1.0, np.nan, 2.0, 3.0, np.nan, 4.0, 5.0, 6.0]
     X, _ = ww.design_matrix(frame, ("x",))
     assert list(X.columns) == ["const", "x", "x_missing"] and X["x"].iloc[1] == 0.0
@@ -108,26 +117,37 @@ def test_rare_and_separating_levels_are_merged():
 def test_response_frame(tmp_path):
     codebook = load_codebook()
     invited = {"foer": ["a", "b", "c"], "efter": ["a", "b", "c"], "3mdr": ["a", "b", "c", "d"]}
-    answers = {"foer": [("a", 1, [2] * 5), ("b", 1, [1, 1, 1, 1, None])],
-               "efter": [("a", 1, [3] * 5)], "3mdr": [("a", 1, [4] * 5), ("c", 0, [5] * 5)]}
+    answers = {
+        "foer": [("a", 1, [2] * 5), ("b", 1, [1, 1, 1, 1, None])],
+        "efter": [("a", 1, [3] * 5)],
+        "3mdr": [("a", 1, [4] * 5), ("c", 0, [5] * 5)],
+    }
     with (tmp_path / "survey_dispatch.csv").open("w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["person_id", "wave", "sent_date"])
         w.writerows((p, wave, "2024-08-04") for wave, ps in invited.items() for p in ps)
     for wave, rows in answers.items():
         write_survey_wave(tmp_path, wave, who5_rows(rows), codebook)
-    persons = pd.DataFrame({
-        "person_id": ["a", "b", "c", "d", "e"], "phase": ["udbredelse"] * 4 + ["pilot"],
-        "gender": pd.array(["kvinde", "mand", None, "kvinde", "mand"], dtype="string"),
-        "age_group": pd.Categorical(["25-35", "36-45", None, "25-35", "25-35"]),
-        "visitation": pd.array(["andet", None, None, "andet", "andet"], dtype="string"),
-    })
+    persons = pd.DataFrame(
+        {
+            "person_id": ["a", "b", "c", "d", "e"],
+            "phase": ["udbredelse"] * 4 + ["pilot"],
+            "gender": pd.array(["kvinde", "mand", None, "kvinde", "mand"], dtype="string"),
+            "age_group": pd.Categorical(["25-35", "36-45", None, "25-35", "25-35"]),
+            "visitation": pd.array(["andet", None, None, "andet", "andet"], dtype="string"),
+        }
+    )
     data = SimpleNamespace(persons=persons, surveys=load_surveys(tmp_path, codebook))
     f = ww.response_frame(data, "udbredelse").set_index("person_id")
     assert list(f.index) == ["a", "b", "c", "d"]
     assert f["responded"].tolist() == [True, False, False, False]  # c is partial
     assert f.loc["a", "score"] == 80.0 and np.isnan(f.loc["c", "score"])
-    assert f["answered_foer"].tolist() == [1, 1, 0, 0] and f["answered_efter"].tolist() == [1, 0, 0, 0]
+    assert f["answered_foer"].tolist() == [1, 1, 0, 0] and f["answered_efter"].tolist() == [
+        1,
+        0,
+        0,
+        0,
+    ]
     assert f.loc["a", "who5_foer"] == 40.0 and np.isnan(f.loc["b", "who5_foer"])  # b lacks one
     assert f.loc["c", "gender"] == "ukendt" and f.loc["c", "age_group"] == "ukendt"
     assert f.loc["b", "visitation"] == "ukendt" and f.loc["a", "visitation"] == "andet"

@@ -97,7 +97,9 @@ BACKGROUND_SCHEMA = pa.DataFrameSchema(
     {
         "person_id": text_column(),
         "gender": text_column(checks=[isin_check(GENDER)]),
-        "birth_year": text_column(checks=[regex_check(r"(19|20)[0-9]{2}", "a four-digit birth year")]),
+        "birth_year": text_column(
+            checks=[regex_check(r"(19|20)[0-9]{2}", "a four-digit birth year")]
+        ),
         "kommune": text_column(),
         "region": text_column(nullable=True, required=False, checks=[isin_check(REGIONS)]),
     },
@@ -147,12 +149,15 @@ def _category_tables(score_map: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, t
     lut = np.r_[np.int8(NO_SCORE), score_lookup(score_map)].astype(np.int8)
     cats = tuple(sorted(score_map["category"].dropna().astype(str).unique()))
     cat_lut = np.full(1001, -1, dtype=np.int8)
-    cat_lut[score_map["code"].astype(int).to_numpy()] = [cats.index(c) for c in score_map["category"].astype(str)]
+    cat_lut[score_map["code"].astype(int).to_numpy()] = [
+        cats.index(c) for c in score_map["category"].astype(str)
+    ]
     return lut, cat_lut, cats
 
 
-def _score_block(codes: np.ndarray, grad: np.ndarray, month_idx: np.ndarray, lut: np.ndarray,
-                 cat_lut: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _score_block(
+    codes: np.ndarray, grad: np.ndarray, month_idx: np.ndarray, lut: np.ndarray, cat_lut: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """(int16 codes, -1 empty; float32 grad per month) -> (int8 score, int8 category).
 
     `lut` has 1001 entries: index 0 is an empty cell (NO_SCORE), index code + 1 the code's score;
@@ -166,12 +171,15 @@ def _score_block(codes: np.ndarray, grad: np.ndarray, month_idx: np.ndarray, lut
     return score, category
 
 
-def participant_history(extract: DreamExtract, score_map: pd.DataFrame | None = None) -> ScoreMatrix:
+def participant_history(
+    extract: DreamExtract, score_map: pd.DataFrame | None = None
+) -> ScoreMatrix:
     """The participants' extract scored exactly as the pool (all rows of the extract)."""
     score_map = score_map if score_map is not None else load_score_map()
     lut, cat_lut, cats = _category_tables(score_map)
-    month_idx = np.searchsorted(extract.grad_month,
-                                (extract.week_monday + np.timedelta64(3, "D")).astype("datetime64[M]"))
+    month_idx = np.searchsorted(
+        extract.grad_month, (extract.week_monday + np.timedelta64(3, "D")).astype("datetime64[M]")
+    )
     score, category = _score_block(extract.codes, extract.grad, month_idx, lut, cat_lut)
     return ScoreMatrix(extract.person_id, extract.week_monday, score, category, cats)
 
@@ -202,8 +210,9 @@ def _batches(path: Path, batch_rows: int) -> Iterator[pl.DataFrame]:
         reader = pacsv.open_csv(
             path,
             read_options=pacsv.ReadOptions(block_size=1 << 24),
-            convert_options=pacsv.ConvertOptions(column_types={n: pa_.string() for n in names},
-                                                 strings_can_be_null=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa_.string() for n in names}, strings_can_be_null=True
+            ),
         )
         for batch in reader:
             yield pl.from_arrow(batch)
@@ -225,7 +234,12 @@ def _columns(path: Path, names: list[str]) -> tuple[list[str], list[str]]:
     if not week_cols:
         problems.append(Problem("y_YYWW", expected="one column per ISO week, e.g. y_2210"))
     if other:
-        problems.append(Problem(", ".join(other[:5]), expected="only person_id, y_YYWW and grad_YYYY_MM columns (months 01-12)"))
+        problems.append(
+            Problem(
+                ", ".join(other[:5]),
+                expected="only person_id, y_YYWW and grad_YYYY_MM columns (months 01-12)",
+            )
+        )
     if problems:
         raise ContractError(path, problems)
     return week_cols, grad_cols
@@ -245,18 +259,36 @@ def _code_check(df: pl.DataFrame, week_cols: list[str]):
     return lambda e: _bad_code(e.cast(pl.String))
 
 
-def _batch_problems(df: pl.DataFrame, offset: int, cols: list[str], bad_expr, expected: str) -> list[Problem]:
+def _batch_problems(
+    df: pl.DataFrame, offset: int, cols: list[str], bad_expr, expected: str
+) -> list[Problem]:
     out = []
     for col in cols:
-        rows = df.with_row_index("_row").filter(bad_expr(pl.col(col))).select("_row", col).head(MAX_ROWS_SHOWN)
+        rows = (
+            df.with_row_index("_row")
+            .filter(bad_expr(pl.col(col)))
+            .select("_row", col)
+            .head(MAX_ROWS_SHOWN)
+        )
         n = int(df.select(bad_expr(pl.col(col)).sum()).item())
-        out.append(Problem(col, rows=[offset + int(r) + 2 for r in rows["_row"]], expected=expected,
-                           found=[str(v) for v in rows[col]], n_rows=n))
+        out.append(
+            Problem(
+                col,
+                rows=[offset + int(r) + 2 for r in rows["_row"]],
+                expected=expected,
+                found=[str(v) for v in rows[col]],
+                n_rows=n,
+            )
+        )
     return out
 
 
-def read_scores(path: Path, score_map: pd.DataFrame | None = None, batch_rows: int = BATCH_ROWS,
-                week_monday: np.ndarray | None = None) -> ScoreMatrix:
+def read_scores(
+    path: Path,
+    score_map: pd.DataFrame | None = None,
+    batch_rows: int = BATCH_ROWS,
+    week_monday: np.ndarray | None = None,
+) -> ScoreMatrix:
     """Stream a wide DREAM file (pool or participants) into a `ScoreMatrix`, batch by batch."""
     score_map = score_map if score_map is not None else load_score_map()
     lut, cat_lut, cats = _category_tables(score_map)
@@ -272,18 +304,42 @@ def read_scores(path: Path, score_map: pd.DataFrame | None = None, batch_rows: i
             week_cols, grad_cols = _columns(path, df.columns)
             monday = parse_week_columns(week_cols, path)
             week_cols = sorted(week_cols, key=lambda c: (c[2:4], c[4:6]))
-            if week_monday is not None and not np.array_equal(monday, np.asarray(week_monday, dtype="datetime64[D]")):
-                raise ContractError(path, [Problem("y_* columns", expected=(
-                    "the same ISO weeks as the participants' dream extract "
-                    f"({pd.Timestamp(week_monday[0]).date()} .. {pd.Timestamp(week_monday[-1]).date()})"),
-                    found=[f"{pd.Timestamp(monday[0]).date()} .. {pd.Timestamp(monday[-1]).date()}"])])
-            grad_month = np.array([f"{c[5:9]}-{c[10:12]}" for c in grad_cols], dtype="datetime64[M]")
+            if week_monday is not None and not np.array_equal(
+                monday, np.asarray(week_monday, dtype="datetime64[D]")
+            ):
+                raise ContractError(
+                    path,
+                    [
+                        Problem(
+                            "y_* columns",
+                            expected=(
+                                "the same ISO weeks as the participants' dream extract "
+                                f"({pd.Timestamp(week_monday[0]).date()} .. {pd.Timestamp(week_monday[-1]).date()})"
+                            ),
+                            found=[
+                                f"{pd.Timestamp(monday[0]).date()} .. {pd.Timestamp(monday[-1]).date()}"
+                            ],
+                        )
+                    ],
+                )
+            grad_month = np.array(
+                [f"{c[5:9]}-{c[10:12]}" for c in grad_cols], dtype="datetime64[M]"
+            )
             thursday_month = (monday + np.timedelta64(3, "D")).astype("datetime64[M]")
             missing = np.setdiff1d(np.unique(thursday_month), grad_month)
             if missing.size:
                 need = [f"grad_{str(m).replace('-', '_')}" for m in missing[:5]]
-                raise ContractError(path, [Problem(", ".join(need), expected=(
-                    "a grad_YYYY_MM column for every month of the week range (the month of each week's Thursday)"))])
+                raise ContractError(
+                    path,
+                    [
+                        Problem(
+                            ", ".join(need),
+                            expected=(
+                                "a grad_YYYY_MM column for every month of the week range (the month of each week's Thursday)"
+                            ),
+                        )
+                    ],
+                )
             order = np.argsort(grad_month)
             grad_cols = [grad_cols[i] for i in order]
             month_idx = np.searchsorted(grad_month[order], thursday_month)
@@ -301,12 +357,27 @@ def read_scores(path: Path, score_map: pd.DataFrame | None = None, batch_rows: i
         if null_id or any(bad.values()):
             problems = []
             if null_id:
-                problems += _batch_problems(df.select(pl.col("person_id").cast(pl.String)), offset, ["person_id"],
-                                            lambda e: e.is_null(), "a person_id in every row")
-            problems += _batch_problems(df, offset, [c for c in week_cols if bad[c + BAD_SUFFIX]][:5],
-                                        bad_code, "a 3-digit benefit code such as '130', or an empty cell")
-            problems += _batch_problems(df, offset, [c for c in grad_cols if bad[c + BAD_SUFFIX]][:5],
-                                        _bad_grad, "an employment degree between 0 and 1, or an empty cell")
+                problems += _batch_problems(
+                    df.select(pl.col("person_id").cast(pl.String)),
+                    offset,
+                    ["person_id"],
+                    lambda e: e.is_null(),
+                    "a person_id in every row",
+                )
+            problems += _batch_problems(
+                df,
+                offset,
+                [c for c in week_cols if bad[c + BAD_SUFFIX]][:5],
+                bad_code,
+                "a 3-digit benefit code such as '130', or an empty cell",
+            )
+            problems += _batch_problems(
+                df,
+                offset,
+                [c for c in grad_cols if bad[c + BAD_SUFFIX]][:5],
+                _bad_grad,
+                "an employment degree between 0 and 1, or an empty cell",
+            )
             raise ContractError(path, problems)
         codes = frame.select(week_cols).to_numpy().astype(np.int16, copy=False)
         grad = frame.select(grad_cols).to_numpy().astype(np.float32, copy=False)
@@ -322,9 +393,18 @@ def read_scores(path: Path, score_map: pd.DataFrame | None = None, batch_rows: i
     dup_mask = pd.Index(person_id).duplicated()
     if dup_mask.any():
         dup = np.flatnonzero(dup_mask)
-        raise ContractError(path, [Problem("person_id", rows=(dup[:MAX_ROWS_SHOWN] + 2).tolist(),
-                                           expected="one row per person (unique person_id)",
-                                           found=person_id[dup[:MAX_ROWS_SHOWN]].tolist(), n_rows=len(dup))])
+        raise ContractError(
+            path,
+            [
+                Problem(
+                    "person_id",
+                    rows=(dup[:MAX_ROWS_SHOWN] + 2).tolist(),
+                    expected="one row per person (unique person_id)",
+                    found=person_id[dup[:MAX_ROWS_SHOWN]].tolist(),
+                    n_rows=len(dup),
+                )
+            ],
+        )
     return ScoreMatrix(person_id, monday, np.concatenate(scores), np.concatenate(category), cats)
 
 
@@ -343,8 +423,13 @@ def has_pool(data_dir: Path | str) -> bool:
     return folder.is_dir() and find_source(folder, "dream", required=False) is not None
 
 
-def read_pool(data_dir: Path | str, participant_ids: Iterable[str] = (), score_map: pd.DataFrame | None = None,
-              batch_rows: int = BATCH_ROWS, week_monday: np.ndarray | None = None) -> ComparisonPool:
+def read_pool(
+    data_dir: Path | str,
+    participant_ids: Iterable[str] = (),
+    score_map: pd.DataFrame | None = None,
+    batch_rows: int = BATCH_ROWS,
+    week_monday: np.ndarray | None = None,
+) -> ComparisonPool:
     """Validate and read `comparison/` (see the module docstring)."""
     folder = Path(data_dir) / FOLDER
     bg_path = find_source(folder, "background")
@@ -355,10 +440,18 @@ def read_pool(data_dir: Path | str, participant_ids: Iterable[str] = (), score_m
     clash = background["person_id"].isin(participants).to_numpy()
     if clash.any():
         rows = np.flatnonzero(clash)
-        raise ContractError(bg_path, [Problem("person_id", rows=(rows[:MAX_ROWS_SHOWN] + 2).tolist(),
-                                              expected="pool person ids that never occur among the participants",
-                                              found=background["person_id"].iloc[rows[:MAX_ROWS_SHOWN]].tolist(),
-                                              n_rows=len(rows))])
+        raise ContractError(
+            bg_path,
+            [
+                Problem(
+                    "person_id",
+                    rows=(rows[:MAX_ROWS_SHOWN] + 2).tolist(),
+                    expected="pool person ids that never occur among the participants",
+                    found=background["person_id"].iloc[rows[:MAX_ROWS_SHOWN]].tolist(),
+                    n_rows=len(rows),
+                )
+            ],
+        )
     scores = read_scores(dream_path, score_map, batch_rows, week_monday)
     bg_index = pd.Index(background["person_id"].to_numpy(dtype=str))
     order = bg_index.get_indexer(scores.person_id)  # hash lookups, -1 = not in background
@@ -368,15 +461,32 @@ def read_pool(data_dir: Path | str, participant_ids: Iterable[str] = (), score_m
     problems = []
     if not in_bg.all():
         rows = np.flatnonzero(~in_bg)
-        problems.append((dream_path, Problem("person_id", rows=(rows[:MAX_ROWS_SHOWN] + 2).tolist(),
-                                             expected=f"every person also in {bg_path.name}",
-                                             found=scores.person_id[rows[:MAX_ROWS_SHOWN]].tolist(), n_rows=len(rows))))
+        problems.append(
+            (
+                dream_path,
+                Problem(
+                    "person_id",
+                    rows=(rows[:MAX_ROWS_SHOWN] + 2).tolist(),
+                    expected=f"every person also in {bg_path.name}",
+                    found=scores.person_id[rows[:MAX_ROWS_SHOWN]].tolist(),
+                    n_rows=len(rows),
+                ),
+            )
+        )
     if not in_dream.all():
         rows = np.flatnonzero(~in_dream)
-        problems.append((bg_path, Problem("person_id", rows=(rows[:MAX_ROWS_SHOWN] + 2).tolist(),
-                                          expected=f"every person also in {dream_path.name}",
-                                          found=background["person_id"].iloc[rows[:MAX_ROWS_SHOWN]].tolist(),
-                                          n_rows=len(rows))))
+        problems.append(
+            (
+                bg_path,
+                Problem(
+                    "person_id",
+                    rows=(rows[:MAX_ROWS_SHOWN] + 2).tolist(),
+                    expected=f"every person also in {dream_path.name}",
+                    found=background["person_id"].iloc[rows[:MAX_ROWS_SHOWN]].tolist(),
+                    n_rows=len(rows),
+                ),
+            )
+        )
     if problems:
         raise ContractError(problems[0][0], [p for _, p in problems])
     # Background in the order of the score matrix (the ids are the same set, checked above).
@@ -387,10 +497,15 @@ def read_pool(data_dir: Path | str, participant_ids: Iterable[str] = (), score_m
 # --------------------------------------------------------------------------- covariates
 
 
-def history_covariates(m: ScoreMatrix, start_idx: np.ndarray, rows: np.ndarray | None = None,
-                       qualifying_categories: Iterable[str] = QUALIFYING,
-                       history_weeks: Iterable[int] = HISTORY_WEEKS,
-                       windows: Iterable[int] = BENEFIT_WINDOWS, cum: np.ndarray | None = None) -> pd.DataFrame:
+def history_covariates(
+    m: ScoreMatrix,
+    start_idx: np.ndarray,
+    rows: np.ndarray | None = None,
+    qualifying_categories: Iterable[str] = QUALIFYING,
+    history_weeks: Iterable[int] = HISTORY_WEEKS,
+    windows: Iterable[int] = BENEFIT_WINDOWS,
+    cum: np.ndarray | None = None,
+) -> pd.DataFrame:
     """Benefit-history covariates of `rows` of `m` (all rows when None), each relative to its
     `start_idx` (the extract week of week 0). See the module docstring for the columns."""
     rows = np.arange(len(m.person_id)) if rows is None else np.asarray(rows)
@@ -408,7 +523,9 @@ def history_covariates(m: ScoreMatrix, start_idx: np.ndarray, rows: np.ndarray |
     inside = (col >= 0) & (col < W)
     cat = np.full(len(rows), -1, dtype=np.int8)
     cat[inside] = m.category[rows[inside], col[inside]]
-    out["category_m1"] = pd.Categorical.from_codes(cat.astype(np.int16) + 1, categories=["", *m.categories])
+    out["category_m1"] = pd.Categorical.from_codes(
+        cat.astype(np.int16) + 1, categories=["", *m.categories]
+    )
     out["qualifying_m1"] = qual_lut[cat + 1]
     # Weeks on a qualifying benefit in the window: the difference of two columns of the rows'
     # cumulative counts (computed once per matrix by `qualifying_cumsum` and reused across holds).
@@ -422,7 +539,9 @@ def history_covariates(m: ScoreMatrix, start_idx: np.ndarray, rows: np.ndarray |
     return pd.DataFrame(out)
 
 
-def qualifying_cumsum(m: ScoreMatrix, qualifying_categories: Iterable[str] = QUALIFYING) -> np.ndarray:
+def qualifying_cumsum(
+    m: ScoreMatrix, qualifying_categories: Iterable[str] = QUALIFYING
+) -> np.ndarray:
     """(P, W + 1) int16: weeks on a qualifying benefit before each week (column 0 = 0), filled a
     block of persons at a time (2 bytes per person-week)."""
     qual_lut = m.category_is(qualifying_categories)
@@ -430,12 +549,22 @@ def qualifying_cumsum(m: ScoreMatrix, qualifying_categories: Iterable[str] = QUA
     cum = np.zeros((P, W + 1), dtype=np.int16)
     step = max(1, (1 << 22) // max(W, 1))
     for a in range(0, P, step):  # blocks of persons; each block vectorised
-        np.cumsum(qual_lut[m.category[a : a + step] + 1], axis=1, dtype=np.int16, out=cum[a : a + step, 1:])
+        np.cumsum(
+            qual_lut[m.category[a : a + step] + 1],
+            axis=1,
+            dtype=np.int16,
+            out=cum[a : a + step, 1:],
+        )
     return cum
 
 
-def risk_sets(m: ScoreMatrix, starts: pd.DataFrame, qualifying_categories: Iterable[str] = QUALIFYING,
-              exclude_rows: np.ndarray | None = None, **kwargs) -> pd.DataFrame:
+def risk_sets(
+    m: ScoreMatrix,
+    starts: pd.DataFrame,
+    qualifying_categories: Iterable[str] = QUALIFYING,
+    exclude_rows: np.ndarray | None = None,
+    **kwargs,
+) -> pd.DataFrame:
     """Per hold, the pool members on a qualifying benefit in week -1, with their covariates.
 
     `starts`: hold_id, start_date (Monday of week 0). Holds whose week -1 lies outside the extract
@@ -455,10 +584,24 @@ def risk_sets(m: ScoreMatrix, starts: pd.DataFrame, qualifying_categories: Itera
         if not 1 <= start <= W:  # a loop over the ~30 holds; each is vectorised over persons
             continue
         rows = np.flatnonzero(qual_lut[m.category[:, start - 1] + 1] & keep)
-        cov = history_covariates(m, np.full(len(rows), start), rows, qualifying_categories, cum=cum, **kwargs)
-        frames.append(pd.concat([pd.DataFrame({"hold_id": hold_id, "row": rows.astype(np.int32),
-                                               "start_idx": np.full(len(rows), start, dtype=np.int16)}), cov],
-                                axis=1))
+        cov = history_covariates(
+            m, np.full(len(rows), start), rows, qualifying_categories, cum=cum, **kwargs
+        )
+        frames.append(
+            pd.concat(
+                [
+                    pd.DataFrame(
+                        {
+                            "hold_id": hold_id,
+                            "row": rows.astype(np.int32),
+                            "start_idx": np.full(len(rows), start, dtype=np.int16),
+                        }
+                    ),
+                    cov,
+                ],
+                axis=1,
+            )
+        )
     if not frames:
         return pd.DataFrame(columns=["hold_id", "row", "start_idx"])
     out = pd.concat(frames, ignore_index=True)
@@ -466,8 +609,13 @@ def risk_sets(m: ScoreMatrix, starts: pd.DataFrame, qualifying_categories: Itera
     return out
 
 
-def outcomes(m: ScoreMatrix, rows, start_idx, weeks: Iterable[int] = range(-52, 27),
-             qualifying_categories: Iterable[str] = QUALIFYING) -> pd.DataFrame:
+def outcomes(
+    m: ScoreMatrix,
+    rows,
+    start_idx,
+    weeks: Iterable[int] = range(-52, 27),
+    qualifying_categories: Iterable[str] = QUALIFYING,
+) -> pd.DataFrame:
     """Long outcome frame for (row, start) pairs: pair, row, week_rel, score (NaN = no score),
     qualifying. Weeks outside the extract are left out."""
     rows = np.asarray(rows, dtype=np.int64)
@@ -481,11 +629,32 @@ def outcomes(m: ScoreMatrix, rows, start_idx, weeks: Iterable[int] = range(-52, 
     s = m.score[r, c].astype(np.float32)
     s[s < 0] = np.nan
     qual = m.category_is(qualifying_categories)[m.category[r, c] + 1]
-    return pd.DataFrame({"pair": pair.astype(np.int32), "row": r.astype(np.int32),
-                         "week_rel": np.broadcast_to(weeks[None, :], col.shape)[inside].astype(np.int16),
-                         "score": s, "qualifying": qual})
+    return pd.DataFrame(
+        {
+            "pair": pair.astype(np.int32),
+            "row": r.astype(np.int32),
+            "week_rel": np.broadcast_to(weeks[None, :], col.shape)[inside].astype(np.int16),
+            "score": s,
+            "qualifying": qual,
+        }
+    )
 
 
-__all__ = ["CODED_OUT", "NOT_REACHED", "NO_SCORE", "QUALIFYING", "UNKNOWN_CODE", "ComparisonPool",
-           "ScoreMatrix", "has_pool", "history_covariates", "outcomes", "participant_history",
-           "qualifying_cumsum", "read_background", "read_pool", "read_scores", "risk_sets"]
+__all__ = [
+    "CODED_OUT",
+    "NOT_REACHED",
+    "NO_SCORE",
+    "QUALIFYING",
+    "UNKNOWN_CODE",
+    "ComparisonPool",
+    "ScoreMatrix",
+    "has_pool",
+    "history_covariates",
+    "outcomes",
+    "participant_history",
+    "qualifying_cumsum",
+    "read_background",
+    "read_pool",
+    "read_scores",
+    "risk_sets",
+]

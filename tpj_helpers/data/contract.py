@@ -110,13 +110,23 @@ def find_source(data_dir: Path | str, stem: str, required: bool = True) -> Path 
         names = ", ".join(h.name for h in hits)
         raise ContractError(
             data_dir / stem,
-            [Problem("", expected=f"exactly one file for the source {stem} (one of {SUFFIX_TEXT}), found {names}")],
+            [
+                Problem(
+                    "",
+                    expected=f"exactly one file for the source {stem} (one of {SUFFIX_TEXT}), found {names}",
+                )
+            ],
         )
     if not hits:
         if required:
             raise ContractError(
                 data_dir / f"{stem}.csv",
-                [Problem("", expected=f"a file {stem}.csv (or {SUFFIX_TEXT.replace('.csv|', '')}) in {data_dir}")],
+                [
+                    Problem(
+                        "",
+                        expected=f"a file {stem}.csv (or {SUFFIX_TEXT.replace('.csv|', '')}) in {data_dir}",
+                    )
+                ],
             )
         return None
     return hits[0]
@@ -164,7 +174,9 @@ def read_table(path: Path | str) -> pd.DataFrame:
     if suffix == ".csv":
         text, _ = decode_csv(path)
         if not text.strip():
-            raise ContractError(path, [Problem("", expected="a header row naming the columns (the file is empty)")])
+            raise ContractError(
+                path, [Problem("", expected="a header row naming the columns (the file is empty)")]
+            )
         sep = detect_separator(text[:65536])
         try:
             df = pd.read_csv(
@@ -173,15 +185,29 @@ def read_table(path: Path | str) -> pd.DataFrame:
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
             raise ContractError(
                 path,
-                [Problem("", expected=f"values separated by {sep!r} (the separator of the header row) "
-                         "with the same number of fields in every row", found=[str(exc)])],
+                [
+                    Problem(
+                        "",
+                        expected=f"values separated by {sep!r} (the separator of the header row) "
+                        "with the same number of fields in every row",
+                        found=[str(exc)],
+                    )
+                ],
             ) from None
     elif suffix in READSTAT_SUFFIXES:
         try:
             df, _ = read_readstat(path)
         except Exception as exc:  # pyreadstat raises its own error types for broken files
-            raise ContractError(path, [Problem("", expected=f"a readable {suffix} file",
-                                               found=[f"{type(exc).__name__}: {exc}"])]) from None
+            raise ContractError(
+                path,
+                [
+                    Problem(
+                        "",
+                        expected=f"a readable {suffix} file",
+                        found=[f"{type(exc).__name__}: {exc}"],
+                    )
+                ],
+            ) from None
     elif suffix == ".parquet":
         df = pd.read_parquet(path)
     elif suffix == ".xlsx":
@@ -235,7 +261,9 @@ def validate(df: pd.DataFrame, schema: pa.DataFrameSchema, path: Path | str) -> 
             if check == "column_in_dataframe" or str(check).startswith("column_in_dataframe"):
                 missing = [str(v) for v in group["failure_case"].tolist()]
                 for name in missing:
-                    problems.append(Problem(name, expected="the column to be present (it is missing)"))
+                    problems.append(
+                        Problem(name, expected="the column to be present (it is missing)")
+                    )
                 continue
             rows = _row_numbers(group["index"]) if "index" in group else []
             found = [str(v) for v in group["failure_case"].drop_duplicates().tolist()]
@@ -272,10 +300,14 @@ def isin_check(values: Iterable[str]) -> pa.Check:
 
 
 def regex_check(pattern: str, error: str) -> pa.Check:
-    return pa.Check(lambda s: s.isna() | s.str.fullmatch(pattern).fillna(False).astype(bool), error=error)
+    return pa.Check(
+        lambda s: s.isna() | s.str.fullmatch(pattern).fillna(False).astype(bool), error=error
+    )
 
 
-def text_column(nullable: bool = False, checks: list[pa.Check] | None = None, required: bool = True) -> pa.Column:
+def text_column(
+    nullable: bool = False, checks: list[pa.Check] | None = None, required: bool = True
+) -> pa.Column:
     return pa.Column("string", nullable=nullable, checks=checks or [], required=required)
 
 
@@ -288,5 +320,12 @@ def require_rows(df, path: Path | str) -> None:
     """A source with a header but no data rows is refused by name (it would fail later, deep in
     an analysis, with an error that names no file)."""
     if len(df) == 0:
-        raise ContractError(path, [Problem("", expected="at least one data row below the header "
-                                           "(the file has a header only)")])
+        raise ContractError(
+            path,
+            [
+                Problem(
+                    "",
+                    expected="at least one data row below the header (the file has a header only)",
+                )
+            ],
+        )

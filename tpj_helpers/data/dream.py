@@ -74,7 +74,7 @@ def load_score_map(path: Path | str | None = None) -> pd.DataFrame:
         raise ContractError(path, problems)
     bad_code = ~df["code"].str.fullmatch(CODE_PATTERN).fillna(False).astype(bool)
     score = pd.to_numeric(df["score"], errors="coerce")
-    bad_score = (df["score"].notna() & (score.isna() | ~score.between(0, 10) | (score % 1 != 0)))
+    bad_score = df["score"].notna() & (score.isna() | ~score.between(0, 10) | (score % 1 != 0))
     dup = df["code"].duplicated(keep="first")
     for mask, col, expected in (
         (bad_code, "code", "a 3-digit code such as '130'"),
@@ -83,8 +83,15 @@ def load_score_map(path: Path | str | None = None) -> pd.DataFrame:
     ):
         if mask.any():
             rows = (np.flatnonzero(mask.to_numpy()) + 2).tolist()
-            problems.append(Problem(col, rows=rows[:5], expected=expected, n_rows=len(rows),
-                                    found=df.loc[mask, col].astype(str).head(5).tolist()))
+            problems.append(
+                Problem(
+                    col,
+                    rows=rows[:5],
+                    expected=expected,
+                    n_rows=len(rows),
+                    found=df.loc[mask, col].astype(str).head(5).tolist(),
+                )
+            )
     if problems:
         raise ContractError(path, problems)
     return df.assign(score=score.astype("Int64"))
@@ -132,15 +139,30 @@ def parse_week_columns(names: list[str], path: Path) -> np.ndarray:
     ok = mondays.notna() & (iso["week"].to_numpy() == ww.astype(int).to_numpy())
     if not ok.all():
         bad = s[~ok].tolist()
-        raise ContractError(path, [Problem(", ".join(bad[:5]), expected="y_YYWW columns naming real ISO weeks (week 53 only in years that have one)")])
+        raise ContractError(
+            path,
+            [
+                Problem(
+                    ", ".join(bad[:5]),
+                    expected="y_YYWW columns naming real ISO weeks (week 53 only in years that have one)",
+                )
+            ],
+        )
     order = np.argsort(mondays.to_numpy())
     monday = mondays.to_numpy()[order].astype("datetime64[D]")
     gaps = np.diff(monday).astype(int)
     if (gaps != 7).any():
         at = int(np.flatnonzero(gaps != 7)[0])
-        raise ContractError(path, [Problem(
-            "y_* columns", expected="a contiguous range of ISO weeks",
-            found=[f"gap after {iso_week_labels(monday[at:at + 1])[0]}"])])
+        raise ContractError(
+            path,
+            [
+                Problem(
+                    "y_* columns",
+                    expected="a contiguous range of ISO weeks",
+                    found=[f"gap after {iso_week_labels(monday[at : at + 1])[0]}"],
+                )
+            ],
+        )
     return monday
 
 
@@ -174,11 +196,19 @@ def _problems(
             .head(MAX_ROWS_SHOWN)
             .collect()
         )
-        problems.append(Problem(
-            col, rows=[int(r) + 2 for r in rows["_row"]], expected=expected,
-            found=[str(v) for v in rows[col]], n_rows=int(counts[col])))
+        problems.append(
+            Problem(
+                col,
+                rows=[int(r) + 2 for r in rows["_row"]],
+                expected=expected,
+                found=[str(v) for v in rows[col]],
+                n_rows=int(counts[col]),
+            )
+        )
     if len(bad_cols) > MAX_COLUMNS_SHOWN:
-        problems.append(Problem(f"{len(bad_cols) - MAX_COLUMNS_SHOWN} more columns", expected=expected))
+        problems.append(
+            Problem(f"{len(bad_cols) - MAX_COLUMNS_SHOWN} more columns", expected=expected)
+        )
     return problems
 
 
@@ -192,12 +222,23 @@ def _scan(path: Path) -> pl.LazyFrame:
         with path.open("rb") as fh:
             head = fh.read(4096)
         if not head.strip(b"\xef\xbb\xbf \r\n\t"):
-            raise ContractError(path, [Problem("", expected="a header row naming the columns (the file is empty)")])
+            raise ContractError(
+                path, [Problem("", expected="a header row naming the columns (the file is empty)")]
+            )
         try:
             fmt = sniff_csv(path)
         except UndecodableText as exc:
-            raise ContractError(path, [Problem("", rows=[exc.line], expected="UTF-8 or Windows-1252 text",
-                                               found=[f"byte 0x{exc.byte:02x} near {exc.snippet!r}"])]) from None
+            raise ContractError(
+                path,
+                [
+                    Problem(
+                        "",
+                        rows=[exc.line],
+                        expected="UTF-8 or Windows-1252 text",
+                        found=[f"byte 0x{exc.byte:02x} near {exc.snippet!r}"],
+                    )
+                ],
+            ) from None
         if fmt.encoding == "utf-8" and fmt.separator == ",":
             return pl.scan_csv(path, infer_schema=False)  # the common case: streamed, not decoded
         text, _ = decode_csv(path)
@@ -208,8 +249,14 @@ def _scan(path: Path) -> pl.LazyFrame:
         return lf
     if suffix in SUFFIXES:
         # XLSX, SAS, SPSS, Stata: read through the common reader (all text), then as polars.
-        return pl.from_pandas(read_table(path).astype(object)).lazy().with_columns(pl.all().cast(pl.String))
-    raise ContractError(path, [Problem("", expected="a dream file in one of the formats " + ", ".join(SUFFIXES))])
+        return (
+            pl.from_pandas(read_table(path).astype(object))
+            .lazy()
+            .with_columns(pl.all().cast(pl.String))
+        )
+    raise ContractError(
+        path, [Problem("", expected="a dream file in one of the formats " + ", ".join(SUFFIXES))]
+    )
 
 
 def read_dream(data_dir: Path | str, path: Path | None = None) -> DreamExtract:
@@ -232,21 +279,31 @@ def read_dream(data_dir: Path | str, path: Path | None = None) -> DreamExtract:
     if not week_cols:
         problems.append(Problem("y_YYWW", expected="one column per ISO week, e.g. y_2210"))
     if other:
-        problems.append(Problem(", ".join(other[:5]), expected="only person_id, y_YYWW and grad_YYYY_MM columns (months 01-12)"))
+        problems.append(
+            Problem(
+                ", ".join(other[:5]),
+                expected="only person_id, y_YYWW and grad_YYYY_MM columns (months 01-12)",
+            )
+        )
     if problems:
         raise ContractError(path, problems)
 
     monday = parse_week_columns(week_cols, path)
     week_cols = sorted(week_cols, key=lambda c: (c[2:4], c[4:6]))
     thursday_month = (monday + np.timedelta64(3, "D")).astype("datetime64[M]")
-    grad_month = np.array(
-        [f"{c[5:9]}-{c[10:12]}" for c in grad_cols], dtype="datetime64[M]"
-    )
+    grad_month = np.array([f"{c[5:9]}-{c[10:12]}" for c in grad_cols], dtype="datetime64[M]")
     missing_months = np.setdiff1d(np.unique(thursday_month), grad_month)
     if missing_months.size:
         need = [f"grad_{str(m).replace('-', '_')}" for m in missing_months[:5]]
-        raise ContractError(path, [Problem(
-            ", ".join(need), expected="a grad_YYYY_MM column for every month of the week range (the month of each week's Thursday)")])
+        raise ContractError(
+            path,
+            [
+                Problem(
+                    ", ".join(need),
+                    expected="a grad_YYYY_MM column for every month of the week range (the month of each week's Thursday)",
+                )
+            ],
+        )
     order = np.argsort(grad_month)
     grad_cols = [grad_cols[i] for i in order]
     grad_month = grad_month[order]
@@ -262,8 +319,16 @@ def read_dream(data_dir: Path | str, path: Path | None = None) -> DreamExtract:
         _bad_grad(grads).name.suffix(BAD_SUFFIX),
     ).collect()
     if frame.height == 0:
-        raise ContractError(path, [Problem("", expected="at least one person row below the header "
-                                           "(the file has a header only)")])
+        raise ContractError(
+            path,
+            [
+                Problem(
+                    "",
+                    expected="at least one person row below the header "
+                    "(the file has a header only)",
+                )
+            ],
+        )
     bad = frame.select(pl.col(f"^.*{BAD_SUFFIX}$").sum()).row(0, named=True)
     ids = frame["person_id"]
     null_id = ids.null_count()
@@ -275,15 +340,27 @@ def read_dream(data_dir: Path | str, path: Path | None = None) -> DreamExtract:
         code_counts = [bad[c + BAD_SUFFIX] for c in week_cols]
         grad_counts = [bad[c + BAD_SUFFIX] for c in grad_cols]
         problems = [
-            *_problems(id_frame, {"person_id": null_id}, lambda e: e.is_null(),
-                       "a person_id in every row"),
-            *_problems(id_frame, {"person_id": dup_id},
-                       lambda e: ~e.is_first_distinct() & e.is_not_null(),
-                       "one row per person (unique person_id)"),
-            *_problems(lf, dict(zip(week_cols, code_counts, strict=True)), _bad_code,
-                       "a 3-digit benefit code such as '130', or an empty cell"),
-            *_problems(lf, dict(zip(grad_cols, grad_counts, strict=True)), _bad_grad,
-                       "an employment degree between 0 and 1, or an empty cell"),
+            *_problems(
+                id_frame, {"person_id": null_id}, lambda e: e.is_null(), "a person_id in every row"
+            ),
+            *_problems(
+                id_frame,
+                {"person_id": dup_id},
+                lambda e: ~e.is_first_distinct() & e.is_not_null(),
+                "one row per person (unique person_id)",
+            ),
+            *_problems(
+                lf,
+                dict(zip(week_cols, code_counts, strict=True)),
+                _bad_code,
+                "a 3-digit benefit code such as '130', or an empty cell",
+            ),
+            *_problems(
+                lf,
+                dict(zip(grad_cols, grad_counts, strict=True)),
+                _bad_grad,
+                "an employment degree between 0 and 1, or an empty cell",
+            ),
         ]
         raise ContractError(path, problems)
     codes = frame.select(week_cols).to_numpy(order="c")
@@ -334,12 +411,20 @@ def _persons_in_extract(
     consent = np.zeros(len(pos), dtype=bool)
     consent[known] = consent_of[pos[known]]
     exclusions.add(src, "person in the extract but not enrolled", "persons", int((~known).sum()))
-    exclusions.add(src, "person in the extract without register consent", "persons",
-                   int((known & ~consent).sum()))
+    exclusions.add(
+        src,
+        "person in the extract without register consent",
+        "persons",
+        int((known & ~consent).sum()),
+    )
     in_extract = np.zeros(len(info), dtype=bool)
     in_extract[pos[known]] = True
-    exclusions.add(src, "register consent but not in the extract", "persons",
-                   int((consent_of & ~in_extract).sum()))
+    exclusions.add(
+        src,
+        "register consent but not in the extract",
+        "persons",
+        int((consent_of & ~in_extract).sum()),
+    )
 
     rows = np.flatnonzero(known & consent)
     sel = info.iloc[pos[rows]][["hold_id", "start_date", "n_weeks"]].reset_index()
@@ -349,8 +434,13 @@ def _persons_in_extract(
     sel["last_week_rel"] = ((extract.week_monday[-1] - start).astype(int) // 7).astype(np.int16)
     no_week0 = (sel["last_week_rel"] < 0).to_numpy()
     holds_out = sorted(sel.loc[no_week0, "hold_id"].unique())
-    exclusions.add(src, "hold without data from course start (week 0)", "persons",
-                   int(no_week0.sum()), detail=", ".join(map(str, holds_out)))
+    exclusions.add(
+        src,
+        "hold without data from course start (week 0)",
+        "persons",
+        int(no_week0.sum()),
+        detail=", ".join(map(str, holds_out)),
+    )
     return rows[~no_week0], sel.loc[~no_week0].reset_index(drop=True)
 
 
@@ -366,9 +456,7 @@ def _code_tables(score_map: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     score[codes[scored]] = score_map["score"][scored].astype(float).to_numpy()
     score[-1] = 10
     source = np.full(1001, SCORE_SOURCES.index("unknown_code"), dtype=np.int8)
-    source[codes] = np.where(
-        scored, SCORE_SOURCES.index("code"), SCORE_SOURCES.index("coded_out")
-    )
+    source[codes] = np.where(scored, SCORE_SOURCES.index("code"), SCORE_SOURCES.index("coded_out"))
     source[-1] = SCORE_SOURCES.index("employment")
     return score, source
 
@@ -437,18 +525,29 @@ def build_panel(
 
     n_coded_out = int(counts[1:][source_lut[:-1] == SCORE_SOURCES.index("coded_out")].sum())
     unknown = present[source_lut[present] == SCORE_SOURCES.index("unknown_code")]
-    unknown_codes = pd.DataFrame({"code": _code_labels(unknown), "person_weeks": counts[unknown + 1]})
-    exclusions.add("dream", "weeks with a coded-out benefit code (no score)", "person-weeks", n_coded_out)
-    exclusions.add("dream", "weeks with a code missing from the mapping table (no score)", "person-weeks",
-                   int(unknown_codes["person_weeks"].sum()), detail=", ".join(unknown_codes["code"]))
+    unknown_codes = pd.DataFrame(
+        {"code": _code_labels(unknown), "person_weeks": counts[unknown + 1]}
+    )
+    exclusions.add(
+        "dream", "weeks with a coded-out benefit code (no score)", "person-weeks", n_coded_out
+    )
+    exclusions.add(
+        "dream",
+        "weeks with a code missing from the mapping table (no score)",
+        "person-weeks",
+        int(unknown_codes["person_weeks"].sum()),
+        detail=", ".join(unknown_codes["code"]),
+    )
 
     # Pass 2: fill the preallocated columns of the panel, block by block.
     offsets = np.zeros(n_persons + 1, dtype=np.int64)
     np.cumsum(per_person, out=offsets[1:])
     n = int(offsets[-1])
     start_idx = (
-        (person_table["start_date"].to_numpy().astype("datetime64[D]") - extract.week_monday[0])
-        .astype(int) // 7
+        (
+            person_table["start_date"].to_numpy().astype("datetime64[D]") - extract.week_monday[0]
+        ).astype(int)
+        // 7
     ).astype(np.int16)  # the extract week of each person's course start
     person = np.empty(n, dtype=_codes_dtype(n_persons))
     week = np.empty(n, dtype=_codes_dtype(n_weeks))
@@ -457,7 +556,9 @@ def build_panel(
     score = np.empty(n, dtype=np.float32)
     employed_l = np.empty(n, dtype=bool)
     source = np.empty(n, dtype=np.int8)
-    week_grid = np.broadcast_to(np.arange(n_weeks, dtype=np.int16), (blocks[0][1] if blocks else 0, n_weeks))
+    week_grid = np.broadcast_to(
+        np.arange(n_weeks, dtype=np.int16), (blocks[0][1] if blocks else 0, n_weeks)
+    )
     for a, b in blocks:
         codes, employed, mask = block(a, b)
         o, o2 = offsets[a], offsets[b]

@@ -75,8 +75,11 @@ def detect_encoding(raw: bytes) -> str:
         return "cp1252"
     except UnicodeDecodeError:
         at = utf8_error.start
-        raise UndecodableText(raw[:at].count(b"\n") + 1, raw[at],
-                              raw[max(0, at - 20): at + 20].decode("utf-8", "replace")) from None
+        raise UndecodableText(
+            raw[:at].count(b"\n") + 1,
+            raw[at],
+            raw[max(0, at - 20) : at + 20].decode("utf-8", "replace"),
+        ) from None
 
 
 def detect_separator(header: str) -> str:
@@ -124,8 +127,11 @@ def describe_folder(data_dir: Path | str) -> dict[str, dict]:
         try:
             out[str(p.relative_to(data_dir))] = file_format(p).as_dict()
         except UndecodableText as exc:
-            out[str(p.relative_to(data_dir))] = {"format": "csv", "separator": None,
-                                                   "encoding": f"undecodable ({exc})"}
+            out[str(p.relative_to(data_dir))] = {
+                "format": "csv",
+                "separator": None,
+                "encoding": f"undecodable ({exc})",
+            }
     return out
 
 
@@ -138,8 +144,11 @@ def read_readstat(path: Path | str):
 
     path = Path(path)
     suffix = path.suffix.lower()
-    reader = {".sas7bdat": pyreadstat.read_sas7bdat, ".sav": pyreadstat.read_sav,
-              ".dta": pyreadstat.read_dta}[suffix]
+    reader = {
+        ".sas7bdat": pyreadstat.read_sas7bdat,
+        ".sav": pyreadstat.read_sav,
+        ".dta": pyreadstat.read_dta,
+    }[suffix]
     df, meta = reader(str(path), dates_as_pandas_datetime=True)
     return df, meta
 

@@ -32,8 +32,10 @@ AFTER_DAYS = 365  # the last survey wave comes about three months after the last
 SUBMISSION_WINDOW_DAYS = 60  # a questionnaire returned more than two months after dispatch
 
 AGE_REASON = "birth year giving an age outside 15-80 at the hold's start: age treated as unknown"
-SUBMISSION_REASON = ("questionnaire submitted before its dispatch or more than 60 days after it: "
-                     "left out of the survey analyses")
+SUBMISSION_REASON = (
+    "questionnaire submitted before its dispatch or more than 60 days after it: "
+    "left out of the survey analyses"
+)
 
 
 def _day(s: pd.Series) -> pd.Series:
@@ -43,12 +45,16 @@ def _day(s: pd.Series) -> pd.Series:
 def data_period(holds: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp]:
     """First and last plausible date of the evaluation, from holds.csv."""
     end = holds["start_date"] + pd.to_timedelta(holds["n_weeks"] * 7, unit="D")
-    return (holds["start_date"].min() - pd.Timedelta(days=PLANNING_DAYS),
-            end.max() + pd.Timedelta(days=AFTER_DAYS))
+    return (
+        holds["start_date"].min() - pd.Timedelta(days=PLANNING_DAYS),
+        end.max() + pd.Timedelta(days=AFTER_DAYS),
+    )
 
 
 def _period_text(period) -> str:
-    return f"a date from {period[0]:%Y-%m-%d} to {period[1]:%Y-%m-%d} (the evaluation's data period)"
+    return (
+        f"a date from {period[0]:%Y-%m-%d} to {period[1]:%Y-%m-%d} (the evaluation's data period)"
+    )
 
 
 def _outside(s: pd.Series, period) -> pd.Series:
@@ -63,27 +69,52 @@ def check_enrolments(enrolments: pd.DataFrame, holds: pd.DataFrame, path: Path |
     end = start + pd.to_timedelta(enrolments["hold_id"].map(h["n_weeks"]) * 7, unit="D")
     enrolled, withdrawn = enrolments["enrolled_date"], enrolments["withdrawn_date"]
     shown = enrolments.assign(
-        enrolled_date=enrolled.dt.strftime("%Y-%m-%d"), withdrawn_date=withdrawn.dt.strftime("%Y-%m-%d"),
-        _pair=withdrawn.dt.strftime("%Y-%m-%d") + " < " + enrolled.dt.strftime("%Y-%m-%d"))
-    raise_if_problems(path, [
-        problem_from_mask(shown, withdrawn.notna() & (withdrawn < enrolled), "withdrawn_date",
-                          "a withdrawal on or after the enrolment (enrolled_date)", show="_pair"),
-        problem_from_mask(shown, enrolled > end, "enrolled_date",
-                          "an enrolment before the hold ended (start_date + n_weeks in holds.csv)"),
-        problem_from_mask(shown, enrolled < start - pd.Timedelta(days=PLANNING_DAYS), "enrolled_date",
-                          f"an enrolment at most {PLANNING_DAYS} days before the hold's start "
-                          "(not before the hold can have been planned)"),
-        problem_from_mask(shown, _outside(enrolled, period), "enrolled_date", _period_text(period)),
-        problem_from_mask(shown, _outside(withdrawn, period), "withdrawn_date", _period_text(period)),
-    ])
+        enrolled_date=enrolled.dt.strftime("%Y-%m-%d"),
+        withdrawn_date=withdrawn.dt.strftime("%Y-%m-%d"),
+        _pair=withdrawn.dt.strftime("%Y-%m-%d") + " < " + enrolled.dt.strftime("%Y-%m-%d"),
+    )
+    raise_if_problems(
+        path,
+        [
+            problem_from_mask(
+                shown,
+                withdrawn.notna() & (withdrawn < enrolled),
+                "withdrawn_date",
+                "a withdrawal on or after the enrolment (enrolled_date)",
+                show="_pair",
+            ),
+            problem_from_mask(
+                shown,
+                enrolled > end,
+                "enrolled_date",
+                "an enrolment before the hold ended (start_date + n_weeks in holds.csv)",
+            ),
+            problem_from_mask(
+                shown,
+                enrolled < start - pd.Timedelta(days=PLANNING_DAYS),
+                "enrolled_date",
+                f"an enrolment at most {PLANNING_DAYS} days before the hold's start "
+                "(not before the hold can have been planned)",
+            ),
+            problem_from_mask(
+                shown, _outside(enrolled, period), "enrolled_date", _period_text(period)
+            ),
+            problem_from_mask(
+                shown, _outside(withdrawn, period), "withdrawn_date", _period_text(period)
+            ),
+        ],
+    )
 
 
-def check_dates_in_period(df: pd.DataFrame, column: str, holds: pd.DataFrame, path: Path | str) -> None:
+def check_dates_in_period(
+    df: pd.DataFrame, column: str, holds: pd.DataFrame, path: Path | str
+) -> None:
     """Error for dates of `column` outside the data period."""
     period = data_period(holds)
     shown = df.assign(**{column: df[column].dt.strftime("%Y-%m-%d")})
-    raise_if_problems(path, [problem_from_mask(shown, _outside(df[column], period), column,
-                                               _period_text(period))])
+    raise_if_problems(
+        path, [problem_from_mask(shown, _outside(df[column], period), column, _period_text(period))]
+    )
 
 
 def implausible_ages(persons: pd.DataFrame, exclusions) -> pd.DataFrame:
@@ -101,8 +132,9 @@ def implausible_ages(persons: pd.DataFrame, exclusions) -> pd.DataFrame:
     return out
 
 
-def far_submissions(responses: dict[str, pd.DataFrame], dispatch: pd.DataFrame, waves: dict,
-                    exclusions) -> dict[str, pd.DataFrame]:
+def far_submissions(
+    responses: dict[str, pd.DataFrame], dispatch: pd.DataFrame, waves: dict, exclusions
+) -> dict[str, pd.DataFrame]:
     """Leave out questionnaires submitted before their dispatch date or more than
     SUBMISSION_WINDOW_DAYS after it; counted per wave."""
     out = {}
@@ -112,19 +144,34 @@ def far_submissions(responses: dict[str, pd.DataFrame], dispatch: pd.DataFrame, 
         days = (_day(df["submitted_at"]) - sent_at).dt.days
         far = ((days < 0) | (days > SUBMISSION_WINDOW_DAYS)).fillna(False).to_numpy(dtype=bool)
         if far.any():  # a ledger row only when the rule found something
-            exclusions.add("survey", SUBMISSION_REASON, "questionnaires", int(far.sum()), waves[wave])
+            exclusions.add(
+                "survey", SUBMISSION_REASON, "questionnaires", int(far.sum()), waves[wave]
+            )
         out[wave] = df.loc[~far].reset_index(drop=True) if far.any() else df
     return out
 
 
 def missing_wave_error(data_dir: Path, invitations: dict[str, int]) -> ContractError:
     """The error for waves with invitations but no file (unless allow_missing_waves)."""
-    return ContractError(data_dir, [
-        Problem("", expected=f"a file survey_{w}.csv (or another tabular format): "
+    return ContractError(
+        data_dir,
+        [
+            Problem(
+                "",
+                expected=f"a file survey_{w}.csv (or another tabular format): "
                 f"survey_dispatch invites {n} persons to the wave '{w}'; if the wave was never "
-                "collected, set the parameter allow_missing_waves: true (the report then says so)")
-        for w, n in invitations.items()])
+                "collected, set the parameter allow_missing_waves: true (the report then says so)",
+            )
+            for w, n in invitations.items()
+        ],
+    )
 
 
-__all__ = ["AGE_RANGE", "check_dates_in_period", "check_enrolments", "far_submissions",
-           "implausible_ages", "missing_wave_error"]
+__all__ = [
+    "AGE_RANGE",
+    "check_dates_in_period",
+    "check_enrolments",
+    "far_submissions",
+    "implausible_ages",
+    "missing_wave_error",
+]

@@ -37,7 +37,9 @@ BACKGROUND_SCHEMA = pa.DataFrameSchema(
     {
         "person_id": text_column(),
         "gender": text_column(nullable=True, checks=[isin_check(GENDER)]),
-        "birth_year": text_column(nullable=True, checks=[regex_check(r"(19|20)[0-9]{2}", "a four-digit birth year")]),
+        "birth_year": text_column(
+            nullable=True, checks=[regex_check(r"(19|20)[0-9]{2}", "a four-digit birth year")]
+        ),
         "kommune": text_column(),
         "region": text_column(nullable=True, required=False, checks=[isin_check(REGIONS)]),
     },
@@ -50,9 +52,17 @@ def _collision(path: Path, ids, participants: set[str]) -> None:
     clash = sorted(set(ids) & participants)
     if clash:
         more = f" (first {MAX_IDS_SHOWN} of {len(clash)})" if len(clash) > MAX_IDS_SHOWN else ""
-        raise ContractError(path, [Problem(
-            "person_id", expected="persons who are not participants (the pool is drawn among "
-            "persons who did not take the course)", found=[*clash[:MAX_IDS_SHOWN], f"{len(clash)} ids{more}"])])
+        raise ContractError(
+            path,
+            [
+                Problem(
+                    "person_id",
+                    expected="persons who are not participants (the pool is drawn among "
+                    "persons who did not take the course)",
+                    found=[*clash[:MAX_IDS_SHOWN], f"{len(clash)} ids{more}"],
+                )
+            ],
+        )
 
 
 def check_pool(data_dir: Path | str, study) -> bool:
@@ -72,24 +82,44 @@ def check_pool(data_dir: Path | str, study) -> bool:
     weeks = {c for c in names if re.match(WEEK_PATTERN, c)}
     grads = {c for c in names if re.match(GRAD_PATTERN, c)}
     other = [c for c in names if c not in weeks | grads and c != "person_id"]
-    expected_weeks = set(study.panel.weeks["iso_week"].cat.categories.map(
-        lambda w: f"y_{w[2:4]}{w[-2:]}"))
+    expected_weeks = set(
+        study.panel.weeks["iso_week"].cat.categories.map(lambda w: f"y_{w[2:4]}{w[-2:]}")
+    )
     problems = []
     if "person_id" not in names:
         problems.append(Problem("person_id", expected="the column to be present (it is missing)"))
     if other:
-        problems.append(Problem(", ".join(other[:5]), expected="only person_id, y_YYWW and grad_YYYY_MM columns"))
+        problems.append(
+            Problem(
+                ", ".join(other[:5]), expected="only person_id, y_YYWW and grad_YYYY_MM columns"
+            )
+        )
     if weeks != expected_weeks:
         lacking, extra = sorted(expected_weeks - weeks), sorted(weeks - expected_weeks)
-        problems.append(Problem("y_* columns", expected="the same weeks as the participants' dream file",
-                                found=[f"missing {', '.join(lacking[:5]) or 'none'}",
-                                       f"extra {', '.join(extra[:5]) or 'none'}"]))
+        problems.append(
+            Problem(
+                "y_* columns",
+                expected="the same weeks as the participants' dream file",
+                found=[
+                    f"missing {', '.join(lacking[:5]) or 'none'}",
+                    f"extra {', '.join(extra[:5]) or 'none'}",
+                ],
+            )
+        )
     if problems:
         raise ContractError(dream_path, problems)
     ids = lf.select(pl.col("person_id")).collect()["person_id"]
     if ids.len() == 0:
-        raise ContractError(dream_path, [Problem("", expected="at least one person row below the header "
-                                                 "(the file has a header only)")])
+        raise ContractError(
+            dream_path,
+            [
+                Problem(
+                    "",
+                    expected="at least one person row below the header "
+                    "(the file has a header only)",
+                )
+            ],
+        )
     _collision(dream_path, ids.drop_nulls().cast(pl.String).to_list(), participants)
 
     raw = read_table(background_path)

@@ -65,16 +65,31 @@ def _front_matter(path: Path) -> tuple[dict, str]:
         raise ContractError(path, [Problem("", expected="UTF-8 text")]) from None
     m = _FRONT.match(raw)
     if not m:
-        raise ContractError(path, [Problem(
-            "", expected="a YAML front matter between two '---' lines at the top of the file")])
+        raise ContractError(
+            path,
+            [
+                Problem(
+                    "",
+                    expected="a YAML front matter between two '---' lines at the top of the file",
+                )
+            ],
+        )
     try:
         front = yaml.safe_load(m.group(1))
     except yaml.YAMLError as exc:
-        raise ContractError(path, [Problem(
-            "", expected="valid YAML in the front matter", found=[str(exc).splitlines()[0]])]) from None
+        raise ContractError(
+            path,
+            [
+                Problem(
+                    "", expected="valid YAML in the front matter", found=[str(exc).splitlines()[0]]
+                )
+            ],
+        ) from None
     if not isinstance(front, dict):
-        raise ContractError(path, [Problem("", expected="a YAML mapping of fields in the front matter")])
-    return front, raw[m.end():].strip()
+        raise ContractError(
+            path, [Problem("", expected="a YAML mapping of fields in the front matter")]
+        )
+    return front, raw[m.end() :].strip()
 
 
 def _check_front(path: Path, front: dict) -> dict:
@@ -89,7 +104,9 @@ def _check_front(path: Path, front: dict) -> dict:
     if role not in ROLES:
         problems.append(Problem("role", expected="one of " + ", ".join(ROLES), found=[str(role)]))
     if kommune is not None and not isinstance(kommune, str):
-        problems.append(Problem("kommune", expected="a municipality name or empty", found=[str(kommune)]))
+        problems.append(
+            Problem("kommune", expected="a municipality name or empty", found=[str(kommune)])
+        )
     if isinstance(day, datetime):
         day = day.date()
     if isinstance(day, str):
@@ -100,15 +117,22 @@ def _check_front(path: Path, front: dict) -> dict:
     if not isinstance(deep, bool):
         problems.append(Problem("deep_dive", expected="true or false", found=[str(deep)]))
     raise_if_problems(path, problems)
-    return {"interview_id": iid.strip(), "role": role, "kommune": (kommune or "").strip(),
-            "date": pd.Timestamp(day), "deep_dive": deep}
+    return {
+        "interview_id": iid.strip(),
+        "role": role,
+        "kommune": (kommune or "").strip(),
+        "date": pd.Timestamp(day),
+        "deep_dive": deep,
+    }
 
 
 def read_interviews(folder: Path) -> pd.DataFrame:
     """The transcripts in `folder/*.md`, front matter checked, ids unique."""
     files = sorted(folder.glob("*.md")) if folder.is_dir() else []
     if not files:
-        raise ContractError(folder, [Problem("", expected="one Markdown transcript (*.md) per interview")])
+        raise ContractError(
+            folder, [Problem("", expected="one Markdown transcript (*.md) per interview")]
+        )
     rows = []
     for path in files:
         front, body = _front_matter(path)
@@ -117,9 +141,19 @@ def read_interviews(folder: Path) -> pd.DataFrame:
     dup = df["interview_id"].duplicated(keep=False)
     if dup.any():
         files_ = [Path(p).name for p in df.loc[dup, "path"]]
-        raise ContractError(folder, [Problem(
-            "interview_id", expected="a unique interview_id per transcript",
-            found=[f"{i} ({f})" for i, f in zip(df.loc[dup, "interview_id"], files_, strict=True)])])
+        raise ContractError(
+            folder,
+            [
+                Problem(
+                    "interview_id",
+                    expected="a unique interview_id per transcript",
+                    found=[
+                        f"{i} ({f})"
+                        for i, f in zip(df.loc[dup, "interview_id"], files_, strict=True)
+                    ],
+                )
+            ],
+        )
     df["date"] = pd.to_datetime(df["date"])
     df["deep_dive"] = df["deep_dive"].astype(bool)
     return df[["interview_id", "role", "kommune", "date", "deep_dive", "text", "path"]]
@@ -130,18 +164,32 @@ def read_interviews(folder: Path) -> pd.DataFrame:
 
 def _flatten(entries, parent: str, path: Path, out: list[dict], problems: list[Problem]) -> None:
     if not isinstance(entries, list):
-        problems.append(Problem("children" if parent else "codes", expected="a list of code entries",
-                                found=[f"under '{parent or 'codes'}': {type(entries).__name__}"]))
+        problems.append(
+            Problem(
+                "children" if parent else "codes",
+                expected="a list of code entries",
+                found=[f"under '{parent or 'codes'}': {type(entries).__name__}"],
+            )
+        )
         return
     for e in entries:
         where = f"under '{parent}'" if parent else "at the top level"
         if not isinstance(e, dict):
-            problems.append(Problem("code", expected="an entry with code, label and definition",
-                                    found=[f"{where}: {e!r}"]))
+            problems.append(
+                Problem(
+                    "code",
+                    expected="an entry with code, label and definition",
+                    found=[f"{where}: {e!r}"],
+                )
+            )
             continue
         name = e.get("code")
         if not isinstance(name, str | int) or not str(name).strip() or ";" in str(name):
-            problems.append(Problem("code", expected="a non-empty code without ';'", found=[f"{where}: {name!r}"]))
+            problems.append(
+                Problem(
+                    "code", expected="a non-empty code without ';'", found=[f"{where}: {name!r}"]
+                )
+            )
             continue
         name = str(name).strip().strip("/")
         code = f"{parent}/{name}" if parent else name
@@ -149,11 +197,23 @@ def _flatten(entries, parent: str, path: Path, out: list[dict], problems: list[P
         e = {**e, "label": e["label"] if "label" in e else e.get("name")}
         for f in ("label", "definition"):
             if not isinstance(e.get(f), str) or not e[f].strip():
-                problems.append(Problem(f, expected=f"a Danish {f} (or name) for every code" if f == "label"
-                                        else f"a Danish {f} for every code", found=[code]))
-        out.append({"code": code, "parent": code.rsplit("/", 1)[0] if "/" in code else "",
-                    "label": str(e.get("label") or "").strip(),
-                    "definition": str(e.get("definition") or "").strip()})
+                problems.append(
+                    Problem(
+                        f,
+                        expected=f"a Danish {f} (or name) for every code"
+                        if f == "label"
+                        else f"a Danish {f} for every code",
+                        found=[code],
+                    )
+                )
+        out.append(
+            {
+                "code": code,
+                "parent": code.rsplit("/", 1)[0] if "/" in code else "",
+                "label": str(e.get("label") or "").strip(),
+                "definition": str(e.get("definition") or "").strip(),
+            }
+        )
         if e.get("children") is not None:
             _flatten(e["children"], code, path, out, problems)
 
@@ -163,14 +223,17 @@ def read_codebook(path: Path) -> pd.DataFrame:
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ContractError(path, [Problem("", expected="a UTF-8 YAML file",
-                                           found=[str(exc).splitlines()[0]])]) from None
+        raise ContractError(
+            path, [Problem("", expected="a UTF-8 YAML file", found=[str(exc).splitlines()[0]])]
+        ) from None
     # `codes:` or, in older exports, `themes:` (both valid; both at once is ambiguous).
-    entries = (doc.get("codes", doc.get("themes")) if isinstance(doc, dict) else doc)
+    entries = doc.get("codes", doc.get("themes")) if isinstance(doc, dict) else doc
     rows: list[dict] = []
     problems: list[Problem] = []
     if isinstance(doc, dict) and "codes" in doc and "themes" in doc:
-        problems.append(Problem("codes", expected="one list of code entries, 'codes:' or 'themes:', not both"))
+        problems.append(
+            Problem("codes", expected="one list of code entries, 'codes:' or 'themes:', not both")
+        )
     elif entries is None:
         problems.append(Problem("codes", expected="a list 'codes:' (or 'themes:') of code entries"))
     else:
@@ -178,7 +241,9 @@ def read_codebook(path: Path) -> pd.DataFrame:
     book = pd.DataFrame(rows, columns=["code", "parent", "label", "definition"])
     dup = book["code"].duplicated()
     if dup.any():
-        problems.append(Problem("code", expected="unique codes", found=book.loc[dup, "code"].tolist()))
+        problems.append(
+            Problem("code", expected="unique codes", found=book.loc[dup, "code"].tolist())
+        )
     raise_if_problems(path, problems)
     return book
 
@@ -196,10 +261,13 @@ def read_segments(path: Path) -> pd.DataFrame:
     df = read_table(path)
     missing = [c for c in SEGMENT_COLUMNS if c not in df.columns]
     raise_if_problems(path, [Problem(c, expected="the column to be present") for c in missing])
-    raise_if_problems(path, [
-        problem_from_mask(df, df[c].isna(), c, "a value in every row (no empty cells)")
-        for c in ("interview_id", "segment_id", "text")
-    ])
+    raise_if_problems(
+        path,
+        [
+            problem_from_mask(df, df[c].isna(), c, "a value in every row (no empty cells)")
+            for c in ("interview_id", "segment_id", "text")
+        ],
+    )
     out = df[list(SEGMENT_COLUMNS)].astype(object)
     out["codes"] = [_split_codes(v) for v in out["codes"]]
     return out
@@ -218,7 +286,9 @@ def read_qdpx(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     try:
         zf = zipfile.ZipFile(path)
     except zipfile.BadZipFile:
-        raise ContractError(path, [Problem("", expected="a REFI-QDA project export (a zip archive)")]) from None
+        raise ContractError(
+            path, [Problem("", expected="a REFI-QDA project export (a zip archive)")]
+        ) from None
     with zf:
         names = {n.lower(): n for n in zf.namelist()}
         if "project.qde" not in names:
@@ -226,10 +296,14 @@ def read_qdpx(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         try:
             root = ET.fromstring(zf.read(names["project.qde"]))
         except ET.ParseError as exc:
-            raise ContractError(qde, [Problem("", expected="well-formed XML", found=[str(exc)])]) from None
+            raise ContractError(
+                qde, [Problem("", expected="well-formed XML", found=[str(exc)])]
+            ) from None
         if root.tag != _tag("Project"):
-            raise ContractError(qde, [Problem("", expected=f"a <Project> in the namespace {QDA_NS}",
-                                              found=[root.tag])])
+            raise ContractError(
+                qde,
+                [Problem("", expected=f"a <Project> in the namespace {QDA_NS}", found=[root.tag])],
+            )
         codes: list[dict] = []
         by_guid: dict[str, str] = {}
         problems: list[Problem] = []
@@ -238,13 +312,24 @@ def read_qdpx(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
             for c in elem.findall(_tag("Code")):
                 name, guid = (c.get("name") or "").strip(), c.get("guid")
                 if not name or not guid:
-                    problems.append(Problem("Code", expected="a guid and a name on every <Code>",
-                                            found=[f"guid={guid!r} name={name!r}"]))
+                    problems.append(
+                        Problem(
+                            "Code",
+                            expected="a guid and a name on every <Code>",
+                            found=[f"guid={guid!r} name={name!r}"],
+                        )
+                    )
                     continue
                 code = f"{parent}/{name}" if parent else name
                 desc = c.find(_tag("Description"))
-                codes.append({"code": code, "parent": parent, "label": name,
-                              "definition": (desc.text or "").strip() if desc is not None else ""})
+                codes.append(
+                    {
+                        "code": code,
+                        "parent": parent,
+                        "label": name,
+                        "definition": (desc.text or "").strip() if desc is not None else "",
+                    }
+                )
                 by_guid[guid] = code
                 walk(c, code)
 
@@ -264,13 +349,23 @@ def read_qdpx(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
             elif text_path.startswith("internal://"):
                 inner = "sources/" + text_path.removeprefix("internal://")
                 if inner.lower() not in names:
-                    problems.append(Problem("plainTextPath", expected="a plain text under sources/ in the archive",
-                                            found=[f"{sname}: {text_path}"]))
+                    problems.append(
+                        Problem(
+                            "plainTextPath",
+                            expected="a plain text under sources/ in the archive",
+                            found=[f"{sname}: {text_path}"],
+                        )
+                    )
                     continue
                 text = zf.read(names[inner.lower()]).decode("utf-8-sig")
             else:
-                problems.append(Problem("plainTextPath", expected="an internal:// plain text of the source",
-                                        found=[f"{sname}: {text_path!r}"]))
+                problems.append(
+                    Problem(
+                        "plainTextPath",
+                        expected="an internal:// plain text of the source",
+                        found=[f"{sname}: {text_path!r}"],
+                    )
+                )
                 continue
             for sel in src.findall(_tag("PlainTextSelection")):
                 try:
@@ -278,40 +373,76 @@ def read_qdpx(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
                 except (TypeError, ValueError):
                     start = end = -1
                 if not 0 <= start < end <= len(text):
-                    problems.append(Problem("PlainTextSelection", expected="0 <= startPosition < endPosition "
-                                            "<= the length of the source text",
-                                            found=[f"{sname}: {sel.get('startPosition')}-{sel.get('endPosition')}"]))
+                    problems.append(
+                        Problem(
+                            "PlainTextSelection",
+                            expected="0 <= startPosition < endPosition "
+                            "<= the length of the source text",
+                            found=[f"{sname}: {sel.get('startPosition')}-{sel.get('endPosition')}"],
+                        )
+                    )
                     continue
-                refs = [r.get("targetGUID") for cod in sel.findall(_tag("Coding"))
-                        for r in cod.findall(_tag("CodeRef"))]
+                refs = [
+                    r.get("targetGUID")
+                    for cod in sel.findall(_tag("Coding"))
+                    for r in cod.findall(_tag("CodeRef"))
+                ]
                 unknown = [g for g in refs if g not in by_guid]
                 if unknown:
-                    problems.append(Problem("CodeRef targetGUID", expected="the guid of a <Code> in the CodeBook",
-                                            found=[f"{sname}: {g}" for g in unknown]))
-                segments.append({"interview_id": interview_id, "segment_id": sel.get("guid") or f"{sname}:{start}",
-                                 "text": text[start:end].strip(),
-                                 "codes": list(dict.fromkeys(by_guid[g] for g in refs if g in by_guid))})
+                    problems.append(
+                        Problem(
+                            "CodeRef targetGUID",
+                            expected="the guid of a <Code> in the CodeBook",
+                            found=[f"{sname}: {g}" for g in unknown],
+                        )
+                    )
+                segments.append(
+                    {
+                        "interview_id": interview_id,
+                        "segment_id": sel.get("guid") or f"{sname}:{start}",
+                        "text": text[start:end].strip(),
+                        "codes": list(dict.fromkeys(by_guid[g] for g in refs if g in by_guid)),
+                    }
+                )
         raise_if_problems(qde, problems)
-    return (pd.DataFrame(codes, columns=["code", "parent", "label", "definition"]),
-            pd.DataFrame(segments, columns=list(SEGMENT_COLUMNS)))
+    return (
+        pd.DataFrame(codes, columns=["code", "parent", "label", "definition"]),
+        pd.DataFrame(segments, columns=list(SEGMENT_COLUMNS)),
+    )
 
 
 # --------------------------------------------------------------------------- together
 
 
-def _check_links(where: Path | str, interviews: pd.DataFrame, codebook: pd.DataFrame,
-                 segments: pd.DataFrame) -> None:
+def _check_links(
+    where: Path | str, interviews: pd.DataFrame, codebook: pd.DataFrame, segments: pd.DataFrame
+) -> None:
     ids = set(interviews["interview_id"])
     known = set(codebook["code"])
     bad_code = segments["codes"].map(lambda cs: any(c not in known for c in cs))
-    shown = segments.assign(unknown=segments["codes"].map(lambda cs: ";".join(c for c in cs if c not in known)))
-    raise_if_problems(where, [
-        problem_from_mask(segments, segments["segment_id"].duplicated(keep=False), "segment_id",
-                          "unique segment ids"),
-        problem_from_mask(segments, ~segments["interview_id"].isin(ids), "interview_id",
-                          "the interview_id of a transcript in qual/interviews/"),
-        problem_from_mask(shown, bad_code, "codes", "codes that are in the codebook", show="unknown"),
-    ])
+    shown = segments.assign(
+        unknown=segments["codes"].map(lambda cs: ";".join(c for c in cs if c not in known))
+    )
+    raise_if_problems(
+        where,
+        [
+            problem_from_mask(
+                segments,
+                segments["segment_id"].duplicated(keep=False),
+                "segment_id",
+                "unique segment ids",
+            ),
+            problem_from_mask(
+                segments,
+                ~segments["interview_id"].isin(ids),
+                "interview_id",
+                "the interview_id of a transcript in qual/interviews/",
+            ),
+            problem_from_mask(
+                shown, bad_code, "codes", "codes that are in the codebook", show="unknown"
+            ),
+        ],
+    )
 
 
 def load_qual(data_dir: Path | str) -> QualData | None:
@@ -325,12 +456,28 @@ def load_qual(data_dir: Path | str) -> QualData | None:
     segments_path = find_source(folder, "segments", required=False) or folder / "segments.csv"
     md_coding = [p for p in (folder / "codebook.yaml", segments_path) if p.is_file()]
     if qdpx and md_coding:
-        raise ContractError(folder, [Problem("", expected="either codebook.yaml + segments.csv or one "
-                                             "REFI-QDA export (*.qdpx), not both",
-                                             found=[p.name for p in md_coding + qdpx])])
+        raise ContractError(
+            folder,
+            [
+                Problem(
+                    "",
+                    expected="either codebook.yaml + segments.csv or one "
+                    "REFI-QDA export (*.qdpx), not both",
+                    found=[p.name for p in md_coding + qdpx],
+                )
+            ],
+        )
     if len(qdpx) > 1:
-        raise ContractError(folder, [Problem("", expected="at most one REFI-QDA export (*.qdpx)",
-                                             found=[p.name for p in qdpx])])
+        raise ContractError(
+            folder,
+            [
+                Problem(
+                    "",
+                    expected="at most one REFI-QDA export (*.qdpx)",
+                    found=[p.name for p in qdpx],
+                )
+            ],
+        )
     if qdpx:
         codebook, segments = read_qdpx(qdpx[0])
         _check_links(f"{qdpx[0]}:project.qde", interviews, codebook, segments)
@@ -338,13 +485,27 @@ def load_qual(data_dir: Path | str) -> QualData | None:
     else:
         for p in (folder / "codebook.yaml", segments_path):
             if not p.is_file():
-                raise ContractError(p, [Problem("", expected="the file (or a REFI-QDA export *.qdpx instead)")])
+                raise ContractError(
+                    p, [Problem("", expected="the file (or a REFI-QDA export *.qdpx instead)")]
+                )
         codebook = read_codebook(folder / "codebook.yaml")
         segments = read_segments(segments_path)
         _check_links(segments_path, interviews, codebook, segments)
         source = "markdown"
-    return QualData(interviews=interviews.reset_index(drop=True), codebook=codebook.reset_index(drop=True),
-                    segments=segments.reset_index(drop=True), source=source)
+    return QualData(
+        interviews=interviews.reset_index(drop=True),
+        codebook=codebook.reset_index(drop=True),
+        segments=segments.reset_index(drop=True),
+        source=source,
+    )
 
 
-__all__ = ["ROLES", "QualData", "load_qual", "read_codebook", "read_interviews", "read_qdpx", "read_segments"]
+__all__ = [
+    "ROLES",
+    "QualData",
+    "load_qual",
+    "read_codebook",
+    "read_interviews",
+    "read_qdpx",
+    "read_segments",
+]

@@ -50,7 +50,9 @@ HOLDS_SCHEMA = pa.DataFrameSchema(
                 pa.Check(_is_monday, error="the Monday of the first course week"),
             ]
         ),
-        "n_weeks": text_column(checks=[regex_check(r"[1-9][0-9]?", "a whole number of weeks 1-99")]),
+        "n_weeks": text_column(
+            checks=[regex_check(r"[1-9][0-9]?", "a whole number of weeks 1-99")]
+        ),
         "status": text_column(checks=[isin_check(HOLD_STATUS)]),
         "time_slot": text_column(
             checks=[regex_check(r"([01][0-9]|2[0-3]):[0-5][0-9]", "a time HH:MM, e.g. 11:00")]

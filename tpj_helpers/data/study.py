@@ -24,7 +24,6 @@ if TYPE_CHECKING:  # the loaders import pandas, pandera and polars: only when da
     from tpj_helpers.data.exclusions import Exclusions
 
 
-
 @dataclass
 class StudyData:
     data_dir: Path
@@ -92,8 +91,12 @@ def _cache_path(data_dir: Path, dream_score_map, survey_codebook, phases, kommun
     params = (str(resolve(dream_score_map)), str(resolve(survey_codebook)), tuple(phases))
     if kommuner:  # a municipality variant (tpj batch); the default keeps its key
         params = (*params, ("kommuner", tuple(sorted(kommuner))))
-    key = _cache_key(data_dir, *params, resolve(dream_score_map).read_bytes(),
-                     resolve(survey_codebook).read_bytes())
+    key = _cache_key(
+        data_dir,
+        *params,
+        resolve(dream_score_map).read_bytes(),
+        resolve(survey_codebook).read_bytes(),
+    )
     return CACHE_DIR / f"{key}.pkl"
 
 
@@ -116,11 +119,19 @@ def validate_data(
     if not folder.is_dir():
         raise FileNotFoundError(f"the data folder {folder} does not exist")
     marker = _cache_path(folder, dream_score_map, survey_codebook, phases).with_suffix(
-        f".checked-{int(bool(allow_missing_waves))}")
+        f".checked-{int(bool(allow_missing_waves))}"
+    )
     if marker.is_file():
         return is_synthetic(folder)
-    study = check_all(folder, dream_score_map, survey_codebook, phases, demo_seed, demo_scale,
-                      allow_missing_waves=allow_missing_waves)
+    study = check_all(
+        folder,
+        dream_score_map,
+        survey_codebook,
+        phases,
+        demo_seed,
+        demo_scale,
+        allow_missing_waves=allow_missing_waves,
+    )
     marker.touch()
     return study.synthetic
 
@@ -144,8 +155,9 @@ def check_all(
     from tpj_helpers.data.pool_check import check_pool
     from tpj_helpers.data.qual import load_qual
 
-    study = load_data(folder, dream_score_map, survey_codebook, phases, demo_seed, demo_scale,
-                      cache=cache)
+    study = load_data(
+        folder, dream_score_map, survey_codebook, phases, demo_seed, demo_scale, cache=cache
+    )
     missing = survey.missing_wave_invitations(study.surveys)
     if missing and not allow_missing_waves:
         raise missing_wave_error(Path(folder), missing)
@@ -188,8 +200,11 @@ def load_data(
         CACHE_DIR.mkdir(parents=True, exist_ok=True)
         tmp = cached.with_suffix(f".{os.getpid()}.tmp")
         with tmp.open("wb") as fh:
-            pickle.dump(replace(study, surveys=replace(study.surveys, codebook=None)), fh,
-                        protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(
+                replace(study, surveys=replace(study.surveys, codebook=None)),
+                fh,
+                protocol=pickle.HIGHEST_PROTOCOL,
+            )
         os.replace(tmp, cached)  # atomic: parallel notebooks never read a half-written file
         _prune_cache(CACHE_DIR, CACHE_KEEP)
     return study
@@ -213,24 +228,32 @@ def _load(data_dir: Path, dream_score_map, survey_codebook, phases, kommuner=Non
     holds = sources.load_holds(data_dir)
     enrolments = sources.load_enrolments(data_dir, holds)
     registrations = sources.load_registrations(data_dir)
-    plausibility.check_dates_in_period(registrations, "registered_date", holds,
-                                       find_source(data_dir, "registrations"))
+    plausibility.check_dates_in_period(
+        registrations, "registered_date", holds, find_source(data_dir, "registrations")
+    )
     persons = cohort.build_persons(holds, enrolments, registrations, ex)
     persons = plausibility.implausible_ages(persons, ex)
     out_of_phase = ~persons["phase"].isin(list(phases))
-    ex.add("enrolments", "phase not selected in the run parameters", "persons", int(out_of_phase.sum()))
+    ex.add(
+        "enrolments", "phase not selected in the run parameters", "persons", int(out_of_phase.sum())
+    )
     persons = persons[~out_of_phase].reset_index(drop=True)
     if kommuner:
         elsewhere = ~persons["kommune"].isin(list(kommuner))
-        ex.add("enrolments", "municipality not selected in the run parameters (kommuner)", "persons",
-               int(elsewhere.sum()))
+        ex.add(
+            "enrolments",
+            "municipality not selected in the run parameters (kommuner)",
+            "persons",
+            int(elsewhere.sum()),
+        )
         persons = persons[~elsewhere].reset_index(drop=True)
     score_map = dream.load_score_map(resolve(dream_score_map))
     panel = dream.build_panel(dream.read_dream(data_dir), persons, score_map, ex)
     codebook = survey.load_codebook(resolve(survey_codebook))
     surveys = survey.load_surveys(data_dir, codebook, ex)
-    plausibility.check_dates_in_period(surveys.dispatch, "sent_date", holds,
-                                       find_source(data_dir, survey.DISPATCH_STEM))
+    plausibility.check_dates_in_period(
+        surveys.dispatch, "sent_date", holds, find_source(data_dir, survey.DISPATCH_STEM)
+    )
     return StudyData(
         data_dir=data_dir,
         synthetic=is_synthetic(data_dir),

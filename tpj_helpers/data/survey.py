@@ -298,7 +298,9 @@ def load_codebook(path: Path | str | None = None) -> Codebook:
     """Read and check the survey codebook (default: params/survey_codebook.yaml of the repo)."""
     path = Path(path) if path is not None else DEFAULT_CODEBOOK
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        raw = yaml.load(
+            path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        )
     except (OSError, yaml.YAMLError) as exc:
         raise CodebookError(f"survey codebook {path}: cannot be read: {exc}") from None
     try:
@@ -520,8 +522,13 @@ def load_surveys(
     if exclusions is not None:
         record_exclusions(out, exclusions)
         for wave, n in missing_wave_invitations(out).items():
-            exclusions.add("survey", MISSING_WAVE_REASON, "invitations", n,
-                           f"{codebook.waves[wave]} (survey_{wave})")
+            exclusions.add(
+                "survey",
+                MISSING_WAVE_REASON,
+                "invitations",
+                n,
+                f"{codebook.waves[wave]} (survey_{wave})",
+            )
     return out
 
 
@@ -555,10 +562,14 @@ def check_value_labels(path: Path, codebook: Codebook, wave: str) -> None:
         for code, spss in sorted(labels[it.id].items()):
             book = it.label(code) if code in it.codes else codebook.special_codes.get(code)
             if book is None or not _same_label(spss, book):
-                problems.append(Problem(
-                    it.id, expected=f"value labels as in the codebook: code {code} = "
-                    + (repr(book) if book is not None else "no such code in the codebook"),
-                    found=[f"code {code} = {spss!r} in the SPSS file"]))
+                problems.append(
+                    Problem(
+                        it.id,
+                        expected=f"value labels as in the codebook: code {code} = "
+                        + (repr(book) if book is not None else "no such code in the codebook"),
+                        found=[f"code {code} = {spss!r} in the SPSS file"],
+                    )
+                )
     if problems:
         raise ContractError(path, problems)
 
@@ -574,11 +585,13 @@ def record_exclusions(survey_data: SurveyData, exclusions: Exclusions) -> None:
         df = survey_data.responses.get(wave)
         if df is None:
             continue
-        exclusions.add("survey", PARTIAL_REASON, "questionnaires", int((~df["complete"]).sum()),
-                       label)
+        exclusions.add(
+            "survey", PARTIAL_REASON, "questionnaires", int((~df["complete"]).sum()), label
+        )
         mine = scores[(scores["wave"] == wave) & scores["complete"]]
-        exclusions.add("survey", NO_WHO5_REASON, "questionnaires",
-                       int(mine["who5_score"].isna().sum()), label)
+        exclusions.add(
+            "survey", NO_WHO5_REASON, "questionnaires", int(mine["who5_score"].isna().sum()), label
+        )
 
 
 # --------------------------------------------------------------------------- tidy answers

@@ -47,22 +47,34 @@ class AuditResult:
 
     def summary(self) -> dict:
         c = self.cells
-        width = (c["upper"] - c["lower"])
+        width = c["upper"] - c["lower"]
         prim = c[c["kind"] == dc.PRIMARY]
-        narrowest = prim.iloc[int((prim["upper"] - prim["lower"]).to_numpy().argmin())] if len(prim) else None
-        return {"hidden": len(c), "primary": int((c["kind"] == dc.PRIMARY).sum()),
-                "secondary": int((c["kind"] == dc.SECONDARY).sum()),
-                "breaches": int((~c["ok"]).sum()),
-                "narrowest_primary": None if narrowest is None else
-                [float(narrowest["lower"]), float(narrowest["upper"])],
-                "narrowest_width": None if not len(c) else float(width.min())}
+        narrowest = (
+            prim.iloc[int((prim["upper"] - prim["lower"]).to_numpy().argmin())]
+            if len(prim)
+            else None
+        )
+        return {
+            "hidden": len(c),
+            "primary": int((c["kind"] == dc.PRIMARY).sum()),
+            "secondary": int((c["kind"] == dc.SECONDARY).sum()),
+            "breaches": int((~c["ok"]).sum()),
+            "narrowest_primary": None
+            if narrowest is None
+            else [float(narrowest["lower"]), float(narrowest["upper"])],
+            "narrowest_width": None if not len(c) else float(width.min()),
+        }
 
     def message(self) -> str:
         b = self.breaches
-        head = "; ".join(f"{r.table} row {r.row + 1}, column '{r.column}'" for r in b.head(5).itertuples())
-        return (f"disclosure audit: {len(b)} hidden cell(s) can be worked out more narrowly than "
-                f"1..{self.min_cell - 1} from what the run publishes: {head}"
-                + (" ..." if len(b) > 5 else ""))
+        head = "; ".join(
+            f"{r.table} row {r.row + 1}, column '{r.column}'" for r in b.head(5).itertuples()
+        )
+        return (
+            f"disclosure audit: {len(b)} hidden cell(s) can be worked out more narrowly than "
+            f"1..{self.min_cell - 1} from what the run publishes: {head}"
+            + (" ..." if len(b) > 5 else "")
+        )
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
@@ -86,19 +98,24 @@ def load_model(run_dir: Path | str) -> dc.Model:
     docs = [json.loads(p.read_text(encoding="utf-8")) for p in sidecars]
     min_cells = {d["min_cell"] for d in docs}
     if len(min_cells) > 1:
-        raise AuditError(f"disclosure audit: the files of one run use different min_cell {sorted(min_cells)}")
+        raise AuditError(
+            f"disclosure audit: the files of one run use different min_cell {sorted(min_cells)}"
+        )
     model = dc.Model(min_cells.pop() if min_cells else 5)
     files = {d["file"] for d in docs}
     for d in docs:
         for h in d["hidden"]:
             model.hidden[(d["file"], int(h["row"]), str(h["column"]))] = h["kind"]
         model.relations += [dc.Relation.from_json(r) for r in d["relations"]]
-    referenced = {t.cell.file for r in model.relations for t in r.terms} | \
-                 {t.factor.file for r in model.relations for t in r.terms if t.factor}
+    referenced = {t.cell.file for r in model.relations for t in r.terms} | {
+        t.factor.file for r in model.relations for t in r.terms if t.factor
+    }
     for file in sorted(files | referenced):
         path = run_dir / file
         if not path.exists():
-            raise AuditError(f"disclosure audit: a relation names {file}, which the run did not publish")
+            raise AuditError(
+                f"disclosure audit: a relation names {file}, which the run did not publish"
+            )
         df = _read_csv(path)
         for i, row in enumerate(df.itertuples(index=False)):
             for col, v in zip(df.columns, row, strict=True):
@@ -106,8 +123,10 @@ def load_model(run_dir: Path | str) -> dc.Model:
                 x = _number(v)
                 if key in model.hidden:
                     if v.strip() != "":
-                        raise AuditError(f"disclosure audit: {file} row {i + 1}, column '{col}' is "
-                                         "declared hidden but is not empty")
+                        raise AuditError(
+                            f"disclosure audit: {file} row {i + 1}, column '{col}' is "
+                            "declared hidden but is not empty"
+                        )
                 elif x is not None:
                     model.shown[key] = x
     return model
@@ -119,15 +138,22 @@ def audit_run(run_dir: Path | str, write: bool = True) -> AuditResult:
     model = load_model(run_dir)
     found = dc.intervals(model)
     bad = set(dc.breaches(model, found))
-    rows = [(f, r, c, kind, found[(f, r, c)][0], found[(f, r, c)][1], (f, r, c) not in bad)
-            for (f, r, c), kind in model.hidden.items()]
-    cells = pd.DataFrame(rows, columns=AUDIT_COLUMNS).sort_values(["table", "row", "column"],
-                                                                  kind="stable").reset_index(drop=True)
+    rows = [
+        (f, r, c, kind, found[(f, r, c)][0], found[(f, r, c)][1], (f, r, c) not in bad)
+        for (f, r, c), kind in model.hidden.items()
+    ]
+    cells = (
+        pd.DataFrame(rows, columns=AUDIT_COLUMNS)
+        .sort_values(["table", "row", "column"], kind="stable")
+        .reset_index(drop=True)
+    )
     cells = cells.astype({"row": "int64", "lower": "float64", "upper": "float64", "ok": "bool"})
     result = AuditResult(cells, model.min_cell)
     if write:
-        out = cells.assign(lower=cells["lower"].astype("int64"),
-                           upper=cells["upper"].map(lambda u: "" if u >= dc.BIG else str(int(u))))
+        out = cells.assign(
+            lower=cells["lower"].astype("int64"),
+            upper=cells["upper"].map(lambda u: "" if u >= dc.BIG else str(int(u))),
+        )
         (run_dir / "results").mkdir(parents=True, exist_ok=True)
         out.to_csv(run_dir / AUDIT_FILE, index=False)
         write_appendix(run_dir, result)
@@ -138,18 +164,27 @@ def summary_table(result: AuditResult) -> pd.DataFrame:
     """Per kind of hidden cell: how many, and the narrowest interval the published files allow."""
     c = result.cells
     rows = []
-    for kind, label in ((dc.PRIMARY, f"Skjult, under {result.min_cell} («<{result.min_cell}»)"),
-                        (dc.SECONDARY, "Skjult for at beskytte en anden celle («..»)")):
+    for kind, label in (
+        (dc.PRIMARY, f"Skjult, under {result.min_cell} («<{result.min_cell}»)"),
+        (dc.SECONDARY, "Skjult for at beskytte en anden celle («..»)"),
+    ):
         k = c[c["kind"] == kind]
         if len(k):
             i = int((k["upper"] - k["lower"]).to_numpy().argmin())
             lo, hi = k.iloc[i]["lower"], k.iloc[i]["upper"]
-            narrow = f"{num(int(lo))} til {num(int(hi))}" if hi < dc.BIG else f"mindst {num(int(lo))}"
+            narrow = (
+                f"{num(int(lo))} til {num(int(hi))}" if hi < dc.BIG else f"mindst {num(int(lo))}"
+            )
         else:
             narrow = ""
-        rows.append({"Celler": label, "Antal": num(len(k)),
-                     "Tabeller og figurer": num(k["table"].nunique()),
-                     "Snævreste interval": narrow})
+        rows.append(
+            {
+                "Celler": label,
+                "Antal": num(len(k)),
+                "Tabeller og figurer": num(k["table"].nunique()),
+                "Snævreste interval": narrow,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -157,26 +192,38 @@ def appendix_markdown(result: AuditResult) -> str:
     from tpj_helpers.publish.publisher import to_pipe_table
 
     s = result.summary()
-    verdict = ("Ingen skjult celle kan regnes ud snævrere end reglen tillader."
-               if not s["breaches"] else
-               f"{num(s['breaches'])} skjulte celler kan regnes ud snævrere end reglen tillader.")
-    return (to_pipe_table(summary_table(result)) + "\n\n"
-            f"*Kilde: kørslens offentliggjorte tabeller og figurdata. For hver skjult celle er "
-            f"det mindste og største heltal beregnet, som alle offentliggjorte tal og deres "
-            f"sammenhænge (summer, gennemsnit, andele, samme tal i flere tabeller) tillader "
-            f"(heltalsprogrammering). Reglen: en celle skjult som «<{result.min_cell}» skal "
-            f"stadig kunne være både 1 og {result.min_cell - 1}. {verdict} "
-            f"Alle celler: results/disclosure_audit.csv.*")
+    verdict = (
+        "Ingen skjult celle kan regnes ud snævrere end reglen tillader."
+        if not s["breaches"]
+        else f"{num(s['breaches'])} skjulte celler kan regnes ud snævrere end reglen tillader."
+    )
+    return (
+        to_pipe_table(summary_table(result)) + "\n\n"
+        f"*Kilde: kørslens offentliggjorte tabeller og figurdata. For hver skjult celle er "
+        f"det mindste og største heltal beregnet, som alle offentliggjorte tal og deres "
+        f"sammenhænge (summer, gennemsnit, andele, samme tal i flere tabeller) tillader "
+        f"(heltalsprogrammering). Reglen: en celle skjult som «<{result.min_cell}» skal "
+        f"stadig kunne være både 1 og {result.min_cell - 1}. {verdict} "
+        f"Alle celler: results/disclosure_audit.csv.*"
+    )
 
 
 def write_appendix(run_dir: Path, result: AuditResult) -> Path:
     """A notebook with one labelled cell holding the summary table, for the report to embed."""
-    cell = nbformat.v4.new_code_cell(f"#| label: {AUDIT_LABEL}\n#| tbl-cap: \"{AUDIT_CAPTION}\"\n"
-                                    "# written by tpj_helpers.publish.audit")
+    cell = nbformat.v4.new_code_cell(
+        f'#| label: {AUDIT_LABEL}\n#| tbl-cap: "{AUDIT_CAPTION}"\n'
+        "# written by tpj_helpers.publish.audit"
+    )
     cell.id = "disclosure-audit"  # fixed, so that the same audit writes the same notebook
-    cell.outputs = [nbformat.v4.new_output("display_data", data={
-        "text/markdown": appendix_markdown(result),
-        "text/html": summary_table(result).to_html(index=False, border=0)})]
+    cell.outputs = [
+        nbformat.v4.new_output(
+            "display_data",
+            data={
+                "text/markdown": appendix_markdown(result),
+                "text/html": summary_table(result).to_html(index=False, border=0),
+            },
+        )
+    ]
     nb = nbformat.v4.new_notebook(cells=[cell])
     path = Path(run_dir) / "notebooks" / f"{AUDIT_NOTEBOOK}.ipynb"
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -69,13 +69,22 @@ class Relation:
     note: str = ""
 
     def to_json(self) -> dict:
-        return {"terms": [[t.coef, t.cell.to_json(), t.factor.to_json() if t.factor else None]
-                          for t in self.terms], "lo": self.lo, "hi": self.hi, "note": self.note}
+        return {
+            "terms": [
+                [t.coef, t.cell.to_json(), t.factor.to_json() if t.factor else None]
+                for t in self.terms
+            ],
+            "lo": self.lo,
+            "hi": self.hi,
+            "note": self.note,
+        }
 
     @classmethod
     def from_json(cls, d: dict) -> Relation:
-        terms = [Term(float(c), Cell.from_json(cell), Cell.from_json(f) if f else None)
-                 for c, cell, f in d["terms"]]
+        terms = [
+            Term(float(c), Cell.from_json(cell), Cell.from_json(f) if f else None)
+            for c, cell, f in d["terms"]
+        ]
         return cls(terms, float(d["lo"]), float(d["hi"]), d.get("note", ""))
 
 
@@ -171,8 +180,9 @@ class Infeasible(ValueError):
     """The published values and relations contradict each other (a declaration is wrong)."""
 
 
-def intervals(model: Model, only: set | None = None,
-              primary_only: bool = False) -> dict[tuple, tuple[float, float]]:
+def intervals(
+    model: Model, only: set | None = None, primary_only: bool = False
+) -> dict[tuple, tuple[float, float]]:
     """{hidden cell: (lowest, highest) integer value consistent with everything published}.
     `only`: just these cells (each solved within its component); `primary_only`: skip secondary
     cells."""
@@ -205,11 +215,14 @@ def intervals(model: Model, only: set | None = None,
         for r, i in enumerate(rel_idx):
             for k, c in rows[i].items():
                 a[r, pos[k]] = c
-        cons = LinearConstraint(a, np.array([los[i] for i in rel_idx]),
-                                np.array([his[i] for i in rel_idx]))
+        cons = LinearConstraint(
+            a, np.array([los[i] for i in rel_idx]), np.array([his[i] for i in rel_idx])
+        )
         integrality = np.ones(len(cells))
         for j, k in enumerate(cells):
-            if (primary_only and model.hidden[k] != PRIMARY) or (only is not None and k not in only):
+            if (primary_only and model.hidden[k] != PRIMARY) or (
+                only is not None and k not in only
+            ):
                 continue
             lo_hi = []
             for sign in (1.0, -1.0):
@@ -219,7 +232,8 @@ def intervals(model: Model, only: set | None = None,
                 if res.status == 2:  # infeasible
                     raise Infeasible(
                         "the published values contradict the declared relations "
-                        f"({'; '.join(sorted({notes[i] for i in rel_idx}))})")
+                        f"({'; '.join(sorted({notes[i] for i in rel_idx}))})"
+                    )
                 if not res.success or res.x is None:
                     lo_hi.append(lb[j] if sign > 0 else ub[j])
                 else:
@@ -241,8 +255,9 @@ def marker_interval(model: Model, k: tuple) -> tuple[float, float]:
     return intervals(free, only={k}, primary_only=True)[k]
 
 
-def breaches(model: Model, found: dict[tuple, tuple[float, float]] | None = None,
-             only: set | None = None) -> list[tuple]:
+def breaches(
+    model: Model, found: dict[tuple, tuple[float, float]] | None = None, only: set | None = None
+) -> list[tuple]:
     """Primary cells pinned more narrowly than 1..min_cell-1 (or, where the markers alone already
     narrow it, more narrowly than the markers do)."""
     found = intervals(model, only, primary_only=True) if found is None else found
@@ -258,7 +273,9 @@ def breaches(model: Model, found: dict[tuple, tuple[float, float]] | None = None
     return out
 
 
-def protect(model: Model, candidates: Iterable[tuple], fallback: Iterable[tuple] = ()) -> list[tuple]:
+def protect(
+    model: Model, candidates: Iterable[tuple], fallback: Iterable[tuple] = ()
+) -> list[tuple]:
     """Hide shown cells (from `candidates`, the table's own non-zero counts) as secondary until no
     primary cell breaches the rule; returns the cells added. For each breached cell, the smallest
     candidate sharing a relation with it is hidden (ties: first in `candidates`); a `fallback`
@@ -273,11 +290,17 @@ def protect(model: Model, candidates: Iterable[tuple], fallback: Iterable[tuple]
     for k in breaches(model):
         while breaches(model, only={k}):
             near = _reach(model, k)
-            pool = [c for c in near if c in order and c not in model.hidden and model.shown.get(c, 0) > 0]
+            pool = [
+                c
+                for c in near
+                if c in order and c not in model.hidden and model.shown.get(c, 0) > 0
+            ]
             if not pool:
                 file, row, col = k
-                raise ValueError(f"disclosure: no cell of {file} left to protect the hidden cell in "
-                                 f"row {row + 1}, column '{col}'")
+                raise ValueError(
+                    f"disclosure: no cell of {file} left to protect the hidden cell in "
+                    f"row {row + 1}, column '{col}'"
+                )
             pool.sort(key=lambda c: (order[c][0], model.shown[c], order[c][1]))
             pick = _first_widening(model, k, pool[:TRY_CANDIDATES], order) or pool[0]
             for c in _copies(model, pick, order):  # a count shown twice is hidden in both places
@@ -289,15 +312,27 @@ def protect(model: Model, candidates: Iterable[tuple], fallback: Iterable[tuple]
 def _copies(model: Model, cell: tuple, allowed) -> list[tuple]:
     """The cell and the shown cells declared equal to it (directly or in a chain) that may be
     hidden (`allowed`)."""
-    pairs = [(rel.terms[0].cell.key(), rel.terms[1].cell.key()) for rel in model.relations
-             if len(rel.terms) == 2 and rel.lo == rel.hi == 0 and not rel.terms[0].factor
-             and not rel.terms[1].factor and rel.terms[0].coef == -rel.terms[1].coef != 0]
+    pairs = [
+        (rel.terms[0].cell.key(), rel.terms[1].cell.key())
+        for rel in model.relations
+        if len(rel.terms) == 2
+        and rel.lo == rel.hi == 0
+        and not rel.terms[0].factor
+        and not rel.terms[1].factor
+        and rel.terms[0].coef == -rel.terms[1].coef != 0
+    ]
     out, todo = [cell], [cell]
     while todo:
         c = todo.pop()
         for a, b in pairs:
             for x, y in ((a, b), (b, a)):
-                if x == c and y not in out and y not in model.hidden and y in model.shown and y in allowed:
+                if (
+                    x == c
+                    and y not in out
+                    and y not in model.hidden
+                    and y in model.shown
+                    and y in allowed
+                ):
                     out.append(y)
                     todo.append(y)
     return out
@@ -346,20 +381,32 @@ def _reach(model: Model, start: tuple) -> set[tuple]:
     return out
 
 
-def write_sidecar(run_dir: Path, file: str, min_cell: int, hidden: dict[tuple, str],
-                  relations: list[Relation], factors: Iterable[Cell] = ()) -> Path:
+def write_sidecar(
+    run_dir: Path,
+    file: str,
+    min_cell: int,
+    hidden: dict[tuple, str],
+    relations: list[Relation],
+    factors: Iterable[Cell] = (),
+) -> Path:
     path = Path(run_dir) / SIDECAR_DIR / (file.replace("/", "__").removesuffix(".csv") + ".json")
     path.parent.mkdir(parents=True, exist_ok=True)
-    doc = {"file": file, "min_cell": min_cell,
-           "hidden": [{"row": r, "column": c, "kind": kind}
-                      for (_, r, c), kind in sorted(hidden.items(), key=lambda kv: (kv[0][1], kv[0][2]))],
-           "relations": [r.to_json() for r in relations]}
+    doc = {
+        "file": file,
+        "min_cell": min_cell,
+        "hidden": [
+            {"row": r, "column": c, "kind": kind}
+            for (_, r, c), kind in sorted(hidden.items(), key=lambda kv: (kv[0][1], kv[0][2]))
+        ],
+        "relations": [r.to_json() for r in relations],
+    }
     path.write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")
     return path
 
 
-def group_totals(df, by: list[str], part: str, total: str, parts=None, file: str = "",
-                 note: str = "") -> list[Relation]:
+def group_totals(
+    df, by: list[str], part: str, total: str, parts=None, file: str = "", note: str = ""
+) -> list[Relation]:
     """Long-format relations: within each group of rows (`by`), the `part` counts of the rows
     (those where the boolean Series `parts` is True, default all) add up to the `total` column,
     which repeats the same count on every row of the group (each copy is declared equal)."""
@@ -369,8 +416,15 @@ def group_totals(df, by: list[str], part: str, total: str, parts=None, file: str
         rows = [pos[i] for i in g.index]
         sel = rows if parts is None else [pos[i] for i in g.index if bool(parts.loc[i])]
         label = f"{note or total} {key}"
-        rels.append(total_of(Cell(file, rows[0], total), [Cell(file, r, part) for r in sel],
-                             note=f"{label}: {part} adds up to {total}"))
-        rels += [equal(Cell(file, rows[0], total), Cell(file, r, total), note=f"{label}: same {total}")
-                 for r in rows[1:]]
+        rels.append(
+            total_of(
+                Cell(file, rows[0], total),
+                [Cell(file, r, part) for r in sel],
+                note=f"{label}: {part} adds up to {total}",
+            )
+        )
+        rels += [
+            equal(Cell(file, rows[0], total), Cell(file, r, total), note=f"{label}: same {total}")
+            for r in rows[1:]
+        ]
     return rels

@@ -37,8 +37,15 @@ from pathlib import Path
 import pandas as pd
 
 NAME, ADDRESS, PHONE, EMAIL, AGE, EMPLOYER, MUNICIPALITY, CPR = (
-    "[navn]", "[adresse]", "[telefon]", "[e-mail]", "[alder]", "[arbejdsplads]", "[kommune]",
-    "[cpr-nummer]")
+    "[navn]",
+    "[adresse]",
+    "[telefon]",
+    "[e-mail]",
+    "[alder]",
+    "[arbejdsplads]",
+    "[kommune]",
+    "[cpr-nummer]",
+)
 
 FIRST_NAMES = """
 Mette Anne Hanne Susanne Lene Helle Tina Pia Lone Camilla Charlotte Marianne Kirsten Karen Birgitte
@@ -71,62 +78,344 @@ def _word_list(name: str) -> list[str]:
 FIRST_NAMES += "\n" + "\n".join(_word_list("first_names"))
 SURNAMES += "\n" + "\n".join(_word_list("surnames"))
 # First names and surnames that are also ordinary words: only when capitalised inside a sentence.
-AMBIGUOUS_NAMES = ("Bo", "Per", "Sten", "Liv", "Ask", "Rose", "Maj", "Storm", "Mark", "Lund",
-                   "Holm", "Skov", "Dahl", "Bach", "Kjær", "Berg", "Dam", "Vang", "Krag",
-                   "Lis", "Ib", "Dan", "Tom", "Kent", "Frank", "John", "Lykke", "Gade", "Toft",
-                   "Lind", "Frost", "Friis", "Høj", "Lange", "Munk", "Ravn", "Bang", "Birk", "Gram",
-                   "Hald", "Harder", "Blom", "Kruse", "Brandt", "Juul", "Juhl", "Buch", "Holst",
-                   "Riis", "Qvist", "Schou", "Lilly", "Ella", "Alma", "Otto", "Leo", "Noah", "Ane",
-                   "Naja", "Thea", "Tulle", "Didde", "Lea", "Nora", "Ida", "Mille")
+AMBIGUOUS_NAMES = (
+    "Bo",
+    "Per",
+    "Sten",
+    "Liv",
+    "Ask",
+    "Rose",
+    "Maj",
+    "Storm",
+    "Mark",
+    "Lund",
+    "Holm",
+    "Skov",
+    "Dahl",
+    "Bach",
+    "Kjær",
+    "Berg",
+    "Dam",
+    "Vang",
+    "Krag",
+    "Lis",
+    "Ib",
+    "Dan",
+    "Tom",
+    "Kent",
+    "Frank",
+    "John",
+    "Lykke",
+    "Gade",
+    "Toft",
+    "Lind",
+    "Frost",
+    "Friis",
+    "Høj",
+    "Lange",
+    "Munk",
+    "Ravn",
+    "Bang",
+    "Birk",
+    "Gram",
+    "Hald",
+    "Harder",
+    "Blom",
+    "Kruse",
+    "Brandt",
+    "Juul",
+    "Juhl",
+    "Buch",
+    "Holst",
+    "Riis",
+    "Qvist",
+    "Schou",
+    "Lilly",
+    "Ella",
+    "Alma",
+    "Otto",
+    "Leo",
+    "Noah",
+    "Ane",
+    "Naja",
+    "Thea",
+    "Tulle",
+    "Didde",
+    "Lea",
+    "Nora",
+    "Ida",
+    "Mille",
+)
 # A capitalised word after one of these is a name ("sagsbehandler Hanne", "hr. Berg").
 TITLES = (
-    r"hr\.", "fru", r"frk\.", "sagsbehandler(?:en)?", "koordinator(?:en)?", "instruktør(?:en)?",
-    "leder(?:en)?", "chef(?:en)?", "kollega(?:en)?", "læge(?:n)?", "psykolog(?:en)?",
-    "mentor(?:en)?", "underviser(?:en)?", "konsulent(?:en)?", "min mand", "min kone",
-    "min kæreste", "min søn", "min datter",
+    r"hr\.",
+    "fru",
+    r"frk\.",
+    "sagsbehandler(?:en)?",
+    "koordinator(?:en)?",
+    "instruktør(?:en)?",
+    "leder(?:en)?",
+    "chef(?:en)?",
+    "kollega(?:en)?",
+    "læge(?:n)?",
+    "psykolog(?:en)?",
+    "mentor(?:en)?",
+    "underviser(?:en)?",
+    "konsulent(?:en)?",
+    "min mand",
+    "min kone",
+    "min kæreste",
+    "min søn",
+    "min datter",
 )
 EMPLOYERS = (
-    "Novo Nordisk", "Danske Bank", "Danish Crown", "Netto", "Føtex", "Bilka", "Lidl", "Rema 1000",
-    "Coop", "Salling", "Irma", "Kvickly", "Vestas", "Lego", "Danfoss", "Grundfos", "Arla",
-    "Carlsberg", "Mærsk", "Maersk", "ISS", "DSB", "PostNord", "Jysk", "Ikea", "IKEA", "Fakta",
-    "Elgiganten", "Matas", "Tivoli",
+    "Novo Nordisk",
+    "Danske Bank",
+    "Danish Crown",
+    "Netto",
+    "Føtex",
+    "Bilka",
+    "Lidl",
+    "Rema 1000",
+    "Coop",
+    "Salling",
+    "Irma",
+    "Kvickly",
+    "Vestas",
+    "Lego",
+    "Danfoss",
+    "Grundfos",
+    "Arla",
+    "Carlsberg",
+    "Mærsk",
+    "Maersk",
+    "ISS",
+    "DSB",
+    "PostNord",
+    "Jysk",
+    "Ikea",
+    "IKEA",
+    "Fakta",
+    "Elgiganten",
+    "Matas",
+    "Tivoli",
 )
 COMPANY_FORMS = r"(?:A/S|ApS|I/S|IVS|K/S|P/S|a/s|aps)"
 
 MUNICIPALITIES = (
-    "Albertslund", "Allerød", "Assens", "Ballerup", "Billund", "Bornholm", "Brøndby", "Brønderslev",
-    "Dragør", "Egedal", "Esbjerg", "Fanø", "Favrskov", "Faxe", "Fredensborg", "Fredericia",
-    "Frederiksberg", "Frederikshavn", "Frederikssund", "Furesø", "Faaborg-Midtfyn", "Gentofte",
-    "Gladsaxe", "Glostrup", "Greve", "Gribskov", "Guldborgsund", "Haderslev", "Halsnæs", "Hedensted",
-    "Helsingør", "Herlev", "Herning", "Hillerød", "Hjørring", "Holbæk", "Holstebro", "Horsens",
-    "Hvidovre", "Høje-Taastrup", "Hørsholm", "Ikast-Brande", "Ishøj", "Jammerbugt", "Kalundborg",
-    "Kerteminde", "Kolding", "København", "Køge", "Langeland", "Lejre", "Lemvig", "Lolland",
-    "Lyngby-Taarbæk", "Læsø", "Mariagerfjord", "Middelfart", "Morsø", "Norddjurs", "Nordfyn",
-    "Nyborg", "Næstved", "Odder", "Odense", "Odsherred", "Randers", "Rebild", "Ringkøbing-Skjern",
-    "Ringsted", "Roskilde", "Rudersdal", "Rødovre", "Samsø", "Silkeborg", "Skanderborg", "Skive",
-    "Slagelse", "Solrød", "Sorø", "Stevns", "Struer", "Svendborg", "Syddjurs", "Sønderborg",
-    "Thisted", "Tønder", "Tårnby", "Vallensbæk", "Varde", "Vejen", "Vejle", "Vesthimmerland",
-    "Viborg", "Vordingborg", "Ærø", "Aabenraa", "Aalborg", "Aarhus",
+    "Albertslund",
+    "Allerød",
+    "Assens",
+    "Ballerup",
+    "Billund",
+    "Bornholm",
+    "Brøndby",
+    "Brønderslev",
+    "Dragør",
+    "Egedal",
+    "Esbjerg",
+    "Fanø",
+    "Favrskov",
+    "Faxe",
+    "Fredensborg",
+    "Fredericia",
+    "Frederiksberg",
+    "Frederikshavn",
+    "Frederikssund",
+    "Furesø",
+    "Faaborg-Midtfyn",
+    "Gentofte",
+    "Gladsaxe",
+    "Glostrup",
+    "Greve",
+    "Gribskov",
+    "Guldborgsund",
+    "Haderslev",
+    "Halsnæs",
+    "Hedensted",
+    "Helsingør",
+    "Herlev",
+    "Herning",
+    "Hillerød",
+    "Hjørring",
+    "Holbæk",
+    "Holstebro",
+    "Horsens",
+    "Hvidovre",
+    "Høje-Taastrup",
+    "Hørsholm",
+    "Ikast-Brande",
+    "Ishøj",
+    "Jammerbugt",
+    "Kalundborg",
+    "Kerteminde",
+    "Kolding",
+    "København",
+    "Køge",
+    "Langeland",
+    "Lejre",
+    "Lemvig",
+    "Lolland",
+    "Lyngby-Taarbæk",
+    "Læsø",
+    "Mariagerfjord",
+    "Middelfart",
+    "Morsø",
+    "Norddjurs",
+    "Nordfyn",
+    "Nyborg",
+    "Næstved",
+    "Odder",
+    "Odense",
+    "Odsherred",
+    "Randers",
+    "Rebild",
+    "Ringkøbing-Skjern",
+    "Ringsted",
+    "Roskilde",
+    "Rudersdal",
+    "Rødovre",
+    "Samsø",
+    "Silkeborg",
+    "Skanderborg",
+    "Skive",
+    "Slagelse",
+    "Solrød",
+    "Sorø",
+    "Stevns",
+    "Struer",
+    "Svendborg",
+    "Syddjurs",
+    "Sønderborg",
+    "Thisted",
+    "Tønder",
+    "Tårnby",
+    "Vallensbæk",
+    "Varde",
+    "Vejen",
+    "Vejle",
+    "Vesthimmerland",
+    "Viborg",
+    "Vordingborg",
+    "Ærø",
+    "Aabenraa",
+    "Aalborg",
+    "Aarhus",
 )
 # Towns, islands and parts of municipalities that are not themselves municipality names.
 TOWNS = (
-    "Københavns", "Kbh", "Skagen", "Sæby", "Hirtshals", "Nørresundby", "Store Heddinge", "Falster",
-    "Nykøbing", "Lyngby", "Taastrup", "Ikast", "Brande", "Ringkøbing", "Skjern", "Hobro", "Aars",
-    "Brønderslev", "Fjerritslev", "Grenaa", "Ebeltoft", "Hadsund", "Farsø", "Løgstør", "Bjerringbro",
-    "Kjellerup", "Karup", "Stoholm", "Frederiksværk", "Hundested", "Nakskov", "Maribo", "Rødby",
-    "Haslev", "Rønne", "Nexø", "Esbjerg", "Ribe", "Grindsted", "Mors", "Nykøbing Mors",
-    "Nykøbing Falster", "Djursland", "Himmerland", "Vendsyssel", "Thy", "Fyn", "Sjælland", "Jylland",
+    "Københavns",
+    "Kbh",
+    "Skagen",
+    "Sæby",
+    "Hirtshals",
+    "Nørresundby",
+    "Store Heddinge",
+    "Falster",
+    "Nykøbing",
+    "Lyngby",
+    "Taastrup",
+    "Ikast",
+    "Brande",
+    "Ringkøbing",
+    "Skjern",
+    "Hobro",
+    "Aars",
+    "Brønderslev",
+    "Fjerritslev",
+    "Grenaa",
+    "Ebeltoft",
+    "Hadsund",
+    "Farsø",
+    "Løgstør",
+    "Bjerringbro",
+    "Kjellerup",
+    "Karup",
+    "Stoholm",
+    "Frederiksværk",
+    "Hundested",
+    "Nakskov",
+    "Maribo",
+    "Rødby",
+    "Haslev",
+    "Rønne",
+    "Nexø",
+    "Esbjerg",
+    "Ribe",
+    "Grindsted",
+    "Mors",
+    "Nykøbing Mors",
+    "Nykøbing Falster",
+    "Djursland",
+    "Himmerland",
+    "Vendsyssel",
+    "Thy",
+    "Fyn",
+    "Sjælland",
+    "Jylland",
 )
 TOWNS += tuple(_word_list("towns"))
 # Place names that are also ordinary words (Vejen = the road, Odder = otters, Greve = counts).
-AMBIGUOUS_PLACES = ("Vejen", "Odder", "Greve", "Thy", "Mors", "Fyn", "Brande", "Karup", "Hals",
-                    "Ans", "Hou", "Gram", "Tune", "Give", "Ringe", "Stilling", "Vrå", "Ramme",
-                    "Humble", "Ry", "Hasle", "Stege", "Henne", "Holte", "Balling", "Sunds", "Lynge",
-                    "Strib", "Ho", "Ejby", "Beder", "Elling", "Sorø", "Viby", "Husum", "Amager")
+AMBIGUOUS_PLACES = (
+    "Vejen",
+    "Odder",
+    "Greve",
+    "Thy",
+    "Mors",
+    "Fyn",
+    "Brande",
+    "Karup",
+    "Hals",
+    "Ans",
+    "Hou",
+    "Gram",
+    "Tune",
+    "Give",
+    "Ringe",
+    "Stilling",
+    "Vrå",
+    "Ramme",
+    "Humble",
+    "Ry",
+    "Hasle",
+    "Stege",
+    "Henne",
+    "Holte",
+    "Balling",
+    "Sunds",
+    "Lynge",
+    "Strib",
+    "Ho",
+    "Ejby",
+    "Beder",
+    "Elling",
+    "Sorø",
+    "Viby",
+    "Husum",
+    "Amager",
+)
 
 STREET_SUFFIXES = (
-    "vej", "vejen", "gade", "gaden", "allé", "alle", "stræde", "strædet", "plads", "pladsen",
-    "torv", "torvet", "boulevard", "vænget", "vang", "parken", "stien", "bakken", "højen", "have",
+    "vej",
+    "vejen",
+    "gade",
+    "gaden",
+    "allé",
+    "alle",
+    "stræde",
+    "strædet",
+    "plads",
+    "pladsen",
+    "torv",
+    "torvet",
+    "boulevard",
+    "vænget",
+    "vang",
+    "parken",
+    "stien",
+    "bakken",
+    "højen",
+    "have",
 )
 
 _LETTER = "A-Za-zÆØÅæøåÉéÜüÖöÄä"
@@ -138,8 +427,14 @@ _WORD_START = rf"(?<![{_LETTER}0-9])"
 def spellings(name: str) -> set[str]:
     """A name as written and in the ASCII spellings of æ, ø, å (Søren, Soeren, Soren)."""
     out = {name}
-    for special, ascii_forms in (("æ", ("ae", "a")), ("ø", ("oe", "o")), ("å", ("aa", "a")),
-                                 ("Æ", ("Ae", "A")), ("Ø", ("Oe", "O")), ("Å", ("Aa", "A"))):
+    for special, ascii_forms in (
+        ("æ", ("ae", "a")),
+        ("ø", ("oe", "o")),
+        ("å", ("aa", "a")),
+        ("Æ", ("Ae", "A")),
+        ("Ø", ("Oe", "O")),
+        ("Å", ("Aa", "A")),
+    ):
         out |= {v.replace(special, a) for v in out for a in ascii_forms}
     if "aa" in name.lower():
         out |= {v.replace("Aa", "Å").replace("aa", "å") for v in out}
@@ -164,68 +459,140 @@ def _names() -> tuple[list[str], list[str]]:
 
 
 _PLAIN_NAMES, _AMBIG_NAMES = _names()
-_SURNAME_TAIL = (rf"(?-i:(?:[ ]+(?:{_alternation(SURNAMES.split())}|{'|'.join(AMBIGUOUS_NAMES)}|"
-                 rf"[{_UPPER}][a-zæøåé]+(?:sen|søn|gaard|gård|strup|bæk|holm|berg|lund))s?{_WORD_END})?)")
+_SURNAME_TAIL = (
+    rf"(?-i:(?:[ ]+(?:{_alternation(SURNAMES.split())}|{'|'.join(AMBIGUOUS_NAMES)}|"
+    rf"[{_UPPER}][a-zæøåé]+(?:sen|søn|gaard|gård|strup|bæk|holm|berg|lund))s?{_WORD_END})?)"
+)
 
 EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 PHONE_RE = re.compile(
-    r"(?<![\d+])(?:(?:\+|00)45[ -]?)?(?:\d{8}|\d{2}(?:[ .-]\d{2}){3}|\d{4}[ .-]\d{4})(?![\d])")
+    r"(?<![\d+])(?:(?:\+|00)45[ -]?)?(?:\d{8}|\d{2}(?:[ .-]\d{2}){3}|\d{4}[ .-]\d{4})(?![\d])"
+)
 CPR_RE = re.compile(r"(?<![\d-])(?:0[1-9]|[12]\d|3[01])(?:0[1-9]|1[0-2])\d{2}[ -]?\d{4}(?![\d])")
 # A street named without a house number: a capitalised word ending in a street suffix inside a
 # sentence (Vesterbrogade, Nørre Allé); at a sentence start only with a number (handled above).
 STREET_RE = re.compile(
     rf"{_WORD_START}(?-i:(?:[{_UPPER}][{_LETTER}-]+[ ])?(?:[{_UPPER}][{_LETTER}-]*|(?=[{_UPPER}]))"
     rf"(?i:{'|'.join(s for s in STREET_SUFFIXES if s not in ('have', 'parken', 'stien', 'bakken'))}))"
-    rf"(?:s)?(?:[ ]+(?:nr\.?[ ]*)?\d{{1,4}}[A-Za-z]?)?{_WORD_END}")
+    rf"(?:s)?(?:[ ]+(?:nr\.?[ ]*)?\d{{1,4}}[A-Za-z]?)?{_WORD_END}"
+)
 # Ordinary nouns that end like a street; never an address on their own.
-STREET_WORDS = {"arbejdsplads", "arbejdspladsen", "arbejdspladser", "parkeringsplads", "legeplads",
-                "markedsplads", "hovedgade", "hovedgaden", "sidegade", "sidegaden", "omvej", "omvejen",
-                "genvej", "genvejen", "motorvej", "motorvejen", "cykelsti", "landevej", "landevejen",
-                "praktikplads", "praktikpladsen", "uddannelsesplads", "læreplads", "ventevænget",
-                "gågade", "gågaden", "plads", "pladsen", "vej", "vejen", "gade", "gaden", "torv",
-                "torvet", "allé", "alle", "stræde", "strædet", "vang", "vænget", "boulevard"}
+STREET_WORDS = {
+    "arbejdsplads",
+    "arbejdspladsen",
+    "arbejdspladser",
+    "parkeringsplads",
+    "legeplads",
+    "markedsplads",
+    "hovedgade",
+    "hovedgaden",
+    "sidegade",
+    "sidegaden",
+    "omvej",
+    "omvejen",
+    "genvej",
+    "genvejen",
+    "motorvej",
+    "motorvejen",
+    "cykelsti",
+    "landevej",
+    "landevejen",
+    "praktikplads",
+    "praktikpladsen",
+    "uddannelsesplads",
+    "læreplads",
+    "ventevænget",
+    "gågade",
+    "gågaden",
+    "plads",
+    "pladsen",
+    "vej",
+    "vejen",
+    "gade",
+    "gaden",
+    "torv",
+    "torvet",
+    "allé",
+    "alle",
+    "stræde",
+    "strædet",
+    "vang",
+    "vænget",
+    "boulevard",
+}
 # Employers: capitalised words after "arbejde hos", "ansat i", "job hos", "praktik hos", ...
 EMPLOYER_CONTEXT_RE = re.compile(
     rf"{_WORD_START}(?P<lead>(?:arbejde[rt]?|arbejdede|ansat|ansættelse|job|jobbet|praktik|"
     rf"praktikken|løntilskud|fleksjob|stilling|elev|lærling|frivillig)[ ]+(?:hos|i|på|ved|for)[ ]+)"
     rf"(?P<name>(?-i:[{_UPPER}0-9][\w&'.-]*(?:[ ]+[{_UPPER}0-9][\w&'.-]*){{0,2}}))",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 AGE_ER_RE = re.compile(
     rf"(?P<lead>{_WORD_START}(?:er|var|blev|bliver|fylder|fyldte)[ ]+)(?:\d{{2}})(?![\d,.]?\d)"
     rf"(?![ ]*(?:%|procent|kr|kroner|timer|dage|uger|måneder|minutter|personer|kursister|deltagere|"
-    rf"på|af|ud|gange|stk|point|mennesker|i alt))", re.IGNORECASE)
+    rf"på|af|ud|gange|stk|point|mennesker|i alt))",
+    re.IGNORECASE,
+)
 ADDRESS_RE = re.compile(
     rf"{_WORD_START}(?-i:[{_UPPER}][{_LETTER}.-]+[ ]){{0,2}}[{_LETTER}.-]*(?:{'|'.join(STREET_SUFFIXES)})"
     rf"[ ]+(?:nr\.?[ ]*)?\d{{1,4}}[A-Za-z]?{_WORD_END}"
     r"(?:,?[ ]*\d{1,2}\.?[ ]*(?:sal|tv|th|mf)?\.?)?",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 COMPANY_RE = re.compile(
     rf"{_WORD_START}(?:[{_UPPER}0-9][\w&'.-]*[ ]+){{0,2}}[{_UPPER}0-9][\w&'.-]*[ ]+{COMPANY_FORMS}"
-    rf"(?![{_LETTER}])")
+    rf"(?![{_LETTER}])"
+)
 EMPLOYER_RE = re.compile(rf"{_WORD_START}(?:{_alternation(EMPLOYERS)}){_WORD_END}")
 TITLE_RE = re.compile(
     rf"{_WORD_START}(?P<title>(?:{'|'.join(TITLES)}))[ ]+(?P<name>(?-i:[{_UPPER}][{_LETTER}-]+))"
     rf"{_SURNAME_TAIL}",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 NAME_RE = re.compile(
     rf"{_WORD_START}(?:{_alternation(_PLAIN_NAMES)})(?:s|'s)?{_WORD_END}{_SURNAME_TAIL}",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 AMBIG_NAME_RE = re.compile(rf"{_WORD_START}(?:{'|'.join(_AMBIG_NAMES)})s?{_WORD_END}")
 
 _PLACE_NAMES = [p for p in dict.fromkeys(MUNICIPALITIES + TOWNS) if p not in AMBIGUOUS_PLACES]
-_PLACE_TAIL = (rf"(?:-[{_UPPER}][{_LETTER}]+)*(?:s|'s)?(?:[ ]+[Kk]ommunes?)?{_WORD_END}")
+_PLACE_TAIL = rf"(?:-[{_UPPER}][{_LETTER}]+)*(?:s|'s)?(?:[ ]+[Kk]ommunes?)?{_WORD_END}"
 PLACE_RE = re.compile(
     rf"{_WORD_START}(?:[{_UPPER}][{_LETTER}]+-)?(?P<place>{_alternation(_PLACE_NAMES)})"
-    rf"{_PLACE_TAIL}", re.IGNORECASE)
+    rf"{_PLACE_TAIL}",
+    re.IGNORECASE,
+)
 AMBIG_PLACE_RE = re.compile(
     rf"{_WORD_START}(?P<place>{'|'.join(AMBIGUOUS_PLACES)})(?P<tail>(?:s)?(?:[ ]+[Kk]ommunes?)?)"
-    rf"{_WORD_END}")
+    rf"{_WORD_END}"
+)
 AGE_RE = re.compile(
     rf"(?P<lead>{_WORD_START}jeg er[ ]+)\d{{1,3}}(?:[ ]+år(?:[ ]+gammel)?)?{_WORD_END}"
     rf"|(?P<num>{_WORD_START}\d{{1,3}})(?:[ ]+år(?:[ ]+gammel)?|-årige?|[ ]+årige?){_WORD_END}",
-    re.IGNORECASE)
-DURATION_WORDS = {"i", "for", "på", "om", "efter", "over", "under", "inden", "hvert", "de", "sidste",
-                  "seneste", "første", "to", "tre", "fire", "halvandet", "ca.", "cirka", "omkring"}
+    re.IGNORECASE,
+)
+DURATION_WORDS = {
+    "i",
+    "for",
+    "på",
+    "om",
+    "efter",
+    "over",
+    "under",
+    "inden",
+    "hvert",
+    "de",
+    "sidste",
+    "seneste",
+    "første",
+    "to",
+    "tre",
+    "fire",
+    "halvandet",
+    "ca.",
+    "cirka",
+    "omkring",
+}
 
 
 def _place_placeholder(name: str, kinds: Mapping[str, str] | None) -> str:
@@ -240,8 +607,9 @@ def _ambiguous_ok(text: str, m: re.Match, follow: str = "") -> bool:
     return bool(follow) or not _sentence_start(text, m.start())
 
 
-def pseudonymise(text: str, kinds: Mapping[str, str] | None = None,
-                 extra_names: Iterable[str] = ()) -> str:
+def pseudonymise(
+    text: str, kinds: Mapping[str, str] | None = None, extra_names: Iterable[str] = ()
+) -> str:
     """`text` with names, addresses, phone numbers, e-mails, ages, employers and places replaced
     (module docstring). `kinds` maps a municipality to its kind ("en landkommune"); `extra_names`
     adds names known from the material (the interviewees' own)."""
@@ -251,28 +619,40 @@ def pseudonymise(text: str, kinds: Mapping[str, str] | None = None,
     out = CPR_RE.sub(CPR, out)
     out = PHONE_RE.sub(PHONE, out)
     out = ADDRESS_RE.sub(ADDRESS, out)
-    out = STREET_RE.sub(lambda m: m.group(0) if m.group(0).lower() in STREET_WORDS
-                        or (_sentence_start(out, m.start()) and not re.search(r"\d", m.group(0)))
-                        else ADDRESS, out)
+    out = STREET_RE.sub(
+        lambda m: (
+            m.group(0)
+            if m.group(0).lower() in STREET_WORDS
+            or (_sentence_start(out, m.start()) and not re.search(r"\d", m.group(0)))
+            else ADDRESS
+        ),
+        out,
+    )
     out = EMPLOYER_CONTEXT_RE.sub(lambda m: m.group("lead") + EMPLOYER, out)
     out = COMPANY_RE.sub(EMPLOYER, out)
     out = EMPLOYER_RE.sub(EMPLOYER, out)
     out = TITLE_RE.sub(lambda m: f"{m.group('title')} {NAME}", out)
     extra = [n for n in extra_names if n and n.strip()]
     if extra:
-        out = re.compile(rf"{_WORD_START}(?:{_alternation(extra)})(?:s|'s)?{_WORD_END}",
-                         re.IGNORECASE).sub(NAME, out)
+        out = re.compile(
+            rf"{_WORD_START}(?:{_alternation(extra)})(?:s|'s)?{_WORD_END}", re.IGNORECASE
+        ).sub(NAME, out)
     out = NAME_RE.sub(NAME, out)
     out = AMBIG_NAME_RE.sub(lambda m: NAME if _ambiguous_ok(out, m) else m.group(0), out)
     out = PLACE_RE.sub(lambda m: _place_placeholder(m.group("place"), kinds), out)
     out = AMBIG_PLACE_RE.sub(
-        lambda m: (_place_placeholder(m.group("place"), kinds)
-                   if _ambiguous_ok(out, m, m.group("tail").strip()) else m.group(0)), out)
+        lambda m: (
+            _place_placeholder(m.group("place"), kinds)
+            if _ambiguous_ok(out, m, m.group("tail").strip())
+            else m.group(0)
+        ),
+        out,
+    )
 
     def age(m: re.Match) -> str:
         if m.group("lead"):
             return m.group("lead") + AGE
-        words = out[:m.start()].split()
+        words = out[: m.start()].split()
         if words and words[-1].lower() in DURATION_WORDS:
             return m.group(0)
         return AGE
@@ -284,8 +664,12 @@ def pseudonymise(text: str, kinds: Mapping[str, str] | None = None,
 # --------------------------------------------------------------------------- quote bank
 
 ROLE_LABELS = {
-    "kursist": "Kursist", "koordinator": "Koordinator", "instruktoer": "Instruktør",
-    "sagsbehandler": "Sagsbehandler", "leder": "Kommunal leder", "fokusgruppe": "Fokusgruppe",
+    "kursist": "Kursist",
+    "koordinator": "Koordinator",
+    "instruktoer": "Instruktør",
+    "sagsbehandler": "Sagsbehandler",
+    "leder": "Kommunal leder",
+    "fokusgruppe": "Fokusgruppe",
 }
 MIN_CHARS, MAX_CHARS = 40, 280
 
@@ -301,9 +685,15 @@ def _clean(text: str) -> str:
     return t
 
 
-def quote_bank(segments: pd.DataFrame, interviews: pd.DataFrame, theme_of, per_theme: int = 2,
-               min_chars: int = MIN_CHARS, max_chars: int = MAX_CHARS,
-               kinds: Mapping[str, str] | None = None) -> pd.DataFrame:
+def quote_bank(
+    segments: pd.DataFrame,
+    interviews: pd.DataFrame,
+    theme_of,
+    per_theme: int = 2,
+    min_chars: int = MIN_CHARS,
+    max_chars: int = MAX_CHARS,
+    kinds: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
     """The strongest short excerpts per theme, pseudonymised and labelled by role only.
 
     "Strongest", transparently: a segment coded with the theme, whose cleaned text is between
@@ -324,11 +714,27 @@ def quote_bank(segments: pd.DataFrame, interviews: pd.DataFrame, theme_of, per_t
         if not themes or not (min_chars <= len(text) <= max_chars) or text[-1:] not in ".!?":
             continue
         for theme in themes:
-            rows.append({"theme": theme, "interview_id": str(seg.interview_id),
-                         "segment_id": seg.segment_id, "text": text, "n_themes": len(themes),
-                         "chars": len(text)})
-    cols = ["theme", "rank", "quote", "role", "label", "interview_id", "segment_id", "n_themes",
-            "chars"]
+            rows.append(
+                {
+                    "theme": theme,
+                    "interview_id": str(seg.interview_id),
+                    "segment_id": seg.segment_id,
+                    "text": text,
+                    "n_themes": len(themes),
+                    "chars": len(text),
+                }
+            )
+    cols = [
+        "theme",
+        "rank",
+        "quote",
+        "role",
+        "label",
+        "interview_id",
+        "segment_id",
+        "n_themes",
+        "chars",
+    ]
     if not rows:
         return pd.DataFrame(columns=cols)
     cand = pd.DataFrame(rows).assign(role=lambda d: d["interview_id"].map(role).fillna(""))

@@ -70,8 +70,10 @@ def suppress_cells(
     out = df.copy()
     mask = pd.DataFrame(False, index=df.index, columns=df.columns)
     secondary = mask.copy()
-    values = pd.DataFrame({c: pd.to_numeric(df[c], errors="coerce").astype("float64")
-                           for c in count_cols}, index=df.index)  # NA -> NaN: never > 0
+    values = pd.DataFrame(
+        {c: pd.to_numeric(df[c], errors="coerce").astype("float64") for c in count_cols},
+        index=df.index,
+    )  # NA -> NaN: never > 0
     for col in count_cols:
         small = (values[col] > 0) & (values[col] < min_cell)
         mask[col] = small.fillna(False).to_numpy()
@@ -112,8 +114,9 @@ def _sum_groups(df, count_cols, col_sums, row_sums, label_col) -> list[list[tupl
         rows = df.index[labels == total]
         if len(rows) != 1:
             raise ValueError(f"row sum: no single row labelled {total!r}")
-        part_rows = (df.index[labels != total] if parts is None
-                     else df.index[labels.isin(list(parts))])
+        part_rows = (
+            df.index[labels != total] if parts is None else df.index[labels.isin(list(parts))]
+        )
         groups += [[(rows[0], c), *((i, c) for i in part_rows)] for c in count_cols]
     return groups
 
@@ -137,7 +140,10 @@ def _format_p(v) -> str:
 
 
 def format_table(
-    df: pd.DataFrame, mask: pd.DataFrame, min_cell: int, decimals: dict[str, int] | None = None,
+    df: pd.DataFrame,
+    mask: pd.DataFrame,
+    min_cell: int,
+    decimals: dict[str, int] | None = None,
     secondary: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Danish display strings; suppressed cells read '<min_cell'. Numeric p-value columns (named
@@ -196,9 +202,14 @@ def to_pipe_table(shown: pd.DataFrame) -> str:
     header = "| " + " | ".join(esc(c) for c in cols) + " |"
     numeric = numeric_columns(shown)
     widths = column_widths(shown)
-    align = "|" + "|".join(
-        ("-" * (w - 1) + ":") if numeric[i] and i > 0 else (":" + "-" * (w - 1))
-        for i, w in enumerate(widths)) + "|"
+    align = (
+        "|"
+        + "|".join(
+            ("-" * (w - 1) + ":") if numeric[i] and i > 0 else (":" + "-" * (w - 1))
+            for i, w in enumerate(widths)
+        )
+        + "|"
+    )
     body = ["| " + " | ".join(esc(v) for v in row) + " |" for row in shown.itertuples(index=False)]
     return "\n".join([header, align, *body])
 
@@ -259,9 +270,21 @@ class Publisher:
         its count cells (to other tables too), `known`: the values of other tables' cells they
         use that this notebook did not publish (see `protect`).
         """
-        safe, mask, secondary = self.protect(df, f"tables/{name}.csv", count_cols, linked, col_sums,
-                                             row_sums, label_col, relations, known, hide_cols,
-                                             hidden, hide_later, write=True)
+        safe, mask, secondary = self.protect(
+            df,
+            f"tables/{name}.csv",
+            count_cols,
+            linked,
+            col_sums,
+            row_sums,
+            label_col,
+            relations,
+            known,
+            hide_cols,
+            hidden,
+            hide_later,
+            write=True,
+        )
         safe.to_csv(self.output_dir / "tables" / f"{name}.csv", index=False)
         shown = format_table(safe, mask, self.min_cell, decimals, secondary)
         if transpose is not None:
@@ -271,13 +294,21 @@ class Publisher:
         if mask.to_numpy().any():
             md += f" *Celler med færre end {self.min_cell} personer er skjult (\u00ab<{self.min_cell}\u00bb).*"
         if secondary.to_numpy().any():
-            md += (f" *\u00ab{SECONDARY_MARK}\u00bb: skjult, fordi tallet ellers kunne regnes ud fra "
-                   "tabellens øvrige tal.*")
+            md += (
+                f" *\u00ab{SECONDARY_MARK}\u00bb: skjult, fordi tallet ellers kunne regnes ud fra "
+                "tabellens øvrige tal.*"
+            )
         if note:
             md += f"\n\n*{note}*"
-        html = shown.to_html(index=False, border=0) + f"<p><em>{self._source_line(source)[1:-1]}</em></p>"
-        display({"text/markdown": md, "text/html": html}, raw=True,
-                metadata={PUBLISHED_KEY: f"tables/{name}.csv"})
+        html = (
+            shown.to_html(index=False, border=0)
+            + f"<p><em>{self._source_line(source)[1:-1]}</em></p>"
+        )
+        display(
+            {"text/markdown": md, "text/html": html},
+            raw=True,
+            metadata={PUBLISHED_KEY: f"tables/{name}.csv"},
+        )
         self.published.append(f"tables/{name}.csv")
         return safe
 
@@ -298,9 +329,20 @@ class Publisher:
         hidden: dict[dc.Cell, str] | None = None,
     ) -> Path:
         """Suppress the figure's data (as `table`), draw it with `plot`, save PNG + data CSV, display."""
-        safe, _, _ = self.protect(data, f"figures/{name}.csv", count_cols, linked, col_sums,
-                                  row_sums, label_col, relations, known, hide_cols, hidden,
-                                  write=True)
+        safe, _, _ = self.protect(
+            data,
+            f"figures/{name}.csv",
+            count_cols,
+            linked,
+            col_sums,
+            row_sums,
+            label_col,
+            relations,
+            known,
+            hide_cols,
+            hidden,
+            write=True,
+        )
         fig = plot(safe)
         path = self.output_dir / "figures" / f"{name}.png"
         fig.savefig(path, dpi=DPI, bbox_inches="tight")
@@ -361,8 +403,11 @@ class Publisher:
                 model.shown.setdefault(cell.key(), float(value))
         own_shown = {}
         for col in df.columns:
-            values = pd.to_numeric(df[col], errors="coerce") if col in count_cols or \
-                pd.api.types.is_numeric_dtype(df[col]) else None
+            values = (
+                pd.to_numeric(df[col], errors="coerce")
+                if col in count_cols or pd.api.types.is_numeric_dtype(df[col])
+                else None
+            )
             if values is None:
                 continue
             for idx, v in values.items():
@@ -380,22 +425,39 @@ class Publisher:
         for rel in rels:
             for t in rel.terms:
                 for c in (t.cell, t.factor):
-                    if c is not None and c.file != file and c.key() not in model.shown \
-                            and c.key() not in model.hidden:
-                        raise ValueError(f"disclosure: relation '{rel.note}' of {file} uses "
-                                         f"{c.file} row {c.row + 1}, column '{c.column}', "
-                                         "which is neither published nor given in `known`")
+                    if (
+                        c is not None
+                        and c.file != file
+                        and c.key() not in model.shown
+                        and c.key() not in model.hidden
+                    ):
+                        raise ValueError(
+                            f"disclosure: relation '{rel.note}' of {file} uses "
+                            f"{c.file} row {c.row + 1}, column '{c.column}', "
+                            "which is neither published nor given in `known`"
+                        )
         hide_cols = count_cols if hide_cols is None else [c for c in hide_cols if c in count_cols]
-        candidates = [(file, pos[i], str(c)) for i in df.index for c in hide_cols
-                      if (file, pos[i], str(c)) in own_shown and own_shown[(file, pos[i], str(c))] > 0]
-        fallback = [(file, pos[i], str(c)) for i in df.index for c in count_cols
-                    if own_shown.get((file, pos[i], str(c)), 0) > 0]
+        candidates = [
+            (file, pos[i], str(c))
+            for i in df.index
+            for c in hide_cols
+            if (file, pos[i], str(c)) in own_shown and own_shown[(file, pos[i], str(c))] > 0
+        ]
+        fallback = [
+            (file, pos[i], str(c))
+            for i in df.index
+            for c in count_cols
+            if own_shown.get((file, pos[i], str(c)), 0) > 0
+        ]
         # last resort: a count of a file this notebook publishes later (`hide_later`, values in
         # `known`); that file then shows it hidden
         counted = {t.cell for r in rels for t in r.terms}  # not the factors (means, shares)
         later = set(hide_later) - self._files - {file}
-        fallback += [c.key() for c, v in (known or {}).items()
-                     if c in counted and c.file in later and float(v) > 0 and c.key() not in model.hidden]
+        fallback += [
+            c.key()
+            for c, v in (known or {}).items()
+            if c in counted and c.file in later and float(v) > 0 and c.key() not in model.hidden
+        ]
         try:
             added = dc.protect(model, candidates, fallback)
         except ValueError:
@@ -407,8 +469,9 @@ class Publisher:
                 model.hidden[key] = dc.SECONDARY
         secondary = pd.DataFrame(False, index=df.index, columns=df.columns)
         col_of = {str(c): c for c in df.columns}
-        for _f, row, col in [k for k, kind in model.hidden.items()
-                            if k[0] == file and kind == dc.SECONDARY]:
+        for _f, row, col in [
+            k for k, kind in model.hidden.items() if k[0] == file and kind == dc.SECONDARY
+        ]:
             secondary.at[df.index[row], col_of[col]] = True
         if write:
             self._pending.update({k: dc.SECONDARY for k in added if k[0] != file})
@@ -451,8 +514,9 @@ class Publisher:
 def _local(rel: dc.Relation, file: str) -> dc.Relation:
     """The relation with this table's cells (file "") named by `file`."""
     fix = lambda c: c if c is None or c.file else dc.Cell(file, c.row, c.column)  # noqa: E731
-    return dc.Relation([dc.Term(t.coef, fix(t.cell), fix(t.factor)) for t in rel.terms],
-                       rel.lo, rel.hi, rel.note)
+    return dc.Relation(
+        [dc.Term(t.coef, fix(t.cell), fix(t.factor)) for t in rel.terms], rel.lo, rel.hi, rel.note
+    )
 
 
 def stars(p: float | None) -> str:

@@ -55,15 +55,19 @@ def review_sheet(bank: pd.DataFrame) -> pd.DataFrame:
     """One row per candidate quote (the bank's columns theme, quote, label, segment_id)."""
     if bank is None or bank.empty:
         return pd.DataFrame(columns=REVIEW_COLUMNS)
-    return pd.DataFrame({
-        "quote_id": [quote_id(s, t) for s, t in zip(bank["segment_id"], bank["theme"], strict=True)],
-        "theme": bank["theme"].to_numpy(),
-        "label": bank["label"].to_numpy(),
-        "quote": bank["quote"].to_numpy(),
-        "replaced": bank["quote"].map(_replaced).to_numpy(),
-        "flags": bank["quote"].map(_flags).to_numpy(),
-        "approved": "",
-    })[REVIEW_COLUMNS]
+    return pd.DataFrame(
+        {
+            "quote_id": [
+                quote_id(s, t) for s, t in zip(bank["segment_id"], bank["theme"], strict=True)
+            ],
+            "theme": bank["theme"].to_numpy(),
+            "label": bank["label"].to_numpy(),
+            "quote": bank["quote"].to_numpy(),
+            "replaced": bank["quote"].map(_replaced).to_numpy(),
+            "flags": bank["quote"].map(_flags).to_numpy(),
+            "approved": "",
+        }
+    )[REVIEW_COLUMNS]
 
 
 def approved_ids(path: Path | str | None) -> set[str]:
@@ -72,11 +76,15 @@ def approved_ids(path: Path | str | None) -> set[str]:
         return set()
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(f"quotes_approved: no file {path} (the evaluator's copy of {REVIEW_FILE})")
+        raise FileNotFoundError(
+            f"quotes_approved: no file {path} (the evaluator's copy of {REVIEW_FILE})"
+        )
     sheet = pd.read_csv(path, dtype=str, keep_default_na=False)
     missing = [c for c in ("quote_id", "approved") if c not in sheet.columns]
     if missing:
-        raise ValueError(f"{path}: column(s) {missing} missing; expected the columns of {REVIEW_FILE}")
+        raise ValueError(
+            f"{path}: column(s) {missing} missing; expected the columns of {REVIEW_FILE}"
+        )
     ok = sheet["approved"].str.strip().str.lower().isin(APPROVED)
     return set(sheet.loc[ok, "quote_id"].str.strip())
 
@@ -90,7 +98,9 @@ def requires_approval(setting, synthetic: bool) -> bool:
     return str(setting).strip().lower() in {"true", "yes", "1", "ja"}
 
 
-def select(bank: pd.DataFrame, sheet: pd.DataFrame, required: bool, approved: set[str]) -> pd.DataFrame:
+def select(
+    bank: pd.DataFrame, sheet: pd.DataFrame, required: bool, approved: set[str]
+) -> pd.DataFrame:
     """The bank's quotes to publish: all without required approval, else the approved ones."""
     if not required or bank is None or bank.empty:
         return bank
@@ -101,9 +111,13 @@ def select(bank: pd.DataFrame, sheet: pd.DataFrame, required: bool, approved: se
 def pending_note(sheet: pd.DataFrame, required: bool, approved: set[str]) -> str:
     """Danish sentence for the report: how many candidate quotes await the evaluator's review."""
     if not required:
-        return ("Citaterne er ikke gennemgået af en evaluator (syntetiske data); "
-                f"gennemgangsarket ligger i {REVIEW_FILE}.")
+        return (
+            "Citaterne er ikke gennemgået af en evaluator (syntetiske data); "
+            f"gennemgangsarket ligger i {REVIEW_FILE}."
+        )
     waiting = int((~sheet["quote_id"].isin(approved)).sum())
-    return (f"Kun citater, som en evaluator har godkendt i gennemgangsarket ({REVIEW_FILE}), "
-            f"vises: {num(len(sheet) - waiting)} af {num(len(sheet))} kandidater er godkendt, "
-            f"{num(waiting)} afventer gennemgang.")
+    return (
+        f"Kun citater, som en evaluator har godkendt i gennemgangsarket ({REVIEW_FILE}), "
+        f"vises: {num(len(sheet) - waiting)} af {num(len(sheet))} kandidater er godkendt, "
+        f"{num(waiting)} afventer gennemgang."
+    )

@@ -20,8 +20,10 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 EMBED = re.compile(r"\{\{<\s*embed\s+(?P<nb>[^#\s]+)#(?P<label>tbl-[\w-]+)\s*>\}\}")
-NUMBER = re.compile(r"^(?P<sign>[+\u2212-]?)(?P<int>\d{1,3}(?:\.\d{3})*|\d+)(?:,(?P<dec>\d+))?"
-                    r"(?P<pct>\u00a0?\s?%)?(?P<stars>\**)$")
+NUMBER = re.compile(
+    r"^(?P<sign>[+\u2212-]?)(?P<int>\d{1,3}(?:\.\d{3})*|\d+)(?:,(?P<dec>\d+))?"
+    r"(?P<pct>\u00a0?\s?%)?(?P<stars>\**)$"
+)
 HIDDEN = re.compile(r"^(?:<\s?\d+|\.\.|«\.\.»|\u00ab<\d+\u00bb)$")
 HIDDEN_FILL = PatternFill("solid", fgColor="FFF2CC")
 
@@ -42,7 +44,9 @@ def parse_value(text: str):
     m = NUMBER.match(t)
     if not m:
         return t, None
-    value = float(m.group("int").replace(".", "") + ("." + m.group("dec") if m.group("dec") else ""))
+    value = float(
+        m.group("int").replace(".", "") + ("." + m.group("dec") if m.group("dec") else "")
+    )
     if m.group("sign") in ("\u2212", "-"):
         value = -value
     decimals = "." + "0" * len(m.group("dec")) if m.group("dec") else ""
@@ -69,9 +73,12 @@ def parse_pipe_table(markdown: str) -> tuple[list[str], list[list[str]], list[st
     while end < len(lines) and lines[end].startswith("|"):
         end += 1
     header = _cells(lines[start])
-    rows = [_cells(line) for line in lines[start + 2:end]]
-    notes = [re.sub(r"\*\s*\*", " ", line).strip().strip("*").strip().replace("\\*", "*")
-             for line in lines[end:] if line.strip()]
+    rows = [_cells(line) for line in lines[start + 2 : end]]
+    notes = [
+        re.sub(r"\*\s*\*", " ", line).strip().strip("*").strip().replace("\\*", "*")
+        for line in lines[end:]
+        if line.strip()
+    ]
     return header, rows, notes
 
 
@@ -85,8 +92,11 @@ def _notebook_tables(path: Path) -> dict[str, tuple[str, str]]:
         if not label:
             continue
         cap = re.search(r'^#\|\s*tbl-cap:\s*"?(.*?)"?\s*$', src, re.M)
-        md = [o["data"]["text/markdown"] for o in cell.get("outputs", [])
-              if "text/markdown" in o.get("data", {})]
+        md = [
+            o["data"]["text/markdown"]
+            for o in cell.get("outputs", [])
+            if "text/markdown" in o.get("data", {})
+        ]
         md = ["".join(m) if isinstance(m, list) else m for m in md]
         if md:
             out[label.group(1)] = (cap.group(1) if cap else "", md[0])

@@ -50,8 +50,10 @@ function Div(div)
   div.content = content
   return div
 end
-""".replace("@STYLE@", ", ".join(
-    f'{k} = {{"{fill}", "{rule}"}}' for k, (fill, rule) in CALLOUT_COLOURS.items()))
+""".replace(
+    "@STYLE@",
+    ", ".join(f'{k} = {{"{fill}", "{rule}"}}' for k, (fill, rule) in CALLOUT_COLOURS.items()),
+)
 
 
 def callout_filter(src: Path) -> Path:

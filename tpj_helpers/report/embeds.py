@@ -50,8 +50,13 @@ class EmbedResolver:
     def _caption(self, cell: LabelledCell, key: str, number: str) -> str:
         cap = cell.options.get(key)
         if cap is None or not str(cap).strip():
-            log.warning("%s#%s has no %s; the caption reads only '%s'",
-                        cell.notebook.name, cell.label, key, number)
+            log.warning(
+                "%s#%s has no %s; the caption reads only '%s'",
+                cell.notebook.name,
+                cell.label,
+                key,
+                number,
+            )
             return f"**{number}**"
         text = " ".join(str(cap).split())
         return f"**{number}:** {text}"
@@ -64,31 +69,37 @@ class EmbedResolver:
         if not sep or not label:
             raise RenderError(
                 f"{where}: embed '{target}' names no cell label; write "
-                "{{< embed notebooks/NAME.ipynb#LABEL >}} (whole notebooks are not embedded)")
+                "{{< embed notebooks/NAME.ipynb#LABEL >}} (whole notebooks are not embedded)"
+            )
         path = (self.base / path_part).resolve()
         if path not in self.notebooks:
             if not path.is_file():
                 present = sorted(p.name for p in (self.base / path_part).parent.glob("*.ipynb"))
                 raise RenderError(
                     f"{where}: embed '{target}': notebook {path_part} does not exist in the run "
-                    f"(notebooks there: {', '.join(present) or 'none'}); did that notebook run?")
+                    f"(notebooks there: {', '.join(present) or 'none'}); did that notebook run?"
+                )
             self.notebooks[path] = notebook_labels(path)
         labels = self.notebooks[path]
         if label not in labels:
             have = ", ".join(sorted(labels)) or "no labelled cells"
             raise RenderError(
                 f"{where}: embed '{target}': notebook {path_part} has no cell labelled "
-                f"'{label}'; its labels: {have}")
+                f"'{label}'; its labels: {have}"
+            )
         if len(labels[label]) > 1:
             cells = ", ".join(str(c.index) for c in labels[label])
-            raise RenderError(f"{where}: embed '{target}': label '{label}' is on more than one "
-                              f"cell of {path_part} (cells {cells})")
+            raise RenderError(
+                f"{where}: embed '{target}': label '{label}' is on more than one "
+                f"cell of {path_part} (cells {cells})"
+            )
         cell = labels[label][0]
         errors = [o for o in cell.outputs if o.get("output_type") == "error"]
         if errors:
             e = errors[0]
-            raise RenderError(f"{where}: embed '{target}': the cell raised "
-                              f"{e.get('ename')}: {e.get('evalue')}")
+            raise RenderError(
+                f"{where}: embed '{target}': the cell raised {e.get('ename')}: {e.get('evalue')}"
+            )
         return cell
 
     def _trace(self, cell: LabelledCell) -> str:
@@ -108,11 +119,13 @@ class EmbedResolver:
         if not unique:
             raise RenderError(
                 f"{where}: {cell.notebook.name}#{cell.label} is a figure label but the "
-                "cell shows no image (image/png output)")
+                "cell shows no image (image/png output)"
+            )
         if len(unique) > 1:
             raise RenderError(
                 f"{where}: {cell.notebook.name}#{cell.label} shows {len(unique)} images; a "
-                "figure cell must show exactly one (give each its own labelled cell)")
+                "figure cell must show exactly one (give each its own labelled cell)"
+            )
         out, mime, ext = unique[0]
         data = out["data"][mime]
         payload = data.encode("utf-8") if mime == "image/svg+xml" else base64.b64decode(data)
@@ -130,7 +143,8 @@ class EmbedResolver:
         if not md:
             raise RenderError(
                 f"{where}: {cell.notebook.name}#{cell.label} is a table label but the "
-                "cell shows no Markdown (text/markdown output with the pipe table)")
+                "cell shows no Markdown (text/markdown output with the pipe table)"
+            )
         number = self.numbering.number("tbl", cell.label)
         caption = self._caption(cell, "tbl-cap", number)
         lines = md[0].splitlines()
@@ -147,8 +161,10 @@ class EmbedResolver:
     def _text(self, cell: LabelledCell, where: str) -> str:
         md = markdown_outputs(cell)
         if not md:
-            raise RenderError(f"{where}: {cell.notebook.name}#{cell.label} shows no Markdown "
-                              "(text/markdown output)")
+            raise RenderError(
+                f"{where}: {cell.notebook.name}#{cell.label} shows no Markdown "
+                "(text/markdown output)"
+            )
         return div(cell.label, "tpj-text", "\n\n".join(md))
 
     def embed(self, args: str, lineno: int) -> Chunk:

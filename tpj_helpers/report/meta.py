@@ -12,8 +12,18 @@ from tpj_helpers.report.source import QMD
 
 TOC_TITLE = "Indhold"
 DANISH_MONTHS = (
-    "januar", "februar", "marts", "april", "maj", "juni", "juli", "august", "september",
-    "oktober", "november", "december",
+    "januar",
+    "februar",
+    "marts",
+    "april",
+    "maj",
+    "juni",
+    "juli",
+    "august",
+    "september",
+    "oktober",
+    "november",
+    "december",
 )
 
 
@@ -30,7 +40,7 @@ def split_front_matter(text: str) -> tuple[dict, list[str], int]:
                 raise RenderError(f"{QMD}: the YAML header is not valid YAML: {exc}") from exc
             if not isinstance(meta, dict):
                 raise RenderError(f"{QMD}: the YAML header is not a mapping")
-            return meta, lines[end + 1:], end + 1
+            return meta, lines[end + 1 :], end + 1
     raise RenderError(f"{QMD}: the YAML header opened on line 1 is never closed with '---'")
 
 

@@ -83,15 +83,22 @@ def notebook_labels(path: Path) -> dict[str, list[LabelledCell]]:
             outputs = []
             for o in cell.get("outputs") or []:
                 if "data" in o:
-                    o = {**o, "data": {k: (v if isinstance(v, dict) else _joined(v))
-                                       for k, v in o["data"].items()}}
+                    o = {
+                        **o,
+                        "data": {
+                            k: (v if isinstance(v, dict) else _joined(v))
+                            for k, v in o["data"].items()
+                        },
+                    }
                 outputs.append(o)
             labels.setdefault(label, []).append(LabelledCell(path, i, label, opts, outputs))
     return labels
 
 
 def markdown_outputs(cell: LabelledCell) -> list[str]:
-    return [o["data"]["text/markdown"].strip() for o in cell.outputs
-            if o.get("output_type") in ("display_data", "execute_result")
-            and "text/markdown" in o.get("data", {})]
-
+    return [
+        o["data"]["text/markdown"].strip()
+        for o in cell.outputs
+        if o.get("output_type") in ("display_data", "execute_result")
+        and "text/markdown" in o.get("data", {})
+    ]

@@ -33,20 +33,26 @@ def _as_list(value) -> list:
     return [] if value is None else value if isinstance(value, list) else [value]
 
 
-def render_with_quarto(quarto: str, src: Path, report_dir: Path,
-                       synthetic: bool) -> tuple[Path, Path]:
+def render_with_quarto(
+    quarto: str, src: Path, report_dir: Path, synthetic: bool
+) -> tuple[Path, Path]:
     if synthetic:
         _quarto_banner(src)
-    proc = subprocess.run([quarto, "render", QMD], cwd=src, capture_output=True, text=True,
-                          check=False)
+    proc = subprocess.run(
+        [quarto, "render", QMD], cwd=src, capture_output=True, text=True, check=False
+    )
     if proc.returncode != 0:
         tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-20:])
         raise RenderError(f"quarto render failed in {src} (exit {proc.returncode}):\n{tail}")
     html, pdf = src / "index.html", src / "index.pdf"
     for produced in (html, pdf):
         if not produced.is_file():
-            raise RenderError(f"quarto render did not produce {produced}; check the formats in "
-                              f"{PROJECT_YML} (html and typst)")
+            raise RenderError(
+                f"quarto render did not produce {produced}; check the formats in "
+                f"{PROJECT_YML} (html and typst)"
+            )
     shutil.rmtree(src / "index_files", ignore_errors=True)
-    return (Path(shutil.move(html, report_dir / "index.html")),
-            Path(shutil.move(pdf, report_dir / "report.pdf")))
+    return (
+        Path(shutil.move(html, report_dir / "index.html")),
+        Path(shutil.move(pdf, report_dir / "report.pdf")),
+    )

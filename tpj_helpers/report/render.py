@@ -57,8 +57,12 @@ class RenderResult:
     markdown: Path | None = None  # the resolved Markdown (fallback only)
 
 
-def render_report(run_dir: Path, report_src: Path = REPORT_SRC, synthetic: bool | None = None,
-                  engine: str | None = None) -> RenderResult:
+def render_report(
+    run_dir: Path,
+    report_src: Path = REPORT_SRC,
+    synthetic: bool | None = None,
+    engine: str | None = None,
+) -> RenderResult:
     """Render `run_dir/report/index.html` and `run_dir/report/report.pdf` from `report_src`.
 
     `synthetic=None` reads the run's manifest (see `is_synthetic`). `engine` forces "quarto" or
@@ -105,17 +109,32 @@ def render_report(run_dir: Path, report_src: Path = REPORT_SRC, synthetic: bool 
     # HTML and PDF at the same time: pandoc runs as a subprocess, so the two overlap.
     callout_filter(src)
     with ThreadPoolExecutor(max_workers=2) as pool:
-        html_job = pool.submit(render_html, markdown, src, report_dir / "index.html",
-                               report.meta, synthetic)
-        pdf_job = pool.submit(render_pdf, markdown, src, run_dir, report_dir / "report.pdf",
-                              report.meta, synthetic)
+        html_job = pool.submit(
+            render_html, markdown, src, report_dir / "index.html", report.meta, synthetic
+        )
+        pdf_job = pool.submit(
+            render_pdf, markdown, src, run_dir, report_dir / "report.pdf", report.meta, synthetic
+        )
         html, (pdf, _) = html_job.result(), pdf_job.result()
-    log.debug("report rendered (%d figures, %d tables): %s, %s", len(report.figures),
-             sum(n.startswith(TABLE_WORD) for n in report.numbers.values()), html, pdf)
+    log.debug(
+        "report rendered (%d figures, %d tables): %s, %s",
+        len(report.figures),
+        sum(n.startswith(TABLE_WORD) for n in report.numbers.values()),
+        html,
+        pdf,
+    )
     return RenderResult(html=html, pdf=pdf, engine="pandoc", source_dir=src, markdown=md_path)
 
 
 __all__ = [
-    "BANNER_TEXT", "REPORT_SRC", "RenderError", "RenderResult", "cell_options", "is_synthetic",
-    "notebook_labels", "render_report", "resolve_report", "stage_source",
+    "BANNER_TEXT",
+    "REPORT_SRC",
+    "RenderError",
+    "RenderResult",
+    "cell_options",
+    "is_synthetic",
+    "notebook_labels",
+    "render_report",
+    "resolve_report",
+    "stage_source",
 ]

@@ -22,7 +22,8 @@ from tpj_helpers.report.xref import FENCE, Chunk, Numbering, closes
 SHORTCODE = re.compile(r"(?<!\{)\{\{<\s*(?P<name>[\w-]+)(?P<args>.*?)\s*>\}\}(?!\})")
 # A figure written directly in the qmd: ![caption](file.png){#fig-x ...} on its own line.
 DIRECT_FIGURE = re.compile(
-    r"^\s*!\[(?P<cap>.*)\]\((?P<src>[^)]*)\)\{(?P<attrs>[^}]*?#(?P<label>fig-[^\s}]+)[^}]*)\}\s*$")
+    r"^\s*!\[(?P<cap>.*)\]\((?P<src>[^)]*)\)\{(?P<attrs>[^}]*?#(?P<label>fig-[^\s}]+)[^}]*)\}\s*$"
+)
 
 
 @dataclass
@@ -48,19 +49,28 @@ class _Document:
     def _shortcode(self, m: re.Match, lineno: int) -> str:
         name, args = m.group("name"), m.group("args").strip()
         if name == "pagebreak":
-            return ('\n\n```{=html}\n<div style="break-after: page"></div>\n```\n\n'
-                    "```{=typst}\n#pagebreak()\n```\n\n")
+            return (
+                '\n\n```{=html}\n<div style="break-after: page"></div>\n```\n\n'
+                "```{=typst}\n#pagebreak()\n```\n\n"
+            )
         if name == "meta":
-            value = {"title": self.meta.title, "subtitle": self.meta.subtitle,
-                     "date": self.meta.date, "lang": self.meta.lang,
-                     "author": ", ".join(self.meta.authors)}.get(args)
+            value = {
+                "title": self.meta.title,
+                "subtitle": self.meta.subtitle,
+                "date": self.meta.date,
+                "lang": self.meta.lang,
+                "author": ", ".join(self.meta.authors),
+            }.get(args)
             if value is None:
-                raise RenderError(f"{self._where(lineno)}: {{{{< meta {args} >}}}}: the renderer "
-                                  "knows only title, subtitle, author, date and lang")
+                raise RenderError(
+                    f"{self._where(lineno)}: {{{{< meta {args} >}}}}: the renderer "
+                    "knows only title, subtitle, author, date and lang"
+                )
             return value
         raise RenderError(
             f"{self._where(lineno)}: the shortcode {{{{< {name} >}}}} is not supported "
-            "by the project's renderer (embed, meta and pagebreak are)")
+            "by the project's renderer (embed, meta and pagebreak are)"
+        )
 
     def resolve(self, body: list[str], first_line: int) -> list[Chunk]:
         chunks: list[Chunk] = []
@@ -90,7 +100,8 @@ class _Document:
             if em:
                 if line.strip() != em.group(0):
                     raise RenderError(
-                        f"{self._where(lineno)}: an embed must stand alone on its line")
+                        f"{self._where(lineno)}: an embed must stand alone on its line"
+                    )
                 flush(lineno)
                 chunks.append(self.embeds.embed(em.group("args"), lineno))
                 buf_start = lineno + 1
@@ -110,9 +121,9 @@ class _Document:
         return chunks
 
 
-
-def resolve_report(src_dir: Path, figure_prefix: str = "figures",
-                   shown_name: str | None = None) -> ResolvedReport:
+def resolve_report(
+    src_dir: Path, figure_prefix: str = "figures", shown_name: str | None = None
+) -> ResolvedReport:
     """Read `src_dir/index.qmd` (+ `_quarto.yml`), resolve the embeds, number, cross-reference.
 
     `figure_prefix` is the path, relative to the Markdown's folder, under which the figures will

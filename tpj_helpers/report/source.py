@@ -64,9 +64,24 @@ def stage_source(run_dir: Path, report_src: Path) -> Path:
         shutil.rmtree(src)  # does not follow the notebooks symlink
     # Not copied: a local `notebooks` link (for previewing report/ with Quarto), Quarto's caches
     # and outputs of such previews, and the fallback's intermediate files.
-    shutil.copytree(report_src, src, symlinks=False, ignore=shutil.ignore_patterns(
-        "notebooks", ".quarto", "_freeze", "_site", "index_files", "__pycache__",
-        ".ipynb_checkpoints", "index.html", "index.pdf", "index.md", "index.typ"))
+    shutil.copytree(
+        report_src,
+        src,
+        symlinks=False,
+        ignore=shutil.ignore_patterns(
+            "notebooks",
+            ".quarto",
+            "_freeze",
+            "_site",
+            "index_files",
+            "__pycache__",
+            ".ipynb_checkpoints",
+            "index.html",
+            "index.pdf",
+            "index.md",
+            "index.typ",
+        ),
+    )
     link = src / "notebooks"
     try:
         link.symlink_to(Path("..") / "notebooks", target_is_directory=True)
@@ -78,4 +93,3 @@ def stage_source(run_dir: Path, report_src: Path) -> Path:
 def replace_file(tmp: Path, final: Path) -> Path:
     os.replace(tmp, final)
     return final
-

@@ -24,8 +24,14 @@ class _ExternalResources(HTMLParser):
     """Collects resources a browser would fetch (scripts, styles, images, frames, media)."""
 
     FETCHED: ClassVar[dict[str, str]] = {
-        "img": "src", "script": "src", "iframe": "src", "source": "src", "video": "src",
-        "audio": "src", "embed": "src", "link": "href",
+        "img": "src",
+        "script": "src",
+        "iframe": "src",
+        "source": "src",
+        "video": "src",
+        "audio": "src",
+        "embed": "src",
+        "link": "href",
     }
 
     def __init__(self) -> None:
@@ -48,8 +54,13 @@ def external_resources(html: str) -> list[str]:
 def render_html(markdown: str, src: Path, out: Path, meta: ReportMeta, synthetic: bool) -> Path:
     import pypandoc
 
-    args = [*PANDOC_COMMON, "--embed-resources", "--section-divs", f"--resource-path={src}",
-            f"--lua-filter={callout_filter(src)}"]
+    args = [
+        *PANDOC_COMMON,
+        "--embed-resources",
+        "--section-divs",
+        f"--resource-path={src}",
+        f"--lua-filter={callout_filter(src)}",
+    ]
     if meta.option("html", "toc", True):
         args += ["--toc", f"--toc-depth={int(meta.option('html', 'toc-depth', 3))}"]
     if meta.option("html", "number-sections", True):
@@ -63,14 +74,22 @@ def render_html(markdown: str, src: Path, out: Path, meta: ReportMeta, synthetic
             args += ["--variable", f"header-includes=<style>{BANNER_CSS}</style>"]
     tmp = out.with_name(out.name + ".tmp")
     try:
-        pypandoc.convert_text(markdown, "html5", format=PANDOC_FROM, outputfile=str(tmp),
-                              extra_args=args, cworkdir=str(src))
+        pypandoc.convert_text(
+            markdown,
+            "html5",
+            format=PANDOC_FROM,
+            outputfile=str(tmp),
+            extra_args=args,
+            cworkdir=str(src),
+        )
     except RuntimeError as exc:
         tmp.unlink(missing_ok=True)
         raise RenderError(f"pandoc could not write the HTML report: {exc}") from exc
     external = external_resources(tmp.read_text(encoding="utf-8"))
     if external:
         tmp.unlink(missing_ok=True)
-        raise RenderError("the HTML report would load external resources (it must open offline): "
-                          + ", ".join(external[:5]))
+        raise RenderError(
+            "the HTML report would load external resources (it must open offline): "
+            + ", ".join(external[:5])
+        )
     return replace_file(tmp, out)

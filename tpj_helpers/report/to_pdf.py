@@ -12,8 +12,9 @@ from tpj_helpers.report.source import TYPST_TEMPLATE, replace_file
 from tpj_helpers.report.to_html import PANDOC_COMMON, PANDOC_FROM
 
 
-def render_pdf(markdown: str, src: Path, run_dir: Path, out: Path, meta: ReportMeta,
-               synthetic: bool) -> tuple[Path, Path]:
+def render_pdf(
+    markdown: str, src: Path, run_dir: Path, out: Path, meta: ReportMeta, synthetic: bool
+) -> tuple[Path, Path]:
     """pandoc -> `src/index.typ` -> typst -> `out`. Returns (pdf, typst source)."""
     import pypandoc
     import typst
@@ -29,8 +30,14 @@ def render_pdf(markdown: str, src: Path, run_dir: Path, out: Path, meta: ReportM
         args += ["--number-sections", "--variable=section-numbering:1.1.1"]
     typ = src / "index.typ"
     try:
-        pypandoc.convert_text(markdown, "typst", format=PANDOC_FROM, outputfile=str(typ),
-                              extra_args=args, cworkdir=str(src))
+        pypandoc.convert_text(
+            markdown,
+            "typst",
+            format=PANDOC_FROM,
+            outputfile=str(typ),
+            extra_args=args,
+            cworkdir=str(src),
+        )
     except RuntimeError as exc:
         raise RenderError(f"pandoc could not write the Typst source: {exc}") from exc
     # pandoc centres every table; the report sets tables flush left under their captions.
@@ -40,8 +47,13 @@ def render_pdf(markdown: str, src: Path, run_dir: Path, out: Path, meta: ReportM
     tmp = out.with_name(out.name + ".tmp")
     try:
         # root = the run folder: the figures live in report/figures, outside _report_src.
-        typst.compile(str(typ), output=str(tmp), root=str(run_dir), ignore_system_fonts=True,
-                      sys_inputs=inputs)
+        typst.compile(
+            str(typ),
+            output=str(tmp),
+            root=str(run_dir),
+            ignore_system_fonts=True,
+            sys_inputs=inputs,
+        )
     except Exception as exc:  # typst.TypstError and friends
         tmp.unlink(missing_ok=True)
         raise RenderError(f"typst could not compile {typ}: {exc}") from exc

@@ -63,7 +63,10 @@ def _typst_string(text: str) -> str:
 
 def source_block(notebook: str, label: str, files: list[str]) -> str:
     """pandoc Markdown: the line as a raw HTML block and a raw Typst block (each format its own)."""
-    typst = (f"#block(above: 0.35em, below: 1em, text({TYPST_STYLE}, "
-             f"{_typst_string(source_text(notebook, label, files))}))")
-    return (f"```{{=html}}\n{source_html(notebook, label, files)}\n```\n\n"
-            f"```{{=typst}}\n{typst}\n```")
+    typst = (
+        f"#block(above: 0.35em, below: 1em, text({TYPST_STYLE}, "
+        f"{_typst_string(source_text(notebook, label, files))}))"
+    )
+    return (
+        f"```{{=html}}\n{source_html(notebook, label, files)}\n```\n\n```{{=typst}}\n{typst}\n```"
+    )

@@ -24,7 +24,17 @@ CODE_SPAN = re.compile(r"(`+)(?:.+?)\1", re.S)
 XREF_KINDS = {"fig": FIGURE_WORD, "tbl": TABLE_WORD}
 # Quarto cross-reference kinds the fallback does not number: a reference to one is an error.
 UNSUPPORTED_XREF_KINDS = {
-    "sec", "eq", "lst", "thm", "lem", "cor", "prp", "cnj", "def", "exm", "exr",
+    "sec",
+    "eq",
+    "lst",
+    "thm",
+    "lem",
+    "cor",
+    "prp",
+    "cnj",
+    "def",
+    "exm",
+    "exr",
 }
 
 
@@ -38,8 +48,12 @@ class Chunk:
 def closes(fence: str, line: str) -> bool:
     """Whether `line` closes the code block opened by `fence` (same character, at least as long)."""
     m = FENCE.match(line)
-    return bool(m) and m.group("fence")[0] == fence[0] and len(m.group("fence")) >= len(fence) \
+    return (
+        bool(m)
+        and m.group("fence")[0] == fence[0]
+        and len(m.group("fence")) >= len(fence)
         and not line.strip().lstrip(fence[0])
+    )
 
 
 class Numbering:
@@ -61,7 +75,8 @@ class Numbering:
         if label in self.anchors:
             raise RenderError(
                 f"{where}: label '{label}' is used twice (first at {self.anchors[label]}); "
-                "every figure, table and text label must be unique in the report")
+                "every figure, table and text label must be unique in the report"
+            )
         self.anchors[label] = where
 
     def number(self, kind: str, label: str) -> str:
@@ -77,10 +92,12 @@ class Numbering:
             if kind in UNSUPPORTED_XREF_KINDS:
                 raise RenderError(
                     f"{origin}: @{label}: the project's renderer numbers only figures (@fig-) "
-                    "and tables (@tbl-); write the reference as a link instead")
+                    "and tables (@tbl-); write the reference as a link instead"
+                )
             known = ", ".join(sorted(self.numbers)) or "none"
-            raise RenderError(f"{origin}: @{label} refers to no figure or table in the report "
-                              f"(known: {known})")
+            raise RenderError(
+                f"{origin}: @{label} refers to no figure or table in the report (known: {known})"
+            )
         text = self.numbers[label].split()[-1] if minus else self.numbers[label]
         return f"[{text}](#{label})"
 
@@ -103,7 +120,7 @@ class Numbering:
 
         pieces, last = [], 0
         for cm in CODE_SPAN.finditer(line):
-            pieces.append(REF.sub(single, REF_GROUP.sub(group, line[last:cm.start()])))
+            pieces.append(REF.sub(single, REF_GROUP.sub(group, line[last : cm.start()])))
             pieces.append(cm.group(0))
             last = cm.end()
         pieces.append(REF.sub(single, REF_GROUP.sub(group, line[last:])))

@@ -36,8 +36,13 @@ import yaml
 
 from tpj_helpers.data.study import REPO_ROOT, resolve, resolve_data_dir
 
-EXIT_MEANING = {0: "ok", 1: "a notebook failed", 2: "bad data or parameters", 3: "render failed",
-                130: "interrupted"}
+EXIT_MEANING = {
+    0: "ok",
+    1: "a notebook failed",
+    2: "bad data or parameters",
+    3: "render failed",
+    130: "interrupted",
+}
 
 
 class BatchError(ValueError):
@@ -91,7 +96,9 @@ def read_batch(path: Path | str) -> tuple[dict, list[Variant], dict]:
         raise BatchError(f"{path}: cannot read the batch file: {exc}") from exc
     unknown = sorted(set(spec) - {"base", "batch_min_persons", "variants"})
     if unknown:
-        raise BatchError(f"{path}: unknown key(s) {', '.join(unknown)}; known: base, batch_min_persons, variants")
+        raise BatchError(
+            f"{path}: unknown key(s) {', '.join(unknown)}; known: base, batch_min_persons, variants"
+        )
     base = read_params(spec.get("base", "params/default.yaml"))
     # The demo data are generated here, once, not by the variants at the same time.
     data = resolve_data_dir(base["data_dir"], base["demo_seed"], base["demo_scale"])
@@ -102,13 +109,18 @@ def read_batch(path: Path | str) -> tuple[dict, list[Variant], dict]:
         if by == "phase":
             variants += [Variant(f"fase-{_slug(p)}", {"phases": [p]}) for p in base["phases"]]
         elif by == "kommune":
-            variants += [Variant(f"kommune-{_slug(k)}", {"kommuner": [k]})
-                         for k, n in kommune_counts(data).items() if n >= min_persons]
+            variants += [
+                Variant(f"kommune-{_slug(k)}", {"kommuner": [k]})
+                for k, n in kommune_counts(data).items()
+                if n >= min_persons
+            ]
         elif isinstance(item, dict) and item.get("name"):
             variants.append(Variant(_slug(str(item["name"])), dict(item.get("params") or {})))
         else:
-            raise BatchError(f"{path}: variant {i + 1} needs `by: phase`, `by: kommune` or a `name`"
-                             f" (and `params`); got {item!r}")
+            raise BatchError(
+                f"{path}: variant {i + 1} needs `by: phase`, `by: kommune` or a `name`"
+                f" (and `params`); got {item!r}"
+            )
     names = [v.name for v in variants]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
@@ -118,22 +130,51 @@ def read_batch(path: Path | str) -> tuple[dict, list[Variant], dict]:
     return spec, variants, base
 
 
-def run_variant(name: str, params_file: str, out_root: str, cache_dir: str, jobs: int,
-                render: bool = True, repo: str = str(REPO_ROOT)) -> dict:
+def run_variant(
+    name: str,
+    params_file: str,
+    out_root: str,
+    cache_dir: str,
+    jobs: int,
+    render: bool = True,
+    repo: str = str(REPO_ROOT),
+) -> dict:
     """One variant: `tpj run` in a process of its own (also on a Dask worker). Returns a
     VariantResult as a dict (picklable, for Dask)."""
-    cmd = [sys.executable, "-m", "tpj_helpers.run.cli", "run", "--params", params_file,
-           "--out", out_root, "--cache-dir", cache_dir, "--jobs", str(jobs)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "tpj_helpers.run.cli",
+        "run",
+        "--params",
+        params_file,
+        "--out",
+        out_root,
+        "--cache-dir",
+        cache_dir,
+        "--jobs",
+        str(jobs),
+    ]
     if not render:
         cmd.append("--no-render")
     start = time.perf_counter()
-    done = subprocess.run(cmd, cwd=repo, capture_output=True, text=True,
-                          env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    done = subprocess.run(
+        cmd, cwd=repo, capture_output=True, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"}
+    )
     latest = Path(out_root) / "latest"
     run_dir = str(latest.resolve()) if done.returncode == 0 and latest.exists() else None
-    lines = [ln for ln in done.stderr.splitlines() if ln.startswith("tpj:")] or done.stderr.splitlines()[-3:]
-    return asdict(VariantResult(name, done.returncode, round(time.perf_counter() - start, 2), run_dir,
-                                "\n".join(lines)[:2000]))
+    lines = [
+        ln for ln in done.stderr.splitlines() if ln.startswith("tpj:")
+    ] or done.stderr.splitlines()[-3:]
+    return asdict(
+        VariantResult(
+            name,
+            done.returncode,
+            round(time.perf_counter() - start, 2),
+            run_dir,
+            "\n".join(lines)[:2000],
+        )
+    )
 
 
 def write_index(batch_dir: Path, results: list[VariantResult], meta: dict) -> Path:
@@ -153,17 +194,20 @@ def write_index(batch_dir: Path, results: list[VariantResult], meta: dict) -> Pa
             cell = f"<pre>{html.escape(r.message)}</pre>"
             status = f"FEJLET ({r.exit_code}: {html.escape(EXIT_MEANING.get(r.exit_code, 'fejl'))})"
         params = html.escape(json.dumps(r.params, ensure_ascii=False))
-        rows.append(f"<tr><td>{html.escape(r.name)}</td><td><code>{params}</code></td>"
-                    f"<td>{status}</td><td>{cell}</td><td>{r.seconds:.0f} s</td></tr>")
+        rows.append(
+            f"<tr><td>{html.escape(r.name)}</td><td><code>{params}</code></td>"
+            f"<td>{status}</td><td>{cell}</td><td>{r.seconds:.0f} s</td></tr>"
+        )
     failed = [r.name for r in results if not r.ok]
-    summary = (f"{len(results) - len(failed)} af {len(results)} varianter er kørt."
-               + (f" Fejlede: {html.escape(', '.join(failed))}." if failed else ""))
+    summary = f"{len(results) - len(failed)} af {len(results)} varianter er kørt." + (
+        f" Fejlede: {html.escape(', '.join(failed))}." if failed else ""
+    )
     page = f"""<!DOCTYPE html>
 <html lang="da"><head><meta charset="utf-8"><title>Tættere På Job: rapportvarianter</title>
 <style>body{{font-family:sans-serif;margin:2em}}td,th{{padding:.3em .8em;text-align:left;vertical-align:top}}
 pre{{white-space:pre-wrap;margin:0}}</style></head><body>
 <h1>Rapportvarianter</h1>
-<p>Kørsel {html.escape(meta['batch_id'])} af {html.escape(meta['batch_file'])}, {html.escape(meta['engine'])}.
+<p>Kørsel {html.escape(meta["batch_id"])} af {html.escape(meta["batch_file"])}, {html.escape(meta["engine"])}.
 {summary}</p>
 <table><thead><tr><th>Variant</th><th>Parametre</th><th>Status</th><th>Rapport</th><th>Tid</th></tr></thead>
 <tbody>
@@ -177,9 +221,16 @@ pre{{white-space:pre-wrap;margin:0}}</style></head><body>
     return path
 
 
-def run_batch(batch_file: Path | str, out_root: Path | str | None = None, jobs: int = 2,
-              scheduler: str | None = None, cluster=None, jobs_per_run: int = 1,
-              render: bool = True, quiet: bool = False) -> tuple[Path, list[VariantResult]]:
+def run_batch(
+    batch_file: Path | str,
+    out_root: Path | str | None = None,
+    jobs: int = 2,
+    scheduler: str | None = None,
+    cluster=None,
+    jobs_per_run: int = 1,
+    render: bool = True,
+    quiet: bool = False,
+) -> tuple[Path, list[VariantResult]]:
     """Run every variant; returns the batch folder and the results in the batch file's order.
     `scheduler`: a Dask scheduler address; `cluster`: a Dask cluster object (tests)."""
     spec, variants, _ = read_batch(batch_file)
@@ -188,20 +239,28 @@ def run_batch(batch_file: Path | str, out_root: Path | str | None = None, jobs: 
     batch_dir = out_root / batch_id
     batch_dir.mkdir(parents=True, exist_ok=False)
     cache_dir = out_root / ".cache"
-    params_base = yaml.safe_load(resolve(spec.get("base", "params/default.yaml")).read_text(encoding="utf-8"))
+    params_base = yaml.safe_load(
+        resolve(spec.get("base", "params/default.yaml")).read_text(encoding="utf-8")
+    )
     tasks = []
     for v in variants:
         vdir = batch_dir / v.name
         vdir.mkdir()
         pfile = vdir / "params.yaml"
-        pfile.write_text(yaml.safe_dump({**params_base, **v.params}, allow_unicode=True), encoding="utf-8")
+        pfile.write_text(
+            yaml.safe_dump({**params_base, **v.params}, allow_unicode=True), encoding="utf-8"
+        )
         tasks.append((v.name, str(pfile), str(vdir), str(cache_dir), jobs_per_run, render))
 
     def say(msg: str) -> None:
         if not quiet:
             print(f"tpj batch: {msg}", flush=True)
 
-    engine = f"Dask ({scheduler or 'cluster'})" if (scheduler or cluster is not None) else f"{jobs} lokale processer"
+    engine = (
+        f"Dask ({scheduler or 'cluster'})"
+        if (scheduler or cluster is not None)
+        else f"{jobs} lokale processer"
+    )
     say(f"{len(tasks)} variants into {batch_dir} on {engine}")
     start = time.perf_counter()
     if scheduler or cluster is not None:
@@ -209,8 +268,10 @@ def run_batch(batch_file: Path | str, out_root: Path | str | None = None, jobs: 
 
         client = Client(scheduler) if scheduler else Client(cluster)
         try:
-            futures = [client.submit(run_variant, *t, key=f"tpj-{batch_id}-{t[0]}", pure=False)
-                       for t in tasks]
+            futures = [
+                client.submit(run_variant, *t, key=f"tpj-{batch_id}-{t[0]}", pure=False)
+                for t in tasks
+            ]
             raw = {}
             for fut in as_completed(futures):
                 try:
@@ -219,7 +280,9 @@ def run_batch(batch_file: Path | str, out_root: Path | str | None = None, jobs: 
                     name = fut.key.split(f"tpj-{batch_id}-", 1)[-1]
                     r = asdict(VariantResult(name, 1, 0.0, None, f"{type(exc).__name__}: {exc}"))
                 raw[r["name"]] = r
-                say(f"{r['name']}: {EXIT_MEANING.get(r['exit_code'], 'failed')} ({r['seconds']:.0f} s)")
+                say(
+                    f"{r['name']}: {EXIT_MEANING.get(r['exit_code'], 'failed')} ({r['seconds']:.0f} s)"
+                )
         finally:
             client.close()
     else:
@@ -227,17 +290,27 @@ def run_batch(batch_file: Path | str, out_root: Path | str | None = None, jobs: 
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             for r in pool.map(lambda t: run_variant(*t), tasks):
                 raw[r["name"]] = r
-                say(f"{r['name']}: {EXIT_MEANING.get(r['exit_code'], 'failed')} ({r['seconds']:.0f} s)")
+                say(
+                    f"{r['name']}: {EXIT_MEANING.get(r['exit_code'], 'failed')} ({r['seconds']:.0f} s)"
+                )
     results = []
     for v in variants:
         r = VariantResult(**raw[v.name])
         r.params = v.params
         results.append(r)
-    meta = {"batch_id": batch_id, "batch_file": str(resolve(batch_file)), "engine": engine,
-            "seconds": round(time.perf_counter() - start, 2)}
-    (batch_dir / "batch.json").write_text(json.dumps(
-        {**meta, "variants": [asdict(r) for r in results]}, indent=2, ensure_ascii=False) + "\n",
-        encoding="utf-8")
+    meta = {
+        "batch_id": batch_id,
+        "batch_file": str(resolve(batch_file)),
+        "engine": engine,
+        "seconds": round(time.perf_counter() - start, 2),
+    }
+    (batch_dir / "batch.json").write_text(
+        json.dumps({**meta, "variants": [asdict(r) for r in results]}, indent=2, ensure_ascii=False)
+        + "\n",
+        encoding="utf-8",
+    )
     index = write_index(batch_dir, results, meta)
-    say(f"done in {meta['seconds']:.0f} s: {sum(r.ok for r in results)} of {len(results)} ok; {index}")
+    say(
+        f"done in {meta['seconds']:.0f} s: {sum(r.ok for r in results)} of {len(results)} ok; {index}"
+    )
     return batch_dir, results

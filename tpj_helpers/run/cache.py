@@ -78,8 +78,11 @@ def digest(obj) -> str:
 def code_hash(repo_root: Path = REPO_ROOT) -> str:
     """The installed code: `tpj_helpers/**/*.py`, `requirements.lock`, the Python version."""
     pkg = repo_root / "tpj_helpers"
-    parts = {p.relative_to(repo_root).as_posix(): file_sha(p) for p in sorted(pkg.rglob("*.py"))
-             if "__pycache__" not in p.parts}
+    parts = {
+        p.relative_to(repo_root).as_posix(): file_sha(p)
+        for p in sorted(pkg.rglob("*.py"))
+        if "__pycache__" not in p.parts
+    }
     for name in CODE_FILES:
         if (repo_root / name).is_file():
             parts[name] = file_sha(repo_root / name)
@@ -99,20 +102,42 @@ def _value_for_key(value, resolve_path):
     return value
 
 
-def notebook_key(source: Path, nb_params: dict, data_hash: str, code: str, resolve_path,
-                 run_folder: dict[str, str] | None = None) -> str:
+def notebook_key(
+    source: Path,
+    nb_params: dict,
+    data_hash: str,
+    code: str,
+    resolve_path,
+    run_folder: dict[str, str] | None = None,
+) -> str:
     """The cache key of one notebook execution (see the module's docstring)."""
-    params = {k: _value_for_key(v, resolve_path) for k, v in nb_params.items()
-              if k not in ("data_dir", "output_dir")}
-    return digest({"notebook": file_sha(source), "params": params, "data": data_hash,
-                   "code": code, "run_folder": run_folder or {}})
+    params = {
+        k: _value_for_key(v, resolve_path)
+        for k, v in nb_params.items()
+        if k not in ("data_dir", "output_dir")
+    }
+    return digest(
+        {
+            "notebook": file_sha(source),
+            "params": params,
+            "data": data_hash,
+            "code": code,
+            "run_folder": run_folder or {},
+        }
+    )
 
 
 def render_key(run_dir: Path, report_src: Path, code: str, synthetic: bool) -> str:
     """The cache key of a render: the run folder's notebooks and published files, the report
     source, the code and the synthetic flag (it adds a warning to the report)."""
-    return digest({"run": tree_hashes(run_dir, ("notebooks", *PUBLISHED)),
-                   "report_src": tree_hashes(report_src), "code": code, "synthetic": synthetic})
+    return digest(
+        {
+            "run": tree_hashes(run_dir, ("notebooks", *PUBLISHED)),
+            "report_src": tree_hashes(report_src),
+            "code": code,
+            "synthetic": synthetic,
+        }
+    )
 
 
 def _copy(src: Path, dst: Path) -> None:
@@ -150,8 +175,9 @@ class Store:
         tmp.mkdir()
         try:
             meta = fill(tmp)
-            (tmp / "entry.json").write_text(json.dumps(meta, indent=1, ensure_ascii=False) + "\n",
-                                            encoding="utf-8")
+            (tmp / "entry.json").write_text(
+                json.dumps(meta, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+            )
             with contextlib.suppress(OSError):  # already there (a concurrent run): keep that one
                 os.rename(tmp, self.root / key)
         finally:
@@ -160,8 +186,9 @@ class Store:
 
     # ----------------------------------------------------------------- notebooks
 
-    def put_notebook(self, key: str, name: str, executed: Path, files: dict[str, Path],
-                     meta: dict) -> Entry | None:
+    def put_notebook(
+        self, key: str, name: str, executed: Path, files: dict[str, Path], meta: dict
+    ) -> Entry | None:
         """Store an executed notebook and its published files ({relative path: file})."""
 
         def fill(folder: Path) -> dict:
@@ -186,8 +213,12 @@ class Store:
         def fill(folder: Path) -> dict:
             for sub in RENDERED:
                 if (run_dir / sub).exists():
-                    shutil.copytree(run_dir / sub, folder / sub, symlinks=True,
-                                    ignore=shutil.ignore_patterns("*.tmp"))
+                    shutil.copytree(
+                        run_dir / sub,
+                        folder / sub,
+                        symlinks=True,
+                        ignore=shutil.ignore_patterns("*.tmp"),
+                    )
             return {**meta, "kind": "render"}
 
         return self._publish(key, fill)

@@ -58,7 +58,8 @@ def project_pins(pyproject: dict) -> list[tuple[str, str]]:
         m = PIN.match(req.strip())
         if not m:
             raise PinError(
-                f"pyproject.toml: dependency {req!r} is not pinned exactly (expected 'name==version')")
+                f"pyproject.toml: dependency {req!r} is not pinned exactly (expected 'name==version')"
+            )
         pins.append((m.group("name"), m.group("version")))
     return pins
 
@@ -76,30 +77,48 @@ def render_environment(pyproject_text: str, lock_text: str, name: str = "tpj") -
     pyproject = tomllib.loads(pyproject_text)
     locked = lock_pins(lock_text)
     pins = project_pins(pyproject)
-    stale = [f"{n}=={v} (lock: {locked.get(_normal(n), 'absent')})"
-             for n, v in pins if locked.get(_normal(n)) != v]
+    stale = [
+        f"{n}=={v} (lock: {locked.get(_normal(n), 'absent')})"
+        for n, v in pins
+        if locked.get(_normal(n)) != v
+    ]
     if stale:
         raise PinError(
-            "requirements.lock disagrees with pyproject.toml for " + ", ".join(stale)
-            + "; run `make lock`")
-    lines = [HEADER.rstrip("\n"), f"name: {name}", "channels:", "  - conda-forge",
-             "dependencies:", f"  - python={python_version(pyproject)}", "  - pip", "  - pip:"]
+            "requirements.lock disagrees with pyproject.toml for "
+            + ", ".join(stale)
+            + "; run `make lock`"
+        )
+    lines = [
+        HEADER.rstrip("\n"),
+        f"name: {name}",
+        "channels:",
+        "  - conda-forge",
+        "dependencies:",
+        f"  - python={python_version(pyproject)}",
+        "  - pip",
+        "  - pip:",
+    ]
     lines += [f"      - {n}=={v}" for n, v in pins]
     lines.append("      - -e .")
     return "\n".join(lines) + "\n"
 
 
 def generated(root: Path = REPO_ROOT) -> str:
-    return render_environment((root / "pyproject.toml").read_text(encoding="utf-8"),
-                              (root / "requirements.lock").read_text(encoding="utf-8"))
+    return render_environment(
+        (root / "pyproject.toml").read_text(encoding="utf-8"),
+        (root / "requirements.lock").read_text(encoding="utf-8"),
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--write", action="store_true", help="write environment.yml")
-    mode.add_argument("--check", action="store_true",
-                      help="exit 1 if environment.yml differs from what would be written")
+    mode.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 1 if environment.yml differs from what would be written",
+    )
     args = parser.parse_args(argv)
     try:
         text = generated()

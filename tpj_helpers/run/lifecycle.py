@@ -78,7 +78,7 @@ def remove_stale_kernel_dirs() -> None:
     processes that are gone: a killed run cannot remove them itself."""
     for p in Path(tempfile.gettempdir()).glob(f"{KERNEL_DIR_PREFIX}*"):
         try:
-            pid = int(p.name[len(KERNEL_DIR_PREFIX):].split("-", 1)[0])
+            pid = int(p.name[len(KERNEL_DIR_PREFIX) :].split("-", 1)[0])
         except ValueError:
             continue
         if not process_alive(pid):
@@ -135,9 +135,11 @@ def mark_abandoned(out_root: Path, write_manifest) -> list[str]:
         if process_alive(proc["pid"], proc.get("pid_start")):
             continue
         manifest["status"] = "abandoned"
-        manifest["abandoned"] = {"found": datetime.now().astimezone().isoformat(),
-                                 "by_pid": os.getpid(),
-                                 "removed": remove_partial_files(run_dir)}
+        manifest["abandoned"] = {
+            "found": datetime.now().astimezone().isoformat(),
+            "by_pid": os.getpid(),
+            "removed": remove_partial_files(run_dir),
+        }
         write_manifest(run_dir, manifest)
         marked.append(run_dir.name)
     return marked

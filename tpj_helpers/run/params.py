@@ -30,8 +30,14 @@ from tpj_helpers.run.errors import ParameterError
 Phase = Literal["pilot", "udbredelse"]
 DEMO = "demo"
 # Parameters naming a file, resolved and checked to exist.
-FILE_PARAMS = ("dream_score_map", "survey_codebook", "triangulation", "recommendations",
-               "survey_indicators", "kommuner_regioner")
+FILE_PARAMS = (
+    "dream_score_map",
+    "survey_codebook",
+    "triangulation",
+    "recommendations",
+    "survey_indicators",
+    "kommuner_regioner",
+)
 FOLDER_PARAMS = ("data_dir",)  # besides the value 'demo'
 
 
@@ -78,8 +84,11 @@ def check_names(names, known, where: str) -> None:
     unknown = sorted(set(names) - set(known))
     if unknown:
         lines = [f"'{n}'{did_you_mean(n, known)}" for n in unknown]
-        raise ParameterError(f"{where}: unknown parameter(s) " + ", ".join(lines)
-                             + f"; known: {', '.join(sorted(known))}")
+        raise ParameterError(
+            f"{where}: unknown parameter(s) "
+            + ", ".join(lines)
+            + f"; known: {', '.join(sorted(known))}"
+        )
 
 
 def known_names(defaults: dict) -> set[str]:

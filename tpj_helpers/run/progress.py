@@ -23,9 +23,15 @@ class LiveProgress:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         size = shutil.get_terminal_size((100, 20))  # a pty without a size reports 0 x 0
-        self.bar = tqdm(total=total, file=self.stream, unit="nb", ncols=size.columns or 100,
-                        nrows=size.lines or 20, leave=False,
-                        bar_format="{n_fmt}/{total_fmt} notebooks {elapsed} | {desc}")
+        self.bar = tqdm(
+            total=total,
+            file=self.stream,
+            unit="nb",
+            ncols=size.columns or 100,
+            nrows=size.lines or 20,
+            leave=False,
+            bar_format="{n_fmt}/{total_fmt} notebooks {elapsed} | {desc}",
+        )
         self._thread = threading.Thread(target=self._refresh, name="tpj-progress", daemon=True)
 
     def __enter__(self) -> LiveProgress:

@@ -44,15 +44,40 @@ DEFAULT_PARAMS = REPO_ROOT / "params" / "default.yaml"
 # Parameters every notebook receives (the run folder is added as output_dir); a notebook also
 # receives any other run parameter its parameters cell declares (e.g. deep_dive_municipalities).
 NOTEBOOK_PARAMS = (
-    "data_dir", "demo_seed", "demo_scale", "phases", "survey_phase", "min_cell",
-    "min_group_size", "dream_score_map", "survey_codebook",
+    "data_dir",
+    "demo_seed",
+    "demo_scale",
+    "phases",
+    "survey_phase",
+    "min_cell",
+    "min_group_size",
+    "dream_score_map",
+    "survey_codebook",
 )
 # Every parameter of params/default.yaml is known; a run's file may set only these.
-KNOWN_PARAMS = {*NOTEBOOK_PARAMS, "notebooks", "final_notebooks",
-                *(yaml.safe_load(DEFAULT_PARAMS.read_text(encoding="utf-8")) or {})}
+KNOWN_PARAMS = {
+    *NOTEBOOK_PARAMS,
+    "notebooks",
+    "final_notebooks",
+    *(yaml.safe_load(DEFAULT_PARAMS.read_text(encoding="utf-8")) or {}),
+}
 PACKAGES = (
-    "tpj", "pandas", "numpy", "polars", "pyarrow", "pandera", "statsmodels", "scipy", "seaborn",
-    "matplotlib", "babel", "papermill", "nbclient", "ipykernel", "pypandoc-binary", "typst",
+    "tpj",
+    "pandas",
+    "numpy",
+    "polars",
+    "pyarrow",
+    "pandera",
+    "statsmodels",
+    "scipy",
+    "seaborn",
+    "matplotlib",
+    "babel",
+    "papermill",
+    "nbclient",
+    "ipykernel",
+    "pypandoc-binary",
+    "typst",
 )
 
 log = logging.getLogger("tpj.run")
@@ -129,8 +154,14 @@ def input_hashes(data_dir: Path, params: dict) -> dict[str, str]:
 def git_commit() -> dict:
     def git(*args: str) -> str:
         try:
-            return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True,
-                                  timeout=10, check=False).stdout.strip()
+            return subprocess.run(
+                ["git", *args],
+                cwd=REPO_ROOT,
+                capture_output=True,
+                text=True,
+                timeout=10,
+                check=False,
+            ).stdout.strip()
         except OSError:
             return ""
 
@@ -167,8 +198,11 @@ def _setup_logging(run_dir: Path, quiet: bool) -> logging.Handler:
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     log.addHandler(handler)
     log.setLevel(logging.INFO)
-    consoles = [h for h in log.handlers
-                if isinstance(h, logging.StreamHandler) and not isinstance(h, logging.FileHandler)]
+    consoles = [
+        h
+        for h in log.handlers
+        if isinstance(h, logging.StreamHandler) and not isinstance(h, logging.FileHandler)
+    ]
     if consoles:  # a run in the same process before: write to the stdout of now, not of then
         consoles[0].setStream(sys.stdout)
     elif not quiet:
@@ -249,7 +283,8 @@ class KernelWorker:
             self.close()
         if self.km is None:
             self._socket_dir = tempfile.TemporaryDirectory(
-                prefix=f"{lifecycle.KERNEL_DIR_PREFIX}{os.getpid()}-")
+                prefix=f"{lifecycle.KERNEL_DIR_PREFIX}{os.getpid()}-"
+            )
             self.km = _ipc_kernel_manager(self._socket_dir.name)(kernel_name="python3")
             run_sync(self.km.start_kernel)(cwd=str(REPO_ROOT))
             if _STOPPER is not None:
@@ -373,8 +408,9 @@ def notebook_parameters(source: Path, params: dict, declared: set[str] | None = 
     return {k: params[k] for k in keys if k in params and k not in ("notebooks", "final_notebooks")}
 
 
-def execute_notebook(name: str, run_dir: Path, params: dict, worker: KernelWorker,
-                     output_dir: Path | None = None) -> NotebookResult:
+def execute_notebook(
+    name: str, run_dir: Path, params: dict, worker: KernelWorker, output_dir: Path | None = None
+) -> NotebookResult:
     """Execute one notebook into `run_dir/notebooks/`; it publishes into `output_dir` (default
     the run folder; a staging folder when the runner needs to know which files it wrote)."""
     pm = _papermill()
@@ -388,15 +424,24 @@ def execute_notebook(name: str, run_dir: Path, params: dict, worker: KernelWorke
     try:
         km = worker.kernel()
         pm.execute_notebook(
-            str(source), str(target), parameters=nb_params, kernel_name="python3",
-            progress_bar=False, log_output=False, km=km,
+            str(source),
+            str(target),
+            parameters=nb_params,
+            kernel_name="python3",
+            progress_bar=False,
+            log_output=False,
+            km=km,
         )
         result.status = "ok"
     except pm.PapermillExecutionError as exc:
         result.status = "failed"
-        result.error = {"cell_index": exc.cell_index, "execution_count": exc.exec_count,
-                        "cell_source": _cell_source(target),
-                        "error": exc.ename, "message": str(exc.evalue)[:2000]}
+        result.error = {
+            "cell_index": exc.cell_index,
+            "execution_count": exc.exec_count,
+            "cell_source": _cell_source(target),
+            "error": exc.ename,
+            "message": str(exc.evalue)[:2000],
+        }
     except Exception as exc:  # kernel died, notebook missing, ...
         result.status = "failed"
         result.error = {"cell_index": None, "error": type(exc).__name__, "message": str(exc)[:2000]}
@@ -414,16 +459,24 @@ def longest_first(names: list[str], out_root: Path) -> list[str]:
     not affected."""
     try:
         manifest = json.loads((out_root / "latest" / "manifest.json").read_text(encoding="utf-8"))
-        seconds = {k: float(v.get("run_seconds") or v["seconds"])
-                   for k, v in manifest.get("notebooks", {}).items()}
+        seconds = {
+            k: float(v.get("run_seconds") or v["seconds"])
+            for k, v in manifest.get("notebooks", {}).items()
+        }
     except (OSError, ValueError, KeyError, TypeError):
         seconds = {}
     return sorted(names, key=lambda n: (n not in seconds, -seconds.get(n, 0.0)))
 
 
 def run_notebooks(
-    names: list[str], run_dir: Path, params: dict, jobs: int, fresh_kernels: bool = False,
-    finals: list[str] | tuple[str, ...] = (), between=None, output_dirs: dict | None = None,
+    names: list[str],
+    run_dir: Path,
+    params: dict,
+    jobs: int,
+    fresh_kernels: bool = False,
+    finals: list[str] | tuple[str, ...] = (),
+    between=None,
+    output_dirs: dict | None = None,
     on_done=None,
 ) -> tuple[list[NotebookResult], list[NotebookResult]]:
     """Execute `names` on `jobs` worker threads, each with its own kernel; then `finals`.
@@ -491,8 +544,15 @@ def run_notebooks(
             elif r.status == "ok":
                 log.info("[%d/%d] %s ok (%.1f s)", i, total, r.name, r.seconds)
             else:
-                log.error("[%d/%d] %s FAILED in cell %s: %s: %s", i, total, r.name,
-                          r.error.get("cell_index"), r.error.get("error"), r.error.get("message"))
+                log.error(
+                    "[%d/%d] %s FAILED in cell %s: %s: %s",
+                    i,
+                    total,
+                    r.name,
+                    r.error.get("cell_index"),
+                    r.error.get("error"),
+                    r.error.get("message"),
+                )
 
     def work(index: int) -> None:
         worker = KernelWorker(fresh=fresh_kernels)
@@ -507,8 +567,9 @@ def run_notebooks(
         finally:
             worker.close()
 
-    threads = [threading.Thread(target=work, args=(k,), name=f"tpj-worker-{k}")
-               for k in range(n_threads)]
+    threads = [
+        threading.Thread(target=work, args=(k,), name=f"tpj-worker-{k}") for k in range(n_threads)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -516,8 +577,10 @@ def run_notebooks(
         # handler only when the main thread executes, not while it blocks in one long join.
         while t.is_alive():
             t.join(0.2)
-    return ([results[n] for n in names if n in results],
-            [results[n] for n in finals if n in results])
+    return (
+        [results[n] for n in names if n in results],
+        [results[n] for n in finals if n in results],
+    )
 
 
 def collect_estimates(run_dir: Path) -> Path:
@@ -558,11 +621,15 @@ def check_notebooks(params: dict) -> None:
     names = [*(params.get("notebooks") or []), *(params.get("final_notebooks") or [])]
     missing = [n for n in names if not (NOTEBOOK_DIR / f"{n}.ipynb").is_file()]
     if missing:
-        raise ParameterError(f"no notebook {', '.join(missing)} in {NOTEBOOK_DIR} "
-                       "(parameters notebooks / final_notebooks)")
+        raise ParameterError(
+            f"no notebook {', '.join(missing)} in {NOTEBOOK_DIR} "
+            "(parameters notebooks / final_notebooks)"
+        )
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
-        raise ParameterError(f"notebook(s) {', '.join(twice)} named more than once in notebooks / final_notebooks")
+        raise ParameterError(
+            f"notebook(s) {', '.join(twice)} named more than once in notebooks / final_notebooks"
+        )
 
 
 def point_latest(out_root: Path, run_dir: Path | None = None) -> None:
@@ -571,7 +638,9 @@ def point_latest(out_root: Path, run_dir: Path | None = None) -> None:
 
 
 def write_manifest(run_dir: Path, manifest: dict) -> None:
-    (run_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n", "utf-8")
+    (run_dir / "manifest.json").write_text(
+        json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n", "utf-8"
+    )
 
 
 # --------------------------------------------------------------------------- orchestration
@@ -590,8 +659,9 @@ def report_notebooks(report_src: Path = REPO_ROOT / "report") -> list[str]:
     return names
 
 
-def plan_notebooks(params: dict, render: bool, only: list[str] | None
-                   ) -> tuple[list[str], list[str], set[str]]:
+def plan_notebooks(
+    params: dict, render: bool, only: list[str] | None
+) -> tuple[list[str], list[str], set[str]]:
     """The analysis and final notebooks of the run, and those that must execute (not be reused).
 
     `only` (`tpj run --only`): these execute, the others are reused when possible. A rendered
@@ -612,8 +682,11 @@ def plan_notebooks(params: dict, render: bool, only: list[str] | None
     if render:
         default = yaml.safe_load(DEFAULT_PARAMS.read_text(encoding="utf-8"))
         default_finals = default.get("final_notebooks") or []
-        needed = [n for n in report_notebooks() if n not in names and n not in finals
-                  and (NOTEBOOK_DIR / f"{n}.ipynb").is_file()]
+        needed = [
+            n
+            for n in report_notebooks()
+            if n not in names and n not in finals and (NOTEBOOK_DIR / f"{n}.ipynb").is_file()
+        ]
         order = [*(default.get("notebooks") or []), *default_finals, *needed]
         added = [n for n in dict.fromkeys(order) if n in needed]
         if added:
@@ -657,7 +730,9 @@ def run(
     global _STOPPER
     params = read_params(params_path, data_dir)
     # --out: a relative folder is meant from the current directory (as --data-dir)
-    out_root = Path.cwd() / Path(out_root).expanduser() if out_root is not None else REPO_ROOT / "output"
+    out_root = (
+        Path.cwd() / Path(out_root).expanduser() if out_root is not None else REPO_ROOT / "output"
+    )
     data_path = resolve_data_dir(params["data_dir"], params["demo_seed"], params["demo_scale"])
     params["data_dir"] = str(data_path)
     abandoned = lifecycle.mark_abandoned(out_root, write_manifest)
@@ -666,18 +741,27 @@ def run(
     handler = _setup_logging(run_dir, quiet)
     started = datetime.now().astimezone()
     manifest = {
-        "run_id": run_dir.name, "status": "running", "started": started.isoformat(),
+        "run_id": run_dir.name,
+        "status": "running",
+        "started": started.isoformat(),
         "process": lifecycle.process_identity(),
-        "params_file": str(resolve(params_path)), "params": params,
-        "inputs_sha256": input_hashes(data_path, params), "input_formats": describe_folder(data_path),
+        "params_file": str(resolve(params_path)),
+        "params": params,
+        "inputs_sha256": input_hashes(data_path, params),
+        "input_formats": describe_folder(data_path),
         "versions": versions(),
-        "git": git_commit(), "platform": platform.platform(), "notebooks": {}, "report": {},
+        "git": git_commit(),
+        "platform": platform.platform(),
+        "notebooks": {},
+        "report": {},
     }
     write_manifest(run_dir, manifest)
     log.info("run %s on %s", run_dir.name, data_path)
     for name in abandoned:
         log.info("run %s: its process is gone; marked abandoned", name)
-    store = nbcache.Store(resolve(cache_dir) if cache_dir else out_root / ".cache") if cache else None
+    store = (
+        nbcache.Store(resolve(cache_dir) if cache_dir else out_root / ".cache") if cache else None
+    )
     all_results: list[NotebookResult] = []
     stopper = _STOPPER = lifecycle.Stopper()
     stopper.__enter__()
@@ -695,8 +779,15 @@ def run(
                 return None
             t = time.perf_counter()
             outputs = store.restore_notebook(entry, run_dir)
-            r = NotebookResult(name, "ok", round(time.perf_counter() - t, 2), source="cache",
-                               key=key, outputs=outputs, run_seconds=entry.meta.get("seconds"))
+            r = NotebookResult(
+                name,
+                "ok",
+                round(time.perf_counter() - t, 2),
+                source="cache",
+                key=key,
+                outputs=outputs,
+                run_seconds=entry.meta.get("seconds"),
+            )
             log.info("%s reused from the cache (unchanged)", name)
             return r
 
@@ -713,12 +804,21 @@ def run(
             # Validate the data once, up front: a broken file stops here with the contract
             # message, and the notebooks then read the validated data from the cache.
             t = time.perf_counter()
-            synthetic = validate_data(params["data_dir"], params["dream_score_map"],
-                                      params["survey_codebook"], params["phases"],
-                                      params["demo_seed"], params["demo_scale"],
-                                      allow_missing_waves=params.get("allow_missing_waves", False))
+            synthetic = validate_data(
+                params["data_dir"],
+                params["dream_score_map"],
+                params["survey_codebook"],
+                params["phases"],
+                params["demo_seed"],
+                params["demo_scale"],
+                allow_missing_waves=params.get("allow_missing_waves", False),
+            )
             manifest["data_seconds"] = round(time.perf_counter() - t, 2)
-            log.info("data validated (%.1f s)%s", manifest["data_seconds"], "; SYNTHETIC data" if synthetic else "")
+            log.info(
+                "data validated (%.1f s)%s",
+                manifest["data_seconds"],
+                "; SYNTHETIC data" if synthetic else "",
+            )
         else:
             # Every analysis notebook is reused: they ran on data with this content hash and
             # this code, so the data passed this check then.
@@ -727,8 +827,12 @@ def run(
         manifest["synthetic"] = synthetic
 
         jobs = jobs or min(os.cpu_count() or 1, max(len(to_run), 1))
-        manifest["execution"] = {"jobs": jobs, "kernels": "fresh per notebook" if fresh_kernels
-                                 else "one per worker, reset between notebooks"}
+        manifest["execution"] = {
+            "jobs": jobs,
+            "kernels": "fresh per notebook"
+            if fresh_kernels
+            else "one per worker, reset between notebooks",
+        }
         stage_root = run_dir / ".stage"
         output_dirs = {n: stage_root / n for n in to_run}
         before: list[dict] = [{}]  # the run folder's published files before the next final
@@ -743,9 +847,13 @@ def run(
                 r.outputs = [k for k, v in now.items() if before[0].get(k) != v]
                 before[0] = now
             if store is not None and r.key:
-                store.put_notebook(r.key, r.name, run_dir / "notebooks" / f"{r.name}.ipynb",
-                                   {rel: run_dir / rel for rel in r.outputs},
-                                   {"seconds": r.seconds, "synthetic": synthetic})
+                store.put_notebook(
+                    r.key,
+                    r.name,
+                    run_dir / "notebooks" / f"{r.name}.ipynb",
+                    {rel: run_dir / rel for rel in r.outputs},
+                    {"seconds": r.seconds, "synthetic": synthetic},
+                )
 
         def record(results: list[NotebookResult]) -> RunError | None:
             all_results.extend(results)
@@ -777,8 +885,9 @@ def run(
             for f in finals:
                 source = NOTEBOOK_DIR / f"{f}.ipynb"
                 nb_params = notebook_parameters(source, params, declared_parameters(source, store))
-                keys[f] = nbcache.notebook_key(source, nb_params, data_hash, code, resolve,
-                                               run_folder=before[0])
+                keys[f] = nbcache.notebook_key(
+                    source, nb_params, data_hash, code, resolve, run_folder=before[0]
+                )
                 r = None if todo else reuse(f, keys[f])  # after one executes, the rest do too
                 if r is None:
                     todo.append(f)
@@ -791,17 +900,29 @@ def run(
         if to_run or finals:
             with _live_progress(quiet, len(to_run) + len(finals)):
                 analysis, final = run_notebooks(
-                    longest_first(to_run, out_root), run_dir, params, min(jobs, max(len(to_run), 1)),
-                    fresh_kernels, finals=finals, between=between, output_dirs=output_dirs,
-                    on_done=on_done)
+                    longest_first(to_run, out_root),
+                    run_dir,
+                    params,
+                    min(jobs, max(len(to_run), 1)),
+                    fresh_kernels,
+                    finals=finals,
+                    between=between,
+                    output_dirs=output_dirs,
+                    on_done=on_done,
+                )
         else:
             analysis, final = [], []
         if not finals:
             between(analysis)
         stopper.in_notebooks = False
         if stopper.stopped:  # what ran before the stop, for the manifest
-            manifest["notebooks"].update({r.name: _entry(r) for r in [*reused, *analysis, *final]
-                                          if r.name not in manifest["notebooks"]})
+            manifest["notebooks"].update(
+                {
+                    r.name: _entry(r)
+                    for r in [*reused, *analysis, *final]
+                    if r.name not in manifest["notebooks"]
+                }
+            )
         stopper.check()
         if first_error[0] is not None:
             raise first_error[0]
@@ -845,8 +966,11 @@ def _live_progress(quiet: bool, total: int):
     global _PROGRESS
     from tpj_helpers.run import progress
 
-    console = [h for h in log.handlers
-               if isinstance(h, logging.StreamHandler) and not isinstance(h, logging.FileHandler)]
+    console = [
+        h
+        for h in log.handlers
+        if isinstance(h, logging.StreamHandler) and not isinstance(h, logging.FileHandler)
+    ]
     if not progress.wanted(quiet) or not console:
         yield
         return
@@ -869,8 +993,10 @@ def audit_stage(run_dir: Path, store, code: str, manifest: dict) -> None:
     if entry is not None:
         store.restore_notebook(entry, run_dir)
         manifest["disclosure_audit"] = {**entry.meta["summary"], "source": "cache"}
-        log.info("disclosure audit reused from the cache (same published files): %s hidden cells, no breach",
-                 entry.meta["summary"]["hidden"])
+        log.info(
+            "disclosure audit reused from the cache (same published files): %s hidden cells, no breach",
+            entry.meta["summary"]["hidden"],
+        )
         return
     _papermill()  # nbformat without the rfc3987 grammar build, as for the notebooks
     from tpj_helpers.publish.audit import AUDIT_FILE, AUDIT_NOTEBOOK, audit_run
@@ -882,8 +1008,13 @@ def audit_stage(run_dir: Path, store, code: str, manifest: dict) -> None:
         raise RunError(audit.message())
     log.info("disclosure audit: %s hidden cells, no breach", summary["hidden"])
     if store is not None:
-        store.put_notebook(key, AUDIT_NOTEBOOK, run_dir / "notebooks" / f"{AUDIT_NOTEBOOK}.ipynb",
-                           {AUDIT_FILE: run_dir / AUDIT_FILE}, {"summary": summary})
+        store.put_notebook(
+            key,
+            AUDIT_NOTEBOOK,
+            run_dir / "notebooks" / f"{AUDIT_NOTEBOOK}.ipynb",
+            {AUDIT_FILE: run_dir / AUDIT_FILE},
+            {"summary": summary},
+        )
 
 
 def render_run(run_dir: Path, synthetic: bool, store, code: str, manifest: dict) -> None:
@@ -891,25 +1022,38 @@ def render_run(run_dir: Path, synthetic: bool, store, code: str, manifest: dict)
     from tpj_helpers.report.render import REPORT_SRC, RenderError, render_report
 
     t = time.perf_counter()
-    key = nbcache.digest({"render": nbcache.render_key(run_dir, REPORT_SRC, code, synthetic),
-                          "date": datetime.now().date().isoformat()})  # the report says today's date
+    key = nbcache.digest(
+        {
+            "render": nbcache.render_key(run_dir, REPORT_SRC, code, synthetic),
+            "date": datetime.now().date().isoformat(),
+        }
+    )  # the report says today's date
     entry = store.get(key) if store is not None else None
     report = run_dir / "report"
     if entry is not None:
         store.restore_render(entry, run_dir)
-        manifest["report"] = {"html": str(report / "index.html"), "pdf": str(report / "report.pdf"),
-                              "engine": entry.meta.get("engine"), "source": "cache",
-                              "seconds": round(time.perf_counter() - t, 2)}
+        manifest["report"] = {
+            "html": str(report / "index.html"),
+            "pdf": str(report / "report.pdf"),
+            "engine": entry.meta.get("engine"),
+            "source": "cache",
+            "seconds": round(time.perf_counter() - t, 2),
+        }
         log.info("report reused from the cache (same notebooks, tables and report source)")
         return
     try:
         rendered = render_report(run_dir, synthetic=synthetic)
     except RenderError as exc:
         raise RenderFailed(f"render failed: {exc}") from exc
-    manifest["report"] = {"html": str(rendered.html), "pdf": str(rendered.pdf),
-                          "engine": rendered.engine, "source": "run",
-                          "seconds": round(time.perf_counter() - t, 2)}
+    manifest["report"] = {
+        "html": str(rendered.html),
+        "pdf": str(rendered.pdf),
+        "engine": rendered.engine,
+        "source": "run",
+        "seconds": round(time.perf_counter() - t, 2),
+    }
     log.info("report rendered (%.1f s, %s)", manifest["report"]["seconds"], rendered.engine)
     if store is not None:
-        store.put_render(key, run_dir, {"engine": rendered.engine,
-                                        "seconds": manifest["report"]["seconds"]})
+        store.put_render(
+            key, run_dir, {"engine": rendered.engine, "seconds": manifest["report"]["seconds"]}
+        )

@@ -12,10 +12,21 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-AGE_RANGES = {"Under 25": (18, 24), "25-35": (25, 35), "36-45": (36, 45), "46-55": (46, 55), "Over 55": (56, 64)}
+AGE_RANGES = {
+    "Under 25": (18, 24),
+    "25-35": (25, 35),
+    "36-45": (36, 45),
+    "46-55": (46, 55),
+    "Over 55": (56, 64),
+}
 WITHDRAWAL_REASONS = np.array(
-    ["Helbred", "Job, praktik eller uddannelse", "Passede ikke til situationen",
-     "Ønskede ikke at fortsætte", "Ukendt"]
+    [
+        "Helbred",
+        "Job, praktik eller uddannelse",
+        "Passede ikke til situationen",
+        "Ønskede ikke at fortsætte",
+        "Ukendt",
+    ]
 )
 
 
@@ -131,7 +142,9 @@ def make_cohort(cal: dict, rng: np.random.Generator, scale: float = 1.0) -> Synt
     rng.shuffle(first_hold)
     r2_count = np.zeros(len(held), dtype=int)
     for f in np.sort(first_hold[:n_pp]):  # a handful of pilot-to-pilot moves
-        later = pilot_idx[(pilot_idx > f) & (room[pilot_idx] - f_count[pilot_idx] - r2_count[pilot_idx] > 1)]
+        later = pilot_idx[
+            (pilot_idx > f) & (room[pilot_idx] - f_count[pilot_idx] - r2_count[pilot_idx] > 1)
+        ]
         r2_count[rng.choice(later)] += 1
     udb_ok = udb_idx[(latest[udb_idx] >= 0) & (room[udb_idx] > 1)]
     if n_pu <= len(udb_ok):  # one re-enrolment per hold while there are enough holds
@@ -152,8 +165,17 @@ def make_cohort(cal: dict, rng: np.random.Generator, scale: float = 1.0) -> Synt
     # roles: 0 completer in sample, 1 withdrawn in sample, 2 first enrolment of a re-enrolled
     # person (withdrawn), 3 second enrolment of a re-enrolled person (completed), 4 other completer,
     # 5 other withdrawn.
-    counts = np.stack([s_comp, s_wd, f_count, r2_count,
-                       enrolled - withdrawn - s_comp - r2_count, withdrawn - s_wd - f_count], axis=1)
+    counts = np.stack(
+        [
+            s_comp,
+            s_wd,
+            f_count,
+            r2_count,
+            enrolled - withdrawn - s_comp - r2_count,
+            withdrawn - s_wd - f_count,
+        ],
+        axis=1,
+    )
     if (counts < 0).any():
         raise ValueError("synthetic allocation failed: negative counts")
     hold_of_row = np.repeat(np.arange(len(held)), enrolled)
@@ -163,19 +185,24 @@ def make_cohort(cal: dict, rng: np.random.Generator, scale: float = 1.0) -> Synt
 
     # Person ids: every row its own person except second enrolments, which reuse the id of a
     # first enrolment (matched in hold order so the first precedes the second).
-    ids = np.char.add("TPJ", np.char.zfill(rng.choice(_id_space(n_rows), size=n_rows, replace=False).astype(str), 6))
+    ids = np.char.add(
+        "TPJ",
+        np.char.zfill(rng.choice(_id_space(n_rows), size=n_rows, replace=False).astype(str), 6),
+    )
     first_rows = np.flatnonzero(role == 2)
     second_rows = np.flatnonzero(role == 3)
     pair_first = first_rows[np.argsort(hold_of_row[first_rows], kind="stable")]
     pair_second = second_rows[np.argsort(hold_of_row[second_rows], kind="stable")]
     ids[pair_second] = ids[pair_first]
 
-    rows = pd.DataFrame({
-        "person_id": ids,
-        "hold_idx": hold_of_row,
-        "role": role,
-        "status": status,
-    })
+    rows = pd.DataFrame(
+        {
+            "person_id": ids,
+            "hold_idx": hold_of_row,
+            "role": role,
+            "status": status,
+        }
+    )
     rows = rows.join(held[["hold_id", "phase", "start_date", "n_weeks"]], on="hold_idx")
 
     # Counted persons: all rows except first enrolments of re-enrolled persons.
@@ -187,10 +214,12 @@ def make_cohort(cal: dict, rng: np.random.Generator, scale: float = 1.0) -> Synt
     rows = rows.merge(persons[["person_id", "kommune"]], on="person_id", how="left")
     enrolments = _enrolment_table(rng, rows)
     registrations = _registration_table(rng, persons)
-    holds_out = holds.assign(start_date=holds["start_date"].dt.strftime("%Y-%m-%d"),
-                             n_weeks=holds["n_weeks"].astype(str))
-    return SyntheticCohort(holds=holds_out, enrolments=enrolments, registrations=registrations,
-                           persons=persons)
+    holds_out = holds.assign(
+        start_date=holds["start_date"].dt.strftime("%Y-%m-%d"), n_weeks=holds["n_weeks"].astype(str)
+    )
+    return SyntheticCohort(
+        holds=holds_out, enrolments=enrolments, registrations=registrations, persons=persons
+    )
 
 
 def _id_space(n_rows: int) -> int:
@@ -223,14 +252,17 @@ def _background(rng: np.random.Generator, spec: dict, n: int) -> pd.DataFrame:
     age = rng.integers(lo, hi + 1)
     vis = spec["visitation"]
     n_udd = vis.get("akt_uddannelseshjaelp", 0)
-    others = np.repeat([k for k in vis if k != "akt_uddannelseshjaelp"],
-                       [v for k, v in vis.items() if k != "akt_uddannelseshjaelp"])
+    others = np.repeat(
+        [k for k in vis if k != "akt_uddannelseshjaelp"],
+        [v for k, v in vis.items() if k != "akt_uddannelseshjaelp"],
+    )
     youngest_first = np.argsort(age + rng.normal(0, 6, n))
     visitation = np.empty(n, dtype=object)
     visitation[youngest_first[:n_udd]] = "akt_uddannelseshjaelp"
     visitation[youngest_first[n_udd:]] = rng.permutation(others)
-    return pd.DataFrame({"gender": gender, "age_group": age_group.to_numpy(), "age": age,
-                         "visitation": visitation})
+    return pd.DataFrame(
+        {"gender": gender, "age_group": age_group.to_numpy(), "age": age, "visitation": visitation}
+    )
 
 
 def _completers_only(bg: pd.DataFrame, status: np.ndarray, age_groups: list[str]) -> pd.DataFrame:
@@ -251,7 +283,9 @@ def _completers_only(bg: pd.DataFrame, status: np.ndarray, age_groups: list[str]
     return pd.DataFrame(rows, columns=bg.columns)
 
 
-def _assign_registrations(cal: dict, rng: np.random.Generator, persons: pd.DataFrame, scale: float) -> pd.DataFrame:
+def _assign_registrations(
+    cal: dict, rng: np.random.Generator, persons: pd.DataFrame, scale: float
+) -> pd.DataFrame:
     r = cal["registrations"]
     allc, sam = r["all_complete"], r["register_sample"]
     n = len(persons)
@@ -265,7 +299,9 @@ def _assign_registrations(cal: dict, rng: np.random.Generator, persons: pd.DataF
     weight = persons["phase"].map(r["registration_weight"]).to_numpy(dtype=float)
     chosen = []
     for st, k in rest_status.items():
-        pool = np.flatnonzero(~persons["in_sample"].to_numpy() & (persons["status"].to_numpy() == st))
+        pool = np.flatnonzero(
+            ~persons["in_sample"].to_numpy() & (persons["status"].to_numpy() == st)
+        )
         p = weight[pool] / weight[pool].sum()
         chosen.append(rng.choice(pool, size=k, replace=False, p=p))
     nonconsent_idx = np.concatenate(chosen)
@@ -274,8 +310,9 @@ def _assign_registrations(cal: dict, rng: np.random.Generator, persons: pd.DataF
     # Registered with incomplete background.
     pool = np.flatnonzero(~persons["registered"].to_numpy())
     k_incomplete = scaled([r["incomplete_background"]], scale)[0]
-    incomplete_idx = rng.choice(pool, size=k_incomplete, replace=False,
-                                p=weight[pool] / weight[pool].sum())
+    incomplete_idx = rng.choice(
+        pool, size=k_incomplete, replace=False, p=weight[pool] / weight[pool].sum()
+    )
     persons.loc[incomplete_idx, "registered"] = True
     # At scale 1 the persons left over are exactly the report's unregistered persons (159); at
     # other scales rounding may move one person either way.
@@ -284,26 +321,43 @@ def _assign_registrations(cal: dict, rng: np.random.Generator, persons: pd.DataF
         raise ValueError(f"unregistered persons {n_unreg} != {r['without_registration']}")
 
     # Background: exact margins for the sample and for the other complete registrations.
-    bg = pd.DataFrame(index=range(n), columns=["gender", "age_group", "age", "visitation"], dtype=object)
-    sample_bg = _background(rng, {k: scaled_dict(sam[k], scale) for k in ("gender", "age_group", "visitation")}, len(sample_idx))
-    sample_bg = _completers_only(sample_bg, persons["status"].to_numpy()[sample_idx],
-                                 r.get("completers_only_age_groups", []))
+    bg = pd.DataFrame(
+        index=range(n), columns=["gender", "age_group", "age", "visitation"], dtype=object
+    )
+    sample_bg = _background(
+        rng,
+        {k: scaled_dict(sam[k], scale) for k in ("gender", "age_group", "visitation")},
+        len(sample_idx),
+    )
+    sample_bg = _completers_only(
+        sample_bg, persons["status"].to_numpy()[sample_idx], r.get("completers_only_age_groups", [])
+    )
     bg.iloc[sample_idx] = sample_bg.to_numpy()
-    rest_spec = {k: scaled_dict({c: allc[k][c] - sam[k][c] for c in allc[k]}, scale) for k in ("gender", "age_group", "visitation")}
+    rest_spec = {
+        k: scaled_dict({c: allc[k][c] - sam[k][c] for c in allc[k]}, scale)
+        for k in ("gender", "age_group", "visitation")
+    }
     bg.iloc[nonconsent_idx] = _background(rng, rest_spec, len(nonconsent_idx)).to_numpy()
     persons = pd.concat([persons, bg], axis=1)
-    persons["birth_year"] = (persons["start_date"].dt.year - pd.to_numeric(persons["age"])).astype("Int64")
+    persons["birth_year"] = (persons["start_date"].dt.year - pd.to_numeric(persons["age"])).astype(
+        "Int64"
+    )
 
     # Survey consent: "nej" for a few later-phase completers (Tabel 2's 329 -> 324).
     persons["consent_survey"] = persons["registered"]
-    udb_comp = np.flatnonzero(persons["registered"].to_numpy() & (persons["phase"] == "udbredelse").to_numpy()
-                              & (persons["status"] == "gennemført").to_numpy())
+    udb_comp = np.flatnonzero(
+        persons["registered"].to_numpy()
+        & (persons["phase"] == "udbredelse").to_numpy()
+        & (persons["status"] == "gennemført").to_numpy()
+    )
     k_no = scaled([r["no_survey_consent_udbredelse_completers"]], scale)[0]
     persons.loc[rng.choice(udb_comp, size=k_no, replace=False), "consent_survey"] = False
     return persons
 
 
-def _assign_municipalities(cal: dict, rng: np.random.Generator, persons: pd.DataFrame) -> pd.DataFrame:
+def _assign_municipalities(
+    cal: dict, rng: np.random.Generator, persons: pd.DataFrame
+) -> pd.DataFrame:
     names, weights, in_pilot = _municipality_weights(cal)
     n = len(persons)
     pilot = (persons["phase"] == "pilot").to_numpy()
@@ -324,20 +378,28 @@ def _enrolment_table(rng: np.random.Generator, rows: pd.DataFrame) -> pd.DataFra
     enrolled = start - pd.to_timedelta(rng.integers(3, 29, n), unit="D")
     course_days = rows["n_weeks"].to_numpy() * 7 - 3
     wd_offset = rng.integers(-5, course_days)
-    withdrawn_date = (start + pd.to_timedelta(wd_offset, unit="D")).where(rows["status"] == "afmeldt")
+    withdrawn_date = (start + pd.to_timedelta(wd_offset, unit="D")).where(
+        rows["status"] == "afmeldt"
+    )
     # Never before the enrolment (a plausibility rule of the data contract checks it).
     withdrawn_date = withdrawn_date.mask(withdrawn_date < enrolled, enrolled)
-    reason = np.where(rng.random(n) < 0.15, "", rng.choice(WITHDRAWAL_REASONS, size=n, p=[0.4, 0.15, 0.2, 0.1, 0.15]))
+    reason = np.where(
+        rng.random(n) < 0.15,
+        "",
+        rng.choice(WITHDRAWAL_REASONS, size=n, p=[0.4, 0.15, 0.2, 0.1, 0.15]),
+    )
     reason = np.where(rows["status"] == "afmeldt", reason, "")
-    out = pd.DataFrame({
-        "person_id": rows["person_id"],
-        "hold_id": rows["hold_id"],
-        "kommune": rows["kommune"],
-        "enrolled_date": enrolled.dt.strftime("%Y-%m-%d"),
-        "status": rows["status"],
-        "withdrawn_date": withdrawn_date.dt.strftime("%Y-%m-%d").fillna(""),
-        "withdrawal_reason": reason,
-    })
+    out = pd.DataFrame(
+        {
+            "person_id": rows["person_id"],
+            "hold_id": rows["hold_id"],
+            "kommune": rows["kommune"],
+            "enrolled_date": enrolled.dt.strftime("%Y-%m-%d"),
+            "status": rows["status"],
+            "withdrawn_date": withdrawn_date.dt.strftime("%Y-%m-%d").fillna(""),
+            "withdrawal_reason": reason,
+        }
+    )
     return out.sample(frac=1, random_state=rng.integers(2**31)).reset_index(drop=True)
 
 
@@ -345,14 +407,16 @@ def _registration_table(rng: np.random.Generator, persons: pd.DataFrame) -> pd.D
     reg = persons[persons["registered"]].copy()
     complete = reg["complete_background"].to_numpy(dtype=bool)
     registered_date = reg["start_date"] - pd.to_timedelta(rng.integers(7, 40, len(reg)), unit="D")
-    out = pd.DataFrame({
-        "person_id": reg["person_id"],
-        "kommune": reg["kommune"],
-        "visitation": np.where(complete, reg["visitation"].astype(str), ""),
-        "gender": np.where(complete, reg["gender"].astype(str), ""),
-        "birth_year": np.where(complete, reg["birth_year"].astype(str), ""),
-        "consent_register": np.where(reg["consent_register"], "ja", "nej"),
-        "consent_survey": np.where(reg["consent_survey"], "ja", "nej"),
-        "registered_date": registered_date.dt.strftime("%Y-%m-%d"),
-    })
+    out = pd.DataFrame(
+        {
+            "person_id": reg["person_id"],
+            "kommune": reg["kommune"],
+            "visitation": np.where(complete, reg["visitation"].astype(str), ""),
+            "gender": np.where(complete, reg["gender"].astype(str), ""),
+            "birth_year": np.where(complete, reg["birth_year"].astype(str), ""),
+            "consent_register": np.where(reg["consent_register"], "ja", "nej"),
+            "consent_survey": np.where(reg["consent_survey"], "ja", "nej"),
+            "registered_date": registered_date.dt.strftime("%Y-%m-%d"),
+        }
+    )
     return out.sample(frac=1, random_state=rng.integers(2**31)).reset_index(drop=True)

@@ -24,7 +24,9 @@ NONE = -1  # no state: self-supporting or unknown
 
 
 def _anchor_weeks(after: np.ndarray) -> np.ndarray:
-    return np.stack([np.full_like(after, -26), np.full_like(after, -1), after, np.full_like(after, 26)], axis=1)
+    return np.stack(
+        [np.full_like(after, -26), np.full_like(after, -1), after, np.full_like(after, 26)], axis=1
+    )
 
 
 def _distribution(cal: dict, status: str) -> np.ndarray:
@@ -42,7 +44,9 @@ def _distribution(cal: dict, status: str) -> np.ndarray:
     return out
 
 
-def _assign(z: np.ndarray, covered: np.ndarray, weights: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def _assign(
+    z: np.ndarray, covered: np.ndarray, weights: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
     """States for one anchor: exact counts among the covered persons, by rank of z."""
     n = len(z)
     state = np.full(n, NONE, dtype=np.int8)
@@ -118,7 +122,9 @@ def anchor_states(cal: dict, cohort: SyntheticCohort, rng: np.random.Generator) 
     persons = cohort.persons
     sample = persons[persons["consent_register"]]
     others = persons[persons["registered"] & ~persons["consent_register"]]
-    extra = others.sample(n=min(reg["nonconsenting_in_extract"], len(others)), random_state=rng.integers(2**31))
+    extra = others.sample(
+        n=min(reg["nonconsenting_in_extract"], len(others)), random_state=rng.integers(2**31)
+    )
     people = pd.concat([sample, extra], ignore_index=True)
     is_extra = np.r_[np.zeros(len(sample), bool), np.ones(len(extra), bool)]
     n = len(people)
@@ -137,11 +143,23 @@ def anchor_states(cal: dict, cohort: SyntheticCohort, rng: np.random.Generator) 
         ex = np.flatnonzero((people["status"] == status).to_numpy() & is_extra)
         for a in range(4):
             states[ex, a] = _assign(z[ex, a], np.zeros(len(ex), bool), dist[a], rng)
-    return {"people": people, "is_extra": is_extra, "start_idx": start_idx, "anchors": anchors,
-            "covered": covered, "states": states, "mondays": mondays}
+    return {
+        "people": people,
+        "is_extra": is_extra,
+        "start_idx": start_idx,
+        "anchors": anchors,
+        "covered": covered,
+        "states": states,
+        "mondays": mondays,
+    }
 
 
-def make_dream(cal: dict, cohort: SyntheticCohort, rng: np.random.Generator, score_map: pd.DataFrame | None = None) -> pd.DataFrame:
+def make_dream(
+    cal: dict,
+    cohort: SyntheticCohort,
+    rng: np.random.Generator,
+    score_map: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """The wide extract (strings, empty = none) for the consenting persons plus a few others."""
     score_map = score_map if score_map is not None else load_score_map()
     reg = cal["register"]
@@ -153,11 +171,14 @@ def make_dream(cal: dict, cohort: SyntheticCohort, rng: np.random.Generator, sco
 
     # Switch weeks between anchors: state k holds from switch k to switch k+1.
     after = anchors[:, 2]
-    tau = np.stack([
-        rng.integers(-25, 0, n),          # in (-26, -1]
-        rng.integers(0, after + 1),       # in (-1, after]
-        rng.integers(after + 1, 27),      # in (after, 26]
-    ], axis=1)
+    tau = np.stack(
+        [
+            rng.integers(-25, 0, n),  # in (-26, -1]
+            rng.integers(0, after + 1),  # in (-1, after]
+            rng.integers(after + 1, 27),  # in (after, 26]
+        ],
+        axis=1,
+    )
     week_rel = np.arange(W)[None, :] - start_idx[:, None]
     state = np.repeat(states[:, :1], W, axis=1)
     for k in range(3):  # three switches
@@ -168,7 +189,9 @@ def make_dream(cal: dict, cohort: SyntheticCohort, rng: np.random.Generator, sco
     employed_10 = rng.random(n) < reg["employment_share_of_10"]
     code_of[employed_10, 10] = -1
     safe = np.maximum(state, 0)
-    codes = np.where(state >= 0, np.take_along_axis(code_of, safe.astype(np.int64), axis=1), -1).astype(np.int16)
+    codes = np.where(
+        state >= 0, np.take_along_axis(code_of, safe.astype(np.int64), axis=1), -1
+    ).astype(np.int16)
 
     # Employment degree per month (the month of each week's Thursday).
     thursday_month = (mondays + pd.Timedelta(days=3)).to_period("M")
@@ -191,7 +214,9 @@ def make_dream(cal: dict, cohort: SyntheticCohort, rng: np.random.Generator, sco
     ok = (cols >= 0) & (cols < W)
     anchor_mask[rows[ok], cols[ok]] = True
     candidates = np.flatnonzero(((codes >= 0) & ~anchor_mask).ravel())
-    hits = rng.choice(candidates, size=min(reg["unknown_code_weeks"], len(candidates)), replace=False)
+    hits = rng.choice(
+        candidates, size=min(reg["unknown_code_weeks"], len(candidates)), replace=False
+    )
     codes.ravel()[hits] = rng.choice(np.array(reg["unknown_codes"], dtype=int), size=len(hits))
     coded_out = score_map.loc[score_map["score"].isna(), "code"].astype(int).to_numpy()
     if len(coded_out):
@@ -204,13 +229,18 @@ def make_dream(cal: dict, cohort: SyntheticCohort, rng: np.random.Generator, sco
 
 def _wide_frame(ids, mondays, codes, months, grad, rng) -> pd.DataFrame:
     iso = mondays.isocalendar()
-    week_cols = ("y_" + (iso["year"] % 100).astype(str).str.zfill(2) + iso["week"].astype(str).str.zfill(2)).tolist()
+    week_cols = (
+        "y_" + (iso["year"] % 100).astype(str).str.zfill(2) + iso["week"].astype(str).str.zfill(2)
+    ).tolist()
     grad_cols = [f"grad_{p.year}_{p.month:02d}" for p in months]
     code_str = np.where(codes >= 0, np.char.zfill(codes.astype(str), 3), "")
     grad_str = np.where(np.isnan(grad), "", np.char.mod("%.2f", np.nan_to_num(grad)))
-    wide = pd.concat([
-        pd.DataFrame({"person_id": ids}),
-        pd.DataFrame(code_str, columns=week_cols),
-        pd.DataFrame(grad_str, columns=grad_cols),
-    ], axis=1)
+    wide = pd.concat(
+        [
+            pd.DataFrame({"person_id": ids}),
+            pd.DataFrame(code_str, columns=week_cols),
+            pd.DataFrame(grad_str, columns=grad_cols),
+        ],
+        axis=1,
+    )
     return wide.sample(frac=1, random_state=rng.integers(2**31)).reset_index(drop=True)

@@ -23,8 +23,15 @@ from pathlib import Path
 import pandas as pd
 
 KINDS = ("semicolon", "cp1252", "spss", "stata", "xpt", "parquet", "xlsx")
-SUFFIX = {"semicolon": ".csv", "cp1252": ".csv", "spss": ".sav", "stata": ".dta", "xpt": ".xpt",
-          "parquet": ".parquet", "xlsx": ".xlsx"}
+SUFFIX = {
+    "semicolon": ".csv",
+    "cp1252": ".csv",
+    "spss": ".sav",
+    "stata": ".dta",
+    "xpt": ".xpt",
+    "parquet": ".parquet",
+    "xlsx": ".xlsx",
+}
 SURVEY_PREFIX = "survey_"
 
 

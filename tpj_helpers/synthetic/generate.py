@@ -37,9 +37,16 @@ def _prepare(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
 
 
-def generate_demo_data(out: Path | str, seed: int = 2025, scale: float = 1.0, *,
-                       comparison_ratio: float | None = None, pool_size: int | None = None,
-                       true_effect: float | None = None, pool_format: str = "csv") -> Path:
+def generate_demo_data(
+    out: Path | str,
+    seed: int = 2025,
+    scale: float = 1.0,
+    *,
+    comparison_ratio: float | None = None,
+    pool_size: int | None = None,
+    true_effect: float | None = None,
+    pool_format: str = "csv",
+) -> Path:
     """Generate the demo data folder; deterministic for a given seed and scale.
 
     The comparison pool (`comparison/`, see `tpj_helpers.synthetic.comparison`) has
@@ -55,8 +62,10 @@ def generate_demo_data(out: Path | str, seed: int = 2025, scale: float = 1.0, *,
     try:
         cohort = make_cohort(cal, rng, scale)
     except ValueError as exc:  # below about 0.2 the published structure no longer fits
-        raise ValueError(f"scale {scale} is too small for the published holds, withdrawals and "
-                         f"re-enrolments to fit ({exc}); use a scale of 0.2 or more") from None
+        raise ValueError(
+            f"scale {scale} is too small for the published holds, withdrawals and "
+            f"re-enrolments to fit ({exc}); use a scale of 0.2 or more"
+        ) from None
     dream = make_dream(cal, cohort, rng)
     from tpj_helpers.synthetic.survey import generate_surveys  # the survey part
 
@@ -74,8 +83,14 @@ def generate_demo_data(out: Path | str, seed: int = 2025, scale: float = 1.0, *,
     for name, df in tables.items():
         df.to_csv(out / f"{name}.csv", index=False, encoding="utf-8")
     make_qual(out, seed)  # qual/: transcripts, codebook, coded segments (its own random stream)
-    spec = pool_spec(cal, int(cohort.persons["consent_register"].sum()), ratio=comparison_ratio,
-                     size=pool_size, true_effect=true_effect, pool_format=pool_format)
+    spec = pool_spec(
+        cal,
+        int(cohort.persons["consent_register"].sum()),
+        ratio=comparison_ratio,
+        size=pool_size,
+        true_effect=true_effect,
+        pool_format=pool_format,
+    )
     comparison = make_comparison(cal, cohort.persons, out, seed, spec) if spec.size else None
     if comparison is None and (out / "comparison").is_dir():  # no pool asked for: none left over
         shutil.rmtree(out / "comparison")
@@ -89,11 +104,20 @@ def generate_demo_data(out: Path | str, seed: int = 2025, scale: float = 1.0, *,
         "files": sorted(f"{name}.csv" for name in tables),
         "rows": {name: len(df) for name, df in tables.items()},
     }
-    if comparison is not None:  # the pool and its known truth (tests and the effect chapter read it)
+    if (
+        comparison is not None
+    ):  # the pool and its known truth (tests and the effect chapter read it)
         marker["comparison"] = comparison
     (out / MARKER).write_text(json.dumps(marker, indent=2, ensure_ascii=False) + "\n", "utf-8")
     return out
 
 
-__all__ = ["MARKER", "generate_demo_data", "generator_version", "is_synthetic", "load_calibration",
-           "marker_info", "pd"]
+__all__ = [
+    "MARKER",
+    "generate_demo_data",
+    "generator_version",
+    "is_synthetic",
+    "load_calibration",
+    "marker_info",
+    "pd",
+]

@@ -28,8 +28,20 @@ import yaml
 
 DEEP_DIVE = ("Aalborg", "Frederikshavn", "Stevns", "Viborg")
 OTHER_MUNICIPALITIES = (
-    "Aarhus", "Odense", "Esbjerg", "Randers", "Horsens", "Silkeborg", "Holbæk", "Slagelse",
-    "Næstved", "Hjørring", "Guldborgsund", "Herning", "Svendborg", "Køge",
+    "Aarhus",
+    "Odense",
+    "Esbjerg",
+    "Randers",
+    "Horsens",
+    "Silkeborg",
+    "Holbæk",
+    "Slagelse",
+    "Næstved",
+    "Hjørring",
+    "Guldborgsund",
+    "Herning",
+    "Svendborg",
+    "Køge",
 )
 COUNTS = {"kursist": 10, "koordinator": 10, "instruktoer": 4}
 PERSONA_ROLES = ("kursist", "koordinator", "leder")
@@ -37,21 +49,73 @@ AXES = ("naerhed", "relevans", "udbytte")
 # Probability of a rating 1..5 per role and axis, after the personas of the published evaluation:
 # the coordinator close to the project and positive, the leader at a distance, participants spread.
 RATINGS = {
-    "kursist": {"naerhed": [.05, .15, .30, .30, .20], "relevans": [.05, .10, .25, .35, .25],
-                "udbytte": [.05, .15, .30, .30, .20]},
-    "koordinator": {"naerhed": [0, 0, .10, .40, .50], "relevans": [0, 0, .15, .45, .40],
-                    "udbytte": [0, 0, .30, .50, .20]},
-    "leder": {"naerhed": [.20, .50, .30, 0, 0], "relevans": [0, 0, .30, .50, .20],
-              "udbytte": [0, .15, .55, .30, 0]},
+    "kursist": {
+        "naerhed": [0.05, 0.15, 0.30, 0.30, 0.20],
+        "relevans": [0.05, 0.10, 0.25, 0.35, 0.25],
+        "udbytte": [0.05, 0.15, 0.30, 0.30, 0.20],
+    },
+    "koordinator": {
+        "naerhed": [0, 0, 0.10, 0.40, 0.50],
+        "relevans": [0, 0, 0.15, 0.45, 0.40],
+        "udbytte": [0, 0, 0.30, 0.50, 0.20],
+    },
+    "leder": {
+        "naerhed": [0.20, 0.50, 0.30, 0, 0],
+        "relevans": [0, 0, 0.30, 0.50, 0.20],
+        "udbytte": [0, 0.15, 0.55, 0.30, 0],
+    },
 }
-FIRST_NAMES = ("Mette", "Lars", "Hanne", "Jesper", "Camilla", "Søren", "Tina", "Morten", "Louise",
-               "Henrik", "Rikke", "Thomas", "Dorthe", "Kasper", "Signe", "Brian", "Pia", "Ahmed",
-               "Lene", "Jonas", "Birgitte", "Mikkel", "Heidi", "Allan")
+FIRST_NAMES = (
+    "Mette",
+    "Lars",
+    "Hanne",
+    "Jesper",
+    "Camilla",
+    "Søren",
+    "Tina",
+    "Morten",
+    "Louise",
+    "Henrik",
+    "Rikke",
+    "Thomas",
+    "Dorthe",
+    "Kasper",
+    "Signe",
+    "Brian",
+    "Pia",
+    "Ahmed",
+    "Lene",
+    "Jonas",
+    "Birgitte",
+    "Mikkel",
+    "Heidi",
+    "Allan",
+)
 SURNAMES = ("Jensen", "Nielsen", "Hansen", "Pedersen", "Andersen", "Larsen", "Sørensen", "Madsen")
-STREETS = ("Søndergade", "Østervej", "Birkevej", "Kirkestræde", "Engvej", "Vestergade",
-           "Skovvej", "Møllegade", "Lærkevej", "Ahornvej")
-EMPLOYERS = ("Netto", "Danish Crown", "Rema 1000", "Føtex", "PostNord", "Bilka",
-             "Vestergaards Maskinfabrik ApS", "Jysk", "Thomsens Rengøring ApS", "Arla")
+STREETS = (
+    "Søndergade",
+    "Østervej",
+    "Birkevej",
+    "Kirkestræde",
+    "Engvej",
+    "Vestergade",
+    "Skovvej",
+    "Møllegade",
+    "Lærkevej",
+    "Ahornvej",
+)
+EMPLOYERS = (
+    "Netto",
+    "Danish Crown",
+    "Rema 1000",
+    "Føtex",
+    "PostNord",
+    "Bilka",
+    "Vestergaards Maskinfabrik ApS",
+    "Jysk",
+    "Thomsens Rengøring ApS",
+    "Arla",
+)
 AGES = {"kursist": (19, 62), "instruktoer": (31, 66)}
 PERIOD = (date(2024, 9, 2), date(2025, 3, 28))
 WORDS = (250, 500)
@@ -80,8 +144,11 @@ def _codebook(lib: dict) -> list[dict]:
         if entry["code"] == "persona":
             for axis in entry["children"]:
                 axis["children"] = [
-                    {"code": str(n), "label": f"{axis['label']}: {n} ({labels[n]})",
-                     "definition": f"Vurderet {labels[n]} ({n} på en skala fra 1 til 5)."}
+                    {
+                        "code": str(n),
+                        "label": f"{axis['label']}: {n} ({labels[n]})",
+                        "definition": f"Vurderet {labels[n]} ({n} på en skala fra 1 til 5).",
+                    }
                     for n in range(1, 6)
                 ]
     return book
@@ -90,20 +157,30 @@ def _codebook(lib: dict) -> list[dict]:
 class _Writer:
     """Draws details and turns for one transcript and records its coded segments."""
 
-    def __init__(self, lib: dict, rng: np.random.Generator, interview_id: str, kommune: str,
-                 role: str = "", usage: Counter | None = None):
+    def __init__(
+        self,
+        lib: dict,
+        rng: np.random.Generator,
+        interview_id: str,
+        kommune: str,
+        role: str = "",
+        usage: Counter | None = None,
+    ):
         self.lib, self.rng, self.id = lib, rng, interview_id
         self.usage = usage if usage is not None else Counter()  # turns used across transcripts
         self.lines: list[str] = []
         self.segments: list[dict] = []
         self.spare_names = [str(n) for n in rng.permutation(FIRST_NAMES)]
         self.details = {
-            "navn": self.spare_names.pop(), "navn2": self.spare_names.pop(),
-            "kollega": self.spare_names.pop(), "sagsbehandler": self.spare_names.pop(),
+            "navn": self.spare_names.pop(),
+            "navn2": self.spare_names.pop(),
+            "kollega": self.spare_names.pop(),
+            "sagsbehandler": self.spare_names.pop(),
             "alder": str(int(rng.integers(*AGES.get(role, (21, 62))))),
             "vej": f"{self.pick(STREETS)} {int(rng.integers(2, 90))}",
             "tlf": " ".join(f"{int(rng.integers(10, 100))}" for _ in range(4)),
-            "arbejdsgiver": self.pick(EMPLOYERS), "kommune": kommune or "kommunen",
+            "arbejdsgiver": self.pick(EMPLOYERS),
+            "kommune": kommune or "kommunen",
         }
 
     def pick(self, options):
@@ -112,8 +189,10 @@ class _Writer:
 
     def pick_fresh(self, options: list) -> object:
         """One of the options least used so far in the material (so transcripts differ)."""
+
         def key(o):
             return o["text"] if isinstance(o, dict) else o
+
         low = min(self.usage[key(o)] for o in options)
         choice = self.pick([o for o in options if self.usage[key(o)] == low])
         self.usage[key(choice)] += 1
@@ -142,11 +221,19 @@ class _Writer:
         self.lines.append(f"{speaker}: {text}")
         if codes:
             n = len(self.segments) + 1
-            self.segments.append({"interview_id": self.id, "segment_id": f"{self.id}-s{n:02d}",
-                                  "text": text, "codes": list(dict.fromkeys(codes))})
+            self.segments.append(
+                {
+                    "interview_id": self.id,
+                    "segment_id": f"{self.id}-s{n:02d}",
+                    "text": text,
+                    "codes": list(dict.fromkeys(codes)),
+                }
+            )
 
     def answer(self, speaker: str, role: str, theme: str, used: set) -> None:
-        options = [t if isinstance(t, dict) else {"text": t} for t in self.lib["turns"][role][theme]]
+        options = [
+            t if isinstance(t, dict) else {"text": t} for t in self.lib["turns"][role][theme]
+        ]
         fresh = [t for t in options if t["text"] not in used] or options
         turn = self.pick_fresh(fresh)
         used.add(turn["text"])
@@ -158,8 +245,11 @@ class _Writer:
             band = "lav" if rating <= 2 else "middel" if rating == 3 else "hoej"
             audience = "kursist" if role == "kursist" else "fagperson"
             self.say("I", self.pick(self.lib["persona_questions"][audience][axis]))
-            self.say(speaker, self.pick_fresh(self.lib["persona"][role][axis][band]),
-                     [f"persona/{axis}/{rating}"])
+            self.say(
+                speaker,
+                self.pick_fresh(self.lib["persona"][role][axis][band]),
+                [f"persona/{axis}/{rating}"],
+            )
 
     def words(self) -> int:
         return sum(len(line.split()) for line in self.lines)
@@ -175,8 +265,9 @@ def _themes(lib: dict, role: str, rng: np.random.Generator) -> list[str]:
     return [str(c) for c in rng.permutation(core)] + [names[i] for i in order]
 
 
-def _individual(lib: dict, rng: np.random.Generator, interview_id: str, role: str,
-                kommune: str, usage: Counter) -> _Writer:
+def _individual(
+    lib: dict, rng: np.random.Generator, interview_id: str, role: str, kommune: str, usage: Counter
+) -> _Writer:
     w = _Writer(lib, rng, interview_id, kommune, role, usage)
     intro = lib["intro"][role]
     w.say("I", w.pick(intro["questions"]))
@@ -190,7 +281,7 @@ def _individual(lib: dict, rng: np.random.Generator, interview_id: str, role: st
         if rng.random() < 0.3:
             w.filler("R", role)
         if w.words() > budget:  # too long: take the theme out again
-            del w.lines[before[0]:], w.segments[before[1]:]
+            del w.lines[before[0] :], w.segments[before[1] :]
         if w.words() > budget - 50:
             break
     if role in PERSONA_ROLES:
@@ -200,14 +291,16 @@ def _individual(lib: dict, rng: np.random.Generator, interview_id: str, role: st
     return w
 
 
-def _focus_group(lib: dict, rng: np.random.Generator, interview_id: str, kommune: str,
-                 usage: Counter) -> _Writer:
+def _focus_group(
+    lib: dict, rng: np.random.Generator, interview_id: str, kommune: str, usage: Counter
+) -> _Writer:
     w = _Writer(lib, rng, interview_id, kommune, "fokusgruppe", usage)
     caseworkers = [f"S{i}" for i in range(1, int(rng.integers(2, 4)) + 1)]
     w.say("I", "Tak fordi I ville være med. Vil I starte med en kort præsentationsrunde?")
     w.say("K", w.pick_fresh(lib["intro"]["koordinator"]["answers"]))
-    for speaker, text in zip(caseworkers, rng.permutation(lib["intro"]["sagsbehandler"]["answers"]),
-                             strict=False):
+    for speaker, text in zip(
+        caseworkers, rng.permutation(lib["intro"]["sagsbehandler"]["answers"]), strict=False
+    ):
         w.details["navn"] = w.spare_names.pop()
         w.say(speaker, str(text))
     used: set = set()
@@ -222,7 +315,7 @@ def _focus_group(lib: dict, rng: np.random.Generator, interview_id: str, kommune
         if rng.random() < 0.25:
             w.filler(w.pick(caseworkers), "sagsbehandler", probe=False)
         if w.words() > WORDS[1] - 30:
-            del w.lines[before[0]:], w.segments[before[1]:]
+            del w.lines[before[0] :], w.segments[before[1] :]
         if w.words() > WORDS[1] - 80:
             break
     w.say("I", "Tak, det var meget brugbart. Er der andet, I vil nå at sige?")
@@ -231,8 +324,10 @@ def _focus_group(lib: dict, rng: np.random.Generator, interview_id: str, kommune
 
 
 def _front_matter(interview_id: str, role: str, kommune: str, day: date, deep: bool) -> str:
-    return (f"---\ninterview_id: {interview_id}\nrole: {role}\nkommune:{' ' + kommune if kommune else ''}\n"
-            f"date: {day.isoformat()}\ndeep_dive: {'true' if deep else 'false'}\n---\n\n")
+    return (
+        f"---\ninterview_id: {interview_id}\nrole: {role}\nkommune:{' ' + kommune if kommune else ''}\n"
+        f"date: {day.isoformat()}\ndeep_dive: {'true' if deep else 'false'}\n---\n\n"
+    )
 
 
 def _day(rng: np.random.Generator) -> date:
@@ -263,8 +358,10 @@ def make_qual(out: Path | str, seed: int) -> Path:
             plan.append((f"{role}_{i:02d}", role, kommune, False))
     for kommune in DEEP_DIVE:
         slug = kommune.lower()
-        plan += [(f"fokusgruppe_{slug}", "fokusgruppe", kommune, True),
-                 (f"leder_{slug}", "leder", kommune, True)]
+        plan += [
+            (f"fokusgruppe_{slug}", "fokusgruppe", kommune, True),
+            (f"leder_{slug}", "leder", kommune, True),
+        ]
     visits = {k: _day(rng) for k in DEEP_DIVE}
     segments: list[dict] = []
     usage: Counter = Counter()
@@ -276,13 +373,15 @@ def make_qual(out: Path | str, seed: int) -> Path:
         day = visits[kommune] if deep else _day(rng)
         body = "\n\n".join(w.lines) + "\n"
         (interviews / f"{interview_id}.md").write_text(
-            _front_matter(interview_id, role, kommune, day, deep) + body, encoding="utf-8")
+            _front_matter(interview_id, role, kommune, day, deep) + body, encoding="utf-8"
+        )
         segments += w.segments
     book = _codebook(lib)
     (folder / "codebook.yaml").write_text(
         "# Kodebog for det syntetiske kvalitative materiale (SYNTETISK).\n"
         + yaml.safe_dump({"codes": book}, allow_unicode=True, sort_keys=False, width=100),
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     with (folder / "segments.csv").open("w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=["interview_id", "segment_id", "text", "codes"])
         writer.writeheader()
@@ -291,4 +390,12 @@ def make_qual(out: Path | str, seed: int) -> Path:
     return folder
 
 
-__all__ = ["AXES", "COUNTS", "DEEP_DIVE", "PERSONA_ROLES", "codebook_codes", "load_turns", "make_qual"]
+__all__ = [
+    "AXES",
+    "COUNTS",
+    "DEEP_DIVE",
+    "PERSONA_ROLES",
+    "codebook_codes",
+    "load_turns",
+    "make_qual",
+]

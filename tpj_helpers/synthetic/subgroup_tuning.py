@@ -50,7 +50,8 @@ def subgroup_means(cal: dict, cohort, rng_state: dict) -> dict[tuple[str, str], 
         for level in levels:
             g = (people[factor].astype(object) == level).to_numpy()[:, None] & scored
             out[(factor, level)] = np.array(
-                [states[g[:, a], a].mean() if g[:, a].any() else np.nan for a in TARGET_ANCHORS])
+                [states[g[:, a], a].mean() if g[:, a].any() else np.nan for a in TARGET_ANCHORS]
+            )
     return out
 
 
@@ -60,8 +61,10 @@ def tune(seed: int = 2025, rounds: int = 300, rate: float = 0.25) -> tuple[dict,
     cohort = make_cohort(cal, rng, 1.0)
     state = copy.deepcopy(rng.bit_generator.state)
     targets = target_means(cal)
-    shifts = {f: {lv: [0.0, 0.0, 0.0, 0.0] for lv in levels}
-              for f, levels in cal["register"]["subgroup_targets"].items()}
+    shifts = {
+        f: {lv: [0.0, 0.0, 0.0, 0.0] for lv in levels}
+        for f, levels in cal["register"]["subgroup_targets"].items()
+    }
     best, best_err = copy.deepcopy(shifts), np.inf
     for r in range(rounds):
         cal["register"]["subgroup_shift"] = shifts
@@ -85,10 +88,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=300)
     args = ap.parse_args(argv)
     shifts, err = tune(args.seed, args.rounds)
-    rounded = {f: {lv: [round(float(x), 3) for x in s] for lv, s in levels.items()} for f, levels in shifts.items()}
+    rounded = {
+        f: {lv: [round(float(x), 3) for x in s] for lv, s in levels.items()}
+        for f, levels in shifts.items()
+    }
     print(f"# largest distance to a published subgroup mean: {err:.3f}")
-    print(yaml.safe_dump({"subgroup_shift": rounded}, allow_unicode=True, sort_keys=False,
-                         default_flow_style=None))
+    print(
+        yaml.safe_dump(
+            {"subgroup_shift": rounded},
+            allow_unicode=True,
+            sort_keys=False,
+            default_flow_style=None,
+        )
+    )
     return 0
 
 

@@ -43,15 +43,25 @@ def _table_of(r: CheckResult) -> str:
 
 def compact_table(results: Sequence[CheckResult]) -> pd.DataFrame:
     """Kontrol, Beskrivelse, Resultat: one row per failed check, then one row for all passed."""
-    rows = [{CHECK_COLUMNS["id"]: r.id, CHECK_COLUMNS["description"]: live_refs(r.description),
-             CHECK_COLUMNS["result"]: f"{FAILED_TEXT}: {live_refs(r.message)}"}
-            for r in results if not r.passed]
+    rows = [
+        {
+            CHECK_COLUMNS["id"]: r.id,
+            CHECK_COLUMNS["description"]: live_refs(r.description),
+            CHECK_COLUMNS["result"]: f"{FAILED_TEXT}: {live_refs(r.message)}",
+        }
+        for r in results
+        if not r.passed
+    ]
     passed = [r for r in results if r.passed]
     if passed:
         by_table = Counter(_table_of(r) or "kildedata og øvrige tabeller" for r in passed)
         parts = [f"{num(n)} om {t}" for t, n in by_table.items()]
         what = parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} og {parts[-1]}"
-        rows.append({CHECK_COLUMNS["id"]: f"{num(len(passed))} kontroller",
-                     CHECK_COLUMNS["description"]: f"Summer, procenter og N: {what}",
-                     CHECK_COLUMNS["result"]: f"Alle {PASSED_TEXT.lower()}"})
+        rows.append(
+            {
+                CHECK_COLUMNS["id"]: f"{num(len(passed))} kontroller",
+                CHECK_COLUMNS["description"]: f"Summer, procenter og N: {what}",
+                CHECK_COLUMNS["result"]: f"Alle {PASSED_TEXT.lower()}",
+            }
+        )
     return pd.DataFrame(rows, columns=list(CHECK_COLUMNS.values()))

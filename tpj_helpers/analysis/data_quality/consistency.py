@@ -102,8 +102,10 @@ def check_sum(
     if _equal(found, total):
         message = f"{table}, {where}: {terms} = {total_label} ({_count(total, min_cell)})."
         return CheckResult(check_id, kind, description, True, message)
-    message = (f"{table}, {where}: {terms} giver {_count(found, min_cell)}, men {total_label} er "
-               f"{_count(total, min_cell)}.")
+    message = (
+        f"{table}, {where}: {terms} giver {_count(found, min_cell)}, men {total_label} er "
+        f"{_count(total, min_cell)}."
+    )
     return CheckResult(check_id, kind, description, False, message)
 
 
@@ -138,8 +140,9 @@ def check_equal(
     min_cell: int | None = None,
 ) -> CheckResult:
     """A table's N (or any printed count) equals the count taken from the source data."""
-    return check_same(check_id, what, {table_label: table_value, source_label: source_value},
-                      min_cell, kind="N")
+    return check_same(
+        check_id, what, {table_label: table_value, source_label: source_value}, min_cell, kind="N"
+    )
 
 
 # --------------------------------------------------------------------------- percentages
@@ -165,15 +168,23 @@ def check_pct_sum(
     description = f"{table}, {where}: procenterne summerer til {num(total)}\u00a0%"
     tol = len(values) * _tolerance(decimals) if decimals is not None else 1e-6
     if not values:  # no base (e.g. a phase without persons): nothing to add up
-        return CheckResult(check_id, "pct", description, True,
-                           f"{table}, {where}: ingen procenter (grundtal 0).")
+        return CheckResult(
+            check_id, "pct", description, True, f"{table}, {where}: ingen procenter (grundtal 0)."
+        )
     found = float(sum(values.values()))
     shown = _pct(found, decimals or 1)
     if abs(found - total) <= tol:
-        return CheckResult(check_id, "pct", description, True,
-                           f"{table}, {where}: procenterne summerer til {shown}.")
-    message = (f"{table}, {where}: procenterne summerer til {shown}, ikke {num(total)}\u00a0% "
-               f"(afrunding tillader ±{num(tol, 2)}).")
+        return CheckResult(
+            check_id,
+            "pct",
+            description,
+            True,
+            f"{table}, {where}: procenterne summerer til {shown}.",
+        )
+    message = (
+        f"{table}, {where}: procenterne summerer til {shown}, ikke {num(total)}\u00a0% "
+        f"(afrunding tillader ±{num(tol, 2)})."
+    )
     return CheckResult(check_id, "pct", description, False, message)
 
 
@@ -204,13 +215,21 @@ def check_pct_match(
             continue
         expected = 100.0 * float(count) / float(base)
         if abs(float(share) - expected) > tol:
-            bad.append(f"række '{row}': trykt {_pct(share, d)}, men {_count(count, min_cell)} af "
-                       f"{_count(base, min_cell)} giver {_pct(expected, max(d, 1))}")
+            bad.append(
+                f"række '{row}': trykt {_pct(share, d)}, men {_count(count, min_cell)} af "
+                f"{_count(base, min_cell)} giver {_pct(expected, max(d, 1))}"
+            )
     if not bad:
-        return CheckResult(check_id, "pct", description, True,
-                           f"{table}, kolonne '{column}': alle procenter passer med antallene.")
-    return CheckResult(check_id, "pct", description, False,
-                       f"{table}, kolonne '{column}': " + "; ".join(bad) + ".")
+        return CheckResult(
+            check_id,
+            "pct",
+            description,
+            True,
+            f"{table}, kolonne '{column}': alle procenter passer med antallene.",
+        )
+    return CheckResult(
+        check_id, "pct", description, False, f"{table}, kolonne '{column}': " + "; ".join(bad) + "."
+    )
 
 
 # --------------------------------------------------------------------------- age groups
@@ -270,12 +289,13 @@ def check_age_bins(
             problems.append(f"gruppen '{label}' kan ikke læses som et aldersinterval")
         else:
             ranges[str(label)] = r
-    members = {age: [g for g, (a, b) in ranges.items() if a <= age <= b]
-               for age in range(lo, hi + 1)}
+    members = {
+        age: [g for g, (a, b) in ranges.items() if a <= age <= b] for age in range(lo, hi + 1)
+    }
     for first, last in _runs([a for a, gs in members.items() if not gs]):
         before = [g for g, (_, b) in ranges.items() if b == first - 1]
         after = [g for g, (a, _) in ranges.items() if a == last + 1]
-        between = (f" (mellem '{before[0]}' og '{after[0]}')" if before and after else "")
+        between = f" (mellem '{before[0]}' og '{after[0]}')" if before and after else ""
         problems.append(f"{_ages_text(first, last)} ligger ikke i nogen gruppe{between}")
     overlaps: dict[tuple[str, ...], list[int]] = {}
     for age, gs in members.items():
@@ -286,9 +306,16 @@ def check_age_bins(
             names = " og ".join(f"'{g}'" for g in groups)
             problems.append(f"{_ages_text(first, last)} ligger i {len(groups)} grupper ({names})")
     if not problems:
-        return CheckResult(check_id, "age", description, True,
-                           f"{table}: hver alder {lo}-{hi} ligger i netop én gruppe.")
-    return CheckResult(check_id, "age", description, False, f"{table}: " + "; ".join(problems) + ".")
+        return CheckResult(
+            check_id,
+            "age",
+            description,
+            True,
+            f"{table}: hver alder {lo}-{hi} ligger i netop én gruppe.",
+        )
+    return CheckResult(
+        check_id, "age", description, False, f"{table}: " + "; ".join(problems) + "."
+    )
 
 
 def check_age_assignment(
@@ -301,7 +328,9 @@ def check_age_assignment(
 ) -> CheckResult:
     """The code that assigns age groups (`cohort.age_group`) gives every age lo..hi a group, and
     the group whose label names that age (bin edges and labels agree)."""
-    description = f"{table}: koden placerer hver alder {lo}-{hi} i gruppen, der efter navnet dækker den"
+    description = (
+        f"{table}: koden placerer hver alder {lo}-{hi} i gruppen, der efter navnet dækker den"
+    )
     ages = pd.Series(range(lo, hi + 1), dtype="Int64")
     got = pd.Series(assign(ages)).astype(object)
     ranges = {str(g): parse_age_label(g, lo, hi) for g in labels}
@@ -316,12 +345,19 @@ def check_age_assignment(
     problems = [f"{_ages_text(a, b)} får ingen gruppe" for a, b in _runs(missing)]
     for group, ages in wrong.items():
         r = ranges.get(group)
-        named = (f"som efter navnet dækker {r[0]}-{r[1]}" if r else "som ikke er en af grupperne")
+        named = f"som efter navnet dækker {r[0]}-{r[1]}" if r else "som ikke er en af grupperne"
         problems += [f"{_ages_text(a, b)} placeres i '{group}', {named}" for a, b in _runs(ages)]
     if not problems:
-        return CheckResult(check_id, "age", description, True,
-                           f"{table}: koden og gruppernes navne stemmer overens for alder {lo}-{hi}.")
-    return CheckResult(check_id, "age", description, False, f"{table}: " + "; ".join(problems) + ".")
+        return CheckResult(
+            check_id,
+            "age",
+            description,
+            True,
+            f"{table}: koden og gruppernes navne stemmer overens for alder {lo}-{hi}.",
+        )
+    return CheckResult(
+        check_id, "age", description, False, f"{table}: " + "; ".join(problems) + "."
+    )
 
 
 # --------------------------------------------------------------------------- the report's tables
@@ -344,34 +380,92 @@ def _tabel4_checks(data, phases, min_cell) -> tuple[list[CheckResult], pd.DataFr
             (q.ROW_PERSONS, q.ROW_PERSON_DONE, q.ROW_PERSON_DROP, "personer"),
         ):
             parts = {"gennemført": val(done, col), "afmeldt": val(drop, col)}
-            out.append(check_sum(f"T4-sum-{what}-{key}", name, f"kolonne '{col}'", parts,
-                                 what, val(base, col), min_cell))
-            out.append(check_pct_sum(f"T4-pct-{what}-{key}", name, f"kolonne '{col}', {what}",
-                                     {done: share(done, col), drop: share(drop, col)}, decimals=0))
-            out.append(check_pct_match(
-                f"T4-andel-{what}-{key}", name, f"{col}, pct.",
-                {done: val(done, col), drop: val(drop, col)},
-                {done: share(done, col), drop: share(drop, col)}, val(base, col),
-                decimals=0, min_cell=min_cell))
-    for row, what in ((q.ROW_HOLDS, "hold"), (q.ROW_ENROLMENTS, "tilmeldinger"),
-                      (q.ROW_PERSONS, "personer")):
-        out.append(check_sum(f"T4-faser-{what}", name, f"række '{row}'",
-                             {c: val(row, c) for c in phase_labels},
-                             q.TOTAL_LABEL, val(row, q.TOTAL_LABEL), min_cell))
+            out.append(
+                check_sum(
+                    f"T4-sum-{what}-{key}",
+                    name,
+                    f"kolonne '{col}'",
+                    parts,
+                    what,
+                    val(base, col),
+                    min_cell,
+                )
+            )
+            out.append(
+                check_pct_sum(
+                    f"T4-pct-{what}-{key}",
+                    name,
+                    f"kolonne '{col}', {what}",
+                    {done: share(done, col), drop: share(drop, col)},
+                    decimals=0,
+                )
+            )
+            out.append(
+                check_pct_match(
+                    f"T4-andel-{what}-{key}",
+                    name,
+                    f"{col}, pct.",
+                    {done: val(done, col), drop: val(drop, col)},
+                    {done: share(done, col), drop: share(drop, col)},
+                    val(base, col),
+                    decimals=0,
+                    min_cell=min_cell,
+                )
+            )
+    for row, what in (
+        (q.ROW_HOLDS, "hold"),
+        (q.ROW_ENROLMENTS, "tilmeldinger"),
+        (q.ROW_PERSONS, "personer"),
+    ):
+        out.append(
+            check_sum(
+                f"T4-faser-{what}",
+                name,
+                f"række '{row}'",
+                {c: val(row, c) for c in phase_labels},
+                q.TOTAL_LABEL,
+                val(row, q.TOTAL_LABEL),
+                min_cell,
+            )
+        )
     # N against the sources.
     holds = data.holds
     shown = holds["phase"].isin(list(phases)) if phases is not None else holds["phase"].notna()
     held = holds[shown & (holds["status"] == "afholdt")]
     enrol = data.enrolments[data.enrolments["hold_id"].isin(held["hold_id"])]
-    out.append(check_equal("T4-N-tilmeldinger", "Antal tilmeldinger",
-                           f"{name}, I alt", val(q.ROW_ENROLMENTS, q.TOTAL_LABEL),
-                           "tilmeldingslisten", len(enrol), min_cell))
-    out.append(check_equal("T4-N-gennemført", "Antal gennemførte tilmeldinger",
-                           f"{name}, I alt", val(q.ROW_ENROL_DONE, q.TOTAL_LABEL),
-                           "tilmeldingslisten", int((enrol["status"] == "gennemført").sum()),
-                           min_cell))
-    out.append(check_equal("T4-N-hold", "Antal afholdte hold", f"{name}, I alt",
-                           val(q.ROW_HOLDS, q.TOTAL_LABEL), "holdoversigten", len(held), min_cell))
+    out.append(
+        check_equal(
+            "T4-N-tilmeldinger",
+            "Antal tilmeldinger",
+            f"{name}, I alt",
+            val(q.ROW_ENROLMENTS, q.TOTAL_LABEL),
+            "tilmeldingslisten",
+            len(enrol),
+            min_cell,
+        )
+    )
+    out.append(
+        check_equal(
+            "T4-N-gennemført",
+            "Antal gennemførte tilmeldinger",
+            f"{name}, I alt",
+            val(q.ROW_ENROL_DONE, q.TOTAL_LABEL),
+            "tilmeldingslisten",
+            int((enrol["status"] == "gennemført").sum()),
+            min_cell,
+        )
+    )
+    out.append(
+        check_equal(
+            "T4-N-hold",
+            "Antal afholdte hold",
+            f"{name}, I alt",
+            val(q.ROW_HOLDS, q.TOTAL_LABEL),
+            "holdoversigten",
+            len(held),
+            min_cell,
+        )
+    )
     return out, t4
 
 
@@ -383,25 +477,49 @@ def _person_checks(data, t4, min_cell) -> list[CheckResult]:
     n_persons = q.value_of(t4, q.ROW_PERSONS, f"{q.TOTAL_LABEL}, antal")
     with_reg = int(p["registered"].sum())
     without = int((~p["registered"]).sum())
-    out = [check_sum("REG-sum", "Personer og registreringer", "alle personer",
-                     {"med registrering": with_reg, "uden registrering": without},
-                     "personer i Tabel 4", n_persons, min_cell)]
+    out = [
+        check_sum(
+            "REG-sum",
+            "Personer og registreringer",
+            "alle personer",
+            {"med registrering": with_reg, "uden registrering": without},
+            "personer i Tabel 4",
+            n_persons,
+            min_cell,
+        )
+    ]
     reg_source = int(data.registrations["person_id"].isin(p["person_id"]).sum())
     registered = p[p["registered"]]
     by_age = registered["age_group"].value_counts()
     age_total = int(by_age.sum()) + int(registered["age_group"].isna().sum())
-    out.append(check_same(
-        "REG-samme", "Antal personer med registrering",
-        {"persontabellen": with_reg, "registreringsværktøjet": reg_source,
-         "aldersfordelingen (inkl. ukendt alder)": age_total}, min_cell))
+    out.append(
+        check_same(
+            "REG-samme",
+            "Antal personer med registrering",
+            {
+                "persontabellen": with_reg,
+                "registreringsværktøjet": reg_source,
+                "aldersfordelingen (inkl. ukendt alder)": age_total,
+            },
+            min_cell,
+        )
+    )
     out.append(check_age_bins("ALDER-grupper", list(cohort.AGE_GROUPS)))
     out.append(check_age_assignment("ALDER-kode", cohort.age_group, list(cohort.AGE_GROUPS)))
     from tpj_helpers.analysis.data_quality.enrolment import participants_by_municipality
 
     muni = participants_by_municipality(data)
-    out.append(check_equal("KOM-N", "Antal kursister", "figuren over kommuner, sum",
-                           int(muni[q.PARTICIPANTS_COLUMN].sum()), "Tabel 4, personer i alt",
-                           n_persons, min_cell))
+    out.append(
+        check_equal(
+            "KOM-N",
+            "Antal kursister",
+            "figuren over kommuner, sum",
+            int(muni[q.PARTICIPANTS_COLUMN].sum()),
+            "Tabel 4, personer i alt",
+            n_persons,
+            min_cell,
+        )
+    )
     return out
 
 
@@ -419,30 +537,68 @@ def _survey_checks(data, survey_phase, min_cell) -> list[CheckResult]:
     for (wave, label), row in zip(waves.items(), t2.itertuples(index=False), strict=True):
         r = dict(zip(t2.columns, row, strict=True))
         where = f"række '{label}'"
-        out.append(check_sum(f"T2-sum-{wave}", name, where,
-                             {c["complete"]: r[c["complete"]], c["missing"]: r[c["missing"]]},
-                             c["sent"], r[c["sent"]], min_cell))
-        out.append(check_pct_sum(f"T2-pct-{wave}", name, where,
-                                 {c["rate"]: r[c["rate"]], c["missing_rate"]: r[c["missing_rate"]]},
-                                 decimals=0))
-        out.append(check_pct_match(
-            f"T2-andel-{wave}", name, f"{c['rate']} / {c['missing_rate']}",
-            {c["rate"]: r[c["complete"]], c["missing_rate"]: r[c["missing"]]},
-            {c["rate"]: r[c["rate"]], c["missing_rate"]: r[c["missing_rate"]]},
-            r[c["sent"]], decimals=0, min_cell=min_cell))
+        out.append(
+            check_sum(
+                f"T2-sum-{wave}",
+                name,
+                where,
+                {c["complete"]: r[c["complete"]], c["missing"]: r[c["missing"]]},
+                c["sent"],
+                r[c["sent"]],
+                min_cell,
+            )
+        )
+        out.append(
+            check_pct_sum(
+                f"T2-pct-{wave}",
+                name,
+                where,
+                {c["rate"]: r[c["rate"]], c["missing_rate"]: r[c["missing_rate"]]},
+                decimals=0,
+            )
+        )
+        out.append(
+            check_pct_match(
+                f"T2-andel-{wave}",
+                name,
+                f"{c['rate']} / {c['missing_rate']}",
+                {c["rate"]: r[c["complete"]], c["missing_rate"]: r[c["missing"]]},
+                {c["rate"]: r[c["rate"]], c["missing_rate"]: r[c["missing_rate"]]},
+                r[c["sent"]],
+                decimals=0,
+                min_cell=min_cell,
+            )
+        )
         sent_source = int(dispatch.loc[dispatch["wave"] == wave, "person_id"].nunique())
-        out.append(check_equal(f"T2-N-{wave}", f"Udsendte spørgeskemaer, {label.lower()}",
-                               f"{name}, {c['sent']}", r[c["sent"]], "udsendelseslisten",
-                               sent_source, min_cell))
+        out.append(
+            check_equal(
+                f"T2-N-{wave}",
+                f"Udsendte spørgeskemaer, {label.lower()}",
+                f"{name}, {c['sent']}",
+                r[c["sent"]],
+                "udsendelseslisten",
+                sent_source,
+                min_cell,
+            )
+        )
     means, _ = who5.wave_means(data, survey_phase)
     for (wave, label), row in zip(waves.items(), means.itertuples(index=False), strict=True):
         m = dict(zip(means.columns, row, strict=True))
         complete = int(t2.loc[t2[st.WAVE_COLUMN] == label, c["complete"]].item())
-        out.append(check_sum(
-            f"WHO5-sum-{wave}", "WHO-5-tabellen", f"række '{label}'",
-            {who5.MEANS_COLUMNS["n"]: m[who5.MEANS_COLUMNS["n"]],
-             who5.MEANS_COLUMNS["n_incomplete"]: m[who5.MEANS_COLUMNS["n_incomplete"]]},
-            "fuldt besvarede i Tabel 2", complete, min_cell))
+        out.append(
+            check_sum(
+                f"WHO5-sum-{wave}",
+                "WHO-5-tabellen",
+                f"række '{label}'",
+                {
+                    who5.MEANS_COLUMNS["n"]: m[who5.MEANS_COLUMNS["n"]],
+                    who5.MEANS_COLUMNS["n_incomplete"]: m[who5.MEANS_COLUMNS["n_incomplete"]],
+                },
+                "fuldt besvarede i Tabel 2",
+                complete,
+                min_cell,
+            )
+        )
     return out
 
 
@@ -453,9 +609,17 @@ def _register_checks(data, min_cell) -> list[CheckResult]:
     out = []
     for key, (_, label) in register.TIMEPOINTS.items():
         col = t6.counts[key]
-        out.append(check_sum(f"T6-sum-{str(key).replace('-', 'm')}", "Tabel 6 (beskæftigelsesscore)", f"kolonne '{label}'",
-                             {"personer pr. score": int(col.drop("NA").sum()),
-                              "uden score": int(col["NA"])}, "N", int(t6.n[key]), min_cell))
+        out.append(
+            check_sum(
+                f"T6-sum-{str(key).replace('-', 'm')}",
+                "Tabel 6 (beskæftigelsesscore)",
+                f"kolonne '{label}'",
+                {"personer pr. score": int(col.drop("NA").sum()), "uden score": int(col["NA"])},
+                "N",
+                int(t6.n[key]),
+                min_cell,
+            )
+        )
     return out
 
 
@@ -492,15 +656,22 @@ def warning_box(results: Sequence[CheckResult]) -> str:
     bad = failed(results)
     n = len(results)
     if not bad:
-        body = (f"Alle {num(n)} kontroller bestået: tabellernes tal summerer, procenterne passer "
-                "med antallene, aldersgrupperne dækker hver alder én gang, og tabellernes N svarer "
-                "til kilderne.")
+        body = (
+            f"Alle {num(n)} kontroller bestået: tabellernes tal summerer, procenterne passer "
+            "med antallene, aldersgrupperne dækker hver alder én gang, og tabellernes N svarer "
+            "til kilderne."
+        )
         return f'::: {{.callout-note title="{PASSED_TITLE}"}}\n{body}\n:::\n'
-    head = (f"{num(len(bad))} af {num(n)} kontroller fejlede. Tallene nedenfor hænger ikke "
-            "sammen og skal rettes eller forklares, før rapporten bruges:")
+    head = (
+        f"{num(len(bad))} af {num(n)} kontroller fejlede. Tallene nedenfor hænger ikke "
+        "sammen og skal rettes eller forklares, før rapporten bruges:"
+    )
     lines = [f"- **{r.id}**: {r.message}" for r in bad]
-    return f'::: {{.callout-warning title="{WARNING_TITLE}"}}\n{head}\n\n' + "\n".join(lines) \
+    return (
+        f'::: {{.callout-warning title="{WARNING_TITLE}"}}\n{head}\n\n'
+        + "\n".join(lines)
         + "\n:::\n"
+    )
 
 
 def checks_table(results: Sequence[CheckResult]) -> pd.DataFrame:
@@ -522,5 +693,7 @@ def checks_table(results: Sequence[CheckResult]) -> pd.DataFrame:
 
 def checks_source(results: Sequence[CheckResult]) -> str:
     """Source line of the checks table."""
-    return (f"Kontroller af rapportens tabeller mod hinanden og mod kildedata. "
-            f"N = {num(len(results))} kontroller, {num(len(failed(results)))} fejlede")
+    return (
+        f"Kontroller af rapportens tabeller mod hinanden og mod kildedata. "
+        f"N = {num(len(results))} kontroller, {num(len(failed(results)))} fejlede"
+    )

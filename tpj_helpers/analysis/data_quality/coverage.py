@@ -156,9 +156,11 @@ def coverage_count_columns(table: pd.DataFrame) -> list[str]:
 
 
 def coverage_source(data) -> str:
-    return (f"Kursusudbyderens holdoversigt og DREAM-udtrækket ({data.panel.first_week} til "
-            f"{data.panel.last_week}). N = {num(len(data.panel.persons))} personer i "
-            "registeranalysen")
+    return (
+        f"Kursusudbyderens holdoversigt og DREAM-udtrækket ({data.panel.first_week} til "
+        f"{data.panel.last_week}). N = {num(len(data.panel.persons))} personer i "
+        "registeranalysen"
+    )
 
 
 # --------------------------------------------------------------------------- Bilag 1
@@ -195,8 +197,12 @@ def persons_per_hold(data, survey_phase: str | None = "udbredelse") -> pd.DataFr
     """
     held = held_holds(data)
     enrol = data.enrolments[data.enrolments["hold_id"].isin(held["hold_id"])]
-    status = (enrol.groupby(["hold_id", "status"]).size().unstack(fill_value=0)
-              .reindex(index=held["hold_id"], columns=["gennemført", "afmeldt"], fill_value=0))
+    status = (
+        enrol.groupby(["hold_id", "status"])
+        .size()
+        .unstack(fill_value=0)
+        .reindex(index=held["hold_id"], columns=["gennemført", "afmeldt"], fill_value=0)
+    )
     out = pd.DataFrame(
         {
             PHASE_COLUMN: held["phase"].map(lambda p: PHASE_LABELS.get(p, p)).to_numpy(),
@@ -230,8 +236,11 @@ def bilag1_count_columns(table: pd.DataFrame) -> list[str]:
 def bilag1_sums(table: pd.DataFrame) -> dict:
     """The sums of `persons_per_hold`, for complementary suppression (`Publisher.table`):
     completed and withdrawn add up to the enrolled; the holds add up to the 'I alt' row."""
-    return {"col_sums": [(ENROLLED_COLUMN, [COMPLETED_COLUMN, WITHDRAWN_COLUMN])],
-            "row_sums": [(TOTAL_LABEL, None)], "label_col": PHASE_COLUMN}
+    return {
+        "col_sums": [(ENROLLED_COLUMN, [COMPLETED_COLUMN, WITHDRAWN_COLUMN])],
+        "row_sums": [(TOTAL_LABEL, None)],
+        "label_col": PHASE_COLUMN,
+    }
 
 
 def bilag1_note(survey_phase: str | None = "udbredelse") -> str:
@@ -241,6 +250,8 @@ def bilag1_note(survey_phase: str | None = "udbredelse") -> str:
 
 def bilag1_source(table: pd.DataFrame) -> str:
     total = table[table[PHASE_COLUMN] == TOTAL_LABEL].iloc[0]
-    return (f"Kursusudbyderens tilmeldingsliste og holdoversigt, DREAM-udtrækket og "
-            f"spørgeskemaerne. N = {num(int(total[ENROLLED_COLUMN]))} tilmeldinger på "
-            f"{num(len(table) - 1)} hold")
+    return (
+        f"Kursusudbyderens tilmeldingsliste og holdoversigt, DREAM-udtrækket og "
+        f"spørgeskemaerne. N = {num(int(total[ENROLLED_COLUMN]))} tilmeldinger på "
+        f"{num(len(table) - 1)} hold"
+    )

@@ -19,7 +19,11 @@ SUBSET = ("Registerudsnit, antal", "Alle registrerede, antal")
 def comparison_relations(table: pd.DataFrame) -> list[Relation]:
     counts = count_columns(table)
     pos = {idx: i for i, idx in enumerate(table.index)}
-    blocks = [g for _, g in table.groupby("Måling", sort=False)] if "Måling" in table.columns else [table]
+    blocks = (
+        [g for _, g in table.groupby("Måling", sort=False)]
+        if "Måling" in table.columns
+        else [table]
+    )
     rels = []
     for block in blocks:
         totals = block.index[block["Variabel"] == TOTAL]
@@ -27,10 +31,24 @@ def comparison_relations(table: pd.DataFrame) -> list[Relation]:
             continue
         for var, g in block[block["Variabel"] != TOTAL].groupby("Variabel", sort=False):
             for col in counts:
-                rels.append(total_of(Cell("", pos[totals[0]], col), [Cell("", pos[i], col) for i in g.index],
-                                     note=f"{var}: categories add up to {TOTAL} ({col})"))
+                rels.append(
+                    total_of(
+                        Cell("", pos[totals[0]], col),
+                        [Cell("", pos[i], col) for i in g.index],
+                        note=f"{var}: categories add up to {TOTAL} ({col})",
+                    )
+                )
     if all(c in table.columns for c in SUBSET):
         for idx in table.index:
-            rels.append(Relation([Term(1.0, Cell("", pos[idx], SUBSET[1])), Term(-1.0, Cell("", pos[idx], SUBSET[0]))],
-                                 lo=0.0, hi=1e12, note="register sample within all registered"))
+            rels.append(
+                Relation(
+                    [
+                        Term(1.0, Cell("", pos[idx], SUBSET[1])),
+                        Term(-1.0, Cell("", pos[idx], SUBSET[0])),
+                    ],
+                    lo=0.0,
+                    hi=1e12,
+                    note="register sample within all registered",
+                )
+            )
     return rels

@@ -60,32 +60,22 @@ UNIT_LABELS = {
 }
 REASON_LABELS = {
     "registration without any enrolment": "Registrering uden nogen tilmelding",
-    "no registration: no background data and no register consent":
-        "Ingen registrering: ingen baggrundsoplysninger og intet registersamtykke",
+    "no registration: no background data and no register consent": "Ingen registrering: ingen baggrundsoplysninger og intet registersamtykke",
     "phase not selected in the run parameters": "Projektfasen er ikke valgt i kørslens parametre",
-    "registered without register consent: not in the register analysis":
-        "Registreret uden registersamtykke: indgår ikke i registeranalysen",
+    "registered without register consent: not in the register analysis": "Registreret uden registersamtykke: indgår ikke i registeranalysen",
     "person in the extract but not enrolled": "I DREAM-udtrækket, men aldrig tilmeldt",
     "person in the extract without register consent": "I DREAM-udtrækket uden registersamtykke",
     "register consent but not in the extract": "Registersamtykke, men ikke i DREAM-udtrækket",
-    "hold without data from course start (week 0)":
-        "Holdet har ingen registerdata fra kursusstart (uge 0)",
-    "weeks with a coded-out benefit code (no score)":
-        "Uger med en udkodet ydelseskode (ingen score)",
-    "weeks with a code missing from the mapping table (no score)":
-        "Uger med en ydelseskode, der mangler i oversættelsestabellen (ingen score)",
-    "partial questionnaire (complete = 0): left out of the answer tables":
-        "Delvist besvaret spørgeskema: indgår ikke i svarprocent og svarfordelinger",
-    "fully submitted questionnaire without a WHO-5 score (not all five items answered 0-5)":
-        "Fuldt besvaret spørgeskema uden WHO-5-score (ikke alle fem udsagn besvaret med 0-5)",
+    "hold without data from course start (week 0)": "Holdet har ingen registerdata fra kursusstart (uge 0)",
+    "weeks with a coded-out benefit code (no score)": "Uger med en udkodet ydelseskode (ingen score)",
+    "weeks with a code missing from the mapping table (no score)": "Uger med en ydelseskode, der mangler i oversættelsestabellen (ingen score)",
+    "partial questionnaire (complete = 0): left out of the answer tables": "Delvist besvaret spørgeskema: indgår ikke i svarprocent og svarfordelinger",
+    "fully submitted questionnaire without a WHO-5 score (not all five items answered 0-5)": "Fuldt besvaret spørgeskema uden WHO-5-score (ikke alle fem udsagn besvaret med 0-5)",
     # Issue 13: plausibility rules and missing survey waves (tpj_helpers.data.plausibility).
-    "birth year giving an age outside 15-80 at the hold's start: age treated as unknown":
-        "Fødselsår giver en alder uden for 15-80 år ved holdstart: alderen regnes som ukendt",
+    "birth year giving an age outside 15-80 at the hold's start: age treated as unknown": "Fødselsår giver en alder uden for 15-80 år ved holdstart: alderen regnes som ukendt",
     "questionnaire submitted before its dispatch or more than 60 days after it: "
-    "left out of the survey analyses":
-        "Skema indsendt før udsendelsen eller mere end 60 dage efter: indgår ikke i analyserne",
-    "wave with invitations but no survey file: no response rate":
-        "Runde med invitationer, men uden spørgeskemafil: ingen svarprocent",
+    "left out of the survey analyses": "Skema indsendt før udsendelsen eller mere end 60 dage efter: indgår ikke i analyserne",
+    "wave with invitations but no survey file: no response rate": "Runde med invitationer, men uden spørgeskemafil: ingen svarprocent",
 }
 EXCLUSION_COLUMNS = {
     "source": "Kilde",
@@ -117,8 +107,9 @@ def enrolment_by_phase(data, phases: list[str] | tuple[str, ...] | None = None) 
     """
     holds = data.holds
     phases = _phase_order(holds["phase"].unique() if phases is None else phases)
-    enrol = data.enrolments.merge(holds[["hold_id", "phase"]], on="hold_id", how="left",
-                                  validate="m:1")
+    enrol = data.enrolments.merge(
+        holds[["hold_id", "phase"]], on="hold_id", how="left", validate="m:1"
+    )
     persons = data.persons[data.persons["phase"].isin(phases)]
 
     def counts(sel_holds: pd.DataFrame, sel_enrol: pd.DataFrame, sel_pers: pd.DataFrame) -> dict:
@@ -168,10 +159,13 @@ def enrolment_note(data, phases: list[str] | tuple[str, ...] | None = None) -> s
     else:
         per_phase = [
             f"{num(int((cancelled['phase'] == p).sum()))} i {PHASE_LABELS.get(p, p).lower()}"
-            for p in phases if (cancelled["phase"] == p).any()
+            for p in phases
+            if (cancelled["phase"] == p).any()
         ]
-        extra = (f" Derudover blev {num(len(cancelled))} planlagte hold aflyst "
-                 f"({', '.join(per_phase)}); de indgår ikke.")
+        extra = (
+            f" Derudover blev {num(len(cancelled))} planlagte hold aflyst "
+            f"({', '.join(per_phase)}); de indgår ikke."
+        )
     return ENROLMENT_NOTE + extra
 
 
@@ -187,8 +181,10 @@ def enrolment_sums(table: pd.DataFrame) -> dict:
     parts = [c for c in count_columns(table) if c != total]
     return {
         "col_sums": [(total, parts)] if total in table.columns and parts else [],
-        "row_sums": [(ROW_ENROLMENTS, [ROW_ENROL_DONE, ROW_ENROL_DROP]),
-                     (ROW_PERSONS, [ROW_PERSON_DONE, ROW_PERSON_DROP])],
+        "row_sums": [
+            (ROW_ENROLMENTS, [ROW_ENROL_DONE, ROW_ENROL_DROP]),
+            (ROW_PERSONS, [ROW_PERSON_DONE, ROW_PERSON_DROP]),
+        ],
         "label_col": ROW_COLUMN,
     }
 
@@ -207,14 +203,15 @@ def participants_by_municipality(data, min_cell: int | None = None) -> pd.DataFr
     Columns: 'Kommune', 'Kursister'.
     """
     counts = (
-        data.persons.groupby("kommune", observed=True).size()
-        .rename(PARTICIPANTS_COLUMN).rename_axis(MUNICIPALITY_COLUMN).reset_index()
+        data.persons.groupby("kommune", observed=True)
+        .size()
+        .rename(PARTICIPANTS_COLUMN)
+        .rename_axis(MUNICIPALITY_COLUMN)
+        .reset_index()
     )
     counts[MUNICIPALITY_COLUMN] = counts[MUNICIPALITY_COLUMN].astype(str)
     counts[PARTICIPANTS_COLUMN] = counts[PARTICIPANTS_COLUMN].astype("int64")
-    small = (
-        (counts[PARTICIPANTS_COLUMN] < min_cell) if min_cell else pd.Series(False, counts.index)
-    )
+    small = (counts[PARTICIPANTS_COLUMN] < min_cell) if min_cell else pd.Series(False, counts.index)
     key = counts[PARTICIPANTS_COLUMN].where(~small, 0)
     counts = counts.assign(_small=small, _key=key).sort_values(
         ["_small", "_key", MUNICIPALITY_COLUMN], ascending=[True, False, True], kind="stable"
@@ -295,8 +292,10 @@ def enrolment_source(table: pd.DataFrame) -> str:
     total = f"{TOTAL_LABEL}, antal"
     n_enrol = value_of(table, ROW_ENROLMENTS, total)
     n_pers = value_of(table, ROW_PERSONS, total)
-    return (f"Kursusudbyderens tilmeldingsliste og holdoversigt. N = {num(n_enrol)} tilmeldinger, "
-            f"{num(n_pers)} personer")
+    return (
+        f"Kursusudbyderens tilmeldingsliste og holdoversigt. N = {num(n_enrol)} tilmeldinger, "
+        f"{num(n_pers)} personer"
+    )
 
 
 def value_of(table: pd.DataFrame, row: str, column: str):
@@ -307,8 +306,10 @@ def value_of(table: pd.DataFrame, row: str, column: str):
 def municipality_source(table: pd.DataFrame, min_cell: int) -> str:
     """Source line of the municipality figure: persons and municipalities."""
     n = int(table[PARTICIPANTS_COLUMN].sum())
-    return (f"Kursusudbyderens tilmeldingsliste, den tællende tilmelding pr. person. "
-            f"N = {count_text(n, min_cell)} personer i {num(len(table))} kommuner")
+    return (
+        f"Kursusudbyderens tilmeldingsliste, den tællende tilmelding pr. person. "
+        f"N = {count_text(n, min_cell)} personer i {num(len(table))} kommuner"
+    )
 
 
 def exclusions_source(table: pd.DataFrame) -> str:

@@ -42,8 +42,15 @@ def theory_of_change_frame(spec: dict) -> pd.DataFrame:
         if not stage.get("title") or not boxes:
             raise ValueError(f"stage {i + 1} needs a 'title' and at least one box")
         for j, text in enumerate(boxes):
-            rows.append({"stage_order": i, "stage": str(stage.get("key", i)),
-                         "title": str(stage["title"]), "box_order": j, "text": str(text)})
+            rows.append(
+                {
+                    "stage_order": i,
+                    "stage": str(stage.get("key", i)),
+                    "title": str(stage["title"]),
+                    "box_order": j,
+                    "text": str(text),
+                }
+            )
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
@@ -64,23 +71,53 @@ def theory_of_change_figure(df: pd.DataFrame, wrap: int = WRAP) -> plt.Figure:
     last = n_stages - 1
     for k, (_, stage) in enumerate(stages):
         y = height - k * (box_h + v_gap) - box_h
-        ax.text(0.02, y + box_h / 2, textwrap.fill(stage["title"].iloc[0], 12), ha="left",
-                va="center", fontsize=10.5, fontweight="bold", color=EDGE)
+        ax.text(
+            0.02,
+            y + box_h / 2,
+            textwrap.fill(stage["title"].iloc[0], 12),
+            ha="left",
+            va="center",
+            fontsize=10.5,
+            fontweight="bold",
+            color=EDGE,
+        )
         n = len(stage)
         row_w = n * box_w + (n - 1) * h_gap
         x0 = area_mid - row_w / 2
         fill = OUTCOME_FILL if k >= last - 1 else STAGE_FILL
         for j, text in enumerate(stage["text"]):
             x = x0 + j * (box_w + h_gap)
-            ax.add_patch(FancyBboxPatch((x, y), box_w, box_h,
-                                        boxstyle="round,pad=0.01,rounding_size=0.06",
-                                        facecolor=fill, edgecolor=EDGE, linewidth=1.0))
-            ax.text(x + box_w / 2, y + box_h / 2, textwrap.fill(text, wrap), ha="center",
-                    va="center", fontsize=8.8, linespacing=1.2)
+            ax.add_patch(
+                FancyBboxPatch(
+                    (x, y),
+                    box_w,
+                    box_h,
+                    boxstyle="round,pad=0.01,rounding_size=0.06",
+                    facecolor=fill,
+                    edgecolor=EDGE,
+                    linewidth=1.0,
+                )
+            )
+            ax.text(
+                x + box_w / 2,
+                y + box_h / 2,
+                textwrap.fill(text, wrap),
+                ha="center",
+                va="center",
+                fontsize=8.8,
+                linespacing=1.2,
+            )
         if k < last:
-            ax.add_patch(FancyArrowPatch((area_mid, y - 0.04), (area_mid, y - v_gap + 0.04),
-                                         arrowstyle="-|>", mutation_scale=14, color=EDGE,
-                                         linewidth=1.5))
+            ax.add_patch(
+                FancyArrowPatch(
+                    (area_mid, y - 0.04),
+                    (area_mid, y - v_gap + 0.04),
+                    arrowstyle="-|>",
+                    mutation_scale=14,
+                    color=EDGE,
+                    linewidth=1.5,
+                )
+            )
     return fig
 
 

@@ -166,8 +166,9 @@ def test_table(table: np.ndarray, n_resamples: int = N_RESAMPLES, seed: int = SE
         return TestResult("fisher", float(res.statistic), np.nan, float(res.pvalue), min_exp)
     method = stats.MonteCarloMethod(n_resamples=n_resamples, rng=np.random.default_rng(seed))
     res = stats.chi2_contingency(table, correction=False, method=method)
-    return TestResult("monte_carlo", float(res.statistic), float(table.shape[1] - 1),
-                      float(res.pvalue), min_exp)
+    return TestResult(
+        "monte_carlo", float(res.statistic), float(table.shape[1] - 1), float(res.pvalue), min_exp
+    )
 
 
 def test_means(a: pd.Series, b: pd.Series) -> TestResult:
@@ -200,9 +201,17 @@ def p_text(p: float) -> str:
 
 def _distribution(groups: dict[str, pd.DataFrame], variables) -> pd.DataFrame:
     """Counts and column percentages per variable and category for each group (long rows)."""
-    rows = [{VARIABLE_COLUMN: TOTAL_VARIABLE, CATEGORY_COLUMN: TOTAL_CATEGORY,
-             **{k: v for g, df in groups.items()
-                for k, v in ((f"{g}, antal", len(df)), (f"{g}, pct.", 100.0 if len(df) else np.nan))}}]
+    rows = [
+        {
+            VARIABLE_COLUMN: TOTAL_VARIABLE,
+            CATEGORY_COLUMN: TOTAL_CATEGORY,
+            **{
+                k: v
+                for g, df in groups.items()
+                for k, v in ((f"{g}, antal", len(df)), (f"{g}, pct.", 100.0 if len(df) else np.nan))
+            },
+        }
+    ]
     for var in variables:
         cats = list(CATEGORIES[var])
         counts, known = {}, {}
@@ -213,8 +222,10 @@ def _distribution(groups: dict[str, pd.DataFrame], variables) -> pd.DataFrame:
             counts[g][UNKNOWN_LABEL] = len(df) - known[g]
         show_unknown = any(counts[g][UNKNOWN_LABEL] > 0 for g in groups)
         for cat in cats + ([UNKNOWN_LABEL] if show_unknown else []):
-            row = {VARIABLE_COLUMN: VARIABLE_LABELS[var],
-                   CATEGORY_COLUMN: VALUE_LABELS[var].get(cat, cat)}
+            row = {
+                VARIABLE_COLUMN: VARIABLE_LABELS[var],
+                CATEGORY_COLUMN: VALUE_LABELS[var].get(cat, cat),
+            }
             for g in groups:
                 n = int(counts[g][cat])
                 row[f"{g}, antal"] = n
@@ -228,34 +239,50 @@ def _distribution(groups: dict[str, pd.DataFrame], variables) -> pd.DataFrame:
     return out
 
 
-def _tests(a: pd.DataFrame, b: pd.DataFrame, variables, n_resamples: int, seed: int) -> pd.DataFrame:
+def _tests(
+    a: pd.DataFrame, b: pd.DataFrame, variables, n_resamples: int, seed: int
+) -> pd.DataFrame:
     rows = []
     for var in variables:
-        res = test_table(contingency(a[var].astype(object), b[var].astype(object),
-                                     CATEGORIES[var]), n_resamples, seed)
+        res = test_table(
+            contingency(a[var].astype(object), b[var].astype(object), CATEGORIES[var]),
+            n_resamples,
+            seed,
+        )
         rows.append({"variable": var, **res.__dict__})
     return pd.DataFrame(rows)
 
 
 def tests_table(tests: pd.DataFrame, n_resamples: int = N_RESAMPLES) -> pd.DataFrame:
     """Danish display of a tests frame (one row per variable)."""
-    out = pd.DataFrame({
-        TEST_COLUMNS["variable"]: tests["variable"].map(VARIABLE_LABELS).fillna(tests["variable"]),
-        TEST_COLUMNS["test"]: [test_label(TestResult(r.test, r.statistic, r.dof, r.p_value,
-                                                     r.min_expected), n_resamples)
-                               for r in tests.itertuples()],
-        TEST_COLUMNS["statistic"]: tests["statistic"].astype(float),
-        TEST_COLUMNS["dof"]: tests["dof"].astype(float),
-        TEST_COLUMNS["p_value"]: tests["p_value"].astype(float),
-        TEST_COLUMNS["min_expected"]: tests["min_expected"].astype(float),
-    })
+    out = pd.DataFrame(
+        {
+            TEST_COLUMNS["variable"]: tests["variable"]
+            .map(VARIABLE_LABELS)
+            .fillna(tests["variable"]),
+            TEST_COLUMNS["test"]: [
+                test_label(
+                    TestResult(r.test, r.statistic, r.dof, r.p_value, r.min_expected), n_resamples
+                )
+                for r in tests.itertuples()
+            ],
+            TEST_COLUMNS["statistic"]: tests["statistic"].astype(float),
+            TEST_COLUMNS["dof"]: tests["dof"].astype(float),
+            TEST_COLUMNS["p_value"]: tests["p_value"].astype(float),
+            TEST_COLUMNS["min_expected"]: tests["min_expected"].astype(float),
+        }
+    )
     if WAVE_COLUMN in tests.columns:
         out.insert(0, WAVE_COLUMN, tests[WAVE_COLUMN].to_numpy())
     return out
 
 
-def verdict(tests: pd.DataFrame, subject: str = "Registerudsnittet",
-            other: str = "de øvrige registrerede kursister", alpha: float = ALPHA) -> str:
+def verdict(
+    tests: pd.DataFrame,
+    subject: str = "Registerudsnittet",
+    other: str = "de øvrige registrerede kursister",
+    alpha: float = ALPHA,
+) -> str:
     """One Danish sentence on which variables differ significantly (p < alpha)."""
     order = {v: i for i, v in enumerate(VERDICT_ORDER)}
     t = tests.assign(_o=tests["variable"].map(order).fillna(len(order))).sort_values("_o")
@@ -269,15 +296,16 @@ def verdict(tests: pd.DataFrame, subject: str = "Registerudsnittet",
         return f"{subject} kunne ikke testes mod {other} (for få personer)."
     if differ.empty:
         sign = ">" if (same["p_value"] > alpha).all() else "≥"
-        text = (f"{subject} adskiller sig ikke signifikant fra {other} på "
-                f"{_join([word(v) for v in same['variable']], 'eller')} "
-                f"(alle p {sign} {a}).")
+        text = (
+            f"{subject} adskiller sig ikke signifikant fra {other} på "
+            f"{_join([word(v) for v in same['variable']], 'eller')} "
+            f"(alle p {sign} {a})."
+        )
     else:
         named = [f"{word(r.variable)} ({p_text(r.p_value)})" for r in differ.itertuples()]
         text = f"{subject} adskiller sig signifikant fra {other} på {_join(named, 'og')}"
         if len(same):
-            text += (f", men ikke på {_join([word(v) for v in same['variable']], 'eller')} "
-                     f"(p ≥ {a})")
+            text += f", men ikke på {_join([word(v) for v in same['variable']], 'eller')} (p ≥ {a})"
         text += "."
     if len(untested):
         text += f" Ikke testet: {_join([word(v) for v in untested['variable']], 'og')}."
@@ -301,8 +329,13 @@ class Comparison:
     note: str
 
 
-def tabel3(data, complete_background: bool = True, n_resamples: int = N_RESAMPLES,
-           seed: int = SEED, alpha: float = ALPHA) -> Comparison:
+def tabel3(
+    data,
+    complete_background: bool = True,
+    n_resamples: int = N_RESAMPLES,
+    seed: int = SEED,
+    alpha: float = ALPHA,
+) -> Comparison:
     """Tabel 3: the register sample beside all registered participants, with a test per variable
     of the sample against the registered persons not in it (see the module docstring)."""
     p = data.persons
@@ -318,9 +351,11 @@ def tabel3(data, complete_background: bool = True, n_resamples: int = N_RESAMPLE
     tests = _tests(sample, rest, VARIABLES, n_resamples, seed)
     note = TABEL3_NOTE.format(n=num(n_resamples))
     if complete_background:
-        note += (f" Kun kursister med oplyst køn, alder og visitationskategori indgår; "
-                 f"{num(left_out)} registrerede kursister med ufuldstændige "
-                 "baggrundsoplysninger er udeladt.")
+        note += (
+            f" Kun kursister med oplyst køn, alder og visitationskategori indgår; "
+            f"{num(left_out)} registrerede kursister med ufuldstændige "
+            "baggrundsoplysninger er udeladt."
+        )
     text = verdict(tests, "Registerudsnittet", "de øvrige registrerede kursister", alpha)
     return Comparison(table=table, tests=tests, verdict=text, note=note)
 
@@ -340,9 +375,11 @@ def linked_columns(table: pd.DataFrame) -> dict[str, str]:
 def tabel3_source(data, comparison: Comparison) -> str:
     t = comparison.table
     row = t[t[VARIABLE_COLUMN] == TOTAL_VARIABLE].iloc[0]
-    return (f"Kommunernes registreringer og DREAM-udtrækket. N = "
-            f"{num(int(row[f'{SAMPLE_LABEL}, antal']))} i registerudsnittet, "
-            f"{num(int(row[f'{REGISTERED_LABEL}, antal']))} registrerede kursister")
+    return (
+        f"Kommunernes registreringer og DREAM-udtrækket. N = "
+        f"{num(int(row[f'{SAMPLE_LABEL}, antal']))} i registerudsnittet, "
+        f"{num(int(row[f'{REGISTERED_LABEL}, antal']))} registrerede kursister"
+    )
 
 
 # --------------------------------------------------------------------------- nonresponse
@@ -372,9 +409,14 @@ class Nonresponse:
     note: str
 
 
-def nonresponse(data, phase: str | None = "udbredelse", week_rel: int = -1,
-                n_resamples: int = N_RESAMPLES, seed: int = SEED,
-                alpha: float = ALPHA) -> Nonresponse:
+def nonresponse(
+    data,
+    phase: str | None = "udbredelse",
+    week_rel: int = -1,
+    n_resamples: int = N_RESAMPLES,
+    seed: int = SEED,
+    alpha: float = ALPHA,
+) -> Nonresponse:
     """The nonresponse check beside Tabel 2 (see the module docstring for the rules)."""
     persons = data.persons
     if phase is not None:
@@ -405,15 +447,17 @@ def nonresponse(data, phase: str | None = "udbredelse", week_rel: int = -1,
         t = pd.concat([t, pd.DataFrame([{"variable": "score", **mt.__dict__}])], ignore_index=True)
         t.insert(0, WAVE_COLUMN, label)
         tests.append(t)
-        means.append({
-            WAVE_COLUMN: label,
-            f"{RESPONDENT_LABEL}, antal": len(s_resp),
-            f"{RESPONDENT_LABEL}, gns.": float(s_resp.mean()) if len(s_resp) else np.nan,
-            f"{NONRESPONDENT_LABEL}, antal": len(s_non),
-            f"{NONRESPONDENT_LABEL}, gns.": float(s_non.mean()) if len(s_non) else np.nan,
-            TEST_COLUMNS["test"]: test_label(mt),
-            TEST_COLUMNS["p_value"]: mt.p_value,
-        })
+        means.append(
+            {
+                WAVE_COLUMN: label,
+                f"{RESPONDENT_LABEL}, antal": len(s_resp),
+                f"{RESPONDENT_LABEL}, gns.": float(s_resp.mean()) if len(s_resp) else np.nan,
+                f"{NONRESPONDENT_LABEL}, antal": len(s_non),
+                f"{NONRESPONDENT_LABEL}, gns.": float(s_non.mean()) if len(s_non) else np.nan,
+                TEST_COLUMNS["test"]: test_label(mt),
+                TEST_COLUMNS["p_value"]: mt.p_value,
+            }
+        )
         verdicts[label] = verdict(t, f"{label}: De, der svarede,", "dem, der ikke svarede,", alpha)
     means_df = pd.DataFrame(means)
     for g in (RESPONDENT_LABEL, NONRESPONDENT_LABEL):
@@ -426,4 +470,3 @@ def nonresponse(data, phase: str | None = "udbredelse", week_rel: int = -1,
         verdicts=verdicts,
         note=NONRESPONSE_NOTE.format(week=week_rel),
     )
-

@@ -40,11 +40,19 @@ def special_code_counts(surveys) -> pd.DataFrame:
             for code in SPECIAL_CODES:
                 n = int(counts.get(code, 0))
                 if n:
-                    rows.append({"wave": wave, "item": it.id, "code": code,
-                                 "label": codebook.special_codes[code], "n": n,
-                                 "offered": code in it.special})
-    return pd.DataFrame(rows, columns=list(COLUMNS)).astype({"code": "int64", "n": "int64",
-                                                             "offered": "bool"})
+                    rows.append(
+                        {
+                            "wave": wave,
+                            "item": it.id,
+                            "code": code,
+                            "label": codebook.special_codes[code],
+                            "n": n,
+                            "offered": code in it.special,
+                        }
+                    )
+    return pd.DataFrame(rows, columns=list(COLUMNS)).astype(
+        {"code": "int64", "n": "int64", "offered": "bool"}
+    )
 
 
 def special_codes_table(surveys) -> pd.DataFrame:
@@ -61,8 +69,10 @@ def special_codes_table(surveys) -> pd.DataFrame:
 
 def special_codes_source(surveys) -> str:
     waves = ", ".join(f"survey_{w}" for w in surveys.responses)
-    return (f"Spørgeskemafilerne ({waves}); alle returnerede skemaer. Koderne 97-99 tælles ikke "
-            "som svar. «Nej» i sidste kolonne: svaret var ikke en mulighed i spørgeskemaet.")
+    return (
+        f"Spørgeskemafilerne ({waves}); alle returnerede skemaer. Koderne 97-99 tælles ikke "
+        "som svar. «Nej» i sidste kolonne: svaret var ikke en mulighed i spørgeskemaet."
+    )
 
 
 MISSING_WAVES_TITLE = "Spørgeskemarunde uden data"
@@ -78,10 +88,17 @@ def missing_waves_box(data) -> str:
     if not missing:
         return ""
     waves = data.surveys.codebook.waves
-    lines = [f"- **{waves[w]}** (survey_{w}): {num(n)} invitationer, ingen fil med besvarelser"
-             for w, n in missing.items()]
-    body = ("Der er sendt spørgeskemaer ud i runder, som datamappen ikke har svar fra. Svarprocenten "
-            "for disse runder kan ikke opgøres og er ikke 0 %; tallene for runden mangler i "
-            "rapporten:")
-    return (f'\n::: {{.callout-warning title="{MISSING_WAVES_TITLE}"}}\n{body}\n\n'
-            + "\n".join(lines) + "\n:::\n")
+    lines = [
+        f"- **{waves[w]}** (survey_{w}): {num(n)} invitationer, ingen fil med besvarelser"
+        for w, n in missing.items()
+    ]
+    body = (
+        "Der er sendt spørgeskemaer ud i runder, som datamappen ikke har svar fra. Svarprocenten "
+        "for disse runder kan ikke opgøres og er ikke 0 %; tallene for runden mangler i "
+        "rapporten:"
+    )
+    return (
+        f'\n::: {{.callout-warning title="{MISSING_WAVES_TITLE}"}}\n{body}\n\n'
+        + "\n".join(lines)
+        + "\n:::\n"
+    )

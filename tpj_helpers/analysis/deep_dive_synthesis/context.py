@@ -47,8 +47,10 @@ def municipality_overview(data, municipalities) -> pd.DataFrame:
         group=np.where(persons["kommune"].isin(municipalities), persons["kommune"], OTHERS),
     )
     agg = df.groupby("group").agg(
-        participants=("person_id", "size"), completed=("completed", "sum"),
-        in_register=("in_register", "sum"))
+        participants=("person_id", "size"),
+        completed=("completed", "sum"),
+        in_register=("in_register", "sum"),
+    )
     order = [*municipalities, OTHERS]
     agg = agg.reindex(order, fill_value=0)
     agg.loc[TOTAL] = agg.sum()
@@ -56,20 +58,24 @@ def municipality_overview(data, municipalities) -> pd.DataFrame:
     rate = agg["completed"] / agg["participants"].where(agg["participants"] > 0)
     out = agg.assign(completion_rate=rate).reset_index(names="kommune")
     out["deep_dive"] = out["kommune"].isin(municipalities)
-    return out[["kommune", "deep_dive", "participants", "completed", "completion_rate",
-                "in_register"]]
+    return out[
+        ["kommune", "deep_dive", "participants", "completed", "completion_rate", "in_register"]
+    ]
 
 
 def overview_table(overview: pd.DataFrame) -> pd.DataFrame:
     """Danish display columns; the completion rate in per cent (0-100)."""
     out = overview.drop(columns="deep_dive").assign(
-        completion_rate=overview["completion_rate"] * 100)
+        completion_rate=overview["completion_rate"] * 100
+    )
     return out.rename(columns=COLUMNS)
 
 
 def source_line(data) -> str:
-    return ("Kursusudbyderens tilmeldinger, kommunernes registreringer og DREAM-registeret. "
-            f"N = {num(len(data.persons))} kursister")
+    return (
+        "Kursusudbyderens tilmeldinger, kommunernes registreringer og DREAM-registeret. "
+        f"N = {num(len(data.persons))} kursister"
+    )
 
 
 def plot_overview(df: pd.DataFrame) -> plt.Figure:
@@ -77,12 +83,18 @@ def plot_overview(df: pd.DataFrame) -> plt.Figure:
 
     `df` is the (suppressed) overview without the total row; suppressed counts are not drawn.
     """
-    measures = [("participants", "Deltagere"), ("completed", "Gennemført"),
-                ("in_register", "I registeranalysen")]
-    rate = pd.to_numeric(df.get("completion_rate", pd.Series(np.nan, index=df.index)),
-                         errors="coerce").to_numpy(dtype=float)
-    labels = [k if np.isnan(r) else f"{k}\n{pct(r)} gennemført"
-              for k, r in zip(df["kommune"], rate, strict=True)]
+    measures = [
+        ("participants", "Deltagere"),
+        ("completed", "Gennemført"),
+        ("in_register", "I registeranalysen"),
+    ]
+    rate = pd.to_numeric(
+        df.get("completion_rate", pd.Series(np.nan, index=df.index)), errors="coerce"
+    ).to_numpy(dtype=float)
+    labels = [
+        k if np.isnan(r) else f"{k}\n{pct(r)} gennemført"
+        for k, r in zip(df["kommune"], rate, strict=True)
+    ]
     y = np.arange(len(labels))
     height = 0.26
     fig, ax = plt.subplots(figsize=(7.5, 0.9 + 0.75 * len(labels)))
@@ -91,8 +103,13 @@ def plot_overview(df: pd.DataFrame) -> plt.Figure:
         pos = y + (i - 1) * height
         ax.barh(pos, np.nan_to_num(values), height=height, color=PALETTE[i], label=label)
         for yy, v in zip(pos, values, strict=True):
-            ax.text((0 if np.isnan(v) else v) + 1, yy, "skjult" if np.isnan(v) else num(v),
-                    va="center", fontsize=7)
+            ax.text(
+                (0 if np.isnan(v) else v) + 1,
+                yy,
+                "skjult" if np.isnan(v) else num(v),
+                va="center",
+                fontsize=7,
+            )
     ax.set_yticks(y, labels)
     ax.invert_yaxis()
     ax.set_xlabel("Antal personer")
@@ -129,7 +146,9 @@ def qual_status(data_dir: Path | str) -> QualStatus:
     for path in interviews:
         head = path.read_text(encoding="utf-8").split("---")
         front = head[1] if len(head) > 2 else ""
-        if any(line.strip().replace(" ", "").lower() == "deep_dive:true" for line in front.splitlines()):
+        if any(
+            line.strip().replace(" ", "").lower() == "deep_dive:true" for line in front.splitlines()
+        ):
             deep += 1
     return QualStatus(
         folder=folder,
@@ -174,12 +193,11 @@ def qual_status_text(status: QualStatus, municipalities) -> str:
         ]
         if status.qdpx:
             found.append(f"{num(status.qdpx)} REFI-QDA-eksport(er)")
-        body = (
-            f"**Det kvalitative materiale er i datamappen:** {', '.join(found)}. "
-            + ("Syntesen nedenfor bygger på dette materiale: temaer fordelt på rolle og kommune, "
-               "pseudonymiserede citater, personaer, triangulering med de kvantitative "
-               "indikatorer og anbefalingernes grundlag."
-               if coded or status.qdpx else
-               "Kodningen mangler, så temaer og citater kan ikke opgøres endnu. " + would_show)
+        body = f"**Det kvalitative materiale er i datamappen:** {', '.join(found)}. " + (
+            "Syntesen nedenfor bygger på dette materiale: temaer fordelt på rolle og kommune, "
+            "pseudonymiserede citater, personaer, triangulering med de kvantitative "
+            "indikatorer og anbefalingernes grundlag."
+            if coded or status.qdpx
+            else "Kodningen mangler, så temaer og citater kan ikke opgøres endnu. " + would_show
         )
     return "\n".join("> " + line for line in body.splitlines())

@@ -21,24 +21,37 @@ def registration_share(data, link, ctx):
     if not len(persons):
         return {"value": np.nan, "n": 0, "text": "", "source": "Registreringer"}
     share = float(persons["registered"].astype(bool).mean())
-    return {"value": share, "n": len(persons), "text": pct(share),
-            "source": "Kursusudbyderens tilmeldinger og registreringer (personer)"}
+    return {
+        "value": share,
+        "n": len(persons),
+        "text": pct(share),
+        "source": "Kursusudbyderens tilmeldinger og registreringer (personer)",
+    }
 
 
 def who5_difference(data, link, ctx):
     from tpj_helpers.analysis.who5 import waves as who5
 
     _table, est = who5.wave_means(data, ctx.get("phase"))
-    means = {str(r["subgroup"]).removeprefix("wave:"): (float(r["estimate"]), r["n_persons"])
-             for _, r in est.iterrows()}
+    means = {
+        str(r["subgroup"]).removeprefix("wave:"): (float(r["estimate"]), r["n_persons"])
+        for _, r in est.iterrows()
+    }
     first, second = link.get("from_wave", "efter"), link["wave"]
-    if first not in means or second not in means or np.isnan(means[first][0]) \
-            or np.isnan(means[second][0]):
+    if (
+        first not in means
+        or second not in means
+        or np.isnan(means[first][0])
+        or np.isnan(means[second][0])
+    ):
         return {"value": np.nan, "n": 0, "text": "", "source": "WHO-5"}
     diff = means[second][0] - means[first][0]
-    return {"value": diff, "n": int(means[second][1]),
-            "text": f"{signed(diff, 1)} point ({num(means[first][0], 1)} → {num(means[second][0], 1)})",
-            "source": "Kursistspørgeskema, WHO-5"}
+    return {
+        "value": diff,
+        "n": int(means[second][1]),
+        "text": f"{signed(diff, 1)} point ({num(means[first][0], 1)} → {num(means[second][0], 1)})",
+        "source": "Kursistspørgeskema, WHO-5",
+    }
 
 
 def subgroup_interaction(data, link, ctx):
@@ -46,14 +59,18 @@ def subgroup_interaction(data, link, ctx):
     from tpj_helpers.analysis.subgroup_models import models as subgroup_models
 
     try:
-        test = subgroup_models.interaction_test(data, link["variable"],
-                                                ctx.get("min_group_size", 10)).test
+        test = subgroup_models.interaction_test(
+            data, link["variable"], ctx.get("min_group_size", 10)
+        ).test
     except register.ModelNotEstimable as exc:
         return {"value": np.nan, "n": 0, "text": f"kan ikke estimeres ({exc})", "source": "DREAM"}
     p = float(test["p_value"])
-    return {"value": p, "n": int(test["n_persons"]),
-            "text": f"p = {num(p, 3)}" if p >= 0.001 else "p < 0,001",
-            "source": "DREAM-registeret, kursister der har gennemført"}
+    return {
+        "value": p,
+        "n": int(test["n_persons"]),
+        "text": f"p = {num(p, 3)}" if p >= 0.001 else "p < 0,001",
+        "source": "DREAM-registeret, kursister der har gennemført",
+    }
 
 
 INDICATORS = {

@@ -40,8 +40,12 @@ from tpj_helpers.publish.pseudonymise import quote_bank, quote_markdown, role_la
 
 ROLES = ("kursist", "koordinator", "instruktoer", "sagsbehandler", "leder", "fokusgruppe")
 ROLE_PLURAL = {
-    "kursist": "Kursister", "koordinator": "Koordinatorer", "instruktoer": "Instruktører",
-    "sagsbehandler": "Sagsbehandlere", "leder": "Kommunale ledere", "fokusgruppe": "Fokusgrupper",
+    "kursist": "Kursister",
+    "koordinator": "Koordinatorer",
+    "instruktoer": "Instruktører",
+    "sagsbehandler": "Sagsbehandlere",
+    "leder": "Kommunale ledere",
+    "fokusgruppe": "Fokusgrupper",
 }
 ROLE_PLURAL_LOWER = {k: v[0].lower() + v[1:] for k, v in ROLE_PLURAL.items()}
 PERSONA_PREFIX = "persona"
@@ -91,8 +95,11 @@ def themes(qual) -> pd.DataFrame:
     the segments but missing from the codebook (labelled by its code)."""
     cb = qual.codebook
     top = cb[cb["parent"].fillna("").astype(str) == ""]
-    out = [(c, lab) for c, lab in zip(top["code"].astype(str), top["label"].astype(str), strict=True)
-           if theme_of(c)]
+    out = [
+        (c, lab)
+        for c, lab in zip(top["code"].astype(str), top["label"].astype(str), strict=True)
+        if theme_of(c)
+    ]
     known = {c for c, _ in out}
     used = interview_themes(qual)["theme"].unique()
     out += [(t, t) for t in sorted(set(used) - known)]
@@ -106,9 +113,12 @@ def theme_labels(qual) -> dict[str, str]:
 
 def segment_themes(segments: pd.DataFrame) -> pd.DataFrame:
     """interview_id, segment_id, theme: one row per segment and theme it carries."""
-    rows = [(str(s.interview_id), s.segment_id, t)
-            for s in segments.itertuples(index=False)
-            for t in dict.fromkeys(theme_of(c) for c in s.codes) if t]
+    rows = [
+        (str(s.interview_id), s.segment_id, t)
+        for s in segments.itertuples(index=False)
+        for t in dict.fromkeys(theme_of(c) for c in s.codes)
+        if t
+    ]
     return pd.DataFrame(rows, columns=["interview_id", "segment_id", "theme"])
 
 
@@ -116,8 +126,9 @@ def interview_themes(qual) -> pd.DataFrame:
     """interview_id, theme, role, kommune, deep_dive: one row per interview mentioning a theme."""
     st = segment_themes(qual.segments)[["interview_id", "theme"]].drop_duplicates()
     iv = qual.interviews.assign(interview_id=qual.interviews["interview_id"].astype(str))
-    return st.merge(iv[["interview_id", "role", "kommune", "deep_dive"]], on="interview_id",
-                    how="inner").reset_index(drop=True)
+    return st.merge(
+        iv[["interview_id", "role", "kommune", "deep_dive"]], on="interview_id", how="inner"
+    ).reset_index(drop=True)
 
 
 def _roles_present(qual) -> list[str]:
@@ -125,8 +136,9 @@ def _roles_present(qual) -> list[str]:
     return [r for r in ROLES if r in present] + sorted(present - set(ROLES))
 
 
-def theme_matrix(qual, by: str = "role", columns: Sequence[str] | None = None,
-                 deep_dive_only: bool = False) -> pd.DataFrame:
+def theme_matrix(
+    qual, by: str = "role", columns: Sequence[str] | None = None, deep_dive_only: bool = False
+) -> pd.DataFrame:
     """Interviews mentioning each theme, by role (or by `kommune`).
 
     One row per theme (codebook order; column `Tema`, the Danish label), one column per role
@@ -144,8 +156,12 @@ def theme_matrix(qual, by: str = "role", columns: Sequence[str] | None = None,
         columns = _roles_present(qual) if by == "role" else sorted(iv[by].dropna().unique())
     columns = list(columns)
     th = themes(qual)
-    counts = (it.groupby(["theme", by]).size().unstack(fill_value=0)
-              .reindex(index=th["theme"], columns=columns, fill_value=0))
+    counts = (
+        it.groupby(["theme", by])
+        .size()
+        .unstack(fill_value=0)
+        .reindex(index=th["theme"], columns=columns, fill_value=0)
+    )
     counts[TOTAL] = it.groupby("theme")["interview_id"].nunique().reindex(th["theme"]).fillna(0)
     counts.loc[INTERVIEWS_ROW] = [int((iv[by] == c).sum()) for c in columns] + [len(iv)]
     counts = counts.astype(int)
@@ -164,10 +180,16 @@ def cooccurrence(qual, level: str = "interview") -> pd.DataFrame:
         raise ValueError("level must be 'interview' or 'segment'")
     th = themes(qual)
     st = segment_themes(qual.segments)
-    unit = (st.assign(unit=st["interview_id"]) if level == "interview"
-            else st.assign(unit=st["interview_id"] + "\x1f" + st["segment_id"].astype(str)))
-    ind = (pd.crosstab(unit["unit"], unit["theme"]).clip(upper=1)
-           .reindex(columns=th["theme"], fill_value=0))
+    unit = (
+        st.assign(unit=st["interview_id"])
+        if level == "interview"
+        else st.assign(unit=st["interview_id"] + "\x1f" + st["segment_id"].astype(str))
+    )
+    ind = (
+        pd.crosstab(unit["unit"], unit["theme"])
+        .clip(upper=1)
+        .reindex(columns=th["theme"], fill_value=0)
+    )
     mat = ind.T.dot(ind).astype(int)
     labels = th["label"].tolist()
     out = pd.DataFrame(mat.to_numpy(), columns=labels)
@@ -175,8 +197,9 @@ def cooccurrence(qual, level: str = "interview") -> pd.DataFrame:
     return out
 
 
-def plot_heatmap(df: pd.DataFrame, xlabel: str = "", share_of_column: bool = True,
-                 triangle: bool = False) -> plt.Figure:
+def plot_heatmap(
+    df: pd.DataFrame, xlabel: str = "", share_of_column: bool = True, triangle: bool = False
+) -> plt.Figure:
     """A heat map of a `theme_matrix` / `cooccurrence` frame: cells annotated with the counts.
 
     With `share_of_column` (theme matrices) the colour is the share of the column's interviews
@@ -190,7 +213,10 @@ def plot_heatmap(df: pd.DataFrame, xlabel: str = "", share_of_column: bool = Tru
     if share_of_column and (df[THEME_COLUMN] == INTERVIEWS_ROW).any():
         n = df.loc[df[THEME_COLUMN] == INTERVIEWS_ROW, cols].iloc[0].astype(float).to_numpy()
         colour = counts / np.where(n > 0, n, np.nan)
-        cols = [f"{textwrap.fill(str(c), 12, break_long_words=False)}\n(N = {num(v)})" for c, v in zip(cols, n, strict=True)]
+        cols = [
+            f"{textwrap.fill(str(c), 12, break_long_words=False)}\n(N = {num(v)})"
+            for c, v in zip(cols, n, strict=True)
+        ]
         cbar = "Andel af kolonnens interviews"
     else:
         top = np.nanmax(counts) if np.isfinite(counts).any() else 0
@@ -201,14 +227,26 @@ def plot_heatmap(df: pd.DataFrame, xlabel: str = "", share_of_column: bool = Tru
     if triangle:
         mask = mask | np.triu(np.ones_like(counts, dtype=bool), k=1)
     annot = np.array([["" if np.isnan(v) else num(v) for v in row] for row in counts])
-    fig, ax = plt.subplots(figsize=(2.4 + (0.8 if triangle else 1.15) * len(cols), 1.4 + 0.42 * len(body)))
-    sns.heatmap(colour, mask=mask, annot=annot, fmt="", cmap="Blues", vmin=0, vmax=1,
-                linewidths=0.5, linecolor="white", ax=ax,
-                cbar_kws={"label": cbar, "shrink": 0.7,
-                          "format": FuncFormatter(lambda v, _pos: pct(v))})
+    fig, ax = plt.subplots(
+        figsize=(2.4 + (0.8 if triangle else 1.15) * len(cols), 1.4 + 0.42 * len(body))
+    )
+    sns.heatmap(
+        colour,
+        mask=mask,
+        annot=annot,
+        fmt="",
+        cmap="Blues",
+        vmin=0,
+        vmax=1,
+        linewidths=0.5,
+        linecolor="white",
+        ax=ax,
+        cbar_kws={"label": cbar, "shrink": 0.7, "format": FuncFormatter(lambda v, _pos: pct(v))},
+    )
     tilt = len(cols) > 6
-    ax.set_xticklabels(cols, rotation=35 if tilt else 0, ha="right" if tilt else "center",
-                       fontsize=8)
+    ax.set_xticklabels(
+        cols, rotation=35 if tilt else 0, ha="right" if tilt else "center", fontsize=8
+    )
     ax.set_yticklabels(body.index, rotation=0, fontsize=8)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("")
@@ -225,15 +263,21 @@ def quotes(qual, per_theme: int = 2, kinds: Mapping[str, str] | None = None) -> 
     bank = quote_bank(qual.segments, qual.interviews, theme_of, per_theme=per_theme, kinds=kinds)
     labels = theme_labels(qual)
     order = {t: i for i, t in enumerate(labels)}
-    bank = bank.assign(theme_label=bank["theme"].map(labels),
-                       _o=bank["theme"].map(order).fillna(len(order)))
+    bank = bank.assign(
+        theme_label=bank["theme"].map(labels), _o=bank["theme"].map(order).fillna(len(order))
+    )
     return bank.sort_values(["_o", "rank"], kind="stable").drop(columns="_o").reset_index(drop=True)
 
 
 def quote_table(bank: pd.DataFrame) -> pd.DataFrame:
     """Tema, Citat, Rolle: the display table of the quote bank (pseudonymised quotes only)."""
-    return pd.DataFrame({THEME_COLUMN: bank["theme_label"], "Citat": "»" + bank["quote"] + "«",
-                         "Rolle": bank["label"]}).reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            THEME_COLUMN: bank["theme_label"],
+            "Citat": "»" + bank["quote"] + "«",
+            "Rolle": bank["label"],
+        }
+    ).reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- personas
@@ -267,9 +311,17 @@ def persona_means(qual, roles: Sequence[str] = tuple(PERSONAS)) -> pd.DataFrame:
     rows = []
     for role in roles:
         for axis, label in AXES.items():
-            mean, n = (agg.loc[(role, axis)] if (role, axis) in agg.index else (np.nan, 0))
-            rows.append({"role": role, "persona": PERSONAS.get(role, role_label(role)),
-                         "axis": axis, "axis_label": label, "mean": float(mean), "n": int(n)})
+            mean, n = agg.loc[(role, axis)] if (role, axis) in agg.index else (np.nan, 0)
+            rows.append(
+                {
+                    "role": role,
+                    "persona": PERSONAS.get(role, role_label(role)),
+                    "axis": axis,
+                    "axis_label": label,
+                    "mean": float(mean),
+                    "n": int(n),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -285,17 +337,28 @@ def persona_table(means: pd.DataFrame) -> pd.DataFrame:
 def plot_personas(means: pd.DataFrame) -> plt.Figure:
     """Three small panels (one per persona), a horizontal bar per axis on the 1-5 scale."""
     personas = list(dict.fromkeys(means["persona"]))
-    fig, axes = plt.subplots(1, len(personas), figsize=(2.6 * len(personas) + 0.8, 2.6),
-                             sharex=True, sharey=True, squeeze=False)
+    fig, axes = plt.subplots(
+        1,
+        len(personas),
+        figsize=(2.6 * len(personas) + 0.8, 2.6),
+        sharex=True,
+        sharey=True,
+        squeeze=False,
+    )
     labels = list(AXES.values())
     for ax, persona in zip(axes[0], personas, strict=True):
         sub = means[means["persona"] == persona].set_index("axis_label").reindex(labels)
         vals = pd.to_numeric(sub["mean"], errors="coerce").to_numpy(dtype=float)
         y = np.arange(len(labels))
-        ax.barh(y, np.nan_to_num(vals - 1), left=1, color=PALETTE[:len(labels)], height=0.6)
+        ax.barh(y, np.nan_to_num(vals - 1), left=1, color=PALETTE[: len(labels)], height=0.6)
         for yy, v in zip(y, vals, strict=True):
-            ax.text((1 if np.isnan(v) else v) + 0.08, yy, "ingen" if np.isnan(v) else num(v, 1),
-                    va="center", fontsize=8)
+            ax.text(
+                (1 if np.isnan(v) else v) + 0.08,
+                yy,
+                "ingen" if np.isnan(v) else num(v, 1),
+                va="center",
+                fontsize=8,
+            )
         n = int(pd.to_numeric(sub["n"], errors="coerce").max() or 0)
         ax.set_title(f"{persona}\n(N = {num(n)})", fontsize=9)
         ax.set_yticks(y, [lab.replace(" for ", "\nfor ") for lab in labels], fontsize=8)
@@ -308,8 +371,7 @@ def plot_personas(means: pd.DataFrame) -> plt.Figure:
     return fig
 
 
-def persona_text(qual, means: pd.DataFrame, bank: pd.DataFrame | None = None,
-                 top: int = 3) -> str:
+def persona_text(qual, means: pd.DataFrame, bank: pd.DataFrame | None = None, top: int = 3) -> str:
     """A synthesis paragraph per persona from the data: its ratings, the themes mentioned in the
     most of its interviews, and one pseudonymised quote from an interview of the role."""
     labels = theme_labels(qual)
@@ -321,22 +383,35 @@ def persona_text(qual, means: pd.DataFrame, bank: pd.DataFrame | None = None,
         persona = sub["persona"].iloc[0]
         n_iv = int((iv["role"] == role).sum())
         if n_iv == 0:
-            paragraphs.append(f"**{persona}.** Der er ingen interviews med "
-                              f"{ROLE_PLURAL_LOWER.get(role, role)} i materialet.")
+            paragraphs.append(
+                f"**{persona}.** Der er ingen interviews med "
+                f"{ROLE_PLURAL_LOWER.get(role, role)} i materialet."
+            )
             continue
         rated = sub.dropna(subset=["mean"])
-        ratings = ", ".join(f"{_lower(lab)} {num(m, 1)}"
-                            for lab, m in zip(rated["axis_label"], rated["mean"], strict=True))
+        ratings = ", ".join(
+            f"{_lower(lab)} {num(m, 1)}"
+            for lab, m in zip(rated["axis_label"], rated["mean"], strict=True)
+        )
         per_theme = it[it["role"] == role].groupby("theme")["interview_id"].nunique()
         ranked = sorted(per_theme.items(), key=lambda kv: (-kv[1], order.get(kv[0], math.inf)))
         counts = pd.Series(dict(ranked[:top]), dtype=int)
-        themes_txt = _join([f"{_lower(labels.get(t, t))} ({num(n)} af {num(n_iv)})"
-                            for t, n in counts.items()])
-        text = (f"**{persona}** ({_interviews(n_iv)}). "
-                + (f"Vurderingerne på skalaen 1-5: {ratings}. " if ratings else
-                   "Interviewene har ingen personavurderinger. ")
-                + (f"De temaer, der optræder i flest af interviewene, er {themes_txt}."
-                   if themes_txt else "Interviewene har ingen kodede temaer."))
+        themes_txt = _join(
+            [f"{_lower(labels.get(t, t))} ({num(n)} af {num(n_iv)})" for t, n in counts.items()]
+        )
+        text = (
+            f"**{persona}** ({_interviews(n_iv)}). "
+            + (
+                f"Vurderingerne på skalaen 1-5: {ratings}. "
+                if ratings
+                else "Interviewene har ingen personavurderinger. "
+            )
+            + (
+                f"De temaer, der optræder i flest af interviewene, er {themes_txt}."
+                if themes_txt
+                else "Interviewene har ingen kodede temaer."
+            )
+        )
         quote = _role_quote(qual, role, list(counts.index), bank)
         if quote:
             text += f" {quote}"
@@ -351,8 +426,11 @@ def _role_quote(qual, role: str, prefer: Sequence[str], bank: pd.DataFrame | Non
         mine = bank[bank["role"] == role]
         if len(mine):
             order = {t: i for i, t in enumerate(prefer)}
-            row = mine.assign(o=mine["theme"].map(order).fillna(len(order))).sort_values(
-                ["o", "rank"], kind="stable").iloc[0]
+            row = (
+                mine.assign(o=mine["theme"].map(order).fillna(len(order)))
+                .sort_values(["o", "rank"], kind="stable")
+                .iloc[0]
+            )
             return quote_markdown(row["quote"], row["label"])
     ids = set(qual.interviews.loc[qual.interviews["role"] == role, "interview_id"].astype(str))
     segs = qual.segments[qual.segments["interview_id"].astype(str).isin(ids)]
@@ -396,8 +474,10 @@ def load_links(path: Path | str | None = None) -> list[dict]:
             if key not in link:
                 raise ValueError(f"{Path(path).name}: link {entry} lacks '{key}'")
         if link["indicator"] not in INDICATORS:
-            raise ValueError(f"{Path(path).name}: link '{link['id']}': unknown indicator "
-                             f"'{link['indicator']}' (known: {sorted(INDICATORS)})")
+            raise ValueError(
+                f"{Path(path).name}: link '{link['id']}': unknown indicator "
+                f"'{link['indicator']}' (known: {sorted(INDICATORS)})"
+            )
         if link["id"] in seen:
             raise ValueError(f"{Path(path).name}: duplicate link id '{link['id']}'")
         seen.add(link["id"])
@@ -409,28 +489,38 @@ def load_links(path: Path | str | None = None) -> list[dict]:
 def _completion_rate(data, link, ctx):
     persons = data.persons
     n = int((persons["status"] == "gennemført").sum())
-    return {"value": n / len(persons) if len(persons) else np.nan, "n": len(persons),
-            "text": pct(n / len(persons)) if len(persons) else "", "source":
-            "Kursusudbyderens tilmeldinger (personer)"}
+    return {
+        "value": n / len(persons) if len(persons) else np.nan,
+        "n": len(persons),
+        "text": pct(n / len(persons)) if len(persons) else "",
+        "source": "Kursusudbyderens tilmeldinger (personer)",
+    }
 
 
 def _survey_share(data, link, ctx):
     from tpj_helpers.analysis.survey_outcomes import change as survey_change
 
-    groups, indicators = survey_change.load_indicators(data.surveys.codebook,
-                                                        ctx.get("survey_indicators"))
+    groups, indicators = survey_change.load_indicators(
+        data.surveys.codebook, ctx.get("survey_indicators")
+    )
     ind = [i for i in indicators if i["id"] == link["survey_indicator"]]
     if not ind:
-        raise ValueError(f"triangulation link '{link['id']}': unknown survey indicator "
-                         f"'{link['survey_indicator']}'")
+        raise ValueError(
+            f"triangulation link '{link['id']}': unknown survey indicator "
+            f"'{link['survey_indicator']}'"
+        )
     shares = survey_change.indicator_shares(data, groups, ind, phase=ctx.get("phase"))
     if "wave" in link:
         shares = shares[shares["wave"] == link["wave"]]
     if not len(shares):
         return {"value": np.nan, "n": 0, "text": "", "source": "Kursistspørgeskema"}
     row = shares.iloc[0]
-    return {"value": float(row["share"]), "n": int(row["n_scale"]), "text": pct(row["share"]),
-            "source": f"Kursistspørgeskema, {str(row['wave_label']).lower()}"}
+    return {
+        "value": float(row["share"]),
+        "n": int(row["n_scale"]),
+        "text": pct(row["share"]),
+        "source": f"Kursistspørgeskema, {str(row['wave_label']).lower()}",
+    }
 
 
 def _persons_per_kommune(data, link, ctx):
@@ -438,9 +528,12 @@ def _persons_per_kommune(data, link, ctx):
     if not len(per):
         return {"value": np.nan, "n": 0, "text": "", "source": "Kursusudbyderens tilmeldinger"}
     med = float(per.median())
-    return {"value": med, "n": int(per.sum()),
-            "text": f"median {num(med, 1 if med % 1 else 0)} pr. kommune ({num(len(per))} kommuner)",
-            "source": "Kursusudbyderens tilmeldinger (personer pr. kommune)"}
+    return {
+        "value": med,
+        "n": int(per.sum()),
+        "text": f"median {num(med, 1 if med % 1 else 0)} pr. kommune ({num(len(per))} kommuner)",
+        "source": "Kursusudbyderens tilmeldinger (personer pr. kommune)",
+    }
 
 
 def _response_rate(data, link, ctx):
@@ -453,8 +546,12 @@ def _response_rate(data, link, ctx):
         return {"value": np.nan, "n": 0, "text": "", "source": "Spørgeskemaudsendelser"}
     cols = survey_tables.RESPONSE_COLUMNS
     sent, rate = int(row[cols["sent"]].iloc[0]), float(row[cols["rate"]].iloc[0])
-    return {"value": rate / 100, "n": sent, "text": pct(rate / 100),
-            "source": f"Spørgeskemaudsendelser og besvarelser, {label.lower()}"}
+    return {
+        "value": rate / 100,
+        "n": sent,
+        "text": pct(rate / 100),
+        "source": f"Spørgeskemaudsendelser og besvarelser, {label.lower()}",
+    }
 
 
 def _register_change(data, link, ctx):
@@ -465,13 +562,20 @@ def _register_change(data, link, ctx):
     try:
         est = register.two_point(data, persons, model)
     except register.ModelNotEstimable as exc:
-        return {"value": np.nan, "n": len(persons), "text": f"kan ikke estimeres ({exc})",
-                "source": "DREAM"}
+        return {
+            "value": np.nan,
+            "n": len(persons),
+            "text": f"kan ikke estimeres ({exc})",
+            "source": "DREAM",
+        }
     row = est[est["term"] == "change"].iloc[0]
-    return {"value": float(row["estimate"]), "n": int(row["n_persons"]),
-            "text": f"{signed(float(row['estimate']))} point "
-                    f"(95 %-KI {register.ci_text(float(row['conf_low']), float(row['conf_high']))})",
-            "source": "DREAM-registeret, kursister der har gennemført"}
+    return {
+        "value": float(row["estimate"]),
+        "n": int(row["n_persons"]),
+        "text": f"{signed(float(row['estimate']))} point "
+        f"(95 %-KI {register.ci_text(float(row['conf_low']), float(row['conf_high']))})",
+        "source": "DREAM-registeret, kursister der har gennemført",
+    }
 
 
 NO_DATA = "ingen data"
@@ -485,8 +589,9 @@ INDICATORS: dict[str, Callable] = {
 }
 
 
-def indicator_values(data, links: list[dict], phase: str | None = None,
-                     survey_indicators: Path | str | None = None) -> pd.DataFrame:
+def indicator_values(
+    data, links: list[dict], phase: str | None = None, survey_indicators: Path | str | None = None
+) -> pd.DataFrame:
     """id, label, value, n, text, source: each link's indicator computed on this run's data
     through the analysis modules (survey_change, survey_tables, register); an indicator without
     data reads "ingen data", a failing one gives the reason in `text`, never a stop."""
@@ -521,15 +626,18 @@ def interview_codes(qual, codes: Sequence[str]) -> pd.DataFrame:
 def code_labels(qual) -> dict[str, str]:
     """Danish labels of every code (codebook) and theme."""
     cb = qual.codebook
-    return dict(zip(cb["code"].astype(str), cb["label"].astype(str), strict=True)) | theme_labels(qual)
+    return dict(zip(cb["code"].astype(str), cb["label"].astype(str), strict=True)) | theme_labels(
+        qual
+    )
 
 
 def _theme_counts(qual) -> pd.Series:
     return interview_themes(qual).groupby("theme")["interview_id"].nunique()
 
 
-def triangulation_table(qual, links: list[dict], values: pd.DataFrame,
-                        min_cell: int = 5) -> pd.DataFrame:
+def triangulation_table(
+    qual, links: list[dict], values: pd.DataFrame, min_cell: int = 5
+) -> pd.DataFrame:
     """Tema, Interviews, Indikator, Værdi, N, Kilde: one row per link. `Interviews` counts the
     interviews mentioning any of the link's themes or codes (`interview_codes`); a value resting on fewer than `min_cell`
     persons is shown as hidden ("<min_cell")."""
@@ -544,17 +652,25 @@ def triangulation_table(qual, links: list[dict], values: pd.DataFrame,
         text = v["text"] if not (0 < n < min_cell) else f"<{min_cell}"
         known = [labels[t] for t in link["themes"] if t in labels]
         shown = known or [f"{t} (ikke i kodebogen)" for t in link["themes"]]
-        rows.append({THEME_COLUMN: "; ".join(shown),
-                     "Interviews": int(mentioned), "Indikator": v["label"], "Værdi": text,
-                     "N": n, "Kilde": v["source"]})
+        rows.append(
+            {
+                THEME_COLUMN: "; ".join(shown),
+                "Interviews": int(mentioned),
+                "Indikator": v["label"],
+                "Værdi": text,
+                "N": n,
+                "Kilde": v["source"],
+            }
+        )
     return pd.DataFrame(rows)
 
 
 # --------------------------------------------------------------------------- recommendations
 
 
-def load_recommendations(path: Path | str | None = None,
-                         links: list[dict] | None = None) -> list[dict]:
+def load_recommendations(
+    path: Path | str | None = None, links: list[dict] | None = None
+) -> list[dict]:
     """The recommendations of `params/recommendations.yaml`; cited indicator ids are checked
     against the triangulation links when given."""
     path = Path(path) if path is not None else DEFAULT_RECOMMENDATIONS
@@ -567,8 +683,10 @@ def load_recommendations(path: Path | str | None = None,
             if key not in rec:
                 raise ValueError(f"{Path(path).name}: recommendation {entry} lacks '{key}'")
         if known is not None and not set(rec["indicators"]) <= known:
-            raise ValueError(f"{Path(path).name}: recommendation '{rec['id']}' cites unknown "
-                             f"indicators {sorted(set(rec['indicators']) - known)}")
+            raise ValueError(
+                f"{Path(path).name}: recommendation '{rec['id']}' cites unknown "
+                f"indicators {sorted(set(rec['indicators']) - known)}"
+            )
         out.append(rec)
     return out
 
@@ -581,18 +699,30 @@ def recommendation_evidence(qual, recommendations: list[dict]) -> pd.DataFrame:
     rows = []
     for rec in recommendations:
         mine = it[it["code"].isin(rec["themes"])]
-        per_theme = {t: int(mine.loc[mine["code"] == t, "interview_id"].nunique())
-                     for t in rec["themes"]}
+        per_theme = {
+            t: int(mine.loc[mine["code"] == t, "interview_id"].nunique()) for t in rec["themes"]
+        }
         by_role = mine.drop_duplicates("interview_id")["role"].value_counts()
-        roles = {r: int(by_role[r]) for r in [*ROLES, *sorted(set(by_role.index) - set(ROLES))]
-                 if r in by_role.index}
-        rows.append({"id": rec["id"], "title": rec["title"], "per_theme": per_theme,
-                     "interviews": int(mine["interview_id"].nunique()), "roles": roles})
+        roles = {
+            r: int(by_role[r])
+            for r in [*ROLES, *sorted(set(by_role.index) - set(ROLES))]
+            if r in by_role.index
+        }
+        rows.append(
+            {
+                "id": rec["id"],
+                "title": rec["title"],
+                "per_theme": per_theme,
+                "interviews": int(mine["interview_id"].nunique()),
+                "roles": roles,
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def recommendation_table(qual, recommendations: list[dict], values: pd.DataFrame | None = None,
-                         min_cell: int = 5) -> pd.DataFrame:
+def recommendation_table(
+    qual, recommendations: list[dict], values: pd.DataFrame | None = None, min_cell: int = 5
+) -> pd.DataFrame:
     """Nr., Anbefaling, Temaer (interviews), Interviews, Roller, Indikatorer: the display table."""
     labels = code_labels(qual)
     ev = recommendation_evidence(qual, recommendations)
@@ -607,22 +737,28 @@ def recommendation_table(qual, recommendations: list[dict], values: pd.DataFrame
             n = int(v["n"]) if pd.notna(v["n"]) else 0
             shown = f"<{min_cell}" if 0 < n < min_cell else v["text"]
             ind.append(f"{v['label']}: {shown}" if shown else str(v["label"]))
-        rows.append({
-            "Nr.": i, "Anbefaling": rec["title"],
-            "Temaer (interviews)": "; ".join(f"{labels.get(t, t)} ({num(n)})"
-                                             for t, n in e.per_theme.items()),
-            "Interviews": e.interviews,
-            "Roller": ", ".join(f"{ROLE_PLURAL_LOWER.get(r, r)} ({num(n)})"
-                                for r, n in e.roles.items()),
-            "Indikatorer": "; ".join(ind),
-        })
+        rows.append(
+            {
+                "Nr.": i,
+                "Anbefaling": rec["title"],
+                "Temaer (interviews)": "; ".join(
+                    f"{labels.get(t, t)} ({num(n)})" for t, n in e.per_theme.items()
+                ),
+                "Interviews": e.interviews,
+                "Roller": ", ".join(
+                    f"{ROLE_PLURAL_LOWER.get(r, r)} ({num(n)})" for r, n in e.roles.items()
+                ),
+                "Indikatorer": "; ".join(ind),
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def recommendation_text(recommendations: list[dict]) -> str:
     """The recommendations as a numbered Markdown list (title in bold, then the text)."""
-    return "\n".join(f"{i}. **{r['title']}.** {r['text'].strip()}"
-                     for i, r in enumerate(recommendations, 1))
+    return "\n".join(
+        f"{i}. **{r['title']}.** {r['text'].strip()}" for i, r in enumerate(recommendations, 1)
+    )
 
 
 # --------------------------------------------------------------------------- summary and source
@@ -631,9 +767,11 @@ def recommendation_text(recommendations: list[dict]) -> str:
 def source_line(qual) -> str:
     iv = qual.interviews
     deep = int(iv["deep_dive"].astype(bool).sum())
-    return (f"Interviews og deep dives, kodede uddrag ({'REFI-QDA-eksport' if qual.source == 'qdpx' else 'kodebog og uddrag'}). "
-            f"N = {num(len(iv))} interviews, heraf {num(deep)} fra deep dives; "
-            f"{num(len(qual.segments))} kodede uddrag")
+    return (
+        f"Interviews og deep dives, kodede uddrag ({'REFI-QDA-eksport' if qual.source == 'qdpx' else 'kodebog og uddrag'}). "
+        f"N = {num(len(iv))} interviews, heraf {num(deep)} fra deep dives; "
+        f"{num(len(qual.segments))} kodede uddrag"
+    )
 
 
 def synthesis_text(qual, top: int = 3) -> str:
@@ -651,12 +789,14 @@ def synthesis_text(qual, top: int = 3) -> str:
         sub = it[it["role"] == role].groupby("theme")["interview_id"].nunique()
         if len(sub):
             best = sorted(sub.items(), key=lambda kv: (-kv[1], order.get(kv[0], math.inf)))[0][0]
-            per_role.append(f"{ROLE_PLURAL_LOWER.get(role, role)}: {_lower(labels.get(best, best))}")
-    return (f"Materialet rummer {num(n_iv)} interviews og {num(len(labels))} temaer. "
-            + (f"De temaer, der optræder i flest interviews, er {lead}. " if lead else "")
-            + (f"Det tema, hver rolle oftest berører: {'; '.join(per_role)}." if per_role else ""))
-
-
+            per_role.append(
+                f"{ROLE_PLURAL_LOWER.get(role, role)}: {_lower(labels.get(best, best))}"
+            )
+    return (
+        f"Materialet rummer {num(n_iv)} interviews og {num(len(labels))} temaer. "
+        + (f"De temaer, der optræder i flest interviews, er {lead}. " if lead else "")
+        + (f"Det tema, hver rolle oftest berører: {'; '.join(per_role)}." if per_role else "")
+    )
 
 
 # --------------------------------------------------------------------------- without material
@@ -665,7 +805,9 @@ NO_QUAL_SHORT = "*Det kvalitative materiale er ikke i datamappen; denne opgørel
 NO_QUAL_SOURCE = "det kvalitative materiale (mappen qual/) findes ikke i datamappen"
 
 
-def placeholder_figure(message: str = "Det kvalitative materiale er ikke i datamappen") -> plt.Figure:
+def placeholder_figure(
+    message: str = "Det kvalitative materiale er ikke i datamappen",
+) -> plt.Figure:
     """A small empty figure that says why there is no figure (a figure cell must show an image)."""
     fig, ax = plt.subplots(figsize=(6, 1.2))
     ax.axis("off")

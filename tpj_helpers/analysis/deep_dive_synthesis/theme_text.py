@@ -59,12 +59,18 @@ def code_interviews(qual) -> pd.DataFrame:
             for k in range(1, len(parts) + 1):
                 rows.add((str(seg.interview_id), "/".join(parts[:k])))
     df = pd.DataFrame(sorted(rows), columns=["interview_id", "code"])
-    return df.merge(iv[["interview_id", "role", "kommune", "deep_dive"]], on="interview_id",
-                    how="inner")
+    return df.merge(
+        iv[["interview_id", "role", "kommune", "deep_dive"]], on="interview_id", how="inner"
+    )
 
 
-def role_contrast(ci: pd.DataFrame, iv: pd.DataFrame, theme: str,
-                  min_interviews: int = MIN_INTERVIEWS, gap: float = GAP) -> str:
+def role_contrast(
+    ci: pd.DataFrame,
+    iv: pd.DataFrame,
+    theme: str,
+    min_interviews: int = MIN_INTERVIEWS,
+    gap: float = GAP,
+) -> str:
     """'Temaet fylder mest hos kursisterne (10 af 10 interviews) og mindst hos fokusgrupperne
     (0 af 4).' or '' when no two roles differ clearly."""
     sizes = iv.groupby("role")["interview_id"].nunique()
@@ -77,9 +83,11 @@ def role_contrast(ci: pd.DataFrame, iv: pd.DataFrame, theme: str,
     if share[hi] - share[lo] < gap:
         return ""
     n_hi, n_lo = int(hits.get(hi, 0)), int(hits.get(lo, 0))
-    return (f"Temaet fylder mest hos {S.ROLE_PLURAL_LOWER.get(hi, hi)} ({num(n_hi)} af "
-            f"{num(sizes[hi])} interviews) og mindst hos {S.ROLE_PLURAL_LOWER.get(lo, lo)} "
-            f"({num(n_lo)} af {num(sizes[lo])}).")
+    return (
+        f"Temaet fylder mest hos {S.ROLE_PLURAL_LOWER.get(hi, hi)} ({num(n_hi)} af "
+        f"{num(sizes[hi])} interviews) og mindst hos {S.ROLE_PLURAL_LOWER.get(lo, lo)} "
+        f"({num(n_lo)} af {num(sizes[lo])})."
+    )
 
 
 def municipality_contrast(ci: pd.DataFrame, iv: pd.DataFrame, theme: str) -> str:
@@ -88,15 +96,23 @@ def municipality_contrast(ci: pd.DataFrame, iv: pd.DataFrame, theme: str) -> str
     sizes = deep.groupby("kommune")["interview_id"].nunique()
     if len(sizes) < 2:
         return ""
-    hits = ci[(ci["code"] == theme) & ci["deep_dive"].astype(bool)].groupby("kommune")[
-        "interview_id"].nunique().reindex(sizes.index).fillna(0).astype(int)
+    hits = (
+        ci[(ci["code"] == theme) & ci["deep_dive"].astype(bool)]
+        .groupby("kommune")["interview_id"]
+        .nunique()
+        .reindex(sizes.index)
+        .fillna(0)
+        .astype(int)
+    )
     full = [k for k in sizes.index if hits[k] == sizes[k] and sizes[k] >= 2]
     none = [k for k in sizes.index if hits[k] == 0 and sizes[k] >= 2]
     if not full or not none:
         return ""
-    return (f"Blandt deep dive-kommunerne forekommer temaet i alle interviews i {S._join(full)} "
-            f"({num(int(sizes[full].sum()))} interviews), men i ingen i {S._join(none)} "
-            f"({num(int(sizes[none].sum()))} interviews).")
+    return (
+        f"Blandt deep dive-kommunerne forekommer temaet i alle interviews i {S._join(full)} "
+        f"({num(int(sizes[full].sum()))} interviews), men i ingen i {S._join(none)} "
+        f"({num(int(sizes[none].sum()))} interviews)."
+    )
 
 
 def theme_paragraphs(qual, bank: pd.DataFrame | None = None, top_sub: int = 3) -> str:
@@ -112,14 +128,19 @@ def theme_paragraphs(qual, bank: pd.DataFrame | None = None, top_sub: int = 3) -
     out = []
     for t in order:
         n = int(counts.get(t.code, 0))
-        text = (f"**{t.label}** ({num(n)} af {num(n_iv)} interviews). {_definition(t.definition)}")
+        text = f"**{t.label}** ({num(n)} af {num(n_iv)} interviews). {_definition(t.definition)}"
         subs = cb[cb["parent"] == t.code]
-        subs = sorted(((s.label, int(counts.get(s.code, 0))) for s in subs.itertuples(index=False)),
-                      key=lambda kv: -kv[1])
+        subs = sorted(
+            ((s.label, int(counts.get(s.code, 0))) for s in subs.itertuples(index=False)),
+            key=lambda kv: -kv[1],
+        )
         subs = [(lab, k) for lab, k in subs if k][:top_sub]
         if subs:
-            text += (" Oftest handler det om " + S._join([f"{S._lower(lab)} ({num(k)})"
-                                                          for lab, k in subs]) + ".")
+            text += (
+                " Oftest handler det om "
+                + S._join([f"{S._lower(lab)} ({num(k)})" for lab, k in subs])
+                + "."
+            )
         for extra in (role_contrast(ci, iv, t.code), municipality_contrast(ci, iv, t.code)):
             if extra:
                 text += f" {extra}"
@@ -136,8 +157,13 @@ def theme_paragraphs(qual, bank: pd.DataFrame | None = None, top_sub: int = 3) -
     return "\n\n".join(out)
 
 
-def persona_narratives(qual, bank: pd.DataFrame | None = None, min_cell: int = 5,
-                       roles: Sequence[str] = tuple(S.PERSONAS), top: int = 2) -> str:
+def persona_narratives(
+    qual,
+    bank: pd.DataFrame | None = None,
+    min_cell: int = 5,
+    roles: Sequence[str] = tuple(S.PERSONAS),
+    top: int = 2,
+) -> str:
     """A portrait per persona role from its coded segments (see the module docstring)."""
     cb = _codes(qual)
     defs = dict(zip(cb["code"], cb["definition"], strict=True))
@@ -149,16 +175,24 @@ def persona_narratives(qual, bank: pd.DataFrame | None = None, min_cell: int = 5
         persona = S.PERSONAS.get(role, role)
         n_iv = int((iv["role"] == role).sum())
         if n_iv == 0:
-            out.append(f"**{persona}.** Der er ingen interviews med "
-                       f"{S.ROLE_PLURAL_LOWER.get(role, role)} i materialet.")
+            out.append(
+                f"**{persona}.** Der er ingen interviews med "
+                f"{S.ROLE_PLURAL_LOWER.get(role, role)} i materialet."
+            )
             continue
         mine = ci[(ci["role"] == role) & ci["code"].str.contains("/")]
-        ranked = mine.groupby("code")["interview_id"].nunique().sort_values(ascending=False,
-                                                                             kind="stable")
+        ranked = (
+            mine.groupby("code")["interview_id"]
+            .nunique()
+            .sort_values(ascending=False, kind="stable")
+        )
         top_codes = list(ranked.index[:top])
         counted = n_iv >= min_cell
-        who = (f"{persona} ({num(n_iv)} interviews)" if counted
-               else f"{persona} (færre end {num(min_cell)} interviews, derfor uden tal)")
+        who = (
+            f"{persona} ({num(n_iv)} interviews)"
+            if counted
+            else f"{persona} (færre end {num(min_cell)} interviews, derfor uden tal)"
+        )
         if not top_codes:
             out.append(f"**{who}.** Interviewene har ingen kodede underemner.")
             continue

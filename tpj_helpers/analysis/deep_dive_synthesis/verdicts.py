@@ -40,7 +40,9 @@ def meets(value: float, expected: dict) -> bool | None:
     return bool(ok)
 
 
-def verdict(interviews: int, checks: list[bool | None], min_interviews: int = MIN_INTERVIEWS) -> str:
+def verdict(
+    interviews: int, checks: list[bool | None], min_interviews: int = MIN_INTERVIEWS
+) -> str:
     """The verdict from the interviews and the indicator checks (None = not evaluable)."""
     known = [c for c in checks if c is not None]
     if known and not any(known):
@@ -52,6 +54,7 @@ def verdict(interviews: int, checks: list[bool | None], min_interviews: int = MI
 
 def expected_text(expected: dict, kind: str) -> str:
     """'over 75 %', 'under 0 point', 'p under 0,05'."""
+
     def fmt(x: float) -> str:
         if kind in SHARE_KINDS:
             return pct(x)
@@ -61,14 +64,21 @@ def expected_text(expected: dict, kind: str) -> str:
             return f"{num(x, 1 if x % 1 else 0)} point"
         return num(x, 2 if x % 1 else 0)
 
-    parts = [f"over {fmt(expected['above'])}" if "above" in expected else "",
-             f"under {fmt(expected['below'])}" if "below" in expected else ""]
+    parts = [
+        f"over {fmt(expected['above'])}" if "above" in expected else "",
+        f"under {fmt(expected['below'])}" if "below" in expected else "",
+    ]
     text = " og ".join(p for p in parts if p)
     return text.replace("over p ", "p over ").replace("under p ", "p under ")
 
 
-def judge(qual, recommendations: list[dict], links: list[dict], values: pd.DataFrame,
-          min_interviews: int = MIN_INTERVIEWS) -> pd.DataFrame:
+def judge(
+    qual,
+    recommendations: list[dict],
+    links: list[dict],
+    values: pd.DataFrame,
+    min_interviews: int = MIN_INTERVIEWS,
+) -> pd.DataFrame:
     """id, title, interviews, checks ([(link id, value, expected, met)]), verdict."""
     kinds = {link["id"]: link["indicator"] for link in links}
     vals = values.set_index("id")
@@ -77,21 +87,36 @@ def judge(qual, recommendations: list[dict], links: list[dict], values: pd.DataF
     for rec in recommendations:
         stray = set(rec.get("expected") or {}) - set(rec.get("indicators", []))
         if stray:
-            raise ValueError(f"recommendation '{rec['id']}': `expected` names indicators it does "
-                             f"not cite: {sorted(stray)}")
+            raise ValueError(
+                f"recommendation '{rec['id']}': `expected` names indicators it does "
+                f"not cite: {sorted(stray)}"
+            )
         checks = []
         for lid in rec.get("indicators", []):
             exp = (rec.get("expected") or {}).get(lid)
             value = float(vals.loc[lid, "value"]) if lid in vals.index else math.nan
             checks.append((lid, value, exp, meets(value, exp) if exp else None, kinds.get(lid, "")))
         n = int(ev.loc[rec["id"], "interviews"])
-        rows.append({"id": rec["id"], "title": rec["title"], "interviews": n, "checks": checks,
-                     "verdict": verdict(n, [c[3] for c in checks], min_interviews)})
+        rows.append(
+            {
+                "id": rec["id"],
+                "title": rec["title"],
+                "interviews": n,
+                "checks": checks,
+                "verdict": verdict(n, [c[3] for c in checks], min_interviews),
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def verdict_table(qual, recommendations: list[dict], links: list[dict], values: pd.DataFrame,
-                  min_cell: int = 5, min_interviews: int = MIN_INTERVIEWS) -> pd.DataFrame:
+def verdict_table(
+    qual,
+    recommendations: list[dict],
+    links: list[dict],
+    values: pd.DataFrame,
+    min_cell: int = 5,
+    min_interviews: int = MIN_INTERVIEWS,
+) -> pd.DataFrame:
     """The recommendations table (`synthesis.recommendation_table`) with each indicator's
     expectation and whether it is met, and the verdict ("Vurdering")."""
     table = synthesis.recommendation_table(qual, recommendations, values, min_cell)
@@ -105,7 +130,9 @@ def verdict_table(qual, recommendations: list[dict], links: list[dict], values: 
         for lid, _value, exp, met, kind in checks:
             n = counts.get(lid, 0)
             value = f"<{min_cell}" if 0 < (n if n == n else 0) < min_cell else shown.get(lid, "")
-            mark = {True: "som forventet", False: "ikke som forventet", None: "kan ikke vurderes"}[met]
+            mark = {True: "som forventet", False: "ikke som forventet", None: "kan ikke vurderes"}[
+                met
+            ]
             want = f"forventet {expected_text(exp, kind)}" if exp else "ingen forventning"
             parts.append(f"{labels.get(lid, lid)}: {value} ({want}; {mark})")
         cells.append("; ".join(parts))
@@ -118,15 +145,20 @@ def verdict_text(recommendations: list[dict], judged: pd.DataFrame) -> str:
     lines = []
     for i, r in enumerate(recommendations, 1):
         j = by_id.loc[r["id"]]
-        lines.append(f"{i}. **{r['title']}.** {r['text'].strip()} "
-                     f"*Vurdering: {j['verdict']}* ({num(j['interviews'])} interviews).")
+        lines.append(
+            f"{i}. **{r['title']}.** {r['text'].strip()} "
+            f"*Vurdering: {j['verdict']}* ({num(j['interviews'])} interviews)."
+        )
     return "\n".join(lines)
 
 
 def verdict_sentence(counts: dict, total: int) -> str:
     """'Kørslens data understøtter 7 af de 9 anbefalinger, understøtter 1 delvist og modsiger 1.'"""
-    verbs = {SUPPORTED: "understøtter {n}", PARTLY: "understøtter {n} delvist",
-             CONTRADICTED: "modsiger {n}"}
+    verbs = {
+        SUPPORTED: "understøtter {n}",
+        PARTLY: "understøtter {n} delvist",
+        CONTRADICTED: "modsiger {n}",
+    }
     parts = [verbs[v].format(n=num(counts[v])) for v in VERDICTS if counts.get(v, 0)]
     if not parts:
         return ""

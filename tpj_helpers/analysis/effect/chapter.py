@@ -18,10 +18,15 @@ from tpj_helpers.publish.publisher import stars
 
 ANALYSIS = "effect"
 COVARIATE_LABELS = {
-    "score_m1": "Score uge −1", "score_m4": "Score uge −4", "score_m13": "Score uge −13",
-    "score_m26": "Score uge −26", "score_m52": "Score uge −52",
-    "benefit_52": "Uger på ydelse, seneste 52", "benefit_104": "Uger på ydelse, seneste 104",
-    "kvinde": "Andel kvinder", "age": "Alder",
+    "score_m1": "Score uge −1",
+    "score_m4": "Score uge −4",
+    "score_m13": "Score uge −13",
+    "score_m26": "Score uge −26",
+    "score_m52": "Score uge −52",
+    "benefit_52": "Uger på ydelse, seneste 52",
+    "benefit_104": "Uger på ydelse, seneste 104",
+    "kvinde": "Andel kvinder",
+    "age": "Alder",
 }
 TERM_LABELS = {"att_26": "Effekt i uge 26", "att_0_26": "Gennemsnitlig effekt, uge 0-26"}
 
@@ -35,11 +40,22 @@ def estimate_rows(res: EffectResult, subgroup: str = "all") -> pd.DataFrame:
 
     def add(model, term, r, n_persons=res.n_persons, n_obs=res.n_obs):
         p = r.get("p_value", np.nan)
-        rows.append({"analysis": ANALYSIS, "model": model, "subgroup": subgroup, "term": term,
-                     "estimate": r["estimate"], "std_error": r.get("std_error", np.nan),
-                     "conf_low": r.get("conf_low", np.nan), "conf_high": r.get("conf_high", np.nan),
-                     "p_value": p, "stars": stars(p) if np.isfinite(p) else "",
-                     "n_persons": n_persons, "n_obs": n_obs})
+        rows.append(
+            {
+                "analysis": ANALYSIS,
+                "model": model,
+                "subgroup": subgroup,
+                "term": term,
+                "estimate": r["estimate"],
+                "std_error": r.get("std_error", np.nan),
+                "conf_low": r.get("conf_low", np.nan),
+                "conf_high": r.get("conf_high", np.nan),
+                "p_value": p,
+                "stars": stars(p) if np.isfinite(p) else "",
+                "n_persons": n_persons,
+                "n_obs": n_obs,
+            }
+        )
 
     for _, r in res.event_study.iterrows():
         add("event_study", f"week:{int(r['week'])}", r)
@@ -60,31 +76,65 @@ def att_table(res: EffectResult) -> pd.DataFrame:
     rows = []
     for label, frame in (("Event study (stablet)", res.att), ("Callaway-Sant'Anna", res.att_cs)):
         for _, r in frame.iterrows():
-            rows.append({"Estimat": TERM_LABELS.get(r["term"], r["term"]), "Metode": label,
-                         "Effekt (point)": r["estimate"], "Standardfejl": r["std_error"],
-                         "95 %-konfidensinterval": f"{num(r['conf_low'], 2)} til {num(r['conf_high'], 2)}",
-                         "p-værdi": r["p_value"], "Kursister": res.n_persons})
+            rows.append(
+                {
+                    "Estimat": TERM_LABELS.get(r["term"], r["term"]),
+                    "Metode": label,
+                    "Effekt (point)": r["estimate"],
+                    "Standardfejl": r["std_error"],
+                    "95 %-konfidensinterval": f"{num(r['conf_low'], 2)} til {num(r['conf_high'], 2)}",
+                    "p-værdi": r["p_value"],
+                    "Kursister": res.n_persons,
+                }
+            )
     ba = res.before_after
-    rows.append({"Estimat": "Udvikling uge −1 til 26 (kun kursister)", "Metode": "Før/efter",
-                 "Effekt (point)": ba.get("estimate", np.nan), "Standardfejl": np.nan,
-                 "95 %-konfidensinterval": "", "p-værdi": np.nan, "Kursister": ba.get("n_persons", 0)})
+    rows.append(
+        {
+            "Estimat": "Udvikling uge −1 til 26 (kun kursister)",
+            "Metode": "Før/efter",
+            "Effekt (point)": ba.get("estimate", np.nan),
+            "Standardfejl": np.nan,
+            "95 %-konfidensinterval": "",
+            "p-værdi": np.nan,
+            "Kursister": ba.get("n_persons", 0),
+        }
+    )
     return pd.DataFrame(rows)
 
 
 def balance_table(res: EffectResult) -> pd.DataFrame:
     b = res.balance
-    return pd.DataFrame({
-        "Variabel": [COVARIATE_LABELS.get(c, c.replace("region:", "Region ")) for c in b["covariate"]],
-        "Kursister (gns.)": b["mean_treated"], "Matchede (vægtet gns.)": b["mean_controls"],
-        "SMD før matchning": b["smd_before"], "SMD efter matchning": b["smd_after"]})
+    return pd.DataFrame(
+        {
+            "Variabel": [
+                COVARIATE_LABELS.get(c, c.replace("region:", "Region ")) for c in b["covariate"]
+            ],
+            "Kursister (gns.)": b["mean_treated"],
+            "Matchede (vægtet gns.)": b["mean_controls"],
+            "SMD før matchning": b["smd_before"],
+            "SMD efter matchning": b["smd_after"],
+        }
+    )
 
 
 def plot_event_study(es: pd.DataFrame) -> plt.Figure:
     fig, ax = plt.subplots()
-    ax.fill_between(es["week"], es["conf_low"], es["conf_high"], color=PALETTE[0], alpha=0.2,
-                    label="95 %-konfidensbånd")
-    ax.plot(es["week"], es["estimate"], color=PALETTE[0], marker="o", markersize=2.5,
-            label="Forskel til matchet sammenligningsgruppe")
+    ax.fill_between(
+        es["week"],
+        es["conf_low"],
+        es["conf_high"],
+        color=PALETTE[0],
+        alpha=0.2,
+        label="95 %-konfidensbånd",
+    )
+    ax.plot(
+        es["week"],
+        es["estimate"],
+        color=PALETTE[0],
+        marker="o",
+        markersize=2.5,
+        label="Forskel til matchet sammenligningsgruppe",
+    )
     ax.axhline(0, color="black", linewidth=0.8)
     ax.axvline(-0.5, color="grey", linestyle="--", linewidth=0.8)
     ax.set_xlabel("Uger i forhold til kursusstart (reference: uge −1)")
@@ -97,8 +147,14 @@ def plot_event_study(es: pd.DataFrame) -> plt.Figure:
 
 def plot_participants_weekly(weekly: pd.DataFrame) -> plt.Figure:
     fig, ax = plt.subplots()
-    ax.plot(weekly["week"], weekly["mean"], color=PALETTE[0], marker="o", markersize=2.5,
-            label="Kursister, gennemsnitlig score")
+    ax.plot(
+        weekly["week"],
+        weekly["mean"],
+        color=PALETTE[0],
+        marker="o",
+        markersize=2.5,
+        label="Kursister, gennemsnitlig score",
+    )
     ax.axvline(-0.5, color="grey", linestyle="--", linewidth=0.8)
     ax.set_xlabel("Uger i forhold til kursusstart")
     ax.set_ylabel("Beskæftigelsesscore (0-10)")
@@ -115,7 +171,9 @@ def participants_weekly(cohort, weeks=range(-52, 27)) -> pd.DataFrame:
     for w in weeks:
         s = scores_at(cohort, w)
         ok = ~np.isnan(s)
-        rows.append({"week": w, "n": int(ok.sum()), "mean": float(s[ok].mean()) if ok.any() else np.nan})
+        rows.append(
+            {"week": w, "n": int(ok.sum()), "mean": float(s[ok].mean()) if ok.any() else np.nan}
+        )
     return pd.DataFrame(rows)
 
 
@@ -128,10 +186,12 @@ def headline(res: EffectResult | None, dev: pd.DataFrame | None = None) -> str:
         if dev is None:
             return ""
         r = dev.set_index("measure").loc["mean"]
-        return (f"Uden en sammenligningsgruppe kan kursets effekt på beskæftigelsen ikke måles: "
-                f"kursisternes score steg {signed(r['change_from_m1'], 2)} point fra ugen før kurset "
-                f"til uge 26, men de startede i bunden af et fald på {signed(r['dip'], 2)} point, "
-                "så en del af stigningen ville være kommet uden kurset.")
+        return (
+            f"Uden en sammenligningsgruppe kan kursets effekt på beskæftigelsen ikke måles: "
+            f"kursisternes score steg {signed(r['change_from_m1'], 2)} point fra ugen før kurset "
+            f"til uge 26, men de startede i bunden af et fald på {signed(r['dip'], 2)} point, "
+            "så en del af stigningen ville være kommet uden kurset."
+        )
     return headline_from_estimates(estimate_rows(res))
 
 
@@ -145,28 +205,38 @@ def reading(res: EffectResult, dev: pd.DataFrame | None = None) -> str:
     worst = res.balance.loc[bal.idxmax(), "covariate"] if len(bal) and bal.notna().any() else ""
     parts = [
         headline(res),
-        (f"Gennemsnitligt over ugerne 0-26 er forskellen {signed(a_avg['estimate'], 2)} point "
-         f"({num(a_avg['conf_low'], 2)} til {num(a_avg['conf_high'], 2)}). Til sammenligning steg "
-         f"de samme kursisters score {signed(ba.get('estimate'), 2)} point fra ugen før kurset til uge "
-         "26; forskellen mellem de to tal er den del af før/efter-udviklingen, som også "
-         "sammenligningsgruppen havde, dvs. den udvikling, der var kommet uden kurset."),
-        (f"Estimatet bygger på {num(c['matched'])} kursister på {num(c['stacks'])} holdstarter, "
-         f"hvis uge 26 ligger inden for data, og som var på en kvalificerende ydelse i ugen før "
-         f"kurset og fandt mindst én sammenlignelig ikke-deltager; {num(c['unmatched'])} kursister "
-         f"fandt ingen, {num(c['not_qualifying'])} var ikke på en kvalificerende ydelse i ugen før, og "
-         f"{num(c['week_26_outside'])} startede så sent, at uge 26 ligger efter data. "
-         f"For {num(c['history_104_missing'])} af de matchede lå de 104 ugers historik delvis før "
-         "udtrækket; manglende historik er matchet som sin egen kategori."),
-        (f"Det hviler på, at kursister og matchede ikke-deltagere ville have udviklet sig ens uden "
-         f"kurset. Før kurset er forskellene samlet {'ikke ' if pl['p_value'] >= 0.05 else ''}"
-         f"signifikante (placebotest af {num(pl['n_coef'])} ugekoefficienter før kurset: "
-         f"p = {num(pl['p_value'], 3)}), og den største standardiserede forskel efter matchning er "
-         f"{num(float(bal.max()), 2)} ({COVARIATE_LABELS.get(worst, worst)}). Hvis forskellen i "
-         f"udvikling efter kursusstart kan være lige så stor som den største forskel før "
-         f"({num(se['max_abs_pre'], 2)} point), ligger effekten i uge 26 mellem "
-         f"{num(se['conf_low'], 2)} og {num(se['conf_high'], 2)}"
-         + (f"; konklusionen holder, indtil afvigelsen er {num(se['breakdown_m'], 1)} gange den største "
-            "før kurset." if np.isfinite(se.get("breakdown_m", np.nan)) and se["breakdown_m"] > 0 else ".")),
+        (
+            f"Gennemsnitligt over ugerne 0-26 er forskellen {signed(a_avg['estimate'], 2)} point "
+            f"({num(a_avg['conf_low'], 2)} til {num(a_avg['conf_high'], 2)}). Til sammenligning steg "
+            f"de samme kursisters score {signed(ba.get('estimate'), 2)} point fra ugen før kurset til uge "
+            "26; forskellen mellem de to tal er den del af før/efter-udviklingen, som også "
+            "sammenligningsgruppen havde, dvs. den udvikling, der var kommet uden kurset."
+        ),
+        (
+            f"Estimatet bygger på {num(c['matched'])} kursister på {num(c['stacks'])} holdstarter, "
+            f"hvis uge 26 ligger inden for data, og som var på en kvalificerende ydelse i ugen før "
+            f"kurset og fandt mindst én sammenlignelig ikke-deltager; {num(c['unmatched'])} kursister "
+            f"fandt ingen, {num(c['not_qualifying'])} var ikke på en kvalificerende ydelse i ugen før, og "
+            f"{num(c['week_26_outside'])} startede så sent, at uge 26 ligger efter data. "
+            f"For {num(c['history_104_missing'])} af de matchede lå de 104 ugers historik delvis før "
+            "udtrækket; manglende historik er matchet som sin egen kategori."
+        ),
+        (
+            f"Det hviler på, at kursister og matchede ikke-deltagere ville have udviklet sig ens uden "
+            f"kurset. Før kurset er forskellene samlet {'ikke ' if pl['p_value'] >= 0.05 else ''}"
+            f"signifikante (placebotest af {num(pl['n_coef'])} ugekoefficienter før kurset: "
+            f"p = {num(pl['p_value'], 3)}), og den største standardiserede forskel efter matchning er "
+            f"{num(float(bal.max()), 2)} ({COVARIATE_LABELS.get(worst, worst)}). Hvis forskellen i "
+            f"udvikling efter kursusstart kan være lige så stor som den største forskel før "
+            f"({num(se['max_abs_pre'], 2)} point), ligger effekten i uge 26 mellem "
+            f"{num(se['conf_low'], 2)} og {num(se['conf_high'], 2)}"
+            + (
+                f"; konklusionen holder, indtil afvigelsen er {num(se['breakdown_m'], 1)} gange den største "
+                "før kurset."
+                if np.isfinite(se.get("breakdown_m", np.nan)) and se["breakdown_m"] > 0
+                else "."
+            )
+        ),
     ]
     return "\n\n".join(parts)
 
@@ -174,9 +244,12 @@ def reading(res: EffectResult, dev: pd.DataFrame | None = None) -> str:
 def no_pool_text(dev: pd.DataFrame, pool_size: int | None = None, min_pool: int = 0) -> str:
     from tpj_helpers.analysis.effect.participants import dip_sentence
 
-    why = ("Datamappen har ingen sammenligningsgruppe (mappen `comparison/`)" if pool_size is None
-           else f"Sammenligningsgruppen i `comparison/` har kun {num(pool_size)} personer (kræver "
-                f"mindst {num(min_pool)}, parameteren effect_min_pool)")
+    why = (
+        "Datamappen har ingen sammenligningsgruppe (mappen `comparison/`)"
+        if pool_size is None
+        else f"Sammenligningsgruppen i `comparison/` har kun {num(pool_size)} personer (kræver "
+        f"mindst {num(min_pool)}, parameteren effect_min_pool)"
+    )
     return (
         why + ", så rapporten kan ikke "
         "måle kursets effekt, kun kursisternes egen udvikling. En effektmåling kræver et udtræk fra "
@@ -247,37 +320,58 @@ MULTIPLE_TESTING = (
 
 def design_summary(res: EffectResult) -> str:
     c = res.counts
-    return (f"Sammenligningsgruppen er matchet for {num(c['matched'])} kursister på "
-            f"{num(c['stacks'])} holdstarter med i alt {num(c['controls'])} matchede ikke-deltagere "
-            "(en ikke-deltager kan indgå ved flere holdstarter). Designet er beskrevet under "
-            "*Metode og forbehold*.")
+    return (
+        f"Sammenligningsgruppen er matchet for {num(c['matched'])} kursister på "
+        f"{num(c['stacks'])} holdstarter med i alt {num(c['controls'])} matchede ikke-deltagere "
+        "(en ikke-deltager kan indgå ved flere holdstarter). Designet er beskrevet under "
+        "*Metode og forbehold*."
+    )
 
 
 def no_pool_att_table(dev: pd.DataFrame) -> pd.DataFrame:
     r = dev.set_index("measure").loc["mean"]
-    return pd.DataFrame([
-        {"Udvikling": "Fald før kurset (uge −26 til −1)", "Udvikling (point)": r["dip"],
-         "Standardfejl": np.nan, "Kursister": r["n"]},
-        {"Udvikling": "Efter kurset, fra uge −1 til 26", "Udvikling (point)": r["change_from_m1"],
-         "Standardfejl": r["se_m1"], "Kursister": r["n"]},
-        {"Udvikling": "Efter kurset, fra uge −26 til 26", "Udvikling (point)": r["change_from_m26"],
-         "Standardfejl": r["se_m26"], "Kursister": r["n"]},
-    ])
+    return pd.DataFrame(
+        [
+            {
+                "Udvikling": "Fald før kurset (uge −26 til −1)",
+                "Udvikling (point)": r["dip"],
+                "Standardfejl": np.nan,
+                "Kursister": r["n"],
+            },
+            {
+                "Udvikling": "Efter kurset, fra uge −1 til 26",
+                "Udvikling (point)": r["change_from_m1"],
+                "Standardfejl": r["se_m1"],
+                "Kursister": r["n"],
+            },
+            {
+                "Udvikling": "Efter kurset, fra uge −26 til 26",
+                "Udvikling (point)": r["change_from_m26"],
+                "Standardfejl": r["se_m26"],
+                "Kursister": r["n"],
+            },
+        ]
+    )
 
 
 def headline_from_estimates(estimates: pd.DataFrame) -> str:
     """The effect headline for the resumé, from a run's `results/estimates.csv` (the resumé is a
     final notebook and reads the run folder): empty when the run has no effect estimate."""
-    e = estimates[(estimates["analysis"] == ANALYSIS) & (estimates["model"] == "att")
-                  & (estimates["subgroup"] == "all")]
+    e = estimates[
+        (estimates["analysis"] == ANALYSIS)
+        & (estimates["model"] == "att")
+        & (estimates["subgroup"] == "all")
+    ]
     point = e[~e["term"].astype(str).str.startswith("att_0_")]
     if point.empty:
         return ""
     a = point.iloc[0]
     sig = float(a["p_value"]) < 0.05
     verb = ("hævede" if a["estimate"] > 0 else "sænkede") if sig else "ændrede ikke målbart"
-    return (f"Sammenlignet med en matchet gruppe af ikke-deltagere med samme ydelseshistorik "
-            f"{verb} kurset beskæftigelsesscoren 26 uger efter kursusstart: effekten er "
-            f"{signed(float(a['estimate']), 2)} point (95 %-konfidensinterval "
-            f"{num(float(a['conf_low']), 2)} til {num(float(a['conf_high']), 2)}; "
-            f"{num(int(a['n_persons']))} kursister).")
+    return (
+        f"Sammenlignet med en matchet gruppe af ikke-deltagere med samme ydelseshistorik "
+        f"{verb} kurset beskæftigelsesscoren 26 uger efter kursusstart: effekten er "
+        f"{signed(float(a['estimate']), 2)} point (95 %-konfidensinterval "
+        f"{num(float(a['conf_low']), 2)} til {num(float(a['conf_high']), 2)}; "
+        f"{num(int(a['n_persons']))} kursister)."
+    )

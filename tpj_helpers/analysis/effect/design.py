@@ -47,7 +47,12 @@ NO_CATEGORY = -1
 
 # Default design parameters (params/default.yaml documents them; the notebook passes them on).
 DEFAULTS = {
-    "qualifying_categories": ["kontanthjaelp", "uddannelseshjaelp", "ressourceforloeb", "jobafklaring"],
+    "qualifying_categories": [
+        "kontanthjaelp",
+        "uddannelseshjaelp",
+        "ressourceforloeb",
+        "jobafklaring",
+    ],
     "matching_method": "cem",
     "event_window": [-52, 26],
     "history_weeks": [-1, -4, -13, -26, -52],
@@ -69,7 +74,9 @@ def design_params(**overrides) -> dict:
     """DEFAULTS with the run's parameters; an unknown matching method is an error."""
     params = {**DEFAULTS, **{k: v for k, v in overrides.items() if v is not None}}
     if params["matching_method"] not in METHODS:
-        raise ValueError(f"matching_method {params['matching_method']!r}: expected one of {METHODS}")
+        raise ValueError(
+            f"matching_method {params['matching_method']!r}: expected one of {METHODS}"
+        )
     lo, hi = params["event_window"]
     if not (lo < -1 < 0 <= hi):
         raise ValueError(f"event_window {params['event_window']}: expected [first < -1, last >= 0]")
@@ -162,7 +169,9 @@ def history(cohort: Cohort, rows: np.ndarray, week: int, params: dict, codes: di
         if a < 0:
             out[f"benefit_{span}"] = np.full(len(rows), np.nan)
         else:
-            out[f"benefit_{span}"] = (cohort.category[rows, a:week] != NO_CATEGORY).sum(axis=1).astype(float)
+            out[f"benefit_{span}"] = (
+                (cohort.category[rows, a:week] != NO_CATEGORY).sum(axis=1).astype(float)
+            )
     out["category"] = codes["category"][cohort.category[rows, week - 1].astype(np.intp)]
     out["gender"] = codes["gender"][rows]
     year = cohort.week_year[week] if cohort.week_year is not None else np.nan
@@ -175,12 +184,18 @@ def cohort_codes(cohort: Cohort, all_categories: list[str]) -> dict:
     """Small integer codes of a cohort's gender, region and categories (computed once)."""
     g = np.asarray(cohort.gender).astype(str)
     uniq, inv = np.unique(np.asarray(cohort.region).astype(str), return_inverse=True)
-    region = np.array([_REGION_CODE.get(r, 0) for r in uniq], dtype=np.int64)[inv] if len(uniq) else inv
+    region = (
+        np.array([_REGION_CODE.get(r, 0) for r in uniq], dtype=np.int64)[inv] if len(uniq) else inv
+    )
     # category index of this cohort -> position in all_categories; index -1 (none) -> last entry
-    cat = np.array([all_categories.index(c) for c in cohort.categories] + [len(all_categories)],
-                   dtype=np.int64)
-    return {"gender": np.select([g == "kvinde", g == "mand"], [1, 2], 0).astype(np.int64),
-            "region": region.astype(np.int64), "category": cat}
+    cat = np.array(
+        [all_categories.index(c) for c in cohort.categories] + [len(all_categories)], dtype=np.int64
+    )
+    return {
+        "gender": np.select([g == "kvinde", g == "mand"], [1, 2], 0).astype(np.int64),
+        "region": region.astype(np.int64),
+        "category": cat,
+    }
 
 
 def strata_keys(cov: dict, params: dict) -> np.ndarray:
@@ -199,7 +214,12 @@ def strata_keys(cov: dict, params: dict) -> np.ndarray:
     parts.append((cov["category"], 128))
     parts.append((cov["gender"], 3))
     age = cov["age"]
-    parts.append((_bin(np.nan_to_num(age, nan=0), params["age_bins"], np.isnan(age)), len(params["age_bins"]) + 2))
+    parts.append(
+        (
+            _bin(np.nan_to_num(age, nan=0), params["age_bins"], np.isnan(age)),
+            len(params["age_bins"]) + 2,
+        )
+    )
     parts.append((cov["region"], len(_REGION_CODE) + 1))
     key = np.zeros(len(cov["age"]), dtype=np.int64)
     for values, radix in parts:
@@ -207,7 +227,13 @@ def strata_keys(cov: dict, params: dict) -> np.ndarray:
     return key
 
 
-_REGION_CODE = {"Hovedstaden": 1, "Sjælland": 2, "Syddanmark": 3, "Midtjylland": 4, "Nordjylland": 5}
+_REGION_CODE = {
+    "Hovedstaden": 1,
+    "Sjælland": 2,
+    "Syddanmark": 3,
+    "Midtjylland": 4,
+    "Nordjylland": 5,
+}
 
 
 def _frame(cov: dict, sel: np.ndarray | slice, **extra) -> pd.DataFrame:
@@ -228,7 +254,9 @@ def _frame(cov: dict, sel: np.ndarray | slice, **extra) -> pd.DataFrame:
 
 def qualifying_index(cohort: Cohort, params: dict) -> np.ndarray:
     cats = list(cohort.categories)
-    return np.array([cats.index(c) for c in params["qualifying_categories"] if c in cats], dtype=np.int8)
+    return np.array(
+        [cats.index(c) for c in params["qualifying_categories"] if c in cats], dtype=np.int8
+    )
 
 
 def match(participants: Cohort, pool: Cohort, params: dict | None = None) -> Matching:
@@ -240,9 +268,19 @@ def match(participants: Cohort, pool: Cohort, params: dict | None = None) -> Mat
     n_weeks = participants.score.shape[1]
     qual_p = qualifying_index(participants, params)
     qual_c = qualifying_index(pool, params)
-    counts = {"participants": len(participants), "no_week_minus_1": 0, "week_26_outside": 0,
-              "not_qualifying": 0, "unmatched": 0, "matched": 0, "history_52_missing": 0,
-              "history_104_missing": 0, "background_missing": 0, "stacks": 0, "controls": 0}
+    counts = {
+        "participants": len(participants),
+        "no_week_minus_1": 0,
+        "week_26_outside": 0,
+        "not_qualifying": 0,
+        "unmatched": 0,
+        "matched": 0,
+        "history_52_missing": 0,
+        "history_104_missing": 0,
+        "background_missing": 0,
+        "stacks": 0,
+        "controls": 0,
+    }
     stacks, cov_t, cov_c, risk_c, all_t = [], [], [], [], []
     names = sorted(set(participants.categories) | set(pool.categories))
     codes_p, codes_c = cohort_codes(participants, names), cohort_codes(pool, names)
@@ -264,7 +302,7 @@ def match(participants: Cohort, pool: Cohort, params: dict | None = None) -> Mat
         cc = history(pool, rows_c, week, params, codes_c)
         kt, kc = strata_keys(ct, params), strata_keys(cc, params)
         uniq, inv = np.unique(np.concatenate([kt, kc]), return_inverse=True)
-        st, sc = inv[: len(kt)], inv[len(kt):]
+        st, sc = inv[: len(kt)], inv[len(kt) :]
         n_t = np.bincount(st, minlength=len(uniq))
         # At most max_controls per participant: a random rank within the stratum.
         order = np.lexsort((rng.random(len(sc)), sc))
@@ -282,16 +320,27 @@ def match(participants: Cohort, pool: Cohort, params: dict | None = None) -> Mat
         weight = (n_t[sc] / np.maximum(n_c[sc], 1)).astype(float)
         weight[~keep_c | (n_t[sc] == 0)] = 0.0
         sel = weight > 0
-        stacks.append(Stack(week=int(week), treated=rows_t[ok_t], controls=rows_c[sel],
-                            weight=weight[sel], strata_t=st[ok_t], risk_set=rows_c))
+        stacks.append(
+            Stack(
+                week=int(week),
+                treated=rows_t[ok_t],
+                controls=rows_c[sel],
+                weight=weight[sel],
+                strata_t=st[ok_t],
+                risk_set=rows_c,
+            )
+        )
         counts["controls"] += int(sel.sum())
         all_t.append(_frame(ct, slice(None), stack=int(week), matched=ok_t))
         cov_t.append(_frame(ct, ok_t, stack=int(week), weight=1.0))
         cov_c.append(_frame(cc, sel, stack=int(week), weight=weight[sel]))
         # The risk set's covariates, for the balance before matching: a random sample of at most
         # RISK_SAMPLE rows per stack (a national pool would otherwise hold gigabytes here).
-        at_risk = slice(None) if len(rows_c) <= RISK_SAMPLE else np.sort(
-            sample_rng.choice(len(rows_c), RISK_SAMPLE, replace=False))
+        at_risk = (
+            slice(None)
+            if len(rows_c) <= RISK_SAMPLE
+            else np.sort(sample_rng.choice(len(rows_c), RISK_SAMPLE, replace=False))
+        )
         risk_c.append(_frame(cc, at_risk, stack=int(week), weight=1.0))
     counts["stacks"] = len(stacks)
     cat = lambda frames: pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()  # noqa: E731
@@ -310,12 +359,16 @@ def balance(m: Matching, category_names: list[str] | None = None) -> pd.DataFram
     """
     t, c, r = m.covariates_t, m.covariates_c, m.risk_c
     if t.empty:
-        return pd.DataFrame(columns=["covariate", "smd_before", "smd_after", "mean_treated",
-                                     "mean_controls"])
+        return pd.DataFrame(
+            columns=["covariate", "smd_before", "smd_after", "mean_treated", "mean_controls"]
+        )
 
     def covs(df):
-        return {col: df[col].to_numpy(dtype=float) for col in df.columns
-                if col.startswith(("score_m", "benefit_", "region:")) or col in ("kvinde", "age")}
+        return {
+            col: df[col].to_numpy(dtype=float)
+            for col in df.columns
+            if col.startswith(("score_m", "benefit_", "region:")) or col in ("kvinde", "age")
+        }
 
     ct, cc, cr = covs(t), covs(c), covs(r)
     rows = []
@@ -331,15 +384,24 @@ def balance(m: Matching, category_names: list[str] | None = None) -> pd.DataFram
             smd_b = smd_a = 0.0 if np.isclose(mt, mr) or np.isclose(mt, mc) else np.nan
         else:
             smd_b, smd_a = (mt - mr) / sd, (mt - mc) / sd
-        rows.append({"covariate": name, "smd_before": smd_b, "smd_after": smd_a,
-                     "mean_treated": mt, "mean_controls": mc})
+        rows.append(
+            {
+                "covariate": name,
+                "smd_before": smd_b,
+                "smd_after": smd_a,
+                "mean_treated": mt,
+                "mean_controls": mc,
+            }
+        )
     return pd.DataFrame(rows)
 
 
 # --------------------------------------------------------------------------- event study
 
 
-def stacked_panel(participants: Cohort, pool: Cohort, m: Matching, params: dict | None = None) -> pd.DataFrame:
+def stacked_panel(
+    participants: Cohort, pool: Cohort, m: Matching, params: dict | None = None
+) -> pd.DataFrame:
     """The long stacked panel: y, rel, treat, weight, unit (person x stack), stack, person."""
     params = {**DEFAULTS, **(params or {})}
     lo, hi = params["event_window"]
@@ -351,7 +413,9 @@ def stacked_panel(participants: Cohort, pool: Cohort, m: Matching, params: dict 
         idx = s.week + rel
         inside = (idx >= 0) & (idx < participants.score.shape[1])
         cols = idx[inside]
-        y = np.concatenate([participants.score[s.treated][:, cols], pool.score[s.controls][:, cols]])
+        y = np.concatenate(
+            [participants.score[s.treated][:, cols], pool.score[s.controls][:, cols]]
+        )
         n_units = len(s.treated) + len(s.controls)
         person = np.concatenate([s.treated, n_part + s.controls])
         # Regression weights: the ATT weights scaled so that the controls of a stack weigh as
@@ -360,12 +424,23 @@ def stacked_panel(participants: Cohort, pool: Cohort, m: Matching, params: dict 
         # half the weight of its week effects, and the clustered errors would be too small.
         scale = len(s.controls) / max(len(s.treated), 1)
         w = np.concatenate([np.ones(len(s.treated)), s.weight * scale])
-        treat = np.concatenate([np.ones(len(s.treated), dtype=np.int8), np.zeros(len(s.controls), dtype=np.int8)])
+        treat = np.concatenate(
+            [np.ones(len(s.treated), dtype=np.int8), np.zeros(len(s.controls), dtype=np.int8)]
+        )
         r, c = np.nonzero(~np.isnan(y))
-        frames.append(pd.DataFrame({
-            "y": y[r, c].astype(float), "rel": rel[inside][c].astype(np.int16), "treat": treat[r],
-            "weight": w[r], "unit": (unit0 + r).astype(np.int64), "stack": np.int32(s.week),
-            "person": person[r].astype(np.int64)}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "y": y[r, c].astype(float),
+                    "rel": rel[inside][c].astype(np.int16),
+                    "treat": treat[r],
+                    "weight": w[r],
+                    "unit": (unit0 + r).astype(np.int64),
+                    "stack": np.int32(s.week),
+                    "person": person[r].astype(np.int64),
+                }
+            )
+        )
         unit0 += n_units
     if not frames:
         return pd.DataFrame(columns=["y", "rel", "treat", "weight", "unit", "stack", "person"])
@@ -374,7 +449,9 @@ def stacked_panel(participants: Cohort, pool: Cohort, m: Matching, params: dict 
     return df
 
 
-def event_study(df: pd.DataFrame, params: dict | None = None) -> tuple[pd.DataFrame, np.ndarray, int]:
+def event_study(
+    df: pd.DataFrame, params: dict | None = None
+) -> tuple[pd.DataFrame, np.ndarray, int]:
     """pyfixest: y ~ treat x week dummies (ref -1) | unit + stack_rel, weights, CRV1 by person.
 
     Returns the coefficients per relative week, their covariance matrix and the number of
@@ -382,8 +459,15 @@ def event_study(df: pd.DataFrame, params: dict | None = None) -> tuple[pd.DataFr
     """
     import pyfixest as pf
 
-    fit = pf.feols("y ~ i(rel, treat, ref=-1) | unit + stack_rel", data=df, weights="weight",
-                   vcov={"CRV1": "person"}, copy_data=False, store_data=False, lean=False)
+    fit = pf.feols(
+        "y ~ i(rel, treat, ref=-1) | unit + stack_rel",
+        data=df,
+        weights="weight",
+        vcov={"CRV1": "person"},
+        copy_data=False,
+        store_data=False,
+        lean=False,
+    )
     names = list(fit._coefnames)
     weeks = np.array([_week_of(n) for n in names])
     beta = np.asarray(fit._beta_hat, dtype=float)
@@ -394,8 +478,16 @@ def event_study(df: pd.DataFrame, params: dict | None = None) -> tuple[pd.DataFr
     g = int(df["person"].nunique())
     tcrit = stats.t.ppf(0.975, g - 1)
     p = 2 * stats.t.sf(np.abs(beta / se), g - 1)
-    out = pd.DataFrame({"week": weeks, "estimate": beta, "std_error": se, "conf_low": beta - tcrit * se,
-                        "conf_high": beta + tcrit * se, "p_value": p})
+    out = pd.DataFrame(
+        {
+            "week": weeks,
+            "estimate": beta,
+            "std_error": se,
+            "conf_low": beta - tcrit * se,
+            "conf_high": beta + tcrit * se,
+            "p_value": p,
+        }
+    )
     return out, vcov, g
 
 
@@ -419,8 +511,16 @@ def att_terms(es: pd.DataFrame, vcov: np.ndarray, g: int, hi: int = 26) -> pd.Da
         a = sel.astype(float) / max(sel.sum(), 1)
         est = float(a @ beta)
         se = float(np.sqrt(a @ vcov @ a))
-        rows.append({"term": term, "estimate": est, "std_error": se, "conf_low": est - tcrit * se,
-                     "conf_high": est + tcrit * se, "p_value": float(2 * stats.t.sf(abs(est / se), g - 1))})
+        rows.append(
+            {
+                "term": term,
+                "estimate": est,
+                "std_error": se,
+                "conf_low": est - tcrit * se,
+                "conf_high": est + tcrit * se,
+                "p_value": float(2 * stats.t.sf(abs(est / se), g - 1)),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -434,8 +534,12 @@ def placebo(es: pd.DataFrame, vcov: np.ndarray, g: int) -> dict:
     v = vcov[np.ix_(pre, pre)]
     wald = float(b @ np.linalg.pinv(v) @ b)
     f = wald / q
-    return {"n_coef": q, "F": f, "p_value": float(stats.f.sf(f, q, max(g - 1, 1))),
-            "max_abs_pre": float(np.abs(b).max())}
+    return {
+        "n_coef": q,
+        "F": f,
+        "p_value": float(stats.f.sf(f, q, max(g - 1, 1))),
+        "max_abs_pre": float(np.abs(b).max()),
+    }
 
 
 def sensitivity(att: pd.DataFrame, plac: dict, term: str = "att_26", m_bar: float = 1.0) -> dict:
@@ -447,9 +551,19 @@ def sensitivity(att: pd.DataFrame, plac: dict, term: str = "att_26", m_bar: floa
     row = att.set_index("term").loc[term]
     d = plac.get("max_abs_pre", np.nan)
     lo, hi = row["conf_low"] - m_bar * d, row["conf_high"] + m_bar * d
-    gap = row["conf_low"] if row["conf_low"] > 0 else (-row["conf_high"] if row["conf_high"] < 0 else 0.0)
-    return {"term": term, "m_bar": m_bar, "max_abs_pre": d, "conf_low": lo, "conf_high": hi,
-            "breakdown_m": float(gap / d) if d and d > 0 else np.nan}
+    gap = (
+        row["conf_low"]
+        if row["conf_low"] > 0
+        else (-row["conf_high"] if row["conf_high"] < 0 else 0.0)
+    )
+    return {
+        "term": term,
+        "m_bar": m_bar,
+        "max_abs_pre": d,
+        "conf_low": lo,
+        "conf_high": hi,
+        "breakdown_m": float(gap / d) if d and d > 0 else np.nan,
+    }
 
 
 # --------------------------------------------------------------------------- Callaway-Sant'Anna
@@ -476,13 +590,26 @@ def callaway_santanna(df: pd.DataFrame, weeks: range | list[int], g_persons: int
         est = float((pi * (mt - mc)).sum())
         t2 = t[t["stack"].isin(stacks_ok)]
         c2 = c[c["stack"].isin(stacks_ok)]
-        psi_t = pi.loc[t2["stack"]].to_numpy() * (t2["dy"].to_numpy() - mt.loc[t2["stack"]].to_numpy()) \
+        psi_t = (
+            pi.loc[t2["stack"]].to_numpy()
+            * (t2["dy"].to_numpy() - mt.loc[t2["stack"]].to_numpy())
             / nt.loc[t2["stack"]].to_numpy()
-        psi_c = -pi.loc[c2["stack"]].to_numpy() * c2["weight"].to_numpy() * (
-            c2["dy"].to_numpy() - mc.loc[c2["stack"]].to_numpy()) / wc.loc[c2["stack"]].to_numpy()
-        psi = pd.Series(np.concatenate([psi_t, psi_c]),
-                        index=np.concatenate([t2["person"].to_numpy(), c2["person"].to_numpy()]))
-        out[e] = (est, float(np.sqrt((psi.groupby(level=0).sum() ** 2).sum())), psi.groupby(level=0).sum())
+        )
+        psi_c = (
+            -pi.loc[c2["stack"]].to_numpy()
+            * c2["weight"].to_numpy()
+            * (c2["dy"].to_numpy() - mc.loc[c2["stack"]].to_numpy())
+            / wc.loc[c2["stack"]].to_numpy()
+        )
+        psi = pd.Series(
+            np.concatenate([psi_t, psi_c]),
+            index=np.concatenate([t2["person"].to_numpy(), c2["person"].to_numpy()]),
+        )
+        out[e] = (
+            est,
+            float(np.sqrt((psi.groupby(level=0).sum() ** 2).sum())),
+            psi.groupby(level=0).sum(),
+        )
     return out
 
 
@@ -494,10 +621,18 @@ def att_cs_terms(df: pd.DataFrame, g: int, hi: int = 26) -> pd.DataFrame:
     avg = np.mean([res[e][0] for e in res])
     psi = sum(res[e][2] for e in res) / len(res)
     psi = pd.concat([res[e][2] for e in res], axis=1).fillna(0).sum(axis=1) / len(res)
-    se_avg = float(np.sqrt((psi ** 2).sum()))
+    se_avg = float(np.sqrt((psi**2).sum()))
     for term, est, se in ((f"att_{hi}", est26, se26), (f"att_0_{hi}", avg, se_avg)):
-        rows.append({"term": term, "estimate": est, "std_error": se, "conf_low": est - tcrit * se,
-                     "conf_high": est + tcrit * se, "p_value": float(2 * stats.t.sf(abs(est / se), g - 1))})
+        rows.append(
+            {
+                "term": term,
+                "estimate": est,
+                "std_error": se,
+                "conf_low": est - tcrit * se,
+                "conf_high": est + tcrit * se,
+                "p_value": float(2 * stats.t.sf(abs(est / se), g - 1)),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -516,7 +651,9 @@ def before_after(participants: Cohort, m: Matching, hi: int = 26) -> dict:
     return {"estimate": float(d.mean()) if len(d) else np.nan, "n_persons": len(d)}
 
 
-def estimate(participants: Cohort, pool: Cohort, params: dict | None = None, with_cs: bool = True) -> EffectResult:
+def estimate(
+    participants: Cohort, pool: Cohort, params: dict | None = None, with_cs: bool = True
+) -> EffectResult:
     """Match, stack, fit: the whole design."""
     params = {**DEFAULTS, **(params or {})}
     hi = params["event_window"][1]
@@ -528,6 +665,15 @@ def estimate(participants: Cohort, pool: Cohort, params: dict | None = None, wit
     sens = sensitivity(att, plac, f"att_{hi}")
     cs = att_cs_terms(df, g, hi) if with_cs else pd.DataFrame()
     n_t = int(sum(len(s.treated) for s in m.stacks))
-    return EffectResult(event_study=es, att=att, att_cs=cs, balance=balance(m), placebo=plac,
-                        sensitivity=sens, counts=m.counts, n_persons=n_t, n_obs=len(df),
-                        before_after=before_after(participants, m, hi))
+    return EffectResult(
+        event_study=es,
+        att=att,
+        att_cs=cs,
+        balance=balance(m),
+        placebo=plac,
+        sensitivity=sens,
+        counts=m.counts,
+        n_persons=n_t,
+        n_obs=len(df),
+        before_after=before_after(participants, m, hi),
+    )

@@ -30,8 +30,10 @@ MEASURES = {
 # Psychotherapy and Psychosomatics 84(3):167-176, which reports test-retest reliabilities of the
 # WHO-5 of about 0.8 across studies; 0.8 is taken here as a round central value.
 WHO5_RELIABILITY = 0.8
-WHO5_SOURCE = ("Topp m.fl. (2015), *The WHO-5 Well-Being Index: a systematic review of the "
-               "literature*, Psychotherapy and Psychosomatics 84(3)")
+WHO5_SOURCE = (
+    "Topp m.fl. (2015), *The WHO-5 Well-Being Index: a systematic review of the "
+    "literature*, Psychotherapy and Psychosomatics 84(3)"
+)
 
 
 def scores_at(cohort: Cohort, rel: int) -> np.ndarray:
@@ -66,13 +68,21 @@ def development(cohort: Cohort) -> pd.DataFrame:
         d26 = m[26] - m[-26]
         n = int(ok.sum())
         se = lambda d: float(d.std(ddof=1) / np.sqrt(len(d))) if len(d) > 1 else np.nan  # noqa: E731
-        rows.append({"measure": kind, "label": label, "n": n,
-                     "w_m26": float(m[-26].mean()) if n else np.nan,
-                     "w_m1": float(m[-1].mean()) if n else np.nan,
-                     "w_26": float(m[26].mean()) if n else np.nan,
-                     "dip": float((m[-1] - m[-26]).mean()) if n else np.nan,
-                     "change_from_m1": float(d1.mean()) if n else np.nan, "se_m1": se(d1),
-                     "change_from_m26": float(d26.mean()) if n else np.nan, "se_m26": se(d26)})
+        rows.append(
+            {
+                "measure": kind,
+                "label": label,
+                "n": n,
+                "w_m26": float(m[-26].mean()) if n else np.nan,
+                "w_m1": float(m[-1].mean()) if n else np.nan,
+                "w_26": float(m[26].mean()) if n else np.nan,
+                "dip": float((m[-1] - m[-26]).mean()) if n else np.nan,
+                "change_from_m1": float(d1.mean()) if n else np.nan,
+                "se_m1": se(d1),
+                "change_from_m26": float(d26.mean()) if n else np.nan,
+                "se_m26": se(d26),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -84,29 +94,44 @@ def development_counts(cohort: Cohort) -> pd.DataFrame:
     rows = []
     for w in WEEKS:
         v = at[w][ok]
-        rows.append({"week": w, "n": int(ok.sum()), "mean": float(v.mean()) if len(v) else np.nan,
-                     "n_work": int((v >= 10).sum()), "n_active": int((v >= 7).sum())})
+        rows.append(
+            {
+                "week": w,
+                "n": int(ok.sum()),
+                "mean": float(v.mean()) if len(v) else np.nan,
+                "n_work": int((v >= 10).sum()),
+                "n_active": int((v >= 7).sum()),
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def development_table(counts: pd.DataFrame) -> pd.DataFrame:
     """Danish display table, one row per week; shares linked to their counts."""
     n = counts["n"].replace(0, np.nan)
-    return pd.DataFrame({
-        "Uge": [f"Uge {str(w).replace('-', chr(0x2212))}" for w in counts["week"]],
-        "Kursister": counts["n"], "Gennemsnitlig score": counts["mean"],
-        "Score 10, antal": counts["n_work"], "Score 10, %": 100 * counts["n_work"] / n,
-        "Score 7 eller mere, antal": counts["n_active"],
-        "Score 7 eller mere, %": 100 * counts["n_active"] / n})
+    return pd.DataFrame(
+        {
+            "Uge": [f"Uge {str(w).replace('-', chr(0x2212))}" for w in counts["week"]],
+            "Kursister": counts["n"],
+            "Gennemsnitlig score": counts["mean"],
+            "Score 10, antal": counts["n_work"],
+            "Score 10, %": 100 * counts["n_work"] / n,
+            "Score 7 eller mere, antal": counts["n_active"],
+            "Score 7 eller mere, %": 100 * counts["n_active"] / n,
+        }
+    )
 
 
-TABLE_LINKED = {"Score 10, %": "Score 10, antal", "Score 7 eller mere, %": "Score 7 eller mere, antal",
-                "Gennemsnitlig score": "Kursister"}
+TABLE_LINKED = {
+    "Score 10, %": "Score 10, antal",
+    "Score 7 eller mere, %": "Score 7 eller mere, antal",
+    "Gennemsnitlig score": "Kursister",
+}
 TABLE_COUNTS = ["Kursister", "Score 10, antal", "Score 7 eller mere, antal"]
 
 
 def _share_text(counts: pd.DataFrame, col: str, min_cell: int) -> list[str] | None:
-    """"a %, b % og c %" for the three weeks, or a note when a count is too small to show."""
+    """ "a %, b % og c %" for the three weeks, or a note when a count is too small to show."""
     if ((counts[col] > 0) & (counts[col] < min_cell)).any():
         return None
     return [pct(k / n) for k, n in zip(counts[col], counts["n"], strict=True)]
@@ -114,15 +139,21 @@ def _share_text(counts: pd.DataFrame, col: str, min_cell: int) -> list[str] | No
 
 def shares_sentence(counts: pd.DataFrame, min_cell: int = 5) -> str:
     parts = []
-    for col, label in (("n_work", "i ordinær beskæftigelse eller uddannelse (score 10)"),
-                       ("n_active", "i beskæftigelseslignende aktivitet (score 7 eller mere)")):
+    for col, label in (
+        ("n_work", "i ordinær beskæftigelse eller uddannelse (score 10)"),
+        ("n_active", "i beskæftigelseslignende aktivitet (score 7 eller mere)"),
+    ):
         s = _share_text(counts, col, min_cell)
         if s is None:
-            parts.append(f"Andelen {label} vises ikke, fordi den i mindst én af ugerne hviler på "
-                         f"færre end {min_cell} personer.")
+            parts.append(
+                f"Andelen {label} vises ikke, fordi den i mindst én af ugerne hviler på "
+                f"færre end {min_cell} personer."
+            )
         else:
-            parts.append(f"Andelen {label} var {s[0]} i uge −26, {s[1]} i ugen før kurset og "
-                         f"{s[2]} i uge 26.")
+            parts.append(
+                f"Andelen {label} var {s[0]} i uge −26, {s[1]} i ugen før kurset og "
+                f"{s[2]} i uge 26."
+            )
     return " ".join(parts)
 
 
@@ -140,8 +171,12 @@ def dip_sentence(dev: pd.DataFrame) -> str:
     )
 
 
-def who5_reversion(mean_before: float, sd_before: float, population_mean: float,
-                   reliability: float = WHO5_RELIABILITY) -> float:
+def who5_reversion(
+    mean_before: float,
+    sd_before: float,
+    population_mean: float,
+    reliability: float = WHO5_RELIABILITY,
+) -> float:
     """Expected change from regression to the mean alone.
 
     With test-retest reliability r, a group whose first measurement lies d below the population
@@ -152,8 +187,12 @@ def who5_reversion(mean_before: float, sd_before: float, population_mean: float,
     return (1 - reliability) * (population_mean - mean_before)
 
 
-def who5_sentence(mean_before: float, population_mean: float, observed_change: float | None,
-                  reliability: float = WHO5_RELIABILITY) -> str:
+def who5_sentence(
+    mean_before: float,
+    population_mean: float,
+    observed_change: float | None,
+    reliability: float = WHO5_RELIABILITY,
+) -> str:
     expected = who5_reversion(mean_before, np.nan, population_mean, reliability)
     text = (
         f"For WHO-5 giver alene regression mod middelværdien en forventet stigning på "
@@ -165,8 +204,10 @@ def who5_sentence(mean_before: float, population_mean: float, observed_change: f
         "og deltagelsen hænger sammen med en lav første måling."
     )
     if observed_change is not None and np.isfinite(observed_change):
-        text += (f" Den observerede udvikling er {signed(observed_change, 1)} point, altså "
-                 f"{signed(observed_change - expected, 1)} point ud over det forventede.")
+        text += (
+            f" Den observerede udvikling er {signed(observed_change, 1)} point, altså "
+            f"{signed(observed_change - expected, 1)} point ud over det forventede."
+        )
     return text
 
 

@@ -31,13 +31,15 @@ BENEFIT = np.array([False, True, True, True, True])
 # Weekly probability of leaving the state.
 HAZARD = np.array([0.01, 0.05, 0.02, 0.012, 0.03])
 # Where a person goes when leaving a state (rows: from, columns: to; the diagonal is zero).
-MOVES = np.array([
-    [0.00, 0.50, 0.30, 0.05, 0.15],
-    [0.60, 0.00, 0.30, 0.05, 0.05],
-    [0.50, 0.10, 0.00, 0.25, 0.15],
-    [0.30, 0.05, 0.60, 0.00, 0.05],
-    [0.60, 0.05, 0.30, 0.05, 0.00],
-])
+MOVES = np.array(
+    [
+        [0.00, 0.50, 0.30, 0.05, 0.15],
+        [0.60, 0.00, 0.30, 0.05, 0.05],
+        [0.50, 0.10, 0.00, 0.25, 0.15],
+        [0.30, 0.05, 0.60, 0.00, 0.05],
+        [0.60, 0.05, 0.30, 0.05, 0.00],
+    ]
+)
 REGIONS = ("Hovedstaden", "Sjælland", "Syddanmark", "Midtjylland", "Nordjylland")
 
 SIM_DEFAULTS = {
@@ -69,7 +71,7 @@ def simulate(seed: int, **kwargs) -> tuple[design.Cohort, design.Cohort, dict]:
         leave = rng.random(n) < h
         dest = (rng.random(n)[:, None] > cum[s]).sum(axis=1).astype(np.int8)
         state[:, t] = np.where(leave, dest, s)
-    state = state[:, p["burn_in"]:]
+    state = state[:, p["burn_in"] :]
     score = SCORES[state]
     qualifying = np.isin(state, [2, 3, 4])
     starts = np.linspace(p["first_start"], p["last_start"], p["n_holds"]).round().astype(int)
@@ -94,13 +96,23 @@ def simulate(seed: int, **kwargs) -> tuple[design.Cohort, design.Cohort, dict]:
     category = np.where(state == 0, design.NO_CATEGORY, state).astype(np.int8)
 
     def cohort(rows, with_start):
-        return design.Cohort(person_id=ids[rows], score=score[rows], category=category[rows],
-                             gender=gender[rows], birth_year=birth[rows], region=region[rows],
-                             start=start[rows] if with_start else None, categories=STATES,
-                             week_year=week_year)
+        return design.Cohort(
+            person_id=ids[rows],
+            score=score[rows],
+            category=category[rows],
+            gender=gender[rows],
+            birth_year=birth[rows],
+            region=region[rows],
+            start=start[rows] if with_start else None,
+            categories=STATES,
+            week_year=week_year,
+        )
 
-    return cohort(np.flatnonzero(treated), True), cohort(np.flatnonzero(~treated), False), {
-        "effect": p["effect"]}
+    return (
+        cohort(np.flatnonzero(treated), True),
+        cohort(np.flatnonzero(~treated), False),
+        {"effect": p["effect"]},
+    )
 
 
 SIM_DESIGN = {"qualifying_categories": ["kontanthjaelp", "ressourceforloeb", "uddannelseshjaelp"]}
@@ -116,13 +128,23 @@ def replicate(seed: int, design_params: dict | None = None, **kwargs) -> dict:
     att = design.att_terms(es, vcov, g, params["event_window"][1]).set_index("term")
     row = att.loc[f"att_{params['event_window'][1]}"]
     ba = design.before_after(part, m, params["event_window"][1])
-    return {"seed": seed, "truth": truth["effect"], "att": row["estimate"], "se": row["std_error"],
-            "conf_low": row["conf_low"], "conf_high": row["conf_high"],
-            "before_after": ba["estimate"], "matched": m.counts["matched"],
-            "unmatched": m.counts["unmatched"], "n_obs": len(df)}
+    return {
+        "seed": seed,
+        "truth": truth["effect"],
+        "att": row["estimate"],
+        "se": row["std_error"],
+        "conf_low": row["conf_low"],
+        "conf_high": row["conf_high"],
+        "before_after": ba["estimate"],
+        "matched": m.counts["matched"],
+        "unmatched": m.counts["unmatched"],
+        "n_obs": len(df),
+    }
 
 
-def run(n_reps: int, first_seed: int = 1, design_params: dict | None = None, **kwargs) -> tuple[dict, pd.DataFrame]:
+def run(
+    n_reps: int, first_seed: int = 1, design_params: dict | None = None, **kwargs
+) -> tuple[dict, pd.DataFrame]:
     """`n_reps` replications; summary: mean bias, coverage, before/after bias (with MC errors)."""
     reps = pd.DataFrame([replicate(first_seed + i, design_params, **kwargs) for i in range(n_reps)])
     return summarise(reps), reps

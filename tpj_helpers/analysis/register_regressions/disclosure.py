@@ -26,8 +26,9 @@ WEEKLY_FILES = ("figures/register_weekly_score.csv", "figures/register_weekly_sc
 HIDE_LATER = (MEANS_FILE, *WEEKLY_FILES)  # published after Tabel 6 in notebook 30
 
 
-def tabel6_relations(table: pd.DataFrame, means: pd.DataFrame,
-                     weekly: tuple[pd.DataFrame, ...] = ()) -> tuple[list[Relation], dict[Cell, float]]:
+def tabel6_relations(
+    table: pd.DataFrame, means: pd.DataFrame, weekly: tuple[pd.DataFrame, ...] = ()
+) -> tuple[list[Relation], dict[Cell, float]]:
     """(relations, known values) for publishing `tabel6_table` beside `tabel6_means_table` and the
     weekly figures' data (`weekly`: the frames of `WEEKLY_FILES`, in that order): at a timepoint
     that is a fixed week (-26, -1, 26) Tabel 6's N is the figure's `n_covered` and "Heraf med en
@@ -41,15 +42,28 @@ def tabel6_relations(table: pd.DataFrame, means: pd.DataFrame,
         n_cov = Cell(MEANS_FILE, j, "Kursister med data")
         n_scored = Cell(MEANS_FILE, j, "Heraf med en score")
         mean = Cell(MEANS_FILE, j, "Gennemsnitlig score")
-        for cell, c in ((n_cov, "Kursister med data"), (n_scored, "Heraf med en score"),
-                        (mean, "Gennemsnitlig score")):
+        for cell, c in (
+            (n_cov, "Kursister med data"),
+            (n_scored, "Heraf med en score"),
+            (mean, "Gennemsnitlig score"),
+        ):
             known[cell] = float(means.iloc[j][c])
         parts = [Cell("", i, col) for i in score_rows]
-        rels.append(total_of(n_scored, parts, note=f"Tabel 6 '{col}': score rows = Heraf med en score"))
-        rels.append(equal(Cell("", n_row, col), n_cov, note=f"Tabel 6 '{col}': N = Kursister med data"))
-        rels.append(Relation([*(Term(float(SCORES[i]), Cell("", i, col)) for i in score_rows),
-                              Term(-1.0, n_scored, factor=mean)],
-                             note=f"Tabel 6 '{col}': mean score x Heraf med en score = score sum"))
+        rels.append(
+            total_of(n_scored, parts, note=f"Tabel 6 '{col}': score rows = Heraf med en score")
+        )
+        rels.append(
+            equal(Cell("", n_row, col), n_cov, note=f"Tabel 6 '{col}': N = Kursister med data")
+        )
+        rels.append(
+            Relation(
+                [
+                    *(Term(float(SCORES[i]), Cell("", i, col)) for i in score_rows),
+                    Term(-1.0, n_scored, factor=mean),
+                ],
+                note=f"Tabel 6 '{col}': mean score x Heraf med en score = score sum",
+            )
+        )
     for file, frame in zip(WEEKLY_FILES, weekly, strict=False):
         row_of_week = {int(w): i for i, w in enumerate(frame["week_rel"])}
         for j, (key, col) in enumerate(zip(TIMEPOINTS, table.columns[1:], strict=True)):
@@ -57,15 +71,21 @@ def tabel6_relations(table: pd.DataFrame, means: pd.DataFrame,
             if not isinstance(week, int) or week not in row_of_week:
                 continue
             r = row_of_week[week]
-            for fig_col, cell in (("n_covered", Cell("", n_row, col)),
-                                  ("n", Cell(MEANS_FILE, j, "Heraf med en score"))):
+            for fig_col, cell in (
+                ("n_covered", Cell("", n_row, col)),
+                ("n", Cell(MEANS_FILE, j, "Heraf med en score")),
+            ):
                 fig = Cell(file, r, fig_col)
                 known[fig] = float(frame.iloc[r][fig_col])
-                rels.append(equal(cell, fig, note=f"Tabel 6 '{col}' = {file} week {week} ({fig_col})"))
+                rels.append(
+                    equal(cell, fig, note=f"Tabel 6 '{col}' = {file} week {week} ({fig_col})")
+                )
     return rels, known
 
 
-def tabel6_view(data, persons, min_cell: int) -> tuple[list[Relation], dict[Cell, str], dict[Cell, float]]:
+def tabel6_view(
+    data, persons, min_cell: int
+) -> tuple[list[Relation], dict[Cell, str], dict[Cell, float]]:
     """Tabel 6 as notebook 30 publishes it, for another notebook whose outputs relate to the same
     counts (the weekly figures by group add up to the total line, which repeats Tabel 6's N and
     "Heraf med en score"): (its relations, its hidden cells and those it hid in the means table
@@ -81,15 +101,27 @@ def tabel6_view(data, persons, min_cell: int) -> tuple[list[Relation], dict[Cell
 
     t6 = register.tabel6(data, persons)
     table = register.tabel6_table(t6)
-    weekly = (register.weekly_means(data, persons=persons),
-              register.weekly_means(data, weeks=range(-1, 9), persons=persons))
+    weekly = (
+        register.weekly_means(data, persons=persons),
+        register.weekly_means(data, weeks=range(-1, 9), persons=persons),
+    )
     rels, known = tabel6_relations(table, register.tabel6_means_table(t6), weekly)
     file = "tables/register_tabel6.csv"
     with tempfile.TemporaryDirectory() as tmp:
         pub = Publisher(tmp, "tabel6_view", min_cell)
-        pub.protect(table, file, count_cols=table.columns[1:], relations=rels, known=known,
-                    hide_later=HIDE_LATER, write=True, **TABEL6_SUMS)
-        side = json.loads((Path(tmp) / SIDECAR_DIR / "tables__register_tabel6.json").read_text(encoding="utf-8"))
+        pub.protect(
+            table,
+            file,
+            count_cols=table.columns[1:],
+            relations=rels,
+            known=known,
+            hide_later=HIDE_LATER,
+            write=True,
+            **TABEL6_SUMS,
+        )
+        side = json.loads(
+            (Path(tmp) / SIDECAR_DIR / "tables__register_tabel6.json").read_text(encoding="utf-8")
+        )
         hidden = {Cell(file, h["row"], h["column"]): h["kind"] for h in side["hidden"]}
         hidden.update({Cell(*k): kind for k, kind in pub._pending.items()})
         relations = [Relation.from_json(r) for r in side["relations"]]

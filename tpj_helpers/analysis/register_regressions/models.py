@@ -112,7 +112,8 @@ def analysis_persons(data, status: str | None = COMPLETED) -> pd.DataFrame:
             raise ValueError(f"status must be one of {STATUSES} or None, not {status!r}")
     panel_persons = data.panel.persons.assign(person_id=data.panel.persons["person_id"].astype(str))
     attrs = data.persons[["person_id", *ATTRIBUTES]].assign(
-        person_id=data.persons["person_id"].astype(str))
+        person_id=data.persons["person_id"].astype(str)
+    )
     out = panel_persons.merge(attrs, on="person_id", how="left", validate="one_to_one")
     if status is not None:
         out = out[out["status"] == status]
@@ -124,11 +125,13 @@ def _person_weeks(data, persons: pd.DataFrame) -> pd.DataFrame:
     w = data.panel.weeks
     ids = w["person_id"].astype(str)
     keep = ids.isin(persons["person_id"].astype(str)).to_numpy()
-    return pd.DataFrame({
-        "person_id": ids[keep].to_numpy(),
-        "week_rel": w["week_rel"].to_numpy()[keep].astype(int),
-        "score": w["score"].to_numpy()[keep].astype(float),
-    })
+    return pd.DataFrame(
+        {
+            "person_id": ids[keep].to_numpy(),
+            "week_rel": w["week_rel"].to_numpy()[keep].astype(int),
+            "score": w["score"].to_numpy()[keep].astype(float),
+        }
+    )
 
 
 def scores_at(data, persons: pd.DataFrame, week: int | str) -> pd.DataFrame:
@@ -139,11 +142,15 @@ def scores_at(data, persons: pd.DataFrame, week: int | str) -> pd.DataFrame:
     """
     p = persons[["person_id", "first_week_rel", "last_week_rel", "n_weeks"]]
     week_rel = p["n_weeks"].astype(int) if week == AFTER else pd.Series(int(week), index=p.index)
-    out = pd.DataFrame({
-        "person_id": p["person_id"].astype(str).to_numpy(),
-        "week_rel": week_rel.to_numpy(),
-        "covered": ((p["first_week_rel"] <= week_rel) & (week_rel <= p["last_week_rel"])).to_numpy(),
-    })
+    out = pd.DataFrame(
+        {
+            "person_id": p["person_id"].astype(str).to_numpy(),
+            "week_rel": week_rel.to_numpy(),
+            "covered": (
+                (p["first_week_rel"] <= week_rel) & (week_rel <= p["last_week_rel"])
+            ).to_numpy(),
+        }
+    )
     weeks = _person_weeks(data, persons)
     out = out.merge(weeks, on=["person_id", "week_rel"], how="left", validate="one_to_one")
     out.loc[~out["covered"], "score"] = np.nan
@@ -186,8 +193,12 @@ def tabel6(data, persons: pd.DataFrame | None = None) -> Tabel6:
         n_scored[key] = int(at["score"].notna().sum())
         mean[key] = float(at["score"].mean()) if n_scored[key] else np.nan
     counts = pd.DataFrame(counts).reindex([*SCORES, "NA"]).astype(int)
-    return Tabel6(counts, pd.Series(n, dtype=int), pd.Series(n_scored, dtype=int),
-                  pd.Series(mean, dtype=float))
+    return Tabel6(
+        counts,
+        pd.Series(n, dtype=int),
+        pd.Series(n_scored, dtype=int),
+        pd.Series(mean, dtype=float),
+    )
 
 
 def tabel6_table(t6: Tabel6) -> pd.DataFrame:
@@ -201,12 +212,14 @@ def tabel6_table(t6: Tabel6) -> pd.DataFrame:
 
 def tabel6_means_table(t6: Tabel6) -> pd.DataFrame:
     """The means of Tabel 6: one row per timepoint with N covered, N with a score and the mean."""
-    return pd.DataFrame({
-        "Tidspunkt": [TIMEPOINTS[k][1] for k in t6.n.index],
-        "Kursister med data": t6.n.to_numpy(),
-        "Heraf med en score": t6.n_scored.to_numpy(),
-        "Gennemsnitlig score": t6.mean.to_numpy(),
-    })
+    return pd.DataFrame(
+        {
+            "Tidspunkt": [TIMEPOINTS[k][1] for k in t6.n.index],
+            "Kursister med data": t6.n.to_numpy(),
+            "Heraf med en score": t6.n_scored.to_numpy(),
+            "Gennemsnitlig score": t6.mean.to_numpy(),
+        }
+    )
 
 
 # --------------------------------------------------------------------------- weekly means
@@ -236,19 +249,27 @@ def weekly_means(
         covered = ((first <= weeks) & (weeks <= last)).sum(axis=0)
         rows = pw if g is None else pw[pw[by] == g]
         stats = rows.groupby("week_rel")["score"].agg(["count", "mean"]).reindex(weeks)
-        frame = pd.DataFrame({
-            "week_rel": weeks,
-            "n_covered": covered.astype(int),
-            "n": stats["count"].fillna(0).astype(int).to_numpy(),
-            "mean": stats["mean"].to_numpy(),
-        })
+        frame = pd.DataFrame(
+            {
+                "week_rel": weeks,
+                "n_covered": covered.astype(int),
+                "n": stats["count"].fillna(0).astype(int).to_numpy(),
+                "mean": stats["mean"].to_numpy(),
+            }
+        )
         if by is not None:
             frame.insert(0, by, g)
         frames.append(frame)
     if not frames:  # no group large enough (e.g. one small municipality): the columns, no rows
-        return pd.DataFrame({by: pd.Series(dtype=object), "week_rel": pd.Series(dtype=int),
-                             "n_covered": pd.Series(dtype=int), "n": pd.Series(dtype=int),
-                             "mean": pd.Series(dtype=float)})
+        return pd.DataFrame(
+            {
+                by: pd.Series(dtype=object),
+                "week_rel": pd.Series(dtype=int),
+                "n_covered": pd.Series(dtype=int),
+                "n": pd.Series(dtype=int),
+                "mean": pd.Series(dtype=float),
+            }
+        )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -272,26 +293,29 @@ def ols_cluster(y: np.ndarray, X: np.ndarray, groups: np.ndarray):
         raise ModelNotEstimable("data dækker ikke begge tidspunkter/perioder")
     codes = pd.factorize(pd.Series(groups))[0]
     return sm.OLS(np.asarray(y, dtype=float), X).fit(
-        cov_type="cluster", cov_kwds={"groups": codes}, use_t=True)
+        cov_type="cluster", cov_kwds={"groups": codes}, use_t=True
+    )
 
 
 def _tidy(fit, terms: list[str], model: str, subgroup: str, long: pd.DataFrame) -> pd.DataFrame:
     ci = np.asarray(fit.conf_int(0.05))
     p = np.asarray(fit.pvalues, dtype=float)
-    return pd.DataFrame({
-        "analysis": "register",
-        "model": model,
-        "subgroup": subgroup,
-        "term": terms,
-        "estimate": np.asarray(fit.params, dtype=float),
-        "std_error": np.asarray(fit.bse, dtype=float),
-        "conf_low": ci[:, 0],
-        "conf_high": ci[:, 1],
-        "p_value": p,
-        "stars": [stars(float(v)) for v in p],
-        "n_persons": long["person_id"].nunique(),
-        "n_obs": len(long),
-    })[ESTIMATE_COLUMNS]
+    return pd.DataFrame(
+        {
+            "analysis": "register",
+            "model": model,
+            "subgroup": subgroup,
+            "term": terms,
+            "estimate": np.asarray(fit.params, dtype=float),
+            "std_error": np.asarray(fit.bse, dtype=float),
+            "conf_low": ci[:, 0],
+            "conf_high": ci[:, 1],
+            "p_value": p,
+            "stars": [stars(float(v)) for v in p],
+            "n_persons": long["person_id"].nunique(),
+            "n_obs": len(long),
+        }
+    )[ESTIMATE_COLUMNS]
 
 
 def two_point_data(data, persons: pd.DataFrame, model: str) -> pd.DataFrame:
@@ -335,8 +359,9 @@ def model_design(data, persons: pd.DataFrame, model: str) -> tuple[pd.DataFrame,
     raise ValueError(f"model must be one of {list(MODELS)}, not {model!r}")
 
 
-def fit_model(data, persons: pd.DataFrame, model: str, subgroup: str = "all",
-              label: str | None = None) -> pd.DataFrame:
+def fit_model(
+    data, persons: pd.DataFrame, model: str, subgroup: str = "all", label: str | None = None
+) -> pd.DataFrame:
     """Any register model (`MODELS`) as tidy estimate rows, clustered by person.
 
     `label` is the `model` value written in the rows (default: `model`), e.g.
@@ -353,15 +378,17 @@ def naive_and_clustered(data, persons: pd.DataFrame, model: str) -> pd.DataFrame
     y = long["score"].to_numpy()
     clustered = ols_cluster(y, X, long["person_id"].to_numpy())
     naive = sm.OLS(np.asarray(y, dtype=float), X).fit()
-    return pd.DataFrame({
-        "model": model,
-        "term": MODEL_TERMS[model],
-        "estimate": np.asarray(clustered.params, dtype=float),
-        "se_clustered": np.asarray(clustered.bse, dtype=float),
-        "se_naive": np.asarray(naive.bse, dtype=float),
-        "n_persons": long["person_id"].nunique(),
-        "n_obs": len(long),
-    }).assign(ratio=lambda d: d["se_clustered"] / d["se_naive"])
+    return pd.DataFrame(
+        {
+            "model": model,
+            "term": MODEL_TERMS[model],
+            "estimate": np.asarray(clustered.params, dtype=float),
+            "se_clustered": np.asarray(clustered.bse, dtype=float),
+            "se_naive": np.asarray(naive.bse, dtype=float),
+            "n_persons": long["person_id"].nunique(),
+            "n_obs": len(long),
+        }
+    ).assign(ratio=lambda d: d["se_clustered"] / d["se_naive"])
 
 
 def two_point(data, persons: pd.DataFrame, model: str, subgroup: str = "all") -> pd.DataFrame:
@@ -381,7 +408,8 @@ def weekly_data(data, persons: pd.DataFrame, weeks) -> pd.DataFrame:
     weeks = list(weeks)
     pw = _person_weeks(data, persons)
     return pw[pw["week_rel"].between(min(weeks), max(weeks)) & pw["score"].notna()].reset_index(
-        drop=True)
+        drop=True
+    )
 
 
 def weekly_trend(data, persons: pd.DataFrame, model: str, subgroup: str = "all") -> pd.DataFrame:
@@ -403,15 +431,17 @@ def segmented(data, persons: pd.DataFrame, subgroup: str = "all") -> pd.DataFram
     return fit_model(data, persons, "segmented", subgroup)
 
 
-def register_models(data, persons: pd.DataFrame | None = None, subgroup: str = "all",
-                    suffix: str = "") -> pd.DataFrame:
+def register_models(
+    data, persons: pd.DataFrame | None = None, subgroup: str = "all", suffix: str = ""
+) -> pd.DataFrame:
     """All register models for one group: two-point, weekly and segmented, tidy rows.
 
     `suffix` is appended to every `model` id (e.g. `_balanced`: `two_point_post_balanced`).
     """
     persons = analysis_persons(data) if persons is None else persons
-    return pd.concat([fit_model(data, persons, m, subgroup, m + suffix) for m in MODELS],
-                     ignore_index=True)
+    return pd.concat(
+        [fit_model(data, persons, m, subgroup, m + suffix) for m in MODELS], ignore_index=True
+    )
 
 
 # --------------------------------------------------------------------------- presentation
@@ -426,8 +456,10 @@ def p_text(p: float) -> str:
 
 def ci_text(low: float, high: float, decimals: int = 2) -> str:
     """'1,05 til 1,87' (no negative zero: -0.001 with 2 decimals reads 0,00)."""
+
     def fmt(x: float) -> str:
         return num(round(float(x), decimals) + 0.0, decimals)
+
     return f"{fmt(low)} til {fmt(high)}"
 
 
@@ -443,18 +475,22 @@ def model_label(model: str) -> str:
 
 def model_table(est: pd.DataFrame, decimals: int = 2) -> pd.DataFrame:
     """Estimate rows as a Danish table: model, term, estimate, SE, 95 % CI, p, stars, N."""
-    return pd.DataFrame({
-        "Model": est["model"].map(model_label).to_numpy(),
-        "Led": est["term"].map(TERM_LABELS).to_numpy(),
-        "Estimat": est["estimate"].to_numpy(),
-        "Standardfejl": est["std_error"].to_numpy(),
-        "95 %-konfidensinterval": [ci_text(lo, hi, decimals) for lo, hi in
-                                   zip(est["conf_low"], est["conf_high"], strict=True)],
-        "p-værdi": [p_text(p) for p in est["p_value"]],
-        "Signifikans": est["stars"].fillna("").to_numpy(),
-        "Kursister": est["n_persons"].astype(int).to_numpy(),
-        "Observationer": est["n_obs"].astype(int).to_numpy(),
-    })
+    return pd.DataFrame(
+        {
+            "Model": est["model"].map(model_label).to_numpy(),
+            "Led": est["term"].map(TERM_LABELS).to_numpy(),
+            "Estimat": est["estimate"].to_numpy(),
+            "Standardfejl": est["std_error"].to_numpy(),
+            "95 %-konfidensinterval": [
+                ci_text(lo, hi, decimals)
+                for lo, hi in zip(est["conf_low"], est["conf_high"], strict=True)
+            ],
+            "p-værdi": [p_text(p) for p in est["p_value"]],
+            "Signifikans": est["stars"].fillna("").to_numpy(),
+            "Kursister": est["n_persons"].astype(int).to_numpy(),
+            "Observationer": est["n_obs"].astype(int).to_numpy(),
+        }
+    )
 
 
 def _get(est: pd.DataFrame, model: str, term: str) -> pd.Series:
@@ -499,23 +535,30 @@ def register_reading(est: pd.DataFrame, t6: Tabel6) -> str:
         sc = _get(est, "segmented", "slope_change")
         parts.append(
             f"Forskellen i hældning mellem de to perioder er {signed(sc['estimate'], 3)} point "
-            f"pr. uge ({_significance(sc['p_value'])}).")
+            f"pr. uge ({_significance(sc['p_value'])})."
+        )
     if n26 < n_all:
         parts.append(
             f"Ændringerne er forskelle mellem gennemsnit for de kursister, der har data på hvert "
             f"tidspunkt: registerudtrækket rækker kun til 26 uger efter kursusstart for "
             f"{num(n26)} af de {num(n_all)} kursister, så de seneste hold indgår ikke i "
-            f"gennemsnittet 26 uger efter.")
+            f"gennemsnittet 26 uger efter."
+        )
     parts.append(
         "Modellerne beskriver udviklingen før og efter kurset; uden en sammenligningsgruppe "
-        "kan udviklingen ikke alene tilskrives kurset.")
+        "kan udviklingen ikke alene tilskrives kurset."
+    )
     return " ".join(parts)
 
 
-def source_line(data, persons: pd.DataFrame, who: str = "kursister, der har gennemført kurset") -> str:
+def source_line(
+    data, persons: pd.DataFrame, who: str = "kursister, der har gennemført kurset"
+) -> str:
     """'DREAM-registeret (uge ... til ...), <who> med registersamtykke. N = <n> kursister'."""
-    return (f"DREAM-registeret ({data.panel.first_week} til {data.panel.last_week}), {who}, "
-            f"med registersamtykke. N = {num(len(persons))} kursister")
+    return (
+        f"DREAM-registeret ({data.panel.first_week} til {data.panel.last_week}), {who}, "
+        f"med registersamtykke. N = {num(len(persons))} kursister"
+    )
 
 
 MODEL_NOTE = (
@@ -531,8 +574,11 @@ MODEL_NOTE = (
 def tabel6_note(persons: pd.DataFrame) -> str:
     """How Tabel 6 counts, with the week 'right after the course' computed from the holds."""
     n_min, n_max = course_weeks(persons)
-    after = (f"uge {n_min} efter kursusstart" if n_min == n_max else
-             f"uge {n_min} efter kursusstart, på hold med {n_max} kursusuger uge {n_max}")
+    after = (
+        f"uge {n_min} efter kursusstart"
+        if n_min == n_max
+        else f"uge {n_min} efter kursusstart, på hold med {n_max} kursusuger uge {n_max}"
+    )
     return (
         "N er kursister, hvis hold har registerdata i ugen. «Ingen score» er kursister med data i "
         "ugen, men uden ydelse og uden beskæftigelse, eller med en ydelse, der er kodet ud. "
@@ -550,7 +596,10 @@ def fitted_lines(est: pd.DataFrame, weeks=range(-26, 27)) -> pd.DataFrame:
     """The weekly_pre line on weeks < 0 and the weekly_post line on weeks >= 0 (NaN elsewhere)."""
     w = np.asarray(list(weeks), dtype=float)
     out = pd.DataFrame({"week_rel": w.astype(int)})
-    for model, col, on in (("weekly_pre", "fitted_pre", w < 0), ("weekly_post", "fitted_post", w >= 0)):
+    for model, col, on in (
+        ("weekly_pre", "fitted_pre", w < 0),
+        ("weekly_post", "fitted_post", w >= 0),
+    ):
         a = _get(est, model, "intercept")["estimate"]
         b = _get(est, model, "slope")["estimate"]
         out[col] = np.where(on, a + b * w, np.nan)
@@ -558,8 +607,11 @@ def fitted_lines(est: pd.DataFrame, weeks=range(-26, 27)) -> pd.DataFrame:
 
 
 def _shade_course(ax, n_min: int, n_max: int) -> None:
-    label = (f"Kursusperiode ({n_min} uger)" if n_min == n_max
-             else f"Kursusperiode ({n_min}-{n_max} uger)")
+    label = (
+        f"Kursusperiode ({n_min} uger)"
+        if n_min == n_max
+        else f"Kursusperiode ({n_min}-{n_max} uger)"
+    )
     ax.axvspan(-0.5, n_max - 0.5, color=PALETTE[5], alpha=0.18, lw=0, label=label)
 
 
@@ -581,12 +633,20 @@ def plot_weekly_score(df: pd.DataFrame, n_min: int, n_max: int) -> plt.Figure:
     first, last = int(df["week_rel"].min()), int(df["week_rel"].max())
     fig, ax = plt.subplots()
     _shade_course(ax, n_min, n_max)
-    ax.plot(df["week_rel"], df["mean"], color="black", lw=1.4, marker="o", ms=2.5,
-            label="Gennemsnit pr. uge")
+    ax.plot(
+        df["week_rel"],
+        df["mean"],
+        color="black",
+        lw=1.4,
+        marker="o",
+        ms=2.5,
+        label="Gennemsnit pr. uge",
+    )
     if "fitted_pre" in df:
         ax.plot(df["week_rel"], df["fitted_pre"], color=PALETTE[0], lw=2, label="Trend før kurset")
-        ax.plot(df["week_rel"], df["fitted_post"], color=PALETTE[3], lw=2,
-                label="Trend fra kursusstart")
+        ax.plot(
+            df["week_rel"], df["fitted_post"], color=PALETTE[3], lw=2, label="Trend fra kursusstart"
+        )
     ax.set_xlabel("Uger i forhold til kursusstart (uge 0 = første kursusuge)")
     ax.set_ylabel("Gennemsnitlig beskæftigelsesscore")
     _week_axes(ax, first, last)
@@ -600,8 +660,15 @@ def plot_weekly_by(df: pd.DataFrame, by: str, labels: dict, n_min: int, n_max: i
     fig, ax = plt.subplots()
     _shade_course(ax, n_min, n_max)
     for i, (g, part) in enumerate(df.groupby(by, sort=False, observed=True)):
-        ax.plot(part["week_rel"], part["mean"], color=PALETTE[i % len(PALETTE)], lw=1.6,
-                marker="o", ms=2.2, label=labels.get(g, str(g)))
+        ax.plot(
+            part["week_rel"],
+            part["mean"],
+            color=PALETTE[i % len(PALETTE)],
+            lw=1.6,
+            marker="o",
+            ms=2.2,
+            label=labels.get(g, str(g)),
+        )
     ax.set_xlabel("Uger i forhold til kursusstart (uge 0 = første kursusuge)")
     ax.set_ylabel("Gennemsnitlig beskæftigelsesscore")
     _week_axes(ax)
@@ -616,24 +683,41 @@ SCORE_SCALE_EXAMPLES = 3  # example codes shown per score
 CODED_OUT_LABEL = "Kodet ud (ingen score)"
 
 
-def score_scale_table(score_map: pd.DataFrame, examples: int = SCORE_SCALE_EXAMPLES) -> pd.DataFrame:
+def score_scale_table(
+    score_map: pd.DataFrame, examples: int = SCORE_SCALE_EXAMPLES
+) -> pd.DataFrame:
     """The 0-10 employment score as the run reads it: per score (10 first) its label, how many
     codes of the score map give it and a few example codes ("130 Kontanthjælp"); a last row for
     the codes that are coded out (empty score). `score_map` is `dream.load_score_map(...)`."""
     codes = score_map.assign(
-        example=score_map["code"].astype(str) + " " + score_map["label"].astype(str))
+        example=score_map["code"].astype(str) + " " + score_map["label"].astype(str)
+    )
     rows = []
     for score in SCORES:
         sub = codes[codes["score"].eq(score).fillna(False).astype(bool)]
-        rows.append({"Score": str(score), "Betydning": SCORE_LABELS.get(score, ""),
-                     "Koder i kortet": len(sub),
-                     "Eksempler på koder": ", ".join(sub["example"].head(examples)) or "–"})
+        rows.append(
+            {
+                "Score": str(score),
+                "Betydning": SCORE_LABELS.get(score, ""),
+                "Koder i kortet": len(sub),
+                "Eksempler på koder": ", ".join(sub["example"].head(examples)) or "–",
+            }
+        )
     out = codes[codes["score"].isna()]
     if len(out):
-        rows.append({"Score": "–", "Betydning": CODED_OUT_LABEL, "Koder i kortet": len(out),
-                     "Eksempler på koder": ", ".join(out["example"].head(examples))})
+        rows.append(
+            {
+                "Score": "–",
+                "Betydning": CODED_OUT_LABEL,
+                "Koder i kortet": len(out),
+                "Eksempler på koder": ", ".join(out["example"].head(examples)),
+            }
+        )
     return pd.DataFrame(rows)
+
+
 SCORE_SCALE_NOTE = (
     "Scoren ordner ydelser og beskæftigelsesforhold efter, hvor tæt de ligger på ordinær "
     "beskæftigelse eller uddannelse (10). Koder uden score (kodet ud) og koder, der ikke står i "
-    "kortet, giver en uge uden score.")
+    "kortet, giver en uge uden score."
+)

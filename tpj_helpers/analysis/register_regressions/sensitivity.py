@@ -41,20 +41,23 @@ def balanced_models(data, persons: pd.DataFrame | None = None) -> pd.DataFrame:
 def se_comparison(data, persons: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per model and term: estimate, se_clustered, se_naive, ratio, n_persons, n_obs."""
     persons = register.analysis_persons(data) if persons is None else persons
-    return pd.concat([register.naive_and_clustered(data, persons, m) for m in register.MODELS],
-                     ignore_index=True)
+    return pd.concat(
+        [register.naive_and_clustered(data, persons, m) for m in register.MODELS], ignore_index=True
+    )
 
 
 def se_table(comp: pd.DataFrame) -> pd.DataFrame:
     """The comparison as a Danish table: model, term, estimate, both SEs and their ratio."""
-    return pd.DataFrame({
-        "Model": comp["model"].map(register.model_label).to_numpy(),
-        "Led": comp["term"].map(register.TERM_LABELS).to_numpy(),
-        "Estimat": comp["estimate"].to_numpy(),
-        "Standardfejl, klynget": comp["se_clustered"].to_numpy(),
-        "Standardfejl, naiv": comp["se_naive"].to_numpy(),
-        "Forhold (klynget/naiv)": comp["ratio"].to_numpy(),
-    })
+    return pd.DataFrame(
+        {
+            "Model": comp["model"].map(register.model_label).to_numpy(),
+            "Led": comp["term"].map(register.TERM_LABELS).to_numpy(),
+            "Estimat": comp["estimate"].to_numpy(),
+            "Standardfejl, klynget": comp["se_clustered"].to_numpy(),
+            "Standardfejl, naiv": comp["se_naive"].to_numpy(),
+            "Forhold (klynget/naiv)": comp["ratio"].to_numpy(),
+        }
+    )
 
 
 SE_NOTE = (
@@ -84,11 +87,15 @@ def se_reading(comp: pd.DataFrame) -> str:
 
 def balanced_reading(main: pd.DataFrame, balanced: pd.DataFrame, n_main: int) -> str:
     """Danish text comparing the main and the balanced-panel two-point changes."""
+
     def change(est: pd.DataFrame, model: str) -> pd.Series:
         return est[(est["model"] == model) & (est["term"] == "change")].iloc[0]
 
     pre, post = change(main, "two_point_pre"), change(main, "two_point_post")
-    bpre, bpost = change(balanced, "two_point_pre" + SUFFIX), change(balanced, "two_point_post" + SUFFIX)
+    bpre, bpost = (
+        change(balanced, "two_point_pre" + SUFFIX),
+        change(balanced, "two_point_post" + SUFFIX),
+    )
     n_bal = int(bpost["n_persons"])
     return (
         f"Det balancerede panel består af de {num(n_bal)} af {num(n_main)} kursister, der har en "
@@ -98,8 +105,11 @@ def balanced_reading(main: pd.DataFrame, balanced: pd.DataFrame, n_main: int) ->
         f"{register.ci_text(bpost['conf_low'], bpost['conf_high'])}) mod "
         f"{signed(post['estimate'])} i hovedanalysen, og ændringen i halvåret før kurset "
         f"{signed(bpre['estimate'])} mod {signed(pre['estimate'])}. "
-        + ("Resultatet afhænger altså ikke af, at de seneste hold mangler data 26 uger efter."
-           if np.sign(bpost["estimate"]) == np.sign(post["estimate"])
-           and bpost["p_value"] < 0.05 and post["p_value"] < 0.05 else
-           "Konklusionen er derfor følsom over for, hvilke kursister der indgår.")
+        + (
+            "Resultatet afhænger altså ikke af, at de seneste hold mangler data 26 uger efter."
+            if np.sign(bpost["estimate"]) == np.sign(post["estimate"])
+            and bpost["p_value"] < 0.05
+            and post["p_value"] < 0.05
+            else "Konklusionen er derfor følsom over for, hvilke kursister der indgår."
+        )
     )

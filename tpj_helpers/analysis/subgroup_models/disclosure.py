@@ -29,9 +29,14 @@ def subgroup_table_relations(table: pd.DataFrame, n_completers: int) -> list[Rel
     rels = []
     for dim, g in table.groupby("Dimension", sort=False):
         if dim in COMPLETER_DIMENSIONS:
-            rels.append(Relation([Term(1.0, Cell("", pos[i], "Kursister")) for i in g.index],
-                                 lo=float(n_completers), hi=float(n_completers),
-                                 note=f"{dim}: groups add up to all completers"))
+            rels.append(
+                Relation(
+                    [Term(1.0, Cell("", pos[i], "Kursister")) for i in g.index],
+                    lo=float(n_completers),
+                    hi=float(n_completers),
+                    note=f"{dim}: groups add up to all completers",
+                )
+            )
     return rels
 
 
@@ -48,7 +53,9 @@ def weekly_with_small_groups(data, variable: str, min_group_size: int) -> tuple[
     return pd.concat([kept_frame, rest], ignore_index=True), kept
 
 
-def weekly_relations(frame: pd.DataFrame, variable: str, total: pd.DataFrame) -> tuple[list[Relation], dict]:
+def weekly_relations(
+    frame: pd.DataFrame, variable: str, total: pd.DataFrame
+) -> tuple[list[Relation], dict]:
     """Per week: the groups' counts add up to the total line's; mean x n likewise."""
     row_of_week = {int(w): i for i, w in enumerate(total["week_rel"])}
     pos = {idx: i for i, idx in enumerate(frame.index)}
@@ -60,10 +67,23 @@ def weekly_relations(frame: pd.DataFrame, variable: str, total: pd.DataFrame) ->
         for col in ("n_covered", "n", "mean"):
             known[Cell(TOTAL_FIGURE, t, col)] = float(total.iloc[t][col])
         for col in ("n_covered", "n"):
-            rels.append(total_of(Cell(TOTAL_FIGURE, t, col), [Cell("", pos[i], col) for i in g.index],
-                                 note=f"{variable} week {week}: groups add up to the total line ({col})"))
-        rels.append(Relation([Term(1.0, Cell(TOTAL_FIGURE, t, "n"), factor=Cell(TOTAL_FIGURE, t, "mean")),
-                              *(Term(-1.0, Cell("", pos[i], "n"), factor=Cell("", pos[i], "mean"))
-                                for i in g.index)],
-                             note=f"{variable} week {week}: score sums add up to the total line's"))
+            rels.append(
+                total_of(
+                    Cell(TOTAL_FIGURE, t, col),
+                    [Cell("", pos[i], col) for i in g.index],
+                    note=f"{variable} week {week}: groups add up to the total line ({col})",
+                )
+            )
+        rels.append(
+            Relation(
+                [
+                    Term(1.0, Cell(TOTAL_FIGURE, t, "n"), factor=Cell(TOTAL_FIGURE, t, "mean")),
+                    *(
+                        Term(-1.0, Cell("", pos[i], "n"), factor=Cell("", pos[i], "mean"))
+                        for i in g.index
+                    ),
+                ],
+                note=f"{variable} week {week}: score sums add up to the total line's",
+            )
+        )
     return rels, known

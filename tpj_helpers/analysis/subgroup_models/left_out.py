@@ -15,8 +15,10 @@ def _sentence(names: list[str], min_group_size: int) -> str:
     if not names:
         return ""
     joined = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} og {names[-1]}"
-    return (f". Ikke vist: {joined} (færre end {num(min_group_size)} kursister, for få til en "
-            "linje eller model)")
+    return (
+        f". Ikke vist: {joined} (færre end {num(min_group_size)} kursister, for få til en "
+        "linje eller model)"
+    )
 
 
 def left_out(data, variable: str, min_group_size: int = 10) -> list[str]:

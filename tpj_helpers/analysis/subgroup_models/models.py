@@ -71,14 +71,23 @@ def _groups(data, variable: str) -> list[tuple[object, pd.DataFrame]]:
     if variable not in VARIABLES:
         raise ValueError(f"variable must be one of {VARIABLES}, not {variable!r}")
     persons = register.analysis_persons(data)
-    return [(v, persons[persons[variable] == v]) for v in register._ordered_values(persons[variable])]
+    return [
+        (v, persons[persons[variable] == v]) for v in register._ordered_values(persons[variable])
+    ]
 
 
 def _no_model(variable: str, value, size: int, model: str, reason: str) -> dict:
     return {
-        "analysis": "register", "model": model, "subgroup": subgroup_id(variable, value),
-        "term": None, "n_persons": size, "n_obs": 0, "variable": variable, "value": value,
-        "group_size": size, "reason": reason,
+        "analysis": "register",
+        "model": model,
+        "subgroup": subgroup_id(variable, value),
+        "term": None,
+        "n_persons": size,
+        "n_obs": 0,
+        "variable": variable,
+        "value": value,
+        "group_size": size,
+        "reason": reason,
     }
 
 
@@ -88,8 +97,9 @@ def subgroup_two_point(data, variable: str, min_group_size: int = 10) -> pd.Data
     return subgroup_models(data, variable, min_group_size, tuple(register.TWO_POINT))
 
 
-def subgroup_models(data, variable: str, min_group_size: int = 10,
-                    models=register.MODELS) -> pd.DataFrame:
+def subgroup_models(
+    data, variable: str, min_group_size: int = 10, models=register.MODELS
+) -> pd.DataFrame:
     """The register `models` for every group of `variable`; no-model rows say why.
 
     Columns: the outputs.md estimate columns plus variable, value, group_size (persons in the
@@ -102,33 +112,57 @@ def subgroup_models(data, variable: str, min_group_size: int = 10,
         sid = subgroup_id(variable, value)
         if size < min_group_size:
             for model in models:
-                rows.append(pd.DataFrame([_no_model(
-                    variable, value, size, model,
-                    f"Ingen model: under {min_group_size} kursister")]))
+                rows.append(
+                    pd.DataFrame(
+                        [
+                            _no_model(
+                                variable,
+                                value,
+                                size,
+                                model,
+                                f"Ingen model: under {min_group_size} kursister",
+                            )
+                        ]
+                    )
+                )
             continue
         for model in models:
             try:
                 est = register.fit_model(data, persons, model, sid)
             except register.ModelNotEstimable as exc:
-                rows.append(pd.DataFrame([_no_model(variable, value, size, model,
-                                                    f"Ingen model: {exc}")]))
+                rows.append(
+                    pd.DataFrame([_no_model(variable, value, size, model, f"Ingen model: {exc}")])
+                )
                 continue
             rows.append(est.assign(variable=variable, value=value, group_size=size, reason=""))
     if variable != "status":
         completers = register.analysis_persons(data)
         missing = int(completers[variable].isna().sum())
         if missing:
-            rows.append(pd.DataFrame([_no_model(
-                variable, "ukendt", missing, "", "Ukendt værdi: indgår ikke i nogen undergruppe")]))
+            rows.append(
+                pd.DataFrame(
+                    [
+                        _no_model(
+                            variable,
+                            "ukendt",
+                            missing,
+                            "",
+                            "Ukendt værdi: indgår ikke i nogen undergruppe",
+                        )
+                    ]
+                )
+            )
     out = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
     return out.reindex(columns=[*ESTIMATE_COLUMNS, *EXTRA_COLUMNS])
 
 
-def all_subgroups(data, min_group_size: int = 10, variables=VARIABLES,
-                  models=tuple(register.TWO_POINT)) -> pd.DataFrame:
+def all_subgroups(
+    data, min_group_size: int = 10, variables=VARIABLES, models=tuple(register.TWO_POINT)
+) -> pd.DataFrame:
     """`subgroup_models` for every variable, stacked (the two-point models by default)."""
-    return pd.concat([subgroup_models(data, v, min_group_size, models) for v in variables],
-                     ignore_index=True)
+    return pd.concat(
+        [subgroup_models(data, v, min_group_size, models) for v in variables], ignore_index=True
+    )
 
 
 def estimate_rows(rows: pd.DataFrame) -> pd.DataFrame:
@@ -146,7 +180,9 @@ def _change_text(terms: pd.DataFrame) -> str:
     if "change" not in terms.index:
         return ""
     row = terms.loc["change"]
-    return signed(float(row["estimate"]), 2) + (row["stars"] if isinstance(row["stars"], str) else "")
+    return signed(float(row["estimate"]), 2) + (
+        row["stars"] if isinstance(row["stars"], str) else ""
+    )
 
 
 def subgroup_table(rows: pd.DataFrame) -> pd.DataFrame:
@@ -159,16 +195,23 @@ def subgroup_table(rows: pd.DataFrame) -> pd.DataFrame:
         pre, post = models.get("two_point_pre"), models.get("two_point_post")
         has_post = post is not None and "change" in post.index
         reasons = [r for r in part["reason"].fillna("") if r]
-        out.append({
-            "Dimension": register_label(variable),
-            "Gruppe": "Ukendt" if value == "ukendt" else value_label(variable, value),
-            "Kursister": int(part["group_size"].iloc[0]),
-            PRE_COLUMN: _change_text(pre) if pre is not None else "",
-            POST_COLUMN: _change_text(post) if post is not None else "",
-            POST_CI_COLUMN: (register.ci_text(post.loc["change", "conf_low"],
-                                              post.loc["change", "conf_high"]) if has_post else ""),
-            "Bemærkning": reasons[0] if reasons else "",
-        })
+        out.append(
+            {
+                "Dimension": register_label(variable),
+                "Gruppe": "Ukendt" if value == "ukendt" else value_label(variable, value),
+                "Kursister": int(part["group_size"].iloc[0]),
+                PRE_COLUMN: _change_text(pre) if pre is not None else "",
+                POST_COLUMN: _change_text(post) if post is not None else "",
+                POST_CI_COLUMN: (
+                    register.ci_text(
+                        post.loc["change", "conf_low"], post.loc["change", "conf_high"]
+                    )
+                    if has_post
+                    else ""
+                ),
+                "Bemærkning": reasons[0] if reasons else "",
+            }
+        )
     return pd.DataFrame(out)
 
 
@@ -188,9 +231,11 @@ def source_line(data) -> str:
     """The source line with the completers and the withdrawn of the register analysis."""
     n_done = len(register.analysis_persons(data))
     n_out = len(register.analysis_persons(data, register.WITHDRAWN))
-    return (f"DREAM-registeret ({data.panel.first_week} til {data.panel.last_week}), kursister med "
-            f"registersamtykke. N = {num(n_done)} kursister, der har gennemført, og "
-            f"{num(n_out)} afmeldte")
+    return (
+        f"DREAM-registeret ({data.panel.first_week} til {data.panel.last_week}), kursister med "
+        f"registersamtykke. N = {num(n_done)} kursister, der har gennemført, og "
+        f"{num(n_out)} afmeldte"
+    )
 
 
 # --------------------------------------------------------------------------- weekly lines per group
@@ -212,8 +257,11 @@ def _dimension_groups(data, variable: str, min_group_size: int) -> tuple[pd.Data
     else:
         raise ValueError(f"variable must be one of {VARIABLES}, not {variable!r}")
     sizes = persons[variable].value_counts()
-    values = (list(register.STATUSES) if variable == "status"  # completers first: the reference
-              else register._ordered_values(persons[variable]))
+    values = (
+        list(register.STATUSES)
+        if variable == "status"  # completers first: the reference
+        else register._ordered_values(persons[variable])
+    )
     kept = [v for v in values if sizes.get(v, 0) >= min_group_size]
     return persons, variable, kept
 
@@ -260,8 +308,9 @@ class InteractionTest:
     test: dict
 
 
-def interaction_test(data, variable: str, min_group_size: int = 10,
-                     model: str = "two_point_post") -> InteractionTest:
+def interaction_test(
+    data, variable: str, min_group_size: int = 10, model: str = "two_point_post"
+) -> InteractionTest:
     """Do the groups of `variable` differ in their change over `model`'s two weeks?
 
     Pooled OLS on the two-point data of every group of at least `min_group_size` persons:
@@ -297,26 +346,35 @@ def interaction_test(data, variable: str, min_group_size: int = 10,
     n_by_group = long.groupby("group")["person_id"].nunique()
     obs_by_group = long.groupby("group").size()
     ref = values[0]
-    estimates = pd.DataFrame({
-        "analysis": "register",
-        "model": model + "_interaction",
-        "subgroup": [subgroup_id(variable, v) for v in values[1:]],
-        "term": INTERACTION_TERM,
-        "estimate": np.asarray(fit.params, dtype=float)[idx],
-        "std_error": np.asarray(fit.bse, dtype=float)[idx],
-        "conf_low": ci[:, 0],
-        "conf_high": ci[:, 1],
-        "p_value": p,
-        "stars": [stars(float(x)) for x in p],
-        # persons and observations of the two groups compared (the group and the reference)
-        "n_persons": [int(n_by_group[v] + n_by_group[ref]) for v in values[1:]],
-        "n_obs": [int(obs_by_group[v] + obs_by_group[ref]) for v in values[1:]],
-    })[ESTIMATE_COLUMNS]
+    estimates = pd.DataFrame(
+        {
+            "analysis": "register",
+            "model": model + "_interaction",
+            "subgroup": [subgroup_id(variable, v) for v in values[1:]],
+            "term": INTERACTION_TERM,
+            "estimate": np.asarray(fit.params, dtype=float)[idx],
+            "std_error": np.asarray(fit.bse, dtype=float)[idx],
+            "conf_low": ci[:, 0],
+            "conf_high": ci[:, 1],
+            "p_value": p,
+            "stars": [stars(float(x)) for x in p],
+            # persons and observations of the two groups compared (the group and the reference)
+            "n_persons": [int(n_by_group[v] + n_by_group[ref]) for v in values[1:]],
+            "n_obs": [int(obs_by_group[v] + obs_by_group[ref]) for v in values[1:]],
+        }
+    )[ESTIMATE_COLUMNS]
     test = {
-        "variable": variable, "reference": ref, "groups": values,
-        "n_persons": int(long["person_id"].nunique()), "n_obs": len(long),
-        "chi2": chi2, "F": F, "df_num": q, "df_denom": int(df_denom),
-        "p_value": float(np.squeeze(f.pvalue)), "p_chi2": float(scipy_stats.chi2.sf(chi2, q)),
+        "variable": variable,
+        "reference": ref,
+        "groups": values,
+        "n_persons": int(long["person_id"].nunique()),
+        "n_obs": len(long),
+        "chi2": chi2,
+        "F": F,
+        "df_num": q,
+        "df_denom": int(df_denom),
+        "p_value": float(np.squeeze(f.pvalue)),
+        "p_chi2": float(scipy_stats.chi2.sf(chi2, q)),
     }
     return InteractionTest(estimates, test)
 
@@ -338,21 +396,33 @@ def interaction_table(tests: dict) -> pd.DataFrame:
     for variable, t in tests.items():
         label = "Gennemført mod afmeldt" if variable == "status" else register_label(variable)
         if isinstance(t, str):
-            rows.append({"Dimension": label, "Grupper": None, "Kursister": None,
-                         "Wald F": None, "Frihedsgrader": "", "p-værdi": "",
-                         "Wald χ²": None, "Bemærkning": f"Ingen test: {t}"})
+            rows.append(
+                {
+                    "Dimension": label,
+                    "Grupper": None,
+                    "Kursister": None,
+                    "Wald F": None,
+                    "Frihedsgrader": "",
+                    "p-værdi": "",
+                    "Wald χ²": None,
+                    "Bemærkning": f"Ingen test: {t}",
+                }
+            )
             continue
         d = t.test
-        rows.append({
-            "Dimension": label,
-            "Grupper": len(d["groups"]),
-            "Kursister": d["n_persons"],
-            "Wald F": d["F"],
-            "Frihedsgrader": f"{d['df_num']} og {d['df_denom']}",
-            "p-værdi": register.p_text(d["p_value"]),
-            "Wald χ²": d["chi2"],
-            "Bemærkning": "Referencegruppe: " + group_labels(variable, [d["reference"]])[d["reference"]],
-        })
+        rows.append(
+            {
+                "Dimension": label,
+                "Grupper": len(d["groups"]),
+                "Kursister": d["n_persons"],
+                "Wald F": d["F"],
+                "Frihedsgrader": f"{d['df_num']} og {d['df_denom']}",
+                "p-værdi": register.p_text(d["p_value"]),
+                "Wald χ²": d["chi2"],
+                "Bemærkning": "Referencegruppe: "
+                + group_labels(variable, [d["reference"]])[d["reference"]],
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -384,12 +454,14 @@ def interaction_reading(tests: dict) -> str:
         parts.append(
             f"Ændringen fra ugen før kurset til 26 uger efter kursusstart adskiller sig ikke "
             f"statistisk signifikant mellem grupperne for {listing(same)} (p-værdier "
-            f"{', '.join(ps)}).")
+            f"{', '.join(ps)})."
+        )
     if differ:
         ps = [register.p_text(done[v].test["p_value"]) for v in differ]
         parts.append(
             f"For {listing(differ)} er forskellen mellem gruppernes ændring statistisk "
-            f"signifikant (p-værdier {', '.join(ps)}).")
+            f"signifikant (p-værdier {', '.join(ps)})."
+        )
     skipped = [v for v, t in tests.items() if isinstance(t, str)]
     if skipped:
         parts.append(f"For {listing(skipped)} er der ikke to grupper store nok til en test.")
@@ -400,20 +472,34 @@ def interaction_reading(tests: dict) -> str:
 # --------------------------------------------------------------------------- forest plot
 
 
-def forest_data(rows: pd.DataFrame, overall: pd.DataFrame, model: str = "two_point_post") -> pd.DataFrame:
+def forest_data(
+    rows: pd.DataFrame, overall: pd.DataFrame, model: str = "two_point_post"
+) -> pd.DataFrame:
     """The `change` of `model` per estimated subgroup plus the overall estimate (first row,
     dimension `all`): dimension, group, subgroup, estimate, conf_low, conf_high, n_persons."""
     est = rows[(rows["model"] == model) & (rows["term"] == "change")]
     ov = overall[(overall["model"] == model) & (overall["term"] == "change")]
-    out = [{"dimension": "all", "group": "Alle, der har gennemført", "subgroup": "all",
-            **ov.iloc[0][["estimate", "conf_low", "conf_high", "n_persons"]].to_dict()}]
+    out = [
+        {
+            "dimension": "all",
+            "group": "Alle, der har gennemført",
+            "subgroup": "all",
+            **ov.iloc[0][["estimate", "conf_low", "conf_high", "n_persons"]].to_dict(),
+        }
+    ]
     for _, r in est.iterrows():
-        out.append({"dimension": register_label(r["variable"]),
-                    "group": value_label(r["variable"], r["value"]), "subgroup": r["subgroup"],
-                    **r[["estimate", "conf_low", "conf_high", "n_persons"]].to_dict()})
+        out.append(
+            {
+                "dimension": register_label(r["variable"]),
+                "group": value_label(r["variable"], r["value"]),
+                "subgroup": r["subgroup"],
+                **r[["estimate", "conf_low", "conf_high", "n_persons"]].to_dict(),
+            }
+        )
     df = pd.DataFrame(out)
     return df.astype({c: float for c in ("estimate", "conf_low", "conf_high")}).astype(
-        {"n_persons": int})
+        {"n_persons": int}
+    )
 
 
 def plot_forest(df: pd.DataFrame) -> plt.Figure:
@@ -436,8 +522,13 @@ def plot_forest(df: pd.DataFrame) -> plt.Figure:
         ax.plot([r["conf_low"], r["conf_high"]], [pos, pos], color=PALETTE[0], lw=1.6)
         ax.plot(r["estimate"], pos, "o", color=PALETTE[0], ms=5)
     if len(overall):
-        ax.axvline(float(overall["estimate"].iloc[0]), color=PALETTE[3], ls="--", lw=1.4,
-                   label="Alle, der har gennemført")
+        ax.axvline(
+            float(overall["estimate"].iloc[0]),
+            color=PALETTE[3],
+            ls="--",
+            lw=1.4,
+            label="Alle, der har gennemført",
+        )
     ax.axvline(0, color="grey", lw=0.8)
     ax.set_yticks([p for p, _, _ in labels])
     ax.set_yticklabels([t for _, t, _ in labels])

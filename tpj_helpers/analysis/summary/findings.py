@@ -132,24 +132,37 @@ def _shares(s: SurveyShares, values: dict, ids: list[str], wave: str = AFTER) ->
 
 def satisfaction(run: RunFolder, values: dict, s: SurveyShares) -> str | None:
     """Satisfaction, recommendation, the instructor's own experience, trust, relevance."""
-    got = _shares(s, values, ["overall_satisfied_agree", "recommend_agree",
-                              "instructor_own_experience_advantage_agree",
-                              "trust_information_agree", "relevant_for_situation_agree"])
+    got = _shares(
+        s,
+        values,
+        [
+            "overall_satisfied_agree",
+            "recommend_agree",
+            "instructor_own_experience_advantage_agree",
+            "trust_information_agree",
+            "relevant_for_situation_agree",
+        ],
+    )
     if "overall_satisfied_agree" not in got:
         return None
     sat, n = got["overall_satisfied_agree"]
-    text = (f"Lige efter kurset var {share_words(sat)} kursister ({pct(sat)} af de {num(n)}, der "
-            "svarede) samlet set tilfredse med kurset")
+    text = (
+        f"Lige efter kurset var {share_words(sat)} kursister ({pct(sat)} af de {num(n)}, der "
+        "svarede) samlet set tilfredse med kurset"
+    )
     if "recommend_agree" in got:
         text += f", og {pct(got['recommend_agree'][0])} vil anbefale det til andre"
     text += "."
     praise = []
     if "instructor_own_experience_advantage_agree" in got:
-        praise.append(f"{pct(got['instructor_own_experience_advantage_agree'][0])} fandt det en "
-                      "fordel, at instruktøren selv har erfaring med psykiske udfordringer")
+        praise.append(
+            f"{pct(got['instructor_own_experience_advantage_agree'][0])} fandt det en "
+            "fordel, at instruktøren selv har erfaring med psykiske udfordringer"
+        )
     if "trust_information_agree" in got:
-        praise.append(f"{pct(got['trust_information_agree'][0])} havde tillid til kursets "
-                      "informationer")
+        praise.append(
+            f"{pct(got['trust_information_agree'][0])} havde tillid til kursets informationer"
+        )
     if praise:
         text += f" {_cap(_join(praise))}."
     if "relevant_for_situation_agree" in got:
@@ -161,22 +174,29 @@ def satisfaction(run: RunFolder, values: dict, s: SurveyShares) -> str | None:
 
 def technique(run: RunFolder, values: dict, s: SurveyShares) -> str | None:
     """Log-in and preparation."""
-    got = _shares(s, values, ["login_webinar_easy_agree", "login_platform_easy_agree",
-                              "preparation_all_7"])
-    logins = [got[k][0] for k in ("login_webinar_easy_agree", "login_platform_easy_agree") if k in got]
+    got = _shares(
+        s, values, ["login_webinar_easy_agree", "login_platform_easy_agree", "preparation_all_7"]
+    )
+    logins = [
+        got[k][0] for k in ("login_webinar_easy_agree", "login_platform_easy_agree") if k in got
+    ]
     if not logins:
         return None
-    lead = ("Teknikken var for de fleste ingen hindring" if min(logins) >= 0.75
-            else "Teknikken voldte en del kursister besvær")
+    lead = (
+        "Teknikken var for de fleste ingen hindring"
+        if min(logins) >= 0.75
+        else "Teknikken voldte en del kursister besvær"
+    )
     parts = []
     if "login_webinar_easy_agree" in got:
-        parts.append(f"{pct(got['login_webinar_easy_agree'][0])} fandt det nemt at logge på webinaret")
+        parts.append(
+            f"{pct(got['login_webinar_easy_agree'][0])} fandt det nemt at logge på webinaret"
+        )
     if "login_platform_easy_agree" in got:
         parts.append(f"{pct(got['login_platform_easy_agree'][0])} på kursusplatformen")
     text = f"{lead}: {_join(parts)}."
     if "preparation_all_7" in got:
-        text += (f" {_cap(pct(got['preparation_all_7'][0]))} gennemgik forberedelsen alle "
-                 "ugerne.")
+        text += f" {_cap(pct(got['preparation_all_7'][0]))} gennemgik forberedelsen alle ugerne."
     return text
 
 
@@ -202,10 +222,15 @@ def who5(run: RunFolder, values: dict) -> str | None:
     r = run.estimate("who5", "paired_change", "wave:foer-efter", "mean_difference")
     if r is None:
         return None
-    values["who5_change_efter"], values["who5_change_efter_n"] = float(r["estimate"]), float(r["n_persons"])
-    text = (f"Blandt de {num(r['n_persons'])} kursister, der svarede både før og lige efter "
-            f"kurset, {direction(r['estimate'])} trivslen (WHO-5, 0–100) med "
-            f"{num(abs(r['estimate']), 1)} point i gennemsnit")
+    values["who5_change_efter"], values["who5_change_efter_n"] = (
+        float(r["estimate"]),
+        float(r["n_persons"]),
+    )
+    text = (
+        f"Blandt de {num(r['n_persons'])} kursister, der svarede både før og lige efter "
+        f"kurset, {direction(r['estimate'])} trivslen (WHO-5, 0–100) med "
+        f"{num(abs(r['estimate']), 1)} point i gennemsnit"
+    )
     c = certainty(r["p_value"])
     text += f"; udviklingen er {c}." if c else "."
     w, u = run.estimate("who5", "ipw_mean", "wave:3mdr", "mean"), means.get("3mdr")
@@ -213,34 +238,54 @@ def who5(run: RunFolder, values: dict) -> str | None:
         wv, uv = float(w["estimate"]), float(u["estimate"])
         values["who5_ipw_3mdr"], values["who5_mean_3mdr"] = wv, uv
         inside = not _missing(w["conf_low"]) and w["conf_low"] <= uv <= w["conf_high"]
-        lean = ("de, der ikke svarede, ligner kursister med højere trivsel, så det uvægtede tal "
-                "snarere undervurderer end overvurderer trivslen" if wv > uv else
-                "de, der ikke svarede, ligner kursister med lavere trivsel, så det uvægtede tal "
-                "kan overvurdere trivslen")
-        text += (f" Tre måneder efter kurset er gennemsnittet {num(uv, 1)} blandt dem, der svarede, "
-                 f"og {num(wv, 1)}, når der vægtes for bortfald: {lean}")
-        text += (", men forskellen ligger inden for usikkerheden." if inside else ".")
+        lean = (
+            "de, der ikke svarede, ligner kursister med højere trivsel, så det uvægtede tal "
+            "snarere undervurderer end overvurderer trivslen"
+            if wv > uv
+            else "de, der ikke svarede, ligner kursister med lavere trivsel, så det uvægtede tal "
+            "kan overvurdere trivslen"
+        )
+        text += (
+            f" Tre måneder efter kurset er gennemsnittet {num(uv, 1)} blandt dem, der svarede, "
+            f"og {num(wv, 1)}, når der vægtes for bortfald: {lean}"
+        )
+        text += ", men forskellen ligger inden for usikkerheden." if inside else "."
     return text
 
 
 def self_assessment(run: RunFolder, values: dict) -> str | None:
     """How many questionnaire items moved for the same persons (paired tests)."""
     e = run.estimates
-    rows = e[(e["analysis"] == "survey") & (e["model"] == "paired_wilcoxon")
-             & (e["subgroup"] == "wave:foer-efter")]
+    rows = e[
+        (e["analysis"] == "survey")
+        & (e["model"] == "paired_wilcoxon")
+        & (e["subgroup"] == "wave:foer-efter")
+    ]
     if rows.empty:
         return None
     better = int(((rows["p_value"] < ALPHA) & (rows["estimate"] > 0)).sum())
     worse = int(((rows["p_value"] < ALPHA) & (rows["estimate"] < 0)).sum())
-    values["self_items"], values["self_better"], values["self_worse"] = float(len(rows)), float(better), float(worse)
+    values["self_items"], values["self_better"], values["self_worse"] = (
+        float(len(rows)),
+        float(better),
+        float(worse),
+    )
     if better == 0 and worse == 0:
-        return (f"For de samme kursister før og lige efter kurset ændrede svarene sig ikke "
-                f"statistisk sikkert på nogen af de {num(len(rows))} spørgsmål om helbred, tro "
-                "på egne evner og arbejdsidentitet.")
-    text = (f"For de samme kursister før og lige efter kurset blev svarene statistisk sikkert "
-            f"bedre på {num(better)} af {num(len(rows))} spørgsmål om helbred, tro på egne evner "
-            "og arbejdsidentitet")
-    text += f" og dårligere på {num(worse)}." if worse else "; på de øvrige er ændringen ikke statistisk sikker."
+        return (
+            f"For de samme kursister før og lige efter kurset ændrede svarene sig ikke "
+            f"statistisk sikkert på nogen af de {num(len(rows))} spørgsmål om helbred, tro "
+            "på egne evner og arbejdsidentitet."
+        )
+    text = (
+        f"For de samme kursister før og lige efter kurset blev svarene statistisk sikkert "
+        f"bedre på {num(better)} af {num(len(rows))} spørgsmål om helbred, tro på egne evner "
+        "og arbejdsidentitet"
+    )
+    text += (
+        f" og dårligere på {num(worse)}."
+        if worse
+        else "; på de øvrige er ændringen ikke statistisk sikker."
+    )
     return text
 
 
@@ -249,18 +294,23 @@ def effect(run: RunFolder, values: dict) -> str | None:
     r = run.estimate(EFFECT["analysis"], EFFECT["model"], "all", EFFECT["term"])
     if r is None:
         e = run.estimates
-        rows = e[(e["analysis"] == EFFECT["analysis"]) & (e["model"] == EFFECT["model"])
-                 & (e["term"] == EFFECT["term"])]
+        rows = e[
+            (e["analysis"] == EFFECT["analysis"])
+            & (e["model"] == EFFECT["model"])
+            & (e["term"] == EFFECT["term"])
+        ]
         if rows.empty or _missing(rows.iloc[0]["estimate"]):
             return None
         r = rows.iloc[0]
     values["effect_att_26"] = float(r["estimate"])
     c = certainty(r["p_value"])
-    return (f"Sammenlignet med en gruppe af lignende borgere, der ikke deltog i kurset, lå "
-            f"kursisternes beskæftigelsesscore et halvt år efter kursusstart "
-            f"{num(abs(r['estimate']), 2)} point {'højere' if r['estimate'] >= 0 else 'lavere'}"
-            f"{f'; forskellen er {c}' if c else ''}. Det er evalueringens bedste bud på kursets "
-            "effekt.")
+    return (
+        f"Sammenlignet med en gruppe af lignende borgere, der ikke deltog i kurset, lå "
+        f"kursisternes beskæftigelsesscore et halvt år efter kursusstart "
+        f"{num(abs(r['estimate']), 2)} point {'højere' if r['estimate'] >= 0 else 'lavere'}"
+        f"{f'; forskellen er {c}' if c else ''}. Det er evalueringens bedste bud på kursets "
+        "effekt."
+    )
 
 
 def register(run: RunFolder, values: dict) -> str | None:
@@ -269,23 +319,33 @@ def register(run: RunFolder, values: dict) -> str | None:
     post = run.estimate("register", "two_point_post", "all", "change")
     if post is None:
         return None
-    values["register_post_change"], values["register_post_n"] = float(post["estimate"]), float(post["n_persons"])
-    text = (f"For de {num(post['n_persons'])} kursister med registerdata, der gennemførte kurset, "
-            f"{direction(post['estimate'])} beskæftigelsesscoren med "
-            f"{num(abs(post['estimate']), 2)} point fra ugen før kurset til et halvt år efter "
-            "kursusstart")
+    values["register_post_change"], values["register_post_n"] = (
+        float(post["estimate"]),
+        float(post["n_persons"]),
+    )
+    text = (
+        f"For de {num(post['n_persons'])} kursister med registerdata, der gennemførte kurset, "
+        f"{direction(post['estimate'])} beskæftigelsesscoren med "
+        f"{num(abs(post['estimate']), 2)} point fra ugen før kurset til et halvt år efter "
+        "kursusstart"
+    )
     c = certainty(post["p_value"])
     text += f" ({c})" if c else ""
     if pre is not None:
         values["register_pre_change"] = float(pre["estimate"])
-        text += (f", efter at den {direction(pre['estimate'])} med {num(abs(pre['estimate']), 2)} "
-                 "point i halvåret før kurset")
-    text += (". Det er en udvikling for kursisterne selv; uden en sammenligningsgruppe siger den "
-             "ikke, hvor meget kurset i sig selv har gjort.")
+        text += (
+            f", efter at den {direction(pre['estimate'])} med {num(abs(pre['estimate']), 2)} "
+            "point i halvåret før kurset"
+        )
+    text += (
+        ". Det er en udvikling for kursisterne selv; uden en sammenligningsgruppe siger den "
+        "ikke, hvor meget kurset i sig selv har gjort."
+    )
     if effect(run, {}) is not None:
-        text = text.replace("; uden en sammenligningsgruppe siger den ikke, hvor meget kurset i sig "
-                            "selv har gjort", "; effekten mod en sammenligningsgruppe står i "
-                            "effektafsnittet")
+        text = text.replace(
+            "; uden en sammenligningsgruppe siger den ikke, hvor meget kurset i sig selv har gjort",
+            "; effekten mod en sammenligningsgruppe står i effektafsnittet",
+        )
     return text
 
 
@@ -297,33 +357,56 @@ def subgroups(run: RunFolder, values: dict) -> str | None:
         return None
     t = t[t["Dimension"] != "Afmeldte kursister"]
     change = t["Ændring efter (uge −1 til 26)"].map(
-        lambda x: parse_number(str(x).rstrip("*")) if isinstance(x, str) else parse_number(x))
+        lambda x: parse_number(str(x).rstrip("*")) if isinstance(x, str) else parse_number(x)
+    )
     modelled = t.assign(change=change).dropna(subset=["change"])
     if modelled.empty:
         return None
     hi, lo = modelled.loc[modelled["change"].idxmax()], modelled.loc[modelled["change"].idxmin()]
-    values["subgroup_max_change"], values["subgroup_min_change"] = float(hi["change"]), float(lo["change"])
-    values["subgroup_max_n"], values["subgroup_min_n"] = parse_number(hi["Kursister"]), parse_number(lo["Kursister"])
-    text = (f"Beskæftigelsesscoren steg efter kursusstart i alle grupper med en model, fra "
+    values["subgroup_max_change"], values["subgroup_min_change"] = (
+        float(hi["change"]),
+        float(lo["change"]),
+    )
+    values["subgroup_max_n"], values["subgroup_min_n"] = (
+        parse_number(hi["Kursister"]),
+        parse_number(lo["Kursister"]),
+    )
+    text = (
+        (
+            f"Beskæftigelsesscoren steg efter kursusstart i alle grupper med en model, fra "
             f"{signed(lo['change'], 2)} ({lo['Gruppe'].lower()}, {num(parse_number(lo['Kursister']))} "
             f"kursister) til {signed(hi['change'], 2)} ({hi['Gruppe'].lower()}, "
-            f"{num(parse_number(hi['Kursister']))} kursister)") if lo["change"] > 0 else (
-        f"Ændringen i beskæftigelsesscoren efter kursusstart gik fra {signed(lo['change'], 2)} "
-        f"({lo['Gruppe'].lower()}) til {signed(hi['change'], 2)} ({hi['Gruppe'].lower()})")
+            f"{num(parse_number(hi['Kursister']))} kursister)"
+        )
+        if lo["change"] > 0
+        else (
+            f"Ændringen i beskæftigelsesscoren efter kursusstart gik fra {signed(lo['change'], 2)} "
+            f"({lo['Gruppe'].lower()}) til {signed(hi['change'], 2)} ({hi['Gruppe'].lower()})"
+        )
+    )
     tests = run.table("register_subgroup_interaction")
     if tests is not None and {"Dimension", "p-værdi"} <= set(tests.columns):
-        ps = [(str(r["Dimension"]).lower(), parse_number(r["p-værdi"])) for _, r in tests.iterrows()]
+        ps = [
+            (str(r["Dimension"]).lower(), parse_number(r["p-værdi"])) for _, r in tests.iterrows()
+        ]
         differ = [d for d, p in ps if not _missing(p) and p < ALPHA]
         values["subgroup_dimensions_differ"] = float(len(differ))
-        text += (", men forskellene mellem grupperne er ikke statistisk sikre" if not differ
-                 else f"; forskellene er statistisk sikre efter {_join(differ)}")
+        text += (
+            ", men forskellene mellem grupperne er ikke statistisk sikre"
+            if not differ
+            else f"; forskellene er statistisk sikre efter {_join(differ)}"
+        )
     text += "."
     none = t[t["Bemærkning"].astype(str).str.startswith("Ingen model")]
     if len(none):
-        groups = [f"»{g}« ({str(d).lower()})" for g, d in zip(none["Gruppe"], none["Dimension"],
-                                                               strict=True)]
-        text += (f" {_cap(_join(groups))} {'har' if len(groups) == 1 else 'har hver'} for få "
-                 "kursister til en model.")
+        groups = [
+            f"»{g}« ({str(d).lower()})"
+            for g, d in zip(none["Gruppe"], none["Dimension"], strict=True)
+        ]
+        text += (
+            f" {_cap(_join(groups))} {'har' if len(groups) == 1 else 'har hver'} for få "
+            "kursister til en model."
+        )
     return text
 
 
@@ -333,15 +416,21 @@ def qual_themes(run: RunFolder, values: dict) -> str | None:
     if t is None or "I alt" not in t.columns or t.empty:
         return None
     t = t[~t["Tema"].astype(str).str.contains("i alt", case=False)]
-    t = t.assign(total=t["I alt"].map(parse_number)).sort_values("total", ascending=False, kind="stable")
+    t = t.assign(total=t["I alt"].map(parse_number)).sort_values(
+        "total", ascending=False, kind="stable"
+    )
     top = t.head(2)
     values.update({f"theme_{i}": float(x) for i, x in enumerate(top["total"])})
     parts = [f"{r['Tema'].lower()} ({num(r['total'])} interviews)" for _, r in top.iterrows()]
     text = f"De temaer, der går igen i flest interviews, er {_join(parts)}."
     said = []
-    for who, cols in (("kursisterne", ["Kursister"]),
-                      ("kommunernes folk (koordinatorer, ledere og fokusgrupper)",
-                       ["Koordinatorer", "Kommunale ledere", "Fokusgrupper"])):
+    for who, cols in (
+        ("kursisterne", ["Kursister"]),
+        (
+            "kommunernes folk (koordinatorer, ledere og fokusgrupper)",
+            ["Koordinatorer", "Kommunale ledere", "Fokusgrupper"],
+        ),
+    ):
         cols = [c for c in cols if c in t.columns]
         if not cols:
             continue
@@ -349,8 +438,10 @@ def qual_themes(run: RunFolder, values: dict) -> str | None:
         if n.max() > 0:
             best = [str(x).lower() for x in t.loc[n == n.max(), "Tema"]]
             values[f"theme_top_{slug_key(who)}"] = float(n.max())
-            said.append(f"{who} taler oftest om {_join(best)} ({num(n.max())} interviews"
-                        f"{' hver' if len(best) > 1 else ''})")
+            said.append(
+                f"{who} taler oftest om {_join(best)} ({num(n.max())} interviews"
+                f"{' hver' if len(best) > 1 else ''})"
+            )
     if said:
         text += f" {_cap(_join(said))}."
     return text
@@ -376,16 +467,25 @@ def recommendations(run: RunFolder, values: dict) -> str | None:
     if len(bad):
         names = _join(["»" + a + "«" for a in bad["Anbefaling"]])
         one = len(bad) == 1
-        text += (f" {'Den modsagte anbefaling er' if one else 'De modsagte anbefalinger er'} "
-                 f"{names}: {'den' if one else 'de'} bør genovervejes, før "
-                 f"{'den' if one else 'de'} følges.")
+        text += (
+            f" {'Den modsagte anbefaling er' if one else 'De modsagte anbefalinger er'} "
+            f"{names}: {'den' if one else 'de'} bør genovervejes, før "
+            f"{'den' if one else 'de'} følges."
+        )
     return text
 
 
 SECTIONS = {
-    "effect": effect, "satisfaction": satisfaction, "technique": technique, "absence": absence,
-    "who5": who5, "self_assessment": self_assessment, "register": register,
-    "subgroups": subgroups, "qual_themes": qual_themes, "recommendations": recommendations,
+    "effect": effect,
+    "satisfaction": satisfaction,
+    "technique": technique,
+    "absence": absence,
+    "who5": who5,
+    "self_assessment": self_assessment,
+    "register": register,
+    "subgroups": subgroups,
+    "qual_themes": qual_themes,
+    "recommendations": recommendations,
 }
 NEEDS_SURVEY = {"satisfaction", "technique", "absence"}
 
@@ -398,21 +498,33 @@ def participation(run: RunFolder, values: dict) -> str | None:
     t = run.table("enrolment")
     if t is None or "I alt, antal" not in t.columns:
         return None
-    rows = {k: _row(t, p) for k, p in (("enrol", "Tilmeldinger"), ("persons", "Personer"),
-                                        ("done", "- heraf personer, der gennemførte"),
-                                        ("holds", "Antal hold"), ("twice", "Personer tilmeldt"))}
+    rows = {
+        k: _row(t, p)
+        for k, p in (
+            ("enrol", "Tilmeldinger"),
+            ("persons", "Personer"),
+            ("done", "- heraf personer, der gennemførte"),
+            ("holds", "Antal hold"),
+            ("twice", "Personer tilmeldt"),
+        )
+    }
     if rows["persons"] is None:
         return None
-    n = {k: parse_number(r["I alt, antal"]) if r is not None else float("nan") for k, r in rows.items()}
+    n = {
+        k: parse_number(r["I alt, antal"]) if r is not None else float("nan")
+        for k, r in rows.items()
+    }
     values.update({f"part_{k}": v for k, v in n.items() if not _missing(v)})
     text = ""
     if not _missing(n["enrol"]) and not _missing(n["holds"]):
         text = f"Kurset blev afholdt på {num(n['holds'])} hold med {num(n['enrol'])} tilmeldinger. "
     if not _missing(n["enrol"]) and n["enrol"] != n["persons"]:
-        who = (f"{num(n['twice'])} borgere" if not _missing(n["twice"]) else "Nogle borgere")
-        text += (f"{who} blev tilmeldt mere end én gang, så tilmeldingerne svarer til "
-                 f"{num(n['persons'])} personer; rapporten tæller herefter personer, hver med "
-                 "sin gennemførte tilmelding, ellers den seneste. ")
+        who = f"{num(n['twice'])} borgere" if not _missing(n["twice"]) else "Nogle borgere"
+        text += (
+            f"{who} blev tilmeldt mere end én gang, så tilmeldingerne svarer til "
+            f"{num(n['persons'])} personer; rapporten tæller herefter personer, hver med "
+            "sin gennemførte tilmelding, ellers den seneste. "
+        )
     else:
         text += f"Det er {num(n['persons'])} personer. "
     if not _missing(n["done"]):
@@ -435,14 +547,18 @@ def build(run_dir: Path | str, indicators: Path | str = SURVEY_INDICATORS) -> Fi
     resume = {}
     if "effect" in sections:
         resume["effect"] = sections["effect"]
-    if (p := participation(run, values)):
+    if p := participation(run, values):
         resume["participation"] = p
     for key, lead, parts in (
-            ("goal1", "Udbytte og trivsel", (("satisfaction", 2), ("who5", 1))),
-            ("goal2", "Progression mod arbejdsmarkedet", (("register", 2), ("subgroups", 1),
-                                                          ("self_assessment", 1))),
-            ("qual", "Interviewene", (("qual_themes", 3),)),
-            ("recommendations", "Anbefalingerne", (("recommendations", 2),))):
+        ("goal1", "Udbytte og trivsel", (("satisfaction", 2), ("who5", 1))),
+        (
+            "goal2",
+            "Progression mod arbejdsmarkedet",
+            (("register", 2), ("subgroups", 1), ("self_assessment", 1)),
+        ),
+        ("qual", "Interviewene", (("qual_themes", 3),)),
+        ("recommendations", "Anbefalingerne", (("recommendations", 2),)),
+    ):
         texts = [_first_sentences(sections[k], n) for k, n in parts if k in sections]
         if texts:
             resume[key] = f"**{lead}.** " + " ".join(texts)

@@ -21,7 +21,11 @@ from tpj_helpers.publish.present import num, pct, signed
 ALPHA = 0.05
 # Survey waves: the code in `estimates.csv` (wave:<code>) and the label in the tables.
 WAVES = {"foer": "Før kurset", "efter": "Lige efter kurset", "3mdr": "3 måneder efter kurset"}
-WAVE_WORDS = {"foer": "før kurset", "efter": "lige efter kurset", "3mdr": "tre måneder efter kurset"}
+WAVE_WORDS = {
+    "foer": "før kurset",
+    "efter": "lige efter kurset",
+    "3mdr": "tre måneder efter kurset",
+}
 STARS_NOTE = "\\*\\*\\* p < 0,001, \\*\\* p < 0,01, \\* p < 0,05."
 
 
@@ -62,7 +66,9 @@ def ci_text(low: float, high: float, decimals: int) -> str:
 
 def stars_md(stars) -> str:
     """Significance stars escaped for Markdown ('' when not significant)."""
-    return "" if not isinstance(stars, str) or not stars.strip() else stars.strip().replace("*", "\\*")
+    return (
+        "" if not isinstance(stars, str) or not stars.strip() else stars.strip().replace("*", "\\*")
+    )
 
 
 def _missing(x) -> bool:
@@ -130,7 +136,8 @@ class RunFolder:
         if not path.is_file():
             raise RunFolderError(
                 f"{path} does not exist: the resumé reads the results of the other notebooks; "
-                "run the other notebooks first (`tpj run` does so before the final notebooks)")
+                "run the other notebooks first (`tpj run` does so before the final notebooks)"
+            )
         self.estimates = pd.read_csv(path, dtype={"stars": str})
 
     def table(self, name: str) -> pd.DataFrame | None:
@@ -139,8 +146,12 @@ class RunFolder:
 
     def estimate(self, analysis: str, model: str, subgroup: str, term: str) -> pd.Series | None:
         e = self.estimates
-        rows = e[(e["analysis"] == analysis) & (e["model"] == model) & (e["subgroup"] == subgroup)
-                 & (e["term"] == term)]
+        rows = e[
+            (e["analysis"] == analysis)
+            & (e["model"] == model)
+            & (e["subgroup"] == subgroup)
+            & (e["term"] == term)
+        ]
         return None if rows.empty or _missing(rows.iloc[0]["estimate"]) else rows.iloc[0]
 
 
@@ -158,8 +169,9 @@ def participation(run: RunFolder, values: dict) -> str | None:
     t = run.table("enrolment")
     if t is None or "I alt, antal" not in t.columns:
         return None
-    persons, done, holds = (_row(t, p) for p in ("Personer", "- heraf personer, der gennemførte",
-                                                 "Antal hold"))
+    persons, done, holds = (
+        _row(t, p) for p in ("Personer", "- heraf personer, der gennemførte", "Antal hold")
+    )
     if persons is None or _missing(n := parse_number(persons["I alt, antal"])):
         return None
     values["persons"] = n
@@ -211,7 +223,10 @@ def survey_items(run: RunFolder, values: dict) -> str | None:
             continue
         better = int(((r["p_value"] < ALPHA) & (r["estimate"] > 0)).sum())
         worse = int(((r["p_value"] < ALPHA) & (r["estimate"] < 0)).sum())
-        values[f"survey_{code}_items"], values[f"survey_{code}_better"] = float(len(r)), float(better)
+        values[f"survey_{code}_items"], values[f"survey_{code}_better"] = (
+            float(len(r)),
+            float(better),
+        )
         values[f"survey_{code}_worse"] = float(worse)
         part = f"{num(better)} af {num(len(r))} spørgsmål {WAVE_WORDS[code]}"
         if worse:
@@ -219,8 +234,10 @@ def survey_items(run: RunFolder, values: dict) -> str | None:
         parts.append(part)
     if not parts:
         return None
-    return ("Blandt dem, der svarede både før og senere, flyttede svarene sig signifikant i positiv "
-            f"retning (p < 0,05) på {_join(parts)}.")
+    return (
+        "Blandt dem, der svarede både før og senere, flyttede svarene sig signifikant i positiv "
+        f"retning (p < 0,05) på {_join(parts)}."
+    )
 
 
 def who5(run: RunFolder, values: dict) -> str | None:
@@ -239,17 +256,21 @@ def who5(run: RunFolder, values: dict) -> str | None:
             continue
         _put_estimate(values, f"who5_change_{code}", r)
         p = "" if _missing(r["p_value"]) else p_text(r["p_value"])
-        text += (f" Blandt de {num(r['n_persons'])}, der svarede både før og {WAVE_WORDS[code]}, "
-                 f"ændrede scoren sig med {signed(r['estimate'], 1)} point"
-                 f"{paren(ci_text(r['conf_low'], r['conf_high'], 1), p)}.")
+        text += (
+            f" Blandt de {num(r['n_persons'])}, der svarede både før og {WAVE_WORDS[code]}, "
+            f"ændrede scoren sig med {signed(r['estimate'], 1)} point"
+            f"{paren(ci_text(r['conf_low'], r['conf_high'], 1), p)}."
+        )
     w = run.estimate("who5", "ipw_mean", "wave:3mdr", "mean")
     if w is not None and "3mdr" in means:
         values["who5_ipw_3mdr"] = float(w["estimate"])
         _put(values, "who5_ipw_3mdr_low", w["conf_low"])
         _put(values, "who5_ipw_3mdr_high", w["conf_high"])
-        text += (f" Vægtet for bortfaldet tre måneder efter kurset er gennemsnittet "
-                 f"{num(w['estimate'], 1)}{paren(ci_text(w['conf_low'], w['conf_high'], 1))} mod "
-                 f"{num(means['3mdr']['estimate'], 1)} uvægtet.")
+        text += (
+            f" Vægtet for bortfaldet tre måneder efter kurset er gennemsnittet "
+            f"{num(w['estimate'], 1)}{paren(ci_text(w['conf_low'], w['conf_high'], 1))} mod "
+            f"{num(means['3mdr']['estimate'], 1)} uvægtet."
+        )
     return text
 
 
@@ -260,18 +281,26 @@ def register(run: RunFolder, values: dict) -> str | None:
     if pre is None and post is None:
         return None
     sentences = []
-    for key, r, span in (("pre", pre, "fra uge −26 til uge −1 før kurset"),
-                         ("post", post, "fra uge −1 til uge 26 efter kursusstart")):
+    for key, r, span in (
+        ("pre", pre, "fra uge −26 til uge −1 før kurset"),
+        ("post", post, "fra uge −1 til uge 26 efter kursusstart"),
+    ):
         if r is None:
             continue
         _put_estimate(values, f"register_{key}", r, estimate_key=f"register_{key}_change")
-        sentences.append(f"{span} med {signed(r['estimate'], 2)}"
-                         f"{paren(ci_text(r['conf_low'], r['conf_high'], 2))}{stars_md(r['stars'])}")
-    text = ("Kursisternes gennemsnitlige beskæftigelsesscore (registerdata) ændrede sig "
-            f"{_join(sentences)}.")
+        sentences.append(
+            f"{span} med {signed(r['estimate'], 2)}"
+            f"{paren(ci_text(r['conf_low'], r['conf_high'], 2))}{stars_md(r['stars'])}"
+        )
+    text = (
+        "Kursisternes gennemsnitlige beskæftigelsesscore (registerdata) ændrede sig "
+        f"{_join(sentences)}."
+    )
     slopes = []
-    for key, model, span in (("pre", "weekly_pre", "i ugerne før kurset"),
-                             ("post", "weekly_post", "i ugerne fra kursusstart")):
+    for key, model, span in (
+        ("pre", "weekly_pre", "i ugerne før kurset"),
+        ("post", "weekly_post", "i ugerne fra kursusstart"),
+    ):
         r = run.estimate("register", model, "all", "slope")
         if r is None:
             continue
@@ -282,8 +311,9 @@ def register(run: RunFolder, values: dict) -> str | None:
     return text + " " + STARS_NOTE
 
 
-def _by_significance(tests: list[tuple[str, float]], values: dict,
-                     prefix: str) -> tuple[list[str], list[str]]:
+def _by_significance(
+    tests: list[tuple[str, float]], values: dict, prefix: str
+) -> tuple[list[str], list[str]]:
     """Record each test's p-value in `values` (key prefix + slug) and split the names into those
     that differ at ALPHA (with their p-value written out) and those that do not."""
     for name, p in tests:
@@ -305,8 +335,10 @@ def subgroups(run: RunFolder, values: dict) -> str | None:
     else:
         e = run.estimates
         rows = e[(e["analysis"] == "register") & (e["model"] == "two_point_post_interaction")]
-        tests = [(str(r["subgroup"]).replace("_", " ").replace(":", ": "), float(r["p_value"]))
-                 for _, r in rows.iterrows()]
+        tests = [
+            (str(r["subgroup"]).replace("_", " ").replace(":", ": "), float(r["p_value"]))
+            for _, r in rows.iterrows()
+        ]
     tests = [(name, p) for name, p in tests if not _missing(p)]
     if not tests:
         return None
@@ -314,8 +346,10 @@ def subgroups(run: RunFolder, values: dict) -> str | None:
     values["subgroup_tests"], values["subgroup_significant"] = float(len(tests)), float(len(differ))
     lead = "Ændringen i beskæftigelsesscoren efter kursusstart"
     if not differ:
-        return (f"{lead} afhænger ikke signifikant af {_join(same, 'eller')} "
-                f"(alle p ≥ {num(ALPHA, 2)}); forskelle mellem grupperne er altså ikke påvist.")
+        return (
+            f"{lead} afhænger ikke signifikant af {_join(same, 'eller')} "
+            f"(alle p ≥ {num(ALPHA, 2)}); forskelle mellem grupperne er altså ikke påvist."
+        )
     text = f"{lead} afhænger signifikant af {_join(differ)}"
     if same:
         text += f", men ikke af {_join(same, 'eller')} (p ≥ {num(ALPHA, 2)})"
@@ -330,11 +364,15 @@ def consistency(run: RunFolder, values: dict) -> str | None:
     failed = t[t["Resultat"].astype(str) != "Bestået"]
     values["checks_total"], values["checks_failed"] = float(len(t)), float(len(failed))
     if failed.empty:
-        return (f"Alle {num(len(t))} konsistenskontroller af rapportens tal (tabellerne mod "
-                "hinanden og mod kildedata) er bestået.")
+        return (
+            f"Alle {num(len(t))} konsistenskontroller af rapportens tal (tabellerne mod "
+            "hinanden og mod kildedata) er bestået."
+        )
     names = ", ".join(str(k) for k in failed.iloc[:, 0])
-    return (f"{num(len(failed))} af {num(len(t))} konsistenskontroller fejlede ({names}); "
-            "de berørte tal skal læses med forbehold.")
+    return (
+        f"{num(len(failed))} af {num(len(t))} konsistenskontroller fejlede ({names}); "
+        "de berørte tal skal læses med forbehold."
+    )
 
 
 def representativeness(run: RunFolder, values: dict) -> str | None:
@@ -357,9 +395,14 @@ def representativeness(run: RunFolder, values: dict) -> str | None:
 
 
 PARAGRAPHS = {
-    "participation": participation, "response": response, "who5": who5,
-    "survey": survey_items, "register": register, "subgroups": subgroups,
-    "representativeness": representativeness, "consistency": consistency,
+    "participation": participation,
+    "response": response,
+    "who5": who5,
+    "survey": survey_items,
+    "register": register,
+    "subgroups": subgroups,
+    "representativeness": representativeness,
+    "consistency": consistency,
 }
 
 
@@ -372,18 +415,22 @@ def key_figures(values: dict) -> list[str]:
         if v("completed_share") is not None:
             line += f", heraf {pct(v('completed_share'))} gennemført"
         out.append(line)
-    shares = [f"{pct(v(f'response_{c}_share'))} {WAVE_WORDS[c]}" for c in WAVES
-              if v(f"response_{c}_share") is not None]
+    shares = [
+        f"{pct(v(f'response_{c}_share'))} {WAVE_WORDS[c]}"
+        for c in WAVES
+        if v(f"response_{c}_share") is not None
+    ]
     if shares:
         out.append(f"Svarprocent: {_join(shares)}")
     if v("who5_change_efter") is not None:
         out.append(f"WHO-5 før → lige efter kurset: {signed(v('who5_change_efter'), 1)} point")
     if v("register_post_change") is not None:
-        out.append("Beskæftigelsesscore uge −1 → uge 26: "
-                   f"{signed(v('register_post_change'), 2)}")
+        out.append(f"Beskæftigelsesscore uge −1 → uge 26: {signed(v('register_post_change'), 2)}")
     if v("checks_total") is not None:
-        out.append(f"Konsistenskontroller: {num(v('checks_total') - v('checks_failed'))} af "
-                   f"{num(v('checks_total'))} bestået")
+        out.append(
+            f"Konsistenskontroller: {num(v('checks_total') - v('checks_failed'))} af "
+            f"{num(v('checks_total'))} bestået"
+        )
     return out
 
 

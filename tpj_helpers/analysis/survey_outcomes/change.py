@@ -59,14 +59,37 @@ PROGRESSION_FIGURES = {
     "helbred": ("health_work", "energy_job", "self_rated_health"),
 }
 AFTER_FIGURES = {
-    "udbytte": ("gain_decisions", "gain_goals", "gain_problem_solving",
-                "gain_thinking_techniques", "gain_triggers", "gain_move_more", "gain_symptoms",
-                "gain_comm_family", "gain_comm_caseworker", "gain_network", "gain_activity_rest",
-                "gain_qualifications"),
-    "tilfredshed": ("sat_trust", "sat_pedagogic", "sat_worth", "sat_instructor_experience",
-                    "sat_relevant", "sat_recommend", "sat_overall"),
-    "teknik": ("tech_login_platform", "tech_find_preparation", "tech_login_webinar",
-               "sat_webinar", "sat_preparation", "digital_peers"),
+    "udbytte": (
+        "gain_decisions",
+        "gain_goals",
+        "gain_problem_solving",
+        "gain_thinking_techniques",
+        "gain_triggers",
+        "gain_move_more",
+        "gain_symptoms",
+        "gain_comm_family",
+        "gain_comm_caseworker",
+        "gain_network",
+        "gain_activity_rest",
+        "gain_qualifications",
+    ),
+    "tilfredshed": (
+        "sat_trust",
+        "sat_pedagogic",
+        "sat_worth",
+        "sat_instructor_experience",
+        "sat_relevant",
+        "sat_recommend",
+        "sat_overall",
+    ),
+    "teknik": (
+        "tech_login_platform",
+        "tech_find_preparation",
+        "tech_login_webinar",
+        "sat_webinar",
+        "sat_preparation",
+        "digital_peers",
+    ),
 }
 SHARE_FIGURES = {
     "teknik": ("device", "prep_count"),
@@ -74,13 +97,28 @@ SHARE_FIGURES = {
     "baggrund": ("reason", "born_dk", "gender"),
 }
 MULTI_FIGURES = {
-    "fravaer": ("absence_reason_illness", "absence_reason_mental", "absence_reason_private",
-                "absence_reason_jobcenter", "absence_reason_technical", "absence_reason_tired",
-                "absence_reason_expectations", "absence_reason_forgot",
-                "absence_reason_dontknow", "absence_reason_other"),
-    "forberedelse": ("prep_reason_time_private", "prep_reason_time_jobcenter",
-                     "prep_reason_technical", "prep_reason_tired", "prep_reason_not_relevant",
-                     "prep_reason_forgot", "prep_reason_dontknow", "prep_reason_other"),
+    "fravaer": (
+        "absence_reason_illness",
+        "absence_reason_mental",
+        "absence_reason_private",
+        "absence_reason_jobcenter",
+        "absence_reason_technical",
+        "absence_reason_tired",
+        "absence_reason_expectations",
+        "absence_reason_forgot",
+        "absence_reason_dontknow",
+        "absence_reason_other",
+    ),
+    "forberedelse": (
+        "prep_reason_time_private",
+        "prep_reason_time_jobcenter",
+        "prep_reason_technical",
+        "prep_reason_tired",
+        "prep_reason_not_relevant",
+        "prep_reason_forgot",
+        "prep_reason_dontknow",
+        "prep_reason_other",
+    ),
 }
 
 
@@ -138,14 +176,22 @@ def likert_items_figure(dist: pd.DataFrame, min_cell: int = 5, wrap: int = 42) -
     has_special = bool(len(special))
     heights = [0.38 * len(its) * len(waves) + 0.9 for _, its in panels]
     fig, axes = plt.subplots(
-        len(panels), 2 if has_special else 1, figsize=(9.5, sum(heights) + 0.6), squeeze=False,
-        gridspec_kw={"height_ratios": heights, **({"width_ratios": [5, 1.2]} if has_special else {})},
+        len(panels),
+        2 if has_special else 1,
+        figsize=(9.5, sum(heights) + 0.6),
+        squeeze=False,
+        gridspec_kw={
+            "height_ratios": heights,
+            **({"width_ratios": [5, 1.2]} if has_special else {}),
+        },
         layout="constrained",
     )
     any_hidden = False
     extent = 0.25
-    special_max = max(0.2, float(np.nan_to_num(special["share"].astype(float)).max()) * 1.4
-                      if has_special else 0.2)
+    special_max = max(
+        0.2,
+        float(np.nan_to_num(special["share"].astype(float)).max()) * 1.4 if has_special else 0.2,
+    )
     for row, (answers, its) in enumerate(panels):
         ax = axes[row, 0]
         colours = scale_colours(len(answers))
@@ -177,10 +223,17 @@ def likert_items_figure(dist: pd.DataFrame, min_cell: int = 5, wrap: int = 42) -
         ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: pct(abs(v))))
         ax.tick_params(axis="x", labelsize=8)
         ax.grid(axis="y", visible=False)
-        ax.legend([plt.Rectangle((0, 0), 1, 1, color=c) for c in colours],
-                  [textwrap.fill(a, 22) for a in answers], loc="lower left",
-                  bbox_to_anchor=(0, 1.0), ncol=len(answers), fontsize=7, frameon=False,
-                  handlelength=1.0, columnspacing=0.8)
+        ax.legend(
+            [plt.Rectangle((0, 0), 1, 1, color=c) for c in colours],
+            [textwrap.fill(a, 22) for a in answers],
+            loc="lower left",
+            bbox_to_anchor=(0, 1.0),
+            ncol=len(answers),
+            fontsize=7,
+            frameon=False,
+            handlelength=1.0,
+            columnspacing=0.8,
+        )
         if has_special:
             sax = axes[row, 1]
             sax.set_ylim(len(labels) - 0.5, -0.5)
@@ -194,19 +247,28 @@ def likert_items_figure(dist: pd.DataFrame, min_cell: int = 5, wrap: int = 42) -
             sax.tick_params(axis="x", labelsize=7)
             sax.grid(axis="y", visible=False)
             names = special[special["item"].isin(its)]["answer"].drop_duplicates().tolist()
-            sax.set_title(textwrap.fill(" / ".join(names) or "Ved ikke / ikke relevant", 18),
-                          fontsize=7.5, loc="left")
+            sax.set_title(
+                textwrap.fill(" / ".join(names) or "Ved ikke / ikke relevant", 18),
+                fontsize=7.5,
+                loc="left",
+            )
     reach = min(np.ceil(extent * 4) / 4, 1.0)
     for ax in axes[:, 0]:
         ax.set_xlim(-reach, reach)
         ax.set_xticks(np.arange(-reach, reach + 0.01, 0.25))
-    axes[-1, 0].set_xlabel("Andel af de svar, der ligger på skalaen "
-                           "(negative til venstre, positive til højre)", fontsize=8)
+    axes[-1, 0].set_xlabel(
+        "Andel af de svar, der ligger på skalaen (negative til venstre, positive til højre)",
+        fontsize=8,
+    )
     if has_special:
         axes[-1, 1].set_xlabel("Andel af alle svar", fontsize=8)
     if any_hidden:
-        fig.supxlabel(f"* Svarkategorier med færre end {min_cell} svar er skjult.", fontsize=7.5,
-                      x=0.01, ha="left")
+        fig.supxlabel(
+            f"* Svarkategorier med færre end {min_cell} svar er skjult.",
+            fontsize=7.5,
+            x=0.01,
+            ha="left",
+        )
     return fig
 
 
@@ -229,8 +291,14 @@ def share_bars_figure(dist: pd.DataFrame, min_cell: int = 5, wrap: int = 40) -> 
     of all answers). Suppressed shares read '<min_cell'."""
     items = list(dict.fromkeys(dist["item"]))
     sizes = [int((dist["item"] == i).sum()) for i in items]
-    fig, axes = plt.subplots(len(items), 1, figsize=(8, 0.32 * sum(sizes) + 0.75 * len(items)),
-                             squeeze=False, height_ratios=sizes, layout="constrained")
+    fig, axes = plt.subplots(
+        len(items),
+        1,
+        figsize=(8, 0.32 * sum(sizes) + 0.75 * len(items)),
+        squeeze=False,
+        height_ratios=sizes,
+        layout="constrained",
+    )
     for ax, item in zip(axes[:, 0], items, strict=True):
         sub = dist[dist["item"] == item]
         scale = sub[~sub["special"]]
@@ -242,8 +310,13 @@ def share_bars_figure(dist: pd.DataFrame, min_cell: int = 5, wrap: int = 40) -> 
         ys = np.arange(len(sub))
         ax.barh(ys, np.nan_to_num(shares), color=colours, height=0.7)
         for y, share in zip(ys, shares, strict=True):
-            ax.text(np.nan_to_num(share), y, " " + (pct(share) if not np.isnan(share)
-                                                    else f"<{min_cell}"), va="center", fontsize=7.5)
+            ax.text(
+                np.nan_to_num(share),
+                y,
+                " " + (pct(share) if not np.isnan(share) else f"<{min_cell}"),
+                va="center",
+                fontsize=7.5,
+            )
         ax.set_yticks(ys, [textwrap.fill(str(a), wrap) for a in sub["answer"]], fontsize=8)
         ax.set_ylim(len(sub) - 0.5, -0.5)
         ax.set_xlim(0, 1.0)
@@ -251,8 +324,9 @@ def share_bars_figure(dist: pd.DataFrame, min_cell: int = 5, wrap: int = 40) -> 
         ax.grid(axis="y", visible=False)
         n_scale = sub["n_scale"].iloc[0]
         n_text = f"N < {min_cell}" if pd.isna(n_scale) else f"N = {num(int(n_scale))}"
-        ax.set_title(f"{sub['question'].iloc[0]} ({n_text})", loc="left", fontsize=9,
-                     fontweight="normal")
+        ax.set_title(
+            f"{sub['question'].iloc[0]} ({n_text})", loc="left", fontsize=9, fontweight="normal"
+        )
     axes[-1, 0].set_xlabel("Andel af svarene (grå: særlige svar, andel af alle svar)", fontsize=8)
     return fig
 
@@ -264,13 +338,15 @@ def multi_shares(data, item_ids: Sequence[str], phase: str | None = None) -> pd.
     chosen = dist[(dist["code"] == 1) & ~dist["special"]]
     wide = _multi_answers(data, item_ids, phase)
     respondents = int(wide.notna().any(axis=1).sum())
-    out = pd.DataFrame({
-        "item": chosen["item"].to_numpy(),
-        "option": chosen["question"].to_numpy(),
-        "wave": chosen["wave"].to_numpy(),
-        "n": chosen["n"].astype("int64").to_numpy(),
-        "n_respondents": respondents,
-    })
+    out = pd.DataFrame(
+        {
+            "item": chosen["item"].to_numpy(),
+            "option": chosen["question"].to_numpy(),
+            "wave": chosen["wave"].to_numpy(),
+            "n": chosen["n"].astype("int64").to_numpy(),
+            "n_respondents": respondents,
+        }
+    )
     out["share"] = out["n"] / respondents if respondents else np.nan
     return out
 
@@ -292,14 +368,20 @@ MULTI_LINKED = {"share": "n"}
 def multi_figure(shares: pd.DataFrame, title: str, min_cell: int = 5) -> plt.Figure:
     """Horizontal bars: share of respondents choosing each option (largest first)."""
     df = shares.assign(s=shares["share"].astype("Float64").fillna(-1)).sort_values(
-        "s", ascending=False, kind="stable")
+        "s", ascending=False, kind="stable"
+    )
     fig, ax = plt.subplots(figsize=(8, 0.32 * len(df) + 1.1), layout="constrained")
     ys = np.arange(len(df))
     values = df["share"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
     ax.barh(ys, np.nan_to_num(values), color=PALETTE[0], height=0.7)
     for y, v in zip(ys, values, strict=True):
-        ax.text(np.nan_to_num(v), y, " " + (pct(v) if not np.isnan(v) else f"<{min_cell}"),
-                va="center", fontsize=7.5)
+        ax.text(
+            np.nan_to_num(v),
+            y,
+            " " + (pct(v) if not np.isnan(v) else f"<{min_cell}"),
+            va="center",
+            fontsize=7.5,
+        )
     ax.set_yticks(ys, df["option"].tolist(), fontsize=8)
     ax.set_ylim(len(df) - 0.5, -0.5)
     ax.set_xlim(0, 1)
@@ -307,16 +389,19 @@ def multi_figure(shares: pd.DataFrame, title: str, min_cell: int = 5) -> plt.Fig
     ax.grid(axis="y", visible=False)
     n = df["n_respondents"].iloc[0] if len(df) else np.nan
     n_text = f"N < {min_cell}" if pd.isna(n) else f"N = {num(int(n))}"
-    ax.set_title(f"{title} (flere svar mulige; {n_text})", loc="left", fontsize=9,
-                 fontweight="normal")
+    ax.set_title(
+        f"{title} (flere svar mulige; {n_text})", loc="left", fontsize=9, fontweight="normal"
+    )
     ax.set_xlabel("Andel af de adspurgte, der har valgt svaret", fontsize=8)
     return fig
 
 
 def multi_source(shares: pd.DataFrame, min_cell: int, what: str) -> str:
     n = shares["n_respondents"].iloc[0] if len(shares) else 0
-    return (f"Kursistspørgeskema lige efter kurset, fuldt besvarede skemaer. "
-            f"N = {count_text(int(n), min_cell)} {what}")
+    return (
+        f"Kursistspørgeskema lige efter kurset, fuldt besvarede skemaer. "
+        f"N = {count_text(int(n), min_cell)} {what}"
+    )
 
 
 # --------------------------------------------------------------------------- indicators
@@ -335,8 +420,10 @@ def load_indicators(codebook, path: Path | str | None = None) -> tuple[dict, lis
         if ind["group"] not in groups:
             raise ValueError(f"{where}: unknown group '{ind['group']}'")
         if not ind["codes"] or not set(ind["codes"]) <= set(it.codes):
-            raise ValueError(f"{where}: codes {ind['codes']} are not substantive codes of "
-                             f"'{it.id}' {list(it.codes)}")
+            raise ValueError(
+                f"{where}: codes {ind['codes']} are not substantive codes of "
+                f"'{it.id}' {list(it.codes)}"
+            )
         ind["waves"] = tuple(ind.get("waves", it.waves))
         if not set(ind["waves"]) <= set(it.waves):
             raise ValueError(f"{where}: '{it.id}' is not asked in all of {ind['waves']}")
@@ -345,8 +432,9 @@ def load_indicators(codebook, path: Path | str | None = None) -> tuple[dict, lis
     return groups, indicators
 
 
-def indicator_shares(data, groups: dict, indicators: list[dict],
-                     phase: str | None = None) -> pd.DataFrame:
+def indicator_shares(
+    data, groups: dict, indicators: list[dict], phase: str | None = None
+) -> pd.DataFrame:
     """One row per (indicator, wave): id, group, item, wave, wave_label, label, n (answers among
     the indicator's codes), n_scale (substantive answers: the N), share (0-1), published (the
     report's percentage, NA when it quotes none)."""
@@ -357,17 +445,31 @@ def indicator_shares(data, groups: dict, indicators: list[dict],
         for wave, sub in scale.groupby("wave", sort=False):
             n = int(sub.loc[sub["code"].isin(ind["codes"]), "n"].sum())
             n_scale = int(sub["n_scale"].iloc[0])
-            rows.append({
-                "id": ind["id"], "group": groups[ind["group"]], "item": ind["item"],
-                "wave": wave, "wave_label": sub["wave_label"].iloc[0], "label": ind["label"],
-                "n": n, "n_scale": n_scale, "share": n / n_scale if n_scale else np.nan,
-                "published": ind["published"].get(wave, np.nan),
-            })
+            rows.append(
+                {
+                    "id": ind["id"],
+                    "group": groups[ind["group"]],
+                    "item": ind["item"],
+                    "wave": wave,
+                    "wave_label": sub["wave_label"].iloc[0],
+                    "label": ind["label"],
+                    "n": n,
+                    "n_scale": n_scale,
+                    "share": n / n_scale if n_scale else np.nan,
+                    "published": ind["published"].get(wave, np.nan),
+                }
+            )
     return pd.DataFrame(rows).astype({"published": "float64"})
 
 
-INDICATOR_COLUMNS = {"group": "Gruppe", "label": "Indikator", "wave_label": "Måling",
-                     "share": "Andel (%)", "n": "Antal", "n_scale": "N"}
+INDICATOR_COLUMNS = {
+    "group": "Gruppe",
+    "label": "Indikator",
+    "wave_label": "Måling",
+    "share": "Andel (%)",
+    "n": "Antal",
+    "n_scale": "N",
+}
 INDICATOR_COUNTS = ["Antal", "N"]
 INDICATOR_LINKED = {"Andel (%)": "Antal"}
 INDICATOR_NOTE = (
@@ -383,15 +485,18 @@ def indicator_table(shares: pd.DataFrame) -> pd.DataFrame:
     return out.rename(columns=INDICATOR_COLUMNS).reset_index(drop=True)
 
 
-def indicator_source(shares: pd.DataFrame, min_cell: int,
-                     wave_order: Sequence[str] = ("foer", "efter", "3mdr")) -> str:
+def indicator_source(
+    shares: pd.DataFrame, min_cell: int, wave_order: Sequence[str] = ("foer", "efter", "3mdr")
+) -> str:
     """Source line: per wave (in `wave_order`) the largest N of its indicators."""
     order = {w: i for i, w in enumerate(wave_order)}
     ranked = shares.assign(_o=shares["wave"].map(order).fillna(len(order)))
-    per_wave = ranked.sort_values("_o", kind="stable").groupby(
-        "wave_label", sort=False)["n_scale"].max()
-    parts = [f"op til {count_text(int(n), min_cell)} {label.lower()}"
-             for label, n in per_wave.items()]
+    per_wave = (
+        ranked.sort_values("_o", kind="stable").groupby("wave_label", sort=False)["n_scale"].max()
+    )
+    parts = [
+        f"op til {count_text(int(n), min_cell)} {label.lower()}" for label, n in per_wave.items()
+    ]
     return "Kursistspørgeskema, fuldt besvarede skemaer. N = " + "; ".join(parts)
 
 
@@ -408,15 +513,22 @@ def survey_answers(data, phase: str | None = None) -> pd.DataFrame:
 def paired_positions(tidy: pd.DataFrame, item: str, wave_from: str, wave_to: str) -> pd.DataFrame:
     """Persons with a substantive answer (a position) to `item` in both waves: person_id, before,
     after, diff (= after - before; positive = towards the most positive answer)."""
-    sub = tidy[(tidy["item"] == item) & tidy["position"].notna()
-               & tidy["wave"].isin([wave_from, wave_to])]
+    sub = tidy[
+        (tidy["item"] == item) & tidy["position"].notna() & tidy["wave"].isin([wave_from, wave_to])
+    ]
     wide = sub.pivot_table(index="person_id", columns="wave", values="position", aggfunc="first")
     if wave_from not in wide or wave_to not in wide:
-        return pd.DataFrame({"person_id": pd.Series(dtype="string"), "before": [], "after": [],
-                             "diff": []})
+        return pd.DataFrame(
+            {"person_id": pd.Series(dtype="string"), "before": [], "after": [], "diff": []}
+        )
     wide = wide[[wave_from, wave_to]].dropna().astype("int64")
-    out = pd.DataFrame({"person_id": wide.index.astype("string"),
-                        "before": wide[wave_from].to_numpy(), "after": wide[wave_to].to_numpy()})
+    out = pd.DataFrame(
+        {
+            "person_id": wide.index.astype("string"),
+            "before": wide[wave_from].to_numpy(),
+            "after": wide[wave_to].to_numpy(),
+        }
+    )
     return out.assign(diff=out["after"] - out["before"]).reset_index(drop=True)
 
 
@@ -446,8 +558,9 @@ def wilcoxon_test(diff: np.ndarray) -> tuple[float, float]:
     return float(res.statistic), float(res.pvalue)
 
 
-def bootstrap_ci(diff: np.ndarray, n_boot: int = N_BOOT, seed: int = SEED,
-                 level: float = 0.95) -> tuple[float, float]:
+def bootstrap_ci(
+    diff: np.ndarray, n_boot: int = N_BOOT, seed: int = SEED, level: float = 0.95
+) -> tuple[float, float]:
     """Percentile bootstrap interval of the rank-biserial correlation, resampling persons."""
     d = np.asarray(diff, dtype=float)
     if len(d) < 2 or not np.any(d != 0):
@@ -460,8 +573,9 @@ def bootstrap_ci(diff: np.ndarray, n_boot: int = N_BOOT, seed: int = SEED,
     return float(np.quantile(r, alpha)), float(np.quantile(r, 1 - alpha))
 
 
-def _top_share(tidy: pd.DataFrame, item: str, wave: str, k: int,
-               persons: pd.Index | None = None) -> float:
+def _top_share(
+    tidy: pd.DataFrame, item: str, wave: str, k: int, persons: pd.Index | None = None
+) -> float:
     """Share of the substantive answers in the two most positive answers (positions k-1, k)."""
     sub = tidy[(tidy["item"] == item) & (tidy["wave"] == wave) & tidy["position"].notna()]
     if persons is not None:
@@ -469,9 +583,14 @@ def _top_share(tidy: pd.DataFrame, item: str, wave: str, k: int,
     return float((sub["position"] >= k - 1).mean()) if len(sub) else np.nan
 
 
-def paired_change(tidy: pd.DataFrame, codebook, items: Sequence[str],
-                  comparisons: Sequence[tuple[str, str]] = COMPARISONS,
-                  n_boot: int = N_BOOT, seed: int = SEED) -> pd.DataFrame:
+def paired_change(
+    tidy: pd.DataFrame,
+    codebook,
+    items: Sequence[str],
+    comparisons: Sequence[tuple[str, str]] = COMPARISONS,
+    n_boot: int = N_BOOT,
+    seed: int = SEED,
+) -> pd.DataFrame:
     """Per item and comparison: pairs, improved/unchanged/worse (counts, shares), median change,
     Wilcoxon (pratt) statistic and p, stars, rank-biserial r with a bootstrap 95% CI, and the
     share in the two most positive answers cross-sectionally (every respondent of the wave) and
@@ -485,37 +604,54 @@ def paired_change(tidy: pd.DataFrame, codebook, items: Sequence[str],
             n = len(d)
             stat, p = wilcoxon_test(d)
             lo, hi = bootstrap_ci(d, n_boot, seed)
-            rows.append({
-                "item": item, "question": it.short_label,
-                "subgroup": f"wave:{wave_from}-{wave_to}", "wave_from": wave_from,
-                "wave_to": wave_to, "n_pairs": n,
-                "n_improved": int((d > 0).sum()), "n_unchanged": int((d == 0).sum()),
-                "n_worse": int((d < 0).sum()),
-                "share_improved": (d > 0).mean() if n else np.nan,
-                "share_unchanged": (d == 0).mean() if n else np.nan,
-                "share_worse": (d < 0).mean() if n else np.nan,
-                "median_change": float(np.median(d)) if n else np.nan,
-                "statistic": stat, "p_value": p, "stars": stars(p),
-                "rank_biserial": rank_biserial(d) if n else np.nan,
-                "conf_low": lo, "conf_high": hi,
-                "top_from_all": _top_share(tidy, item, wave_from, it.k),
-                "top_to_all": _top_share(tidy, item, wave_to, it.k),
-                "top_from_pairs": _top_share(tidy, item, wave_from, it.k, pairs["person_id"]),
-                "top_to_pairs": _top_share(tidy, item, wave_to, it.k, pairs["person_id"]),
-            })
+            rows.append(
+                {
+                    "item": item,
+                    "question": it.short_label,
+                    "subgroup": f"wave:{wave_from}-{wave_to}",
+                    "wave_from": wave_from,
+                    "wave_to": wave_to,
+                    "n_pairs": n,
+                    "n_improved": int((d > 0).sum()),
+                    "n_unchanged": int((d == 0).sum()),
+                    "n_worse": int((d < 0).sum()),
+                    "share_improved": (d > 0).mean() if n else np.nan,
+                    "share_unchanged": (d == 0).mean() if n else np.nan,
+                    "share_worse": (d < 0).mean() if n else np.nan,
+                    "median_change": float(np.median(d)) if n else np.nan,
+                    "statistic": stat,
+                    "p_value": p,
+                    "stars": stars(p),
+                    "rank_biserial": rank_biserial(d) if n else np.nan,
+                    "conf_low": lo,
+                    "conf_high": hi,
+                    "top_from_all": _top_share(tidy, item, wave_from, it.k),
+                    "top_to_all": _top_share(tidy, item, wave_to, it.k),
+                    "top_from_pairs": _top_share(tidy, item, wave_from, it.k, pairs["person_id"]),
+                    "top_to_pairs": _top_share(tidy, item, wave_to, it.k, pairs["person_id"]),
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def paired_estimates(change: pd.DataFrame) -> pd.DataFrame:
     """Rows for results/estimates.csv (analysis survey, model paired_wilcoxon, term = item)."""
-    out = pd.DataFrame({
-        "analysis": "survey", "model": "paired_wilcoxon", "subgroup": change["subgroup"],
-        "term": change["item"], "estimate": change["rank_biserial"], "std_error": np.nan,
-        "conf_low": change["conf_low"], "conf_high": change["conf_high"],
-        "p_value": change["p_value"], "stars": change["stars"],
-        "n_persons": change["n_pairs"].astype("int64"),
-        "n_obs": 2 * change["n_pairs"].astype("int64"),
-    })
+    out = pd.DataFrame(
+        {
+            "analysis": "survey",
+            "model": "paired_wilcoxon",
+            "subgroup": change["subgroup"],
+            "term": change["item"],
+            "estimate": change["rank_biserial"],
+            "std_error": np.nan,
+            "conf_low": change["conf_low"],
+            "conf_high": change["conf_high"],
+            "p_value": change["p_value"],
+            "stars": change["stars"],
+            "n_persons": change["n_pairs"].astype("int64"),
+            "n_obs": 2 * change["n_pairs"].astype("int64"),
+        }
+    )
     return out[ESTIMATE_COLUMNS]
 
 
@@ -541,6 +677,7 @@ def _share_cell(n: int, share: float, min_cell: int) -> str:
 def paired_table(change: pd.DataFrame, min_cell: int) -> pd.DataFrame:
     """Display table: the shares improved/unchanged/worse are text (a share resting on 1..min_cell-1
     persons reads '<min_cell'); r with its CI and stars."""
+
     def ci(r):
         if pd.isna(r.conf_low):
             return ""
@@ -549,21 +686,24 @@ def paired_table(change: pd.DataFrame, min_cell: int) -> pd.DataFrame:
     rows = []
     for r in change.itertuples():
         few = r.n_pairs < min_cell
-        rows.append({
-            "Spørgsmål": r.question,
-            "Sammenligning": COMPARISON_LABELS.get(r.subgroup.split(":", 1)[1], r.subgroup),
-            "Par": r.n_pairs,
-            "Bedre": "" if few else _share_cell(r.n_improved, r.share_improved, min_cell),
-            "Uændret": "" if few else _share_cell(r.n_unchanged, r.share_unchanged, min_cell),
-            "Dårligere": "" if few else _share_cell(r.n_worse, r.share_worse, min_cell),
-            "Median ændring": r.median_change,
-            "r": r.rank_biserial,
-            "95 %-KI": "" if few else ci(r),
-            "p": "" if few or pd.isna(r.p_value) else
-                 ("<0,001" if r.p_value < 0.001 else num(r.p_value, 3)) + r.stars,
-            "Top 2 før/efter (tværsnit)": _pair_pct(r.top_from_all, r.top_to_all),
-            "Top 2 før/efter (par)": "" if few else _pair_pct(r.top_from_pairs, r.top_to_pairs),
-        })
+        rows.append(
+            {
+                "Spørgsmål": r.question,
+                "Sammenligning": COMPARISON_LABELS.get(r.subgroup.split(":", 1)[1], r.subgroup),
+                "Par": r.n_pairs,
+                "Bedre": "" if few else _share_cell(r.n_improved, r.share_improved, min_cell),
+                "Uændret": "" if few else _share_cell(r.n_unchanged, r.share_unchanged, min_cell),
+                "Dårligere": "" if few else _share_cell(r.n_worse, r.share_worse, min_cell),
+                "Median ændring": r.median_change,
+                "r": r.rank_biserial,
+                "95 %-KI": "" if few else ci(r),
+                "p": ""
+                if few or pd.isna(r.p_value)
+                else ("<0,001" if r.p_value < 0.001 else num(r.p_value, 3)) + r.stars,
+                "Top 2 før/efter (tværsnit)": _pair_pct(r.top_from_all, r.top_to_all),
+                "Top 2 før/efter (par)": "" if few else _pair_pct(r.top_from_pairs, r.top_to_pairs),
+            }
+        )
     return pd.DataFrame(rows).astype({"Par": "int64"})
 
 
@@ -576,8 +716,10 @@ def paired_source(change: pd.DataFrame, min_cell: int) -> str:
     for sub, grp in change.groupby("subgroup", sort=False):
         label = COMPARISON_LABELS.get(sub.split(":", 1)[1], sub).lower()
         parts.append(f"{label}: op til {count_text(int(grp['n_pairs'].max()), min_cell)} par")
-    return ("Kursistspørgeskema, fuldt besvarede skemaer, personer med svar i begge målinger. "
-            "N = " + "; ".join(parts))
+    return (
+        "Kursistspørgeskema, fuldt besvarede skemaer, personer med svar i begge målinger. "
+        "N = " + "; ".join(parts)
+    )
 
 
 def paired_summary(change: pd.DataFrame, min_cell: int = 5) -> str:
@@ -589,8 +731,7 @@ def paired_summary(change: pd.DataFrame, min_cell: int = 5) -> str:
         better = sig[sig["rank_biserial"] > 0]["question"].tolist()
         worse = sig[sig["rank_biserial"] < 0]["question"].tolist()
         lo, hi = int(grp["n_pairs"].min()), int(grp["n_pairs"].max())
-        pairs = (count_text(lo, min_cell) if lo == hi or lo < min_cell
-                 else f"{num(lo)}-{num(hi)}")
+        pairs = count_text(lo, min_cell) if lo == hi or lo < min_cell else f"{num(lo)}-{num(hi)}"
         text = f"**{label}** ({pairs} par pr. spørgsmål): "
         if better:
             text += "signifikant fremgang (p < 0,05) på " + ", ".join(b.lower() for b in better)
@@ -598,10 +739,14 @@ def paired_summary(change: pd.DataFrame, min_cell: int = 5) -> str:
             text += "ingen signifikant fremgang (p < 0,05) på noget spørgsmål"
         if worse:
             text += "; signifikant tilbagegang på " + ", ".join(w.lower() for w in worse)
-        best = grp.loc[grp["rank_biserial"].idxmax()] if grp["rank_biserial"].notna().any() else None
+        best = (
+            grp.loc[grp["rank_biserial"].idxmax()] if grp["rank_biserial"].notna().any() else None
+        )
         if best is not None:
-            text += (f". Største ændring (r): {best['question'].lower()} "
-                     f"(r = {signed(best['rank_biserial'], 2)}).")
+            text += (
+                f". Største ændring (r): {best['question'].lower()} "
+                f"(r = {signed(best['rank_biserial'], 2)})."
+            )
         lines.append(text)
     return "\n\n".join(lines)
 
@@ -609,8 +754,9 @@ def paired_summary(change: pd.DataFrame, min_cell: int = 5) -> str:
 # --------------------------------------------------------------------------- publishing
 
 
-def publish_distribution_figure(pub, data, items: Sequence[str], name: str, phase: str | None,
-                                kind: str = "likert") -> pd.DataFrame:
+def publish_distribution_figure(
+    pub, data, items: Sequence[str], name: str, phase: str | None, kind: str = "likert"
+) -> pd.DataFrame:
     """Distribution of `items` drawn as `kind` ('likert': the per-item panels of
     `survey_tables.likert_figure`, for items asked in several waves; 'items': the compact
     `likert_items_figure`; 'shares': `share_bars_figure`), with its computed source line."""
@@ -624,17 +770,30 @@ def publish_distribution_figure(pub, data, items: Sequence[str], name: str, phas
     }
     from tpj_helpers.analysis.survey_outcomes import disclosure
 
-    pub.figure(dist, name, source=st.distribution_source(dist, pub.min_cell), plot=plots[kind],
-               count_cols=st.DIST_COUNTS, linked=st.DIST_LINKED,
-               relations=disclosure.distribution_relations(dist), hide_cols=disclosure.HIDE_COLS)
+    pub.figure(
+        dist,
+        name,
+        source=st.distribution_source(dist, pub.min_cell),
+        plot=plots[kind],
+        count_cols=st.DIST_COUNTS,
+        linked=st.DIST_LINKED,
+        relations=disclosure.distribution_relations(dist),
+        hide_cols=disclosure.HIDE_COLS,
+    )
     return dist
 
 
-def publish_multi_figure(pub, data, items: Sequence[str], name: str, phase: str | None,
-                         title: str, what: str) -> pd.DataFrame:
+def publish_multi_figure(
+    pub, data, items: Sequence[str], name: str, phase: str | None, title: str, what: str
+) -> pd.DataFrame:
     """A multi-select question as shares of the respondents asked, with its source line."""
     shares = multi_shares(data, items, phase)
-    pub.figure(shares, name, source=multi_source(shares, pub.min_cell, what),
-               plot=lambda d: multi_figure(d, title, pub.min_cell), count_cols=MULTI_COUNTS,
-               linked=MULTI_LINKED)
+    pub.figure(
+        shares,
+        name,
+        source=multi_source(shares, pub.min_cell, what),
+        plot=lambda d: multi_figure(d, title, pub.min_cell),
+        count_cols=MULTI_COUNTS,
+        linked=MULTI_LINKED,
+    )
     return shares

@@ -20,5 +20,6 @@ def distribution_relations(dist: pd.DataFrame) -> list[Relation]:
         return []
     by = ["item", "wave"]
     scale = ~dist["special"].astype(bool)
-    return (group_totals(dist, by, "n", "n_answered", note="answers")
-            + group_totals(dist, by, "n", "n_scale", parts=scale, note="scale answers"))
+    return group_totals(dist, by, "n", "n_answered", note="answers") + group_totals(
+        dist, by, "n", "n_scale", parts=scale, note="scale answers"
+    )

@@ -20,8 +20,9 @@ def _answers(item) -> str:
     if item.type == "numeric":
         lo, hi = item.value_range or ("", "")
         return f"tal{f' ({lo}-{hi})' if lo != '' else ''}"
-    words = list(item.answers) + [item.special_labels[c] for c in item.special
-                                  if c in item.special_labels]
+    words = list(item.answers) + [
+        item.special_labels[c] for c in item.special if c in item.special_labels
+    ]
     return " / ".join(f"»{w}«" for w in words)
 
 
@@ -50,8 +51,10 @@ def questionnaire_text(codebook: Codebook) -> str:
     """Markdown: the questions of all measurements, then those of some, by questionnaire group."""
     waves = tuple(codebook.waves)
     parts = []
-    for title, pick in (("Spørgsmål i alle målinger", lambda it: set(it.waves) == set(waves)),
-                        ("Spørgsmål i nogle målinger", lambda it: set(it.waves) != set(waves))):
+    for title, pick in (
+        ("Spørgsmål i alle målinger", lambda it: set(it.waves) == set(waves)),
+        ("Spørgsmål i nogle målinger", lambda it: set(it.waves) != set(waves)),
+    ):
         items = [it for it in codebook.items if pick(it)]
         if not items:
             continue

@@ -37,11 +37,24 @@ RESPONSE_COLUMNS = {
     "partial": "Heraf delvist besvaret",
 }
 # Sent = fully submitted + missing (complementary suppression in `Publisher.table`).
-RESPONSE_SUMS = {"col_sums": [(RESPONSE_COLUMNS["sent"],
-                               [RESPONSE_COLUMNS["complete"], RESPONSE_COLUMNS["missing"]])]}
+RESPONSE_SUMS = {
+    "col_sums": [
+        (RESPONSE_COLUMNS["sent"], [RESPONSE_COLUMNS["complete"], RESPONSE_COLUMNS["missing"]])
+    ]
+}
 DIST_COLUMNS = [
-    "item", "question", "wave", "wave_label", "code", "answer", "position", "special", "n",
-    "n_scale", "n_answered", "share",
+    "item",
+    "question",
+    "wave",
+    "wave_label",
+    "code",
+    "answer",
+    "position",
+    "special",
+    "n",
+    "n_scale",
+    "n_answered",
+    "share",
 ]
 # Diverging colours from the most negative to the most positive answer (PuOr, readable with the
 # common colour-vision deficiencies), neutral grey in the middle.
@@ -156,17 +169,52 @@ def item_distribution(
             n_answered = int(counts.sum())
             for code in codes:
                 n = int(counts.get(code, 0))
-                rows.append((it.id, it.short_label, wave, labels[wave], code, it.label(code),
-                             it.position(code), False, n, n_scale, n_answered,
-                             n / n_scale if n_scale else np.nan))
+                rows.append(
+                    (
+                        it.id,
+                        it.short_label,
+                        wave,
+                        labels[wave],
+                        code,
+                        it.label(code),
+                        it.position(code),
+                        False,
+                        n,
+                        n_scale,
+                        n_answered,
+                        n / n_scale if n_scale else np.nan,
+                    )
+                )
             for code in it.special:
                 n = int(counts.get(code, 0))
                 if n:
-                    rows.append((it.id, it.short_label, wave, labels[wave], code, it.label(code),
-                                 None, True, n, n_scale, n_answered, n / n_answered))
+                    rows.append(
+                        (
+                            it.id,
+                            it.short_label,
+                            wave,
+                            labels[wave],
+                            code,
+                            it.label(code),
+                            None,
+                            True,
+                            n,
+                            n_scale,
+                            n_answered,
+                            n / n_answered,
+                        )
+                    )
     out = pd.DataFrame(rows, columns=DIST_COLUMNS)
-    return out.astype({"position": "Int64", "n": "int64", "n_scale": "int64",
-                       "n_answered": "int64", "share": "float64", "special": "bool"})
+    return out.astype(
+        {
+            "position": "Int64",
+            "n": "int64",
+            "n_scale": "int64",
+            "n_answered": "int64",
+            "share": "float64",
+            "special": "bool",
+        }
+    )
 
 
 DIST_COUNTS = ["n", "n_scale", "n_answered"]
@@ -200,8 +248,9 @@ def diverging_offsets(shares: Sequence[float]) -> np.ndarray:
     return start + np.concatenate([[0.0], np.cumsum(s[:-1])])
 
 
-def diverging_bar(ax, y: float, shares: np.ndarray, colours: Sequence[str],
-                  fontsize: float = 7.5) -> float:
+def diverging_bar(
+    ax, y: float, shares: np.ndarray, colours: Sequence[str], fontsize: float = 7.5
+) -> float:
     """One diverging stacked bar at height `y` (segments centred on the scale's middle, shares
     of at least SEGMENT_LABEL_MIN labelled); returns how far it reaches from 0 on either side."""
     lefts = diverging_offsets(shares)
@@ -211,8 +260,15 @@ def diverging_bar(ax, y: float, shares: np.ndarray, colours: Sequence[str],
         ax.barh(y, share, left=left, color=colour, edgecolor="white", height=0.72)
         if share >= SEGMENT_LABEL_MIN:
             dark = colour in (colours[0], colours[-1])
-            ax.text(left + share / 2, y, pct(share), ha="center", va="center",
-                    fontsize=fontsize, color="white" if dark else "black")
+            ax.text(
+                left + share / 2,
+                y,
+                pct(share),
+                ha="center",
+                va="center",
+                fontsize=fontsize,
+                color="white" if dark else "black",
+            )
     return max(-lefts[0], lefts[-1] + np.nan_to_num(shares[-1]))
 
 
@@ -285,8 +341,15 @@ def likert_figure(
                     f"{r.answer}: {pct(r.share) if not pd.isna(r.share) else f'<{min_cell}'}"
                     for r in extra.itertuples()
                 ]
-                ax.text(1.02, y, "; ".join(notes), va="center", ha="left", fontsize=7.5,
-                        transform=ax.get_yaxis_transform())
+                ax.text(
+                    1.02,
+                    y,
+                    "; ".join(notes),
+                    va="center",
+                    ha="left",
+                    fontsize=7.5,
+                    transform=ax.get_yaxis_transform(),
+                )
         ax.set_yticks(ys, labels, fontsize=8.5)
         ax.invert_yaxis()
         ax.axvline(0, color="black", linewidth=0.8)
@@ -294,11 +357,17 @@ def likert_figure(
         ax.set_title(question, loc="left", fontsize=9, fontweight="normal")
         if not shared_answers:  # this item's own answers (codebook labels) under its panel
             ordered = sub.drop_duplicates("code").sort_values("position")["answer"].tolist()
-            ax.legend([plt.Rectangle((0, 0), 1, 1, color=c) for c in scale_colours(len(ordered))],
-                      [textwrap.fill(a, 20) for a in ordered], loc="upper left",
-                      bbox_to_anchor=(0, -0.02 if ax is not axes[-1, 0] else -0.62),
-                      ncol=len(ordered), fontsize=7, frameon=False, handlelength=1.0,
-                      columnspacing=0.8)
+            ax.legend(
+                [plt.Rectangle((0, 0), 1, 1, color=c) for c in scale_colours(len(ordered))],
+                [textwrap.fill(a, 20) for a in ordered],
+                loc="upper left",
+                bbox_to_anchor=(0, -0.02 if ax is not axes[-1, 0] else -0.62),
+                ncol=len(ordered),
+                fontsize=7,
+                frameon=False,
+                handlelength=1.0,
+                columnspacing=0.8,
+            )
         ax.grid(axis="y", visible=False)
     last = axes[-1, 0]
     reach = max(extent, 0.25)
@@ -309,16 +378,31 @@ def likert_figure(
     handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in colours]
     fig_height = fig.get_size_inches()[1]
     legend_lines = max(label.count("\n") + 1 for label in legend)
-    bottom = ((0.25 + 0.14 * legend_lines if shared_answers else 0.9) + 0.2 * any_hidden) / fig_height
+    bottom = (
+        (0.25 + 0.14 * legend_lines if shared_answers else 0.9) + 0.2 * any_hidden
+    ) / fig_height
     if shared_answers:
-        fig.legend(handles, legend, loc="lower center", ncol=min(len(legend), 5), fontsize=8,
-                   bbox_to_anchor=(0.5, 0.2 * any_hidden / fig_height), frameon=False)
+        fig.legend(
+            handles,
+            legend,
+            loc="lower center",
+            ncol=min(len(legend), 5),
+            fontsize=8,
+            bbox_to_anchor=(0.5, 0.2 * any_hidden / fig_height),
+            frameon=False,
+        )
     if title:
         fig.suptitle(title, x=0.01, ha="left", fontsize=11, fontweight="bold")
     fig.tight_layout(rect=(0, bottom, 1, 1))
     if any_hidden:
-        fig.text(0.01, 0.0, f"* Svarkategorier med færre end {min_cell} svar er skjult.",
-                 fontsize=7.5, ha="left", va="bottom")
+        fig.text(
+            0.01,
+            0.0,
+            f"* Svarkategorier med færre end {min_cell} svar er skjult.",
+            fontsize=7.5,
+            ha="left",
+            va="bottom",
+        )
     return fig
 
 
@@ -327,8 +411,13 @@ def likert_figure(
 PHASE_NAMES = {"pilot": "pilotfasen", "udbredelse": "udbredelsesfasen"}
 # Bilag 15: the progression questions asked in all three waves.
 PROGRESSION_ITEMS = (
-    "job_manage", "job_competences", "job_knowhow", "right_direction", "health_work",
-    "energy_job", "self_rated_health",
+    "job_manage",
+    "job_competences",
+    "job_knowhow",
+    "right_direction",
+    "health_work",
+    "energy_job",
+    "self_rated_health",
 )
 RESPONSE_NOTE = (
     "Svarprocent = fuldt besvarede / udsendte spørgeskemaer. Manglende besvarelse = udsendte "
@@ -341,18 +430,23 @@ def response_source(table: pd.DataFrame, phase: str | None) -> str:
     where = f", {PHASE_NAMES.get(phase, phase)}" if phase else ""
     sent = int(table[RESPONSE_COLUMNS["sent"]].sum())
     done = int(table[RESPONSE_COLUMNS["complete"]].sum())
-    return (f"Kursistspørgeskema{where}. N = {num(sent)} udsendte og {num(done)} fuldt "
-            "besvarede spørgeskemaer")
+    return (
+        f"Kursistspørgeskema{where}. N = {num(sent)} udsendte og {num(done)} fuldt "
+        "besvarede spørgeskemaer"
+    )
 
 
 def distribution_source(dist: pd.DataFrame, min_cell: int) -> str:
     """Source line of a distribution figure: per wave the respondents (the largest item N)."""
     per_wave = dist.groupby(["wave", "wave_label"], sort=False)["n_answered"].max()
-    parts = [f"{count_text(int(n), min_cell)} {label.lower()}"
-             for (_, label), n in per_wave.items()]
+    parts = [
+        f"{count_text(int(n), min_cell)} {label.lower()}" for (_, label), n in per_wave.items()
+    ]
     text = "Kursistspørgeskema, fuldt besvarede skemaer. N = " + "; ".join(parts)
     if "n_scale" in dist.columns and dist["special"].any():
         # the bars' N counts the answers on the scale: "Ved ikke" and the like are left out
-        text += (" besvarelser; N ved søjlerne er de svar, der ligger på svarskalaen (uden »Ved "
-                 "ikke« og lignende)")
+        text += (
+            " besvarelser; N ved søjlerne er de svar, der ligger på svarskalaen (uden »Ved "
+            "ikke« og lignende)"
+        )
     return text

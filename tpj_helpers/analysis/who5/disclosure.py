@@ -22,18 +22,28 @@ def distribution_relations(dist: pd.DataFrame) -> list[Relation]:
 
 
 def item_relations(items: pd.DataFrame) -> list[Relation]:
-    return group_totals(items, ["item", "wave"], "n", "n_item", note="WHO-5 answers") if len(items) else []
+    return (
+        group_totals(items, ["item", "wave"], "n", "n_item", note="WHO-5 answers")
+        if len(items)
+        else []
+    )
 
 
 def item_table_relations(items: pd.DataFrame, table: pd.DataFrame) -> list[Relation]:
     """Each share cell of the wide table times its N / 100 is the count in the item figure's data."""
-    pos = {k: i for i, k in enumerate(zip(items["item"], items["wave"], items["code"], strict=True))}
+    pos = {
+        k: i for i, k in enumerate(zip(items["item"], items["wave"], items["code"], strict=True))
+    }
     firsts = items.drop_duplicates(["item", "wave"])
     codes = list(dict.fromkeys(items["code"]))
     rels = []
     for r, (item, wave) in enumerate(zip(firsts["item"], firsts["wave"], strict=True)):
         for k, col in zip(codes, table.columns[3:], strict=True):
             fig = Cell(ITEMS_FIGURE, pos[(item, wave, k)], "n")
-            rels.append(Relation([Term(1.0, fig), Term(-0.01, Cell("", r, "N"), factor=Cell("", r, col))],
-                                 note=f"WHO-5 items: share x N = count ({item}, {wave}, {k})"))
+            rels.append(
+                Relation(
+                    [Term(1.0, fig), Term(-0.01, Cell("", r, "N"), factor=Cell("", r, col))],
+                    note=f"WHO-5 items: share x N = count ({item}, {wave}, {k})",
+                )
+            )
     return rels

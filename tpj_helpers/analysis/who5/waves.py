@@ -93,16 +93,34 @@ def wave_means(
         n = len(values)
         mean, se, low, high = t_interval(values)
         sd = float(values.std(ddof=1)) if n > 1 else np.nan
-        rows.append({"wave_label": label, "n": n, "mean": mean, "conf_low": low,
-                     "conf_high": high, "sd": sd, "n_incomplete": int(len(mine) - n)})
+        rows.append(
+            {
+                "wave_label": label,
+                "n": n,
+                "mean": mean,
+                "conf_low": low,
+                "conf_high": high,
+                "sd": sd,
+                "n_incomplete": int(len(mine) - n),
+            }
+        )
         hide = 0 < n < min_n
-        est.append({
-            "analysis": "who5", "model": "wave_mean", "subgroup": f"wave:{wave}", "term": "mean",
-            "estimate": np.nan if hide else mean, "std_error": np.nan if hide else se,
-            "conf_low": np.nan if hide else low, "conf_high": np.nan if hide else high,
-            "p_value": np.nan, "stars": "",
-            "n_persons": pd.NA if hide else n, "n_obs": pd.NA if hide else n,
-        })
+        est.append(
+            {
+                "analysis": "who5",
+                "model": "wave_mean",
+                "subgroup": f"wave:{wave}",
+                "term": "mean",
+                "estimate": np.nan if hide else mean,
+                "std_error": np.nan if hide else se,
+                "conf_low": np.nan if hide else low,
+                "conf_high": np.nan if hide else high,
+                "p_value": np.nan,
+                "stars": "",
+                "n_persons": pd.NA if hide else n,
+                "n_obs": pd.NA if hide else n,
+            }
+        )
     table = pd.DataFrame(rows).rename(columns=MEANS_COLUMNS)
     table = table.astype({MEANS_COLUMNS["n"]: "int64", MEANS_COLUMNS["n_incomplete"]: "int64"})
     estimates = pd.DataFrame(est, columns=ESTIMATE_COLUMNS)
@@ -138,11 +156,19 @@ def score_distribution(
         counts, _ = np.histogram(values, bins=BIN_EDGES)
         n_wave = len(values)
         for i, name in enumerate(names):
-            rows.append({
-                "wave": wave, "wave_label": label, "bin": name, "bin_low": BIN_EDGES[i],
-                "bin_high": BIN_EDGES[i + 1], "zone": zones[i], "n": int(counts[i]),
-                "n_wave": n_wave, "share": counts[i] / n_wave if n_wave else np.nan,
-            })
+            rows.append(
+                {
+                    "wave": wave,
+                    "wave_label": label,
+                    "bin": name,
+                    "bin_low": BIN_EDGES[i],
+                    "bin_high": BIN_EDGES[i + 1],
+                    "zone": zones[i],
+                    "n": int(counts[i]),
+                    "n_wave": n_wave,
+                    "share": counts[i] / n_wave if n_wave else np.nan,
+                }
+            )
     return pd.DataFrame(rows).astype({"n": "int64", "n_wave": "int64", "share": "float64"})
 
 
@@ -169,8 +195,14 @@ def who5_figure(
     the zone borders, the population mean as a dashed reference line and the wave mean when
     given. Suppressed bins (NA share) are marked '<min_cell'."""
     waves = list(dict.fromkeys(dist["wave"]))
-    fig, axes = plt.subplots(len(waves), 1, figsize=(7.5, 1.9 * len(waves) + 0.6), sharex=True,
-                             sharey=True, squeeze=False)
+    fig, axes = plt.subplots(
+        len(waves),
+        1,
+        figsize=(7.5, 1.9 * len(waves) + 0.6),
+        sharex=True,
+        sharey=True,
+        squeeze=False,
+    )
     top = pd.to_numeric(dist["share"], errors="coerce").max(skipna=True)
     ymax = 0.5 if pd.isna(top) else min(1.0, float(top) * 1.3 + 0.05)
     for ax, wave in zip(axes[:, 0], waves, strict=True):
@@ -179,57 +211,93 @@ def who5_figure(
         for row in sub.itertuples():
             width = min(row.bin_high, 100) - row.bin_low
             if pd.isna(row.share):
-                ax.text(row.bin_low + width / 2, 0.01, f"<{min_cell}", ha="center", va="bottom",
-                        fontsize=7.5, color="0.3")
+                ax.text(
+                    row.bin_low + width / 2,
+                    0.01,
+                    f"<{min_cell}",
+                    ha="center",
+                    va="bottom",
+                    fontsize=7.5,
+                    color="0.3",
+                )
                 continue
-            ax.bar(row.bin_low, row.share, width=width, align="edge",
-                   color=ZONE_COLOURS[row.zone], edgecolor="white")
+            ax.bar(
+                row.bin_low,
+                row.share,
+                width=width,
+                align="edge",
+                color=ZONE_COLOURS[row.zone],
+                edgecolor="white",
+            )
         for border in (36, 52):
             ax.axvline(border, color="0.35", linewidth=0.8, linestyle=":")
         ax.axvline(population_mean, color="black", linewidth=1.2, linestyle="--")
         if means and wave in means:
             ax.axvline(means[wave], color="black", linewidth=1.8)
-            ax.text(means[wave] + 1, ymax * 0.92, f"Gennemsnit {num(means[wave], 1)}",
-                    fontsize=7.5, va="top")
+            ax.text(
+                means[wave] + 1,
+                ymax * 0.92,
+                f"Gennemsnit {num(means[wave], 1)}",
+                fontsize=7.5,
+                va="top",
+            )
         n_text = f"N = {num(int(n_wave))}" if not pd.isna(n_wave) else f"N < {min_cell}"
         ax.set_title(f"{sub['wave_label'].iloc[0]} ({n_text})", loc="left", fontsize=9.5)
         ax.set_ylim(0, ymax)
         danish_axis(ax, "y", percent=True)
         ax.set_ylabel("Andel")
     first = axes[0, 0]
-    first.text(population_mean + 1, ymax * 0.6,
-               f"Befolkningens gennemsnit ({num(population_mean)})", fontsize=7.5, va="top")
+    first.text(
+        population_mean + 1,
+        ymax * 0.6,
+        f"Befolkningens gennemsnit ({num(population_mean)})",
+        fontsize=7.5,
+        va="top",
+    )
     last = axes[-1, 0]
     last.set_xlim(0, 100)
     last.set_xticks(range(0, 101, 10))
     last.set_xlabel("WHO-5-trivselsscore (0-100)")
     handles = [plt.Rectangle((0, 0), 1, 1, color=ZONE_COLOURS[z]) for z in WHO5_ZONES]
     names = [f"{z} ({ZONE_RANGES[z]})" for z in WHO5_ZONES]
-    handles += [Line2D([], [], color="0.35", linewidth=0.8, linestyle=":"),
-                Line2D([], [], color="black", linewidth=1.2, linestyle="--")]
+    handles += [
+        Line2D([], [], color="0.35", linewidth=0.8, linestyle=":"),
+        Line2D([], [], color="black", linewidth=1.2, linestyle="--"),
+    ]
     names += ["Grænse mellem risikozoner", "Befolkningens gennemsnit"]
     if means:
         handles.append(Line2D([], [], color="black", linewidth=1.8))
         names.append("Målingens gennemsnit")
-    fig.legend(handles, names, loc="lower center", ncol=3, fontsize=8, frameon=False,
-               bbox_to_anchor=(0.5, 0.0))
+    fig.legend(
+        handles,
+        names,
+        loc="lower center",
+        ncol=3,
+        fontsize=8,
+        frameon=False,
+        bbox_to_anchor=(0.5, 0.0),
+    )
     fig.tight_layout(rect=(0, 0.6 / fig.get_size_inches()[1], 1, 1))
     return fig
 
 
 def means_source(table: pd.DataFrame, min_cell: int) -> str:
     """Source line of the means table: the scores per wave."""
-    parts = [f"{count_text(int(n), min_cell)} {label.lower()}"
-             for label, n in zip(table[MEANS_COLUMNS["wave_label"]], table[MEANS_COLUMNS["n"]],
-                                 strict=True)]
+    parts = [
+        f"{count_text(int(n), min_cell)} {label.lower()}"
+        for label, n in zip(
+            table[MEANS_COLUMNS["wave_label"]], table[MEANS_COLUMNS["n"]], strict=True
+        )
+    ]
     return "Kursistspørgeskema, WHO-5-trivselsindeks. N = " + "; ".join(parts)
 
 
 def distribution_source(dist: pd.DataFrame, min_cell: int) -> str:
     """Source line of the distribution figure: the scores per wave."""
     per_wave = dist.groupby(["wave", "wave_label"], sort=False)["n_wave"].first()
-    parts = [f"{count_text(int(n), min_cell)} {label.lower()}"
-             for (_, label), n in per_wave.items()]
+    parts = [
+        f"{count_text(int(n), min_cell)} {label.lower()}" for (_, label), n in per_wave.items()
+    ]
     return "Kursistspørgeskema, WHO-5-trivselsindeks. N = " + "; ".join(parts)
 
 
@@ -242,15 +310,16 @@ def rule_text(table: pd.DataFrame, min_cell: int) -> str:
     labels = table[MEANS_COLUMNS["wave_label"]]
     scored = table[MEANS_COLUMNS["n"]].astype(int)
     missing = table[MEANS_COLUMNS["n_incomplete"]].astype(int)
-    parts = [f"{count_text(int(m), min_cell)} af {count_text(int(m + s), min_cell)} "
-             f"{label.lower()}" for label, s, m in zip(labels, scored, missing, strict=True)]
+    parts = [
+        f"{count_text(int(m), min_cell)} af {count_text(int(m + s), min_cell)} {label.lower()}"
+        for label, s, m in zip(labels, scored, missing, strict=True)
+    ]
     return (
         "WHO-5-trivselsscoren beregnes som 4 gange summen af de fem udsagn, der hver besvares "
         "fra 0 («På intet tidspunkt») til 5 («Hele tiden»), så scoren går fra 0 til 100 i trin "
         "på 4. Scoren beregnes kun, når alle fem udsagn er besvaret i et fuldt besvaret "
         "spørgeskema; et skema med blot ét ubesvaret udsagn får ingen score og indgår ikke i "
-        "WHO-5-analyserne. Fuldt besvarede skemaer uden alle fem udsagn: "
-        + "; ".join(parts) + "."
+        "WHO-5-analyserne. Fuldt besvarede skemaer uden alle fem udsagn: " + "; ".join(parts) + "."
     )
 
 
@@ -316,11 +385,19 @@ def item_distribution(data, phase: str | None = None) -> pd.DataFrame:
             n_item = len(values)
             for code in item.codes:
                 k = int((values == code).sum())
-                rows.append({
-                    "item": item_id, "item_label": item.short_label, "wave": wave,
-                    "wave_label": label, "code": code, "answer": item.label(code), "n": k,
-                    "n_item": n_item, "share": k / n_item if n_item else np.nan,
-                })
+                rows.append(
+                    {
+                        "item": item_id,
+                        "item_label": item.short_label,
+                        "wave": wave,
+                        "wave_label": label,
+                        "code": code,
+                        "answer": item.label(code),
+                        "n": k,
+                        "n_item": n_item,
+                        "share": k / n_item if n_item else np.nan,
+                    }
+                )
     return pd.DataFrame(rows).astype({"n": "int64", "n_item": "int64", "share": "float64"})
 
 
@@ -340,12 +417,15 @@ def item_table(dist: pd.DataFrame, min_cell: int) -> pd.DataFrame:
     wide = d.set_index(["item", "wave", "code"])["pct"].unstack("code")
     first = d.drop_duplicates(["item", "wave"]).set_index(["item", "wave"])
     answers = dict(zip(dist["code"], dist["answer"], strict=False))
-    out = pd.DataFrame({
-        "Udsagn": first["item_label"].to_numpy(),
-        "Måling": first["wave_label"].to_numpy(),
-        "N": pd.to_numeric(first["n_item"], errors="coerce").where(
-            ~small(pd.to_numeric(first["n_item"], errors="coerce"))).to_numpy(),
-    })
+    out = pd.DataFrame(
+        {
+            "Udsagn": first["item_label"].to_numpy(),
+            "Måling": first["wave_label"].to_numpy(),
+            "N": pd.to_numeric(first["n_item"], errors="coerce")
+            .where(~small(pd.to_numeric(first["n_item"], errors="coerce")))
+            .to_numpy(),
+        }
+    )
     for code in dict.fromkeys(dist["code"]):
         out[f"{answers[code]} ({code})"] = wide.loc[first.index, code].to_numpy(dtype=float)
     return out.astype({"N": "Float64"}).astype({"N": "Int64"})
@@ -366,8 +446,9 @@ def item_figure(dist: pd.DataFrame, min_cell: int = 5) -> plt.Figure:
     items = list(dict.fromkeys(dist["item"]))
     codes = list(dict.fromkeys(dist["code"]))
     answers = dict(zip(dist["code"], dist["answer"], strict=False))
-    colours = dict(zip(codes, ("#1a5e9a", "#4f8fc0", "#9cc3e0", "#f2c28f", "#e3884a", "#b8461b"),
-                       strict=False))
+    colours = dict(
+        zip(codes, ("#1a5e9a", "#4f8fc0", "#9cc3e0", "#f2c28f", "#e3884a", "#b8461b"), strict=False)
+    )
     fig, ax = plt.subplots(figsize=(7.5, 0.32 * len(items) * (len(waves) + 1) + 1.4))
     y, ticks, names = 0.0, [], []
     for item in items:
@@ -379,17 +460,26 @@ def item_figure(dist: pd.DataFrame, min_cell: int = 5) -> plt.Figure:
                 share = pd.to_numeric(row.share, errors="coerce")
                 if pd.isna(share):
                     continue
-                ax.barh(y, share, left=left, color=colours[row.code], edgecolor="white",
-                        height=0.85)
+                ax.barh(
+                    y, share, left=left, color=colours[row.code], edgecolor="white", height=0.85
+                )
                 if share >= 0.08:
-                    ax.text(left + share / 2, y, pct(share), ha="center", va="center",
-                            fontsize=6.5, color="black" if row.code in codes[2:4] else "white")
+                    ax.text(
+                        left + share / 2,
+                        y,
+                        pct(share),
+                        ha="center",
+                        va="center",
+                        fontsize=6.5,
+                        color="black" if row.code in codes[2:4] else "white",
+                    )
                 left += share
             n = bar["n_item"].iloc[0]
             n_text = f"N = {num(int(n))}" if not pd.isna(n) else f"N < {min_cell}"
             ticks.append(y)
-            names.append(f"{bar['item_label'].iloc[0]}: {bar['wave_label'].iloc[0].lower()} "
-                         f"({n_text})")
+            names.append(
+                f"{bar['item_label'].iloc[0]}: {bar['wave_label'].iloc[0].lower()} ({n_text})"
+            )
             y += 1
         y += 0.6
     ax.set_yticks(ticks, names, fontsize=7.5)
@@ -399,18 +489,25 @@ def item_figure(dist: pd.DataFrame, min_cell: int = 5) -> plt.Figure:
     ax.set_xlabel("Andel af svarene")
     ax.grid(axis="y", visible=False)
     handles = [plt.Rectangle((0, 0), 1, 1, color=colours[c]) for c in codes]
-    fig.legend(handles, [f"{answers[c]} ({c})" for c in codes], loc="lower center", ncol=3,
-               fontsize=7.5, frameon=False, bbox_to_anchor=(0.5, 0.0))
+    fig.legend(
+        handles,
+        [f"{answers[c]} ({c})" for c in codes],
+        loc="lower center",
+        ncol=3,
+        fontsize=7.5,
+        frameon=False,
+        bbox_to_anchor=(0.5, 0.0),
+    )
     fig.tight_layout(rect=(0, 0.7 / fig.get_size_inches()[1], 1, 1))
     return fig
 
 
 def item_source(dist: pd.DataFrame, min_cell: int) -> str:
     per_wave = dist.groupby(["wave", "wave_label"], sort=False)["n_item"].max()
-    parts = [f"{count_text(int(n), min_cell)} {label.lower()}"
-             for (_, label), n in per_wave.items()]
-    return ("Kursistspørgeskema, WHO-5-trivselsindeks, de fem udsagn. Højst N = "
-            + "; ".join(parts))
+    parts = [
+        f"{count_text(int(n), min_cell)} {label.lower()}" for (_, label), n in per_wave.items()
+    ]
+    return "Kursistspørgeskema, WHO-5-trivselsindeks, de fem udsagn. Højst N = " + "; ".join(parts)
 
 
 # --------------------------------------------------------------------------- paired change
@@ -419,8 +516,9 @@ PAIRS = (("foer", "efter"), ("foer", "3mdr"))
 HIGH_RISK = WHO5_ZONES[0]
 
 
-def paired_scores(data, first: str, second: str, phase: str | None = None,
-                  include_partial: bool = False) -> pd.DataFrame:
+def paired_scores(
+    data, first: str, second: str, phase: str | None = None, include_partial: bool = False
+) -> pd.DataFrame:
     """Persons with a WHO-5 score at both waves: person_id, score_1, score_2, zone_1, zone_2."""
     scores = phase_scores(data, phase, include_partial).dropna(subset=["who5_score"])
     a = scores.loc[scores["wave"] == first, ["person_id", "who5_score"]]
@@ -454,12 +552,19 @@ def paired_summary(pairs: pd.DataFrame) -> dict:
     n_high, n_left = int(high_before.sum()), int((high_before & ~high_after).sum())
     n_not, n_entered = int((~high_before).sum()), int((~high_before & high_after).sum())
     return {
-        "n_pairs": n, "mean_1": float(pairs["score_1"].mean()) if n else np.nan,
+        "n_pairs": n,
+        "mean_1": float(pairs["score_1"].mean()) if n else np.nan,
         "mean_2": float(pairs["score_2"].mean()) if n else np.nan,
-        "mean_difference": mean, "std_error": se, "conf_low": low, "conf_high": high,
-        "p_value": p, "n_high_before": n_high, "n_left": n_left,
+        "mean_difference": mean,
+        "std_error": se,
+        "conf_low": low,
+        "conf_high": high,
+        "p_value": p,
+        "n_high_before": n_high,
+        "n_left": n_left,
         "share_left": n_left / n_high if n_high else np.nan,
-        "n_not_high_before": n_not, "n_entered": n_entered,
+        "n_not_high_before": n_not,
+        "n_entered": n_entered,
         "share_entered": n_entered / n_not if n_not else np.nan,
     }
 
@@ -480,11 +585,15 @@ CHANGE_COLUMNS = {
     "n_entered": "Kom i høj risiko",
     "pct_entered": "Kom i høj risiko, %",
 }
-CHANGE_COUNTS = [CHANGE_COLUMNS[c] for c in
-                 ("n_pairs", "n_high_before", "n_left", "n_not_high_before", "n_entered")]
+CHANGE_COUNTS = [
+    CHANGE_COLUMNS[c]
+    for c in ("n_pairs", "n_high_before", "n_left", "n_not_high_before", "n_entered")
+]
 CHANGE_LINKED = {
-    **{CHANGE_COLUMNS[c]: CHANGE_COLUMNS["n_pairs"]
-       for c in ("mean_1", "mean_2", "mean_difference", "conf_low", "conf_high", "p_value")},
+    **{
+        CHANGE_COLUMNS[c]: CHANGE_COLUMNS["n_pairs"]
+        for c in ("mean_1", "mean_2", "mean_difference", "conf_low", "conf_high", "p_value")
+    },
     CHANGE_COLUMNS["pct_left"]: CHANGE_COLUMNS["n_left"],
     CHANGE_COLUMNS["pct_entered"]: CHANGE_COLUMNS["n_entered"],
 }
@@ -496,8 +605,9 @@ CHANGE_NOTE = (
 )
 
 
-def paired_change(data, phase: str | None = None, min_n: int = 1,
-                  include_partial: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+def paired_change(
+    data, phase: str | None = None, min_n: int = 1, include_partial: bool = False
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Paired change before -> just after and before -> 3 months (`PAIRS`).
 
     Returns (display table, estimates rows). Estimates: analysis=who5, model=paired_change,
@@ -510,23 +620,49 @@ def paired_change(data, phase: str | None = None, min_n: int = 1,
     for first, second in PAIRS:
         s = paired_summary(paired_scores(data, first, second, phase, include_partial))
         label = f"{labels[first]} → {labels[second].lower()}"
-        rows.append({"label": label, **{k: s[k] for k in CHANGE_COLUMNS if k in s},
-                     "pct_left": 100 * s["share_left"], "pct_entered": 100 * s["share_entered"]})
+        rows.append(
+            {
+                "label": label,
+                **{k: s[k] for k in CHANGE_COLUMNS if k in s},
+                "pct_left": 100 * s["share_left"],
+                "pct_entered": 100 * s["share_entered"],
+            }
+        )
         sub = f"wave:{first}-{second}"
 
         def row(term, estimate, se, low, high, p, n, sub=sub):
             hide = 0 < n < min_n
             nan = lambda v: np.nan if hide else v  # noqa: E731
-            return {"analysis": "who5", "model": "paired_change", "subgroup": sub, "term": term,
-                    "estimate": nan(estimate), "std_error": nan(se), "conf_low": nan(low),
-                    "conf_high": nan(high), "p_value": nan(p),
-                    "stars": "" if hide else stars(p),
-                    "n_persons": pd.NA if hide else n, "n_obs": pd.NA if hide else n}
+            return {
+                "analysis": "who5",
+                "model": "paired_change",
+                "subgroup": sub,
+                "term": term,
+                "estimate": nan(estimate),
+                "std_error": nan(se),
+                "conf_low": nan(low),
+                "conf_high": nan(high),
+                "p_value": nan(p),
+                "stars": "" if hide else stars(p),
+                "n_persons": pd.NA if hide else n,
+                "n_obs": pd.NA if hide else n,
+            }
 
-        est.append(row("mean_difference", s["mean_difference"], s["std_error"], s["conf_low"],
-                       s["conf_high"], s["p_value"], s["n_pairs"]))
-        for term, k, n in (("share_left_high_risk", s["n_left"], s["n_high_before"]),
-                           ("share_entered_high_risk", s["n_entered"], s["n_not_high_before"])):
+        est.append(
+            row(
+                "mean_difference",
+                s["mean_difference"],
+                s["std_error"],
+                s["conf_low"],
+                s["conf_high"],
+                s["p_value"],
+                s["n_pairs"],
+            )
+        )
+        for term, k, n in (
+            ("share_left_high_risk", s["n_left"], s["n_high_before"]),
+            ("share_entered_high_risk", s["n_entered"], s["n_not_high_before"]),
+        ):
             share = k / n if n else np.nan
             se = float(np.sqrt(share * (1 - share) / n)) if n else np.nan
             est.append(row(term, share, se, *_wilson(k, n), np.nan, n))
@@ -537,11 +673,15 @@ def paired_change(data, phase: str | None = None, min_n: int = 1,
 
 
 def change_source(table: pd.DataFrame, min_cell: int) -> str:
-    parts = [f"{count_text(int(n), min_cell)} ({label.lower()})"
-             for label, n in zip(table[CHANGE_COLUMNS["label"]],
-                                 table[CHANGE_COLUMNS["n_pairs"]], strict=True)]
+    parts = [
+        f"{count_text(int(n), min_cell)} ({label.lower()})"
+        for label, n in zip(
+            table[CHANGE_COLUMNS["label"]], table[CHANGE_COLUMNS["n_pairs"]], strict=True
+        )
+    ]
     return "Kursistspørgeskema, WHO-5-trivselsindeks, personer med to målinger. N = " + "; ".join(
-        parts)
+        parts
+    )
 
 
 def change_text(table: pd.DataFrame, min_cell: int) -> str:
@@ -552,19 +692,27 @@ def change_text(table: pd.DataFrame, min_cell: int) -> str:
     for row in table.to_dict("records"):
         n = int(row[c["n_pairs"]])
         if n < max(min_cell, 2):
-            out.append(f"{row[c['label']]}: {count_text(n, min_cell)} personer med begge "
-                       "målinger, for få til at beskrive ændringen.")
+            out.append(
+                f"{row[c['label']]}: {count_text(n, min_cell)} personer med begge "
+                "målinger, for få til at beskrive ændringen."
+            )
             continue
         diff = row[c["mean_difference"]]
-        text = (f"{row[c['label']]}: blandt de {num(n)} personer med begge målinger ændrede "
-                f"WHO-5-scoren sig i gennemsnit med {signed(diff, 1)} point (95 %-KI "
-                f"{num(row[c['conf_low']], 1)} til {num(row[c['conf_high']], 1)}).")
+        text = (
+            f"{row[c['label']]}: blandt de {num(n)} personer med begge målinger ændrede "
+            f"WHO-5-scoren sig i gennemsnit med {signed(diff, 1)} point (95 %-KI "
+            f"{num(row[c['conf_low']], 1)} til {num(row[c['conf_high']], 1)})."
+        )
         if row[c["n_left"]] >= min_cell and row[c["n_high_before"]] >= min_cell:
-            text += (f" Af de {num(int(row[c['n_high_before']]))}, der var i høj risiko ved "
-                     f"første måling, var {pct(row[c['pct_left']] / 100)} over 35 ved den "
-                     "senere måling.")
+            text += (
+                f" Af de {num(int(row[c['n_high_before']]))}, der var i høj risiko ved "
+                f"første måling, var {pct(row[c['pct_left']] / 100)} over 35 ved den "
+                "senere måling."
+            )
         if row[c["n_entered"]] >= min_cell and row[c["n_not_high_before"]] >= min_cell:
-            text += (f" Af de øvrige {num(int(row[c['n_not_high_before']]))} var "
-                     f"{pct(row[c['pct_entered']] / 100)} kommet i høj risiko.")
+            text += (
+                f" Af de øvrige {num(int(row[c['n_not_high_before']]))} var "
+                f"{pct(row[c['pct_entered']] / 100)} kommet i høj risiko."
+            )
         out.append(text)
     return "\n\n".join(out)

@@ -33,9 +33,12 @@ from tpj_helpers.publish.publisher import ESTIMATE_COLUMNS
 
 # Reader labels of the registration codes in the model notes (never the internal codes).
 LEVEL_LABELS = {
-    "visitation": {"akt_kontanthjaelp": "aktivitetsparat kontanthjælp",
-                   "akt_uddannelseshjaelp": "aktivitetsparat uddannelseshjælp",
-                   "ressourceforloeb": "ressourceforløb", "andet": "andet"},
+    "visitation": {
+        "akt_kontanthjaelp": "aktivitetsparat kontanthjælp",
+        "akt_uddannelseshjaelp": "aktivitetsparat uddannelseshjælp",
+        "ressourceforloeb": "ressourceforløb",
+        "andet": "andet",
+    },
     "gender": {"kvinde": "kvinder", "mand": "mænd"},
 }
 
@@ -45,6 +48,7 @@ def _level(cov: str, level) -> str:
         return f"{level} år"
     return LEVEL_LABELS.get(cov, {}).get(level, str(level))
 
+
 SEED = 2025
 N_BOOT = 1000
 TRIM = 0.99
@@ -52,8 +56,7 @@ MIN_LEVEL = 10
 MIN_GROUP = 10  # respondents and nonrespondents needed to fit the model
 UNKNOWN = "ukendt"
 CATEGORICAL = ("gender", "age_group", "visitation")
-COVARIATES = ("gender", "age_group", "visitation", "answered_foer", "answered_efter",
-              "who5_foer")
+COVARIATES = ("gender", "age_group", "visitation", "answered_foer", "answered_efter", "who5_foer")
 COVARIATE_LABELS = {
     "gender": "køn",
     "age_group": "aldersgruppe",
@@ -75,16 +78,18 @@ def response_frame(data, phase: str | None = None, wave: str = "3mdr") -> pd.Dat
     (NaN without a score)."""
     dispatch = data.surveys.dispatch
     ids = phase_person_ids(data, phase)
-    invited = dispatch.loc[(dispatch["wave"] == wave) & dispatch["person_id"].isin(ids),
-                           "person_id"].drop_duplicates()
+    invited = dispatch.loc[
+        (dispatch["wave"] == wave) & dispatch["person_id"].isin(ids), "person_id"
+    ].drop_duplicates()
     frame = pd.DataFrame({"person_id": invited.astype("string").to_numpy()})
     persons = data.persons.drop_duplicates("person_id").set_index("person_id")
     for col in CATEGORICAL:
         values = persons[col].astype(object).reindex(frame["person_id"]).to_numpy()
         frame[col] = pd.Series(values).where(pd.notna(values), UNKNOWN).astype(str).to_numpy()
     scores = phase_scores(data, phase)  # fully submitted questionnaires
-    by_wave = {w: scores[scores["wave"] == w].set_index("person_id") for w in ("foer", "efter",
-                                                                                 wave)}
+    by_wave = {
+        w: scores[scores["wave"] == w].set_index("person_id") for w in ("foer", "efter", wave)
+    }
     target = by_wave[wave]["who5_score"].astype("Float64").astype(float)
     frame["score"] = target.reindex(frame["person_id"]).to_numpy()
     frame["responded"] = frame["score"].notna()
@@ -95,8 +100,12 @@ def response_frame(data, phase: str | None = None, wave: str = "3mdr") -> pd.Dat
     return frame
 
 
-def design_matrix(frame: pd.DataFrame, covariates=COVARIATES, min_level: int = MIN_LEVEL,
-                  responded: np.ndarray | None = None) -> tuple[pd.DataFrame, list[str]]:
+def design_matrix(
+    frame: pd.DataFrame,
+    covariates=COVARIATES,
+    min_level: int = MIN_LEVEL,
+    responded: np.ndarray | None = None,
+) -> tuple[pd.DataFrame, list[str]]:
     """Constant, dummies (reference = the largest level) and numeric covariates. Levels with
     fewer than `min_level` persons (or, given `responded`, where all or nobody responded) are
     merged into the reference level. A numeric
@@ -117,10 +126,12 @@ def design_matrix(frame: pd.DataFrame, covariates=COVARIATES, min_level: int = M
             rare = [lv for lv in rare if lv != reference]
             if rare:
                 values = values.where(~values.isin(rare), reference)
-                notes.append(f"{COVARIATE_LABELS.get(cov, cov)}: "
-                             f"{', '.join(sorted(_level(cov, lv) for lv in rare))} "
-                             f"lagt sammen med «{_level(cov, reference)}» (færre end {min_level} inviterede, "
-                             "eller alle eller ingen svarede)")
+                notes.append(
+                    f"{COVARIATE_LABELS.get(cov, cov)}: "
+                    f"{', '.join(sorted(_level(cov, lv) for lv in rare))} "
+                    f"lagt sammen med «{_level(cov, reference)}» (færre end {min_level} inviterede, "
+                    "eller alle eller ingen svarede)"
+                )
             for level in sorted(values.value_counts().index[1:]):
                 parts.append((values == level).astype(float).rename(f"{cov}[{level}]"))
         else:
@@ -139,8 +150,10 @@ def design_matrix(frame: pd.DataFrame, covariates=COVARIATES, min_level: int = M
             keep.append(col)
     dropped = [c for c in full.columns if c not in keep]
     if dropped:
-        notes.append("udeladt, da de er givet af de øvrige variable: "
-                     + ", ".join(_column_text(c) for c in dropped))
+        notes.append(
+            "udeladt, da de er givet af de øvrige variable: "
+            + ", ".join(_column_text(c) for c in dropped)
+        )
     return full[keep], notes
 
 
@@ -162,7 +175,8 @@ def fit_probabilities(y: np.ndarray, X: pd.DataFrame | np.ndarray) -> np.ndarray
         warnings.simplefilter("error")
         try:
             res = sm.Logit(np.asarray(y, dtype=float), np.asarray(X, dtype=float)).fit(
-                disp=0, maxiter=100)
+                disp=0, maxiter=100
+            )
         except Exception as exc:  # separation, singular Hessian, convergence warnings
             raise FitError(f"modellen kunne ikke estimeres ({type(exc).__name__})") from None
     if not res.mle_retvals.get("converged", False):
@@ -212,19 +226,33 @@ class IPWResult:
         return self.weighted is not None
 
 
-def ipw_mean(frame: pd.DataFrame, covariates=COVARIATES, n_boot: int = N_BOOT, seed: int = SEED,
-             trim: float | None = TRIM, min_level: int = MIN_LEVEL,
-             min_group: int = MIN_GROUP) -> IPWResult:
+def ipw_mean(
+    frame: pd.DataFrame,
+    covariates=COVARIATES,
+    n_boot: int = N_BOOT,
+    seed: int = SEED,
+    trim: float | None = TRIM,
+    min_level: int = MIN_LEVEL,
+    min_group: int = MIN_GROUP,
+) -> IPWResult:
     """Unweighted and nonresponse-weighted mean of `score` among the respondents of `frame`
     (`response_frame`), with the fallback described in the module docstring."""
     y = frame["responded"].to_numpy(dtype=bool)
     scores = frame["score"].to_numpy(dtype=float)
-    out = IPWResult(n_invited=len(frame), n_responded=int(y.sum()),
-                    unweighted=t_interval(scores[y]), covariates=tuple(covariates), trim=trim,
-                    seed=seed, n_boot=n_boot)
+    out = IPWResult(
+        n_invited=len(frame),
+        n_responded=int(y.sum()),
+        unweighted=t_interval(scores[y]),
+        covariates=tuple(covariates),
+        trim=trim,
+        seed=seed,
+        n_boot=n_boot,
+    )
     if min(y.sum(), (~y).sum()) < min_group:
-        out.reason = (f"for få besvarelser eller ikke-besvarelser (under {min_group}) til at "
-                      "estimere en svarmodel")
+        out.reason = (
+            f"for få besvarelser eller ikke-besvarelser (under {min_group}) til at "
+            "estimere en svarmodel"
+        )
         return out
     X, out.notes = design_matrix(frame, covariates, min_level, y)
     out.columns = list(X.columns)
@@ -258,27 +286,46 @@ def ipw_mean(frame: pd.DataFrame, covariates=COVARIATES, n_boot: int = N_BOOT, s
     return out
 
 
-TABLE_COLUMNS = ["Gennemsnit", "Besvarelser med WHO-5-score", "Inviterede", "Gennemsnit",
-                 "95 %-KI, nedre", "95 %-KI, øvre"]
+TABLE_COLUMNS = [
+    "Gennemsnit",
+    "Besvarelser med WHO-5-score",
+    "Inviterede",
+    "Gennemsnit",
+    "95 %-KI, nedre",
+    "95 %-KI, øvre",
+]
 
 
 def ipw_table(result: IPWResult) -> pd.DataFrame:
     """Unweighted beside weighted mean (the weighted row only when the model was fitted)."""
-    rows = [{"Beregning": "Uvægtet (de, der svarede)", "Besvarelser med WHO-5-score":
-             result.n_responded, "Inviterede": result.n_invited,
-             "Gennemsnit": result.unweighted[0], "95 %-KI, nedre": result.unweighted[2],
-             "95 %-KI, øvre": result.unweighted[3]}]
+    rows = [
+        {
+            "Beregning": "Uvægtet (de, der svarede)",
+            "Besvarelser med WHO-5-score": result.n_responded,
+            "Inviterede": result.n_invited,
+            "Gennemsnit": result.unweighted[0],
+            "95 %-KI, nedre": result.unweighted[2],
+            "95 %-KI, øvre": result.unweighted[3],
+        }
+    ]
     if result.fitted:
-        rows.append({"Beregning": "Vægtet for bortfald (IPW)", "Besvarelser med WHO-5-score":
-                     result.n_responded, "Inviterede": result.n_invited,
-                     "Gennemsnit": result.weighted[0], "95 %-KI, nedre": result.weighted[2],
-                     "95 %-KI, øvre": result.weighted[3]})
+        rows.append(
+            {
+                "Beregning": "Vægtet for bortfald (IPW)",
+                "Besvarelser med WHO-5-score": result.n_responded,
+                "Inviterede": result.n_invited,
+                "Gennemsnit": result.weighted[0],
+                "95 %-KI, nedre": result.weighted[2],
+                "95 %-KI, øvre": result.weighted[3],
+            }
+        )
     return pd.DataFrame(rows)
 
 
 IPW_COUNTS = ["Besvarelser med WHO-5-score", "Inviterede"]
-IPW_LINKED = {c: "Besvarelser med WHO-5-score"
-              for c in ("Gennemsnit", "95 %-KI, nedre", "95 %-KI, øvre")}
+IPW_LINKED = {
+    c: "Besvarelser med WHO-5-score" for c in ("Gennemsnit", "95 %-KI, nedre", "95 %-KI, øvre")
+}
 
 
 def ipw_note(result: IPWResult, min_cell: int) -> str:
@@ -286,13 +333,19 @@ def ipw_note(result: IPWResult, min_cell: int) -> str:
     n_inv = count_text(result.n_invited, min_cell)
     n_resp = count_text(result.n_responded, min_cell)
     covs = ", ".join(COVARIATE_LABELS.get(c, c) for c in result.covariates)
-    base = (f"Uvægtet: gennemsnit af de {n_resp} besvarelser med WHO-5-score blandt {n_inv} "
-            "inviterede, 95 %-konfidensinterval fra t-fordelingen.")
+    base = (
+        f"Uvægtet: gennemsnit af de {n_resp} besvarelser med WHO-5-score blandt {n_inv} "
+        "inviterede, 95 %-konfidensinterval fra t-fordelingen."
+    )
     if not result.fitted:
         return base + f" Der er ikke vægtet for bortfald: {result.reason}."
-    trim = ("trunkeret ved 99 %-fraktilen" if result.trim == TRIM else
-            "ikke trunkeret" if result.trim is None else
-            f"trunkeret ved {result.trim * 100:g} %-fraktilen")
+    trim = (
+        "trunkeret ved 99 %-fraktilen"
+        if result.trim == TRIM
+        else "ikke trunkeret"
+        if result.trim is None
+        else f"trunkeret ved {result.trim * 100:g} %-fraktilen"
+    )
     extra = f" ({'; '.join(result.notes)})" if result.notes else ""
     return (
         base + f" Vægtet: sandsynligheden for at svare er estimeret med logistisk regression "
@@ -310,16 +363,30 @@ def ipw_estimates(result: IPWResult, wave: str = "3mdr", min_n: int = 1) -> pd.D
     n = result.n_responded
     hide = not result.fitted or 0 < n < min_n
     mean, se, low, high = (np.nan,) * 4 if hide else result.weighted
-    rows = [{"analysis": "who5", "model": "ipw_mean", "subgroup": f"wave:{wave}", "term": "mean",
-             "estimate": mean, "std_error": se, "conf_low": low, "conf_high": high,
-             "p_value": np.nan, "stars": "",
-             "n_persons": pd.NA if 0 < n < min_n else n,
-             "n_obs": pd.NA if 0 < n < min_n else result.n_invited}]
+    rows = [
+        {
+            "analysis": "who5",
+            "model": "ipw_mean",
+            "subgroup": f"wave:{wave}",
+            "term": "mean",
+            "estimate": mean,
+            "std_error": se,
+            "conf_low": low,
+            "conf_high": high,
+            "p_value": np.nan,
+            "stars": "",
+            "n_persons": pd.NA if 0 < n < min_n else n,
+            "n_obs": pd.NA if 0 < n < min_n else result.n_invited,
+        }
+    ]
     return pd.DataFrame(rows, columns=ESTIMATE_COLUMNS).astype(
-        {"n_persons": "Int64", "n_obs": "Int64"})
+        {"n_persons": "Int64", "n_obs": "Int64"}
+    )
 
 
 def ipw_source(result: IPWResult, min_cell: int) -> str:
-    return (f"Kursistspørgeskema 3 måneder efter kurset og registreringsdata. N = "
-            f"{count_text(result.n_responded, min_cell)} besvarelser af "
-            f"{count_text(result.n_invited, min_cell)} inviterede")
+    return (
+        f"Kursistspørgeskema 3 måneder efter kurset og registreringsdata. N = "
+        f"{count_text(result.n_responded, min_cell)} besvarelser af "
+        f"{count_text(result.n_invited, min_cell)} inviterede"
+    )
