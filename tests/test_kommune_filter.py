@@ -35,4 +35,4 @@ def test_every_notebook_that_loads_the_data_declares_and_passes_kommuner():
             continue
         params = next(c.source for c in cells if "parameters" in c.metadata.get("tags", []))
         assert "kommuner = None" in params.splitlines(), path.name
-        assert "kommuner=kommuner)" in code, path.name
+        assert "kommuner=kommuner" in code, path.name

@@ -204,7 +204,8 @@ def _setup_logging(run_dir: Path, quiet: bool) -> logging.Handler:
         if isinstance(h, logging.StreamHandler) and not isinstance(h, logging.FileHandler)
     ]
     if consoles:  # a run in the same process before: write to the stdout of now, not of then
-        consoles[0].setStream(sys.stdout)
+        with consoles[0].lock:  # not setStream: it flushes the old stream, which may be closed
+            consoles[0].stream = sys.stdout
     elif not quiet:
         console = logging.StreamHandler(sys.stdout)
         console.setFormatter(logging.Formatter("tpj: %(message)s"))
