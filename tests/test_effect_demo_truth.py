@@ -43,3 +43,26 @@ def test_before_after_is_off_by_more_than_0_3(demo_effect):
     result, truth = demo_effect
     assert abs(result.before_after["estimate"] - truth["true_att_26"]) > 0.3
     assert result.n_persons >= 100 and result.counts["controls"] > 10 * result.counts["stacks"]
+
+
+def test_cohort_from_scores_maps_sentinels_categories_and_regions():
+    import numpy as np
+    import pandas as pd
+
+    from tpj_helpers.data.comparison import ScoreMatrix
+
+    monday = np.array(["2024-12-30", "2025-01-06"], dtype="datetime64[D]")  # ISO weeks 2025-W01, W02
+    m = ScoreMatrix(np.array(["K1", "K2"]), monday, np.array([[-1, 3], [-2, 10]], dtype=np.int8),
+                    np.array([[-1, 1], [0, -1]], dtype=np.int8), ("b", "a"))
+    bg = pd.DataFrame({"gender": ["kvinde", None], "birth_year": [1990, None],
+                       "kommune": ["Aalborg", "Odense"], "region": [pd.NA, "Syddanmark"]})
+    c = inputs.cohort_from_scores(m, bg, ("a", "b", "c"), {"Aalborg": "Nordjylland"})
+    assert np.isnan(c.score[0, 0]) and np.isnan(c.score[1, 0]) and c.score[0, 1] == 3 and c.score[1, 1] == 10
+    # matrix category 1 is "a" (index 0 of the target), 0 is "b" (index 1), -1 stays -1
+    assert c.category.tolist() == [[-1, 0], [1, -1]]
+    assert c.region.tolist() == ["Nordjylland", "Syddanmark"]
+    assert c.gender.tolist() == ["kvinde", ""] and np.isnan(c.birth_year[1])
+    assert c.week_year.tolist() == [2025, 2025]  # the ISO year of each week (its Thursday)
+    bad = bg.assign(region=pd.NA, kommune=["Aalborg", "Atlantis"])
+    with pytest.raises(Exception, match="Atlantis"):
+        inputs.cohort_from_scores(m, bad, ("a", "b"), {"Aalborg": "Nordjylland"})

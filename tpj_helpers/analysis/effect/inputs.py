@@ -3,9 +3,10 @@
 Participants come from the validated DREAM panel of `load_data` (consent, phases and exclusions
 already applied). The pool comes from the optional `comparison/` folder (contract section 7):
 `dream.*` in the wide DREAM layout over the same weeks and `background.*` (person_id, gender,
-birth_year, kommune, optionally region). This reader holds the pool in memory as int8/float32
-matrices (1,000,000 x 160 weeks: about 0.8 GB); a streaming reader can hand the design the same
-`Cohort`.
+birth_year, kommune, optionally region). The pool is read by the streaming reader of
+`tpj_helpers.data.comparison` (record batches reduced to one byte per person-week) and handed to
+the design as a `Cohort` of float32 score and int8 category (1,000,000 x 161 weeks: about 0.8 GB,
+no long frame; `benchmarks/bench_comparison_pool.py` measures it).
 """
 
 from __future__ import annotations
