@@ -168,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
         "generate_pool_peak_gb": round(gen_peak, 2) if gen_peak is not None else "cached",
         "stages": stages,
         "design_stages": "included" if getattr(design, "STAGES", None) else "not present in this branch (hook: tpj_helpers.analysis.effect.bench.STAGES)",
+        "design": design.summary(ctx) if hasattr(design, "summary") else {},
         "total_seconds": total,
         "total_cpu_seconds": total_cpu,
         "peak_gb": peak,

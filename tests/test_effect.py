@@ -313,7 +313,7 @@ def test_pool_reader_rejects_participant_ids_and_unknown_kommune(tmp_path):
     with pytest.raises(ContractError, match="Atlantis"):
         inputs.pool_cohort(tmp_path / "b", score_map, part, labels)
     _write_pool(tmp_path / "c", ["C1"])
-    with pytest.raises(ContractError, match="same weeks"):
+    with pytest.raises(ContractError, match="same ISO weeks"):
         inputs.pool_cohort(tmp_path / "c", score_map, part, np.array(["2024-W09", "2024-W10", "2024-W11"]))
     assert not inputs.has_pool(tmp_path / "missing")
 

@@ -3,9 +3,10 @@
 Participants come from the validated DREAM panel of `load_data` (consent, phases and exclusions
 already applied). The pool comes from the optional `comparison/` folder (contract section 7):
 `dream.*` in the wide DREAM layout over the same weeks and `background.*` (person_id, gender,
-birth_year, kommune, optionally region). This reader holds the pool in memory as int8/float32
-matrices (1,000,000 x 160 weeks: about 0.8 GB); a streaming reader can hand the design the same
-`Cohort`.
+birth_year, kommune, optionally region). The pool is read by the streaming reader of
+`tpj_helpers.data.comparison` (record batches reduced to one byte per person-week) and handed to
+the design as a `Cohort` of float32 score and int8 category (1,000,000 x 161 weeks: about 0.8 GB,
+no long frame; `benchmarks/bench_comparison_pool.py` measures it).
 """
 
 from __future__ import annotations
@@ -127,43 +128,64 @@ def read_background(folder: Path, table: dict[str, str]) -> pd.DataFrame:
     return df
 
 
+def _mondays(week_labels: np.ndarray) -> np.ndarray:
+    """ISO week labels such as '2024-W10' -> their Monday (datetime64[D])."""
+    from datetime import date
+
+    return np.array([date.fromisocalendar(int(str(w)[:4]), int(str(w)[6:]), 1) for w in week_labels],
+                    dtype="datetime64[D]")
+
+
+def cohort_from_scores(m, background: pd.DataFrame, categories: tuple[str, ...], table: dict[str, str],
+                       path: Path | None = None, start: np.ndarray | None = None) -> Cohort:
+    """A design `Cohort` from the streaming reader's compact `ScoreMatrix` (data.comparison).
+
+    Score: 0..10, NaN for the sentinels (no score, coded out, unknown code); category remapped
+    from the matrix's categories onto `categories` (the participants'); `background` in the
+    matrix's row order (person_id, gender, birth_year, kommune, region): region from kommune
+    where it is missing (an unknown kommune is an error naming `path`). Memory: 5 bytes per
+    person-week (float32 score + int8 category), no long frame.
+    """
+    score = np.empty(m.score.shape, dtype=np.float32)
+    step = max(1, (1 << 22) // max(m.score.shape[1], 1))
+    for a in range(0, len(score), step):  # blocks of persons: no full-size temporaries
+        block = m.score[a : a + step]
+        score[a : a + step] = np.where(block >= 0, block, np.nan)
+    remap = np.array([categories.index(c) if c in categories else NO_CATEGORY for c in m.categories]
+                     + [NO_CATEGORY], dtype=np.int8)  # index -1 (no code) reads the last entry
+    category = remap[m.category]
+    region = background["region"].astype(object)
+    fill = region.isna() | (region.astype(str) == "")
+    if fill.any():
+        kommune = background["kommune"].astype(object)
+        unknown = fill & kommune.notna() & ~kommune.isin(list(table))
+        if unknown.any():
+            rows = np.flatnonzero(unknown.to_numpy())
+            raise ContractError(path or Path("background"), [Problem(
+                "kommune", rows=(rows[:5] + 2).tolist(), n_rows=len(rows),
+                expected="one of the 98 Danish municipalities (params/kommuner_regioner.csv)",
+                found=kommune.iloc[rows[:5]].astype(str).tolist())])
+        region = region.where(~fill, kommune.map(table))
+    years = np.array([int(str(d)[:4]) for d in m.week_monday + np.timedelta64(3, "D")])
+    return Cohort(person_id=np.asarray(m.person_id).astype(str), score=score, category=category,
+                  gender=background["gender"].astype(object).fillna("").astype(str).to_numpy(),
+                  birth_year=pd.to_numeric(background["birth_year"]).astype("Float64").to_numpy(
+                      dtype=float, na_value=np.nan),
+                  region=region.fillna("").astype(str).to_numpy(), start=start,
+                  categories=categories, week_year=years)
+
+
 def pool_cohort(data_dir: Path | str, score_map: pd.DataFrame, participants: Cohort,
                 week_labels: np.ndarray, table: dict[str, str] | None = None) -> Cohort:
-    """The comparison pool over the participants' weeks (an error when the weeks differ or ids
-    collide with participants)."""
-    from tpj_helpers.data.dream import read_dream
+    """The comparison pool over the participants' weeks, read by the streaming reader
+    (`data.comparison.read_pool`: record batches, one byte per person-week), as a `Cohort`.
 
-    folder = Path(data_dir) / COMPARISON
+    An error when the weeks differ from `week_labels` or ids collide with participants.
+    """
+    from tpj_helpers.data.comparison import read_pool
+
     table = table if table is not None else kommune_regions()
-    extract = read_dream(folder)
-    labels = extract.iso_weeks
-    if len(labels) != len(week_labels) or (labels != week_labels).any():
-        raise ContractError(extract.path, [Problem(
-            "y_YYWW", expected=f"the same weeks as the participants' extract ({week_labels[0]}..{week_labels[-1]})",
-            found=[f"{labels[0]}..{labels[-1]}"])])
-    clash = np.intersect1d(extract.person_id, participants.person_id)
-    if len(clash):
-        raise ContractError(extract.path, [Problem("person_id", expected="no participant among the pool",
-                                                   found=clash[:5].tolist(), n_rows=len(clash))])
-    names, cat_lut, score_lut = _category_tables(score_map)
-    if names != participants.categories:
-        raise ValueError("participants and pool scored with different score maps")
-    codes = extract.codes.astype(np.intp)  # -1 = empty reads the last entry
-    month_idx = np.searchsorted(extract.grad_month,
-                                (extract.week_monday + np.timedelta64(3, "D")).astype("datetime64[M]"))
-    employed = (extract.grad > 0)[:, month_idx]
-    score = score_lut[codes]
-    score[(codes < 0) & employed] = 10
-    category = cat_lut[codes]
-    bg = read_background(folder, table).set_index("person_id")
-    missing = ~pd.Index(extract.person_id).isin(bg.index)
-    if missing.any():
-        raise ContractError(find_source(folder, "background"), [Problem(
-            "person_id", expected="a background row for every person in comparison/dream",
-            found=extract.person_id[missing][:5].tolist(), n_rows=int(missing.sum()))])
-    info = bg.loc[extract.person_id]
-    return Cohort(person_id=extract.person_id, score=score, category=category,
-                  gender=info["gender"].fillna("").astype(str).to_numpy(),
-                  birth_year=info["birth_year"].to_numpy(dtype=float),
-                  region=info["region"].fillna("").astype(str).to_numpy(),
-                  categories=names, week_year=_week_years(labels))
+    pool = read_pool(data_dir, participant_ids=participants.person_id, score_map=score_map,
+                     week_monday=_mondays(week_labels))
+    return cohort_from_scores(pool.scores, pool.background, tuple(participants.categories), table,
+                              pool.background_path)
