@@ -74,7 +74,10 @@ def data_folder(persons: int, seed: int) -> tuple[Path, float | None]:
 
     folder = CACHE / f"comparison_pool_{persons}_s{seed}"
     info = marker_info(folder)
-    if info.get("generator_version") == generator_version() and info.get("comparison", {}).get("persons") == persons:
+    if (
+        info.get("generator_version") == generator_version()
+        and info.get("comparison", {}).get("persons") == persons
+    ):
         return folder, None
     if folder.exists():
         shutil.rmtree(folder)
@@ -87,14 +90,18 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--persons", type=int, default=1_000_000)
     ap.add_argument("--seed", type=int, default=2025)
-    ap.add_argument("--controls", type=int, default=10, help="pool members per participant and hold in the outcome stage")
+    ap.add_argument(
+        "--controls",
+        type=int,
+        default=10,
+        help="pool members per participant and hold in the outcome stage",
+    )
     ap.add_argument("--out", type=Path, default=RESULTS)
     args = ap.parse_args(argv)
 
     load_before = os.getloadavg()
     folder, gen_seconds = data_folder(args.persons, args.seed)
     gen_peak = peak_gb() if gen_seconds is not None else None
-
 
     from tpj_helpers.data import cohort, dream, sources
     from tpj_helpers.data import comparison as cmp
@@ -106,25 +113,46 @@ def main(argv: list[str] | None = None) -> int:
         reset_peak()
         t, cpu = time.perf_counter(), time.process_time()
         fn()
-        stages.append({"stage": name, "seconds": round(time.perf_counter() - t, 2),
-                       "cpu_seconds": round(time.process_time() - cpu, 2), "peak_gb": round(peak_gb(), 2)})
-        print(f"{name:>14}: {stages[-1]['seconds']:7.2f} s wall, {stages[-1]['cpu_seconds']:7.2f} s CPU, "
-              f"peak {stages[-1]['peak_gb']:.2f} GB", flush=True)
+        stages.append(
+            {
+                "stage": name,
+                "seconds": round(time.perf_counter() - t, 2),
+                "cpu_seconds": round(time.process_time() - cpu, 2),
+                "peak_gb": round(peak_gb(), 2),
+            }
+        )
+        print(
+            f"{name:>14}: {stages[-1]['seconds']:7.2f} s wall, {stages[-1]['cpu_seconds']:7.2f} s CPU, "
+            f"peak {stages[-1]['peak_gb']:.2f} GB",
+            flush=True,
+        )
 
     def participants() -> None:
         holds = sources.load_holds(folder)
-        persons = cohort.build_persons(holds, sources.load_enrolments(folder, holds), sources.load_registrations(folder))
+        persons = cohort.build_persons(
+            holds, sources.load_enrolments(folder, holds), sources.load_registrations(folder)
+        )
         ext = dream.read_dream(folder)
         parts = cmp.participant_history(ext)
         info = persons.set_index("person_id")
-        rows = np.flatnonzero(np.isin(parts.person_id, info.index[info["consent_register"].astype(bool)]))
+        rows = np.flatnonzero(
+            np.isin(parts.person_id, info.index[info["consent_register"].astype(bool)])
+        )
         start = parts.week_index(info.loc[parts.person_id[rows], "start_date"])
-        ctx.update(holds=holds, persons=persons, extract=ext, parts=parts,
-                   part_cov=cmp.history_covariates(parts, start, rows).assign(row=rows, start_idx=start))
+        ctx.update(
+            holds=holds,
+            persons=persons,
+            extract=ext,
+            parts=parts,
+            part_cov=cmp.history_covariates(parts, start, rows).assign(row=rows, start_idx=start),
+        )
 
     def read_pool() -> None:
-        ctx["pool"] = cmp.read_pool(folder, participant_ids=ctx["persons"]["person_id"],
-                                    week_monday=ctx["extract"].week_monday)
+        ctx["pool"] = cmp.read_pool(
+            folder,
+            participant_ids=ctx["persons"]["person_id"],
+            week_monday=ctx["extract"].week_monday,
+        )
 
     def risk_sets() -> None:
         held = ctx["holds"][ctx["holds"]["status"] == "afholdt"][["hold_id", "start_date"]]
@@ -133,13 +161,19 @@ def main(argv: list[str] | None = None) -> int:
     def outcomes() -> None:
         rs = ctx["risk_sets"]
         rng = np.random.default_rng(0)
-        per_hold = ctx["persons"][ctx["persons"]["consent_register"].astype(bool)].groupby("hold_id").size()
+        per_hold = (
+            ctx["persons"][ctx["persons"]["consent_register"].astype(bool)]
+            .groupby("hold_id")
+            .size()
+        )
         take = []
         for hold_id, g in rs.groupby("hold_id", observed=True):  # ~30 holds
             n = min(len(g), int(per_hold.get(hold_id, 0)) * args.controls)
             take.append(g.index.to_numpy()[rng.choice(len(g), size=n, replace=False)])
         sel = rs.loc[np.concatenate(take) if take else []]
-        ctx["outcomes"] = cmp.outcomes(ctx["pool"].scores, sel["row"].to_numpy(), sel["start_idx"].to_numpy())
+        ctx["outcomes"] = cmp.outcomes(
+            ctx["pool"].scores, sel["row"].to_numpy(), sel["start_idx"].to_numpy()
+        )
 
     stage("participants", participants)
     stage("read_pool", read_pool)
@@ -163,22 +197,35 @@ def main(argv: list[str] | None = None) -> int:
         "participants": len(ctx["part_cov"]),
         "risk_set_rows": len(ctx["risk_sets"]),
         "outcome_rows": len(ctx["outcomes"]),
-        "pool_file_mb": round(sum(p.stat().st_size for p in (folder / "comparison").iterdir()) / 1024**2, 1),
+        "pool_file_mb": round(
+            sum(p.stat().st_size for p in (folder / "comparison").iterdir()) / 1024**2, 1
+        ),
         "generate_pool_seconds": round(gen_seconds, 1) if gen_seconds is not None else "cached",
         "generate_pool_peak_gb": round(gen_peak, 2) if gen_peak is not None else "cached",
         "stages": stages,
-        "design_stages": "included" if getattr(design, "STAGES", None) else "not present in this branch (hook: tpj_helpers.analysis.effect.bench.STAGES)",
+        "design_stages": "included"
+        if getattr(design, "STAGES", None)
+        else "not present in this branch (hook: tpj_helpers.analysis.effect.bench.STAGES)",
         "design": design.summary(ctx) if hasattr(design, "summary") else {},
         "total_seconds": total,
         "total_cpu_seconds": total_cpu,
         "peak_gb": peak,
-        "goal": {"seconds": GOAL_SECONDS, "peak_gb": GOAL_GB, "met": bool(total <= GOAL_SECONDS and peak <= GOAL_GB)},
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
-                    "load_average_before": [round(x, 2) for x in load_before],
-                    "load_average_after": [round(x, 2) for x in os.getloadavg()],
-                    "note": ("2 cores shared with other sessions' work while this ran (see the load averages): "
-                             "wall times are upper bounds for an idle machine; CPU seconds count all of "
-                             "this process's threads")},
+        "goal": {
+            "seconds": GOAL_SECONDS,
+            "peak_gb": GOAL_GB,
+            "met": bool(total <= GOAL_SECONDS and peak <= GOAL_GB),
+        },
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "load_average_before": [round(x, 2) for x in load_before],
+            "load_average_after": [round(x, 2) for x in os.getloadavg()],
+            "note": (
+                "2 cores shared with other sessions' work while this ran (see the load averages): "
+                "wall times are upper bounds for an idle machine; CPU seconds count all of "
+                "this process's threads"
+            ),
+        },
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -12,19 +12,31 @@ from tpj_helpers.analysis.effect import chapter, design, inputs, participants, s
 
 CATS = ("beskaeftigelse", "kontanthjaelp", "dagpenge")
 KH, DP = 1, 2  # category indices of kontanthjaelp (qualifying) and dagpenge (not)
-PARAMS = {**design.DEFAULTS, "qualifying_categories": ["kontanthjaelp"], "event_window": [-3, 2],
-          "history_weeks": [-1], "max_controls": 10}
+PARAMS = {
+    **design.DEFAULTS,
+    "qualifying_categories": ["kontanthjaelp"],
+    "event_window": [-3, 2],
+    "history_weeks": [-1],
+    "max_controls": 10,
+}
 
 
 def cohort(scores, cats, gender, start=None, birth=1980.0, region="Sjælland"):
     scores = np.asarray(scores, dtype=np.float32)
     n, w = scores.shape
     return design.Cohort(
-        person_id=np.array([f"P{i}" for i in range(n)]) if start is not None else np.array([f"C{i}" for i in range(n)]),
-        score=scores, category=np.asarray(cats, dtype=np.int8), gender=np.asarray(gender),
-        birth_year=np.full(n, birth), region=np.full(n, region),
-        start=None if start is None else np.asarray(start), categories=CATS,
-        week_year=np.full(w, 2024))
+        person_id=np.array([f"P{i}" for i in range(n)])
+        if start is not None
+        else np.array([f"C{i}" for i in range(n)]),
+        score=scores,
+        category=np.asarray(cats, dtype=np.int8),
+        gender=np.asarray(gender),
+        birth_year=np.full(n, birth),
+        region=np.full(n, region),
+        start=None if start is None else np.asarray(start),
+        categories=CATS,
+        week_year=np.full(w, 2024),
+    )
 
 
 def test_cem_weights_risk_set_and_counts():
@@ -35,10 +47,15 @@ def test_cem_weights_risk_set_and_counts():
     w = 8
     kh = np.full(w, KH)
     dp = np.full(w, DP)
-    part = cohort(np.full((4, w), 2.0), [kh, kh, kh, dp], ["kvinde", "kvinde", "mand", "kvinde"],
-                  start=[4, 4, 4, 4])
-    pool = cohort(np.full((6, w), 2.0), [kh, kh, kh, kh, kh, dp],
-                  ["kvinde"] * 4 + ["mand", "kvinde"])
+    part = cohort(
+        np.full((4, w), 2.0),
+        [kh, kh, kh, dp],
+        ["kvinde", "kvinde", "mand", "kvinde"],
+        start=[4, 4, 4, 4],
+    )
+    pool = cohort(
+        np.full((6, w), 2.0), [kh, kh, kh, kh, kh, dp], ["kvinde"] * 4 + ["mand", "kvinde"]
+    )
     m = design.match(part, pool, PARAMS)
     assert m.counts["not_qualifying"] == 1
     assert m.counts["matched"] == 3 and m.counts["unmatched"] == 0
@@ -121,8 +138,12 @@ def test_callaway_santanna_equals_event_study_in_one_stack():
         warnings.simplefilter("ignore")
         es, _, g = design.event_study(df, params)
     cs = design.att_cs_terms(df, g, 2).set_index("term")
-    assert cs.loc["att_2", "estimate"] == pytest.approx(es.set_index("week").loc[2, "estimate"], abs=1e-8)
-    assert cs.loc["att_0_2", "estimate"] == pytest.approx(es[es["week"] >= 0]["estimate"].mean(), abs=1e-8)
+    assert cs.loc["att_2", "estimate"] == pytest.approx(
+        es.set_index("week").loc[2, "estimate"], abs=1e-8
+    )
+    assert cs.loc["att_0_2", "estimate"] == pytest.approx(
+        es[es["week"] >= 0]["estimate"].mean(), abs=1e-8
+    )
     assert cs.loc["att_2", "std_error"] > 0
 
 
@@ -136,7 +157,9 @@ def test_placebo_and_sensitivity_by_hand():
 
     assert plac["p_value"] == pytest.approx(stats.f.sf(1.0, 2, 100))
     assert plac["max_abs_pre"] == pytest.approx(0.2)
-    att = pd.DataFrame({"term": ["att_1"], "estimate": [0.6], "conf_low": [0.4], "conf_high": [0.8]})
+    att = pd.DataFrame(
+        {"term": ["att_1"], "estimate": [0.6], "conf_low": [0.4], "conf_high": [0.8]}
+    )
     sens = design.sensitivity(att, plac, "att_1", 1.0)
     assert (sens["conf_low"], sens["conf_high"]) == pytest.approx((0.2, 1.0))
     assert sens["breakdown_m"] == pytest.approx(2.0)  # 0.4 / 0.2
@@ -206,8 +229,13 @@ def test_kommune_table_has_98_municipalities_in_5_regions():
     table = inputs.kommune_regions()
     assert len(table) == 98
     counts = pd.Series(table).value_counts().to_dict()
-    assert counts == {"Hovedstaden": 29, "Syddanmark": 22, "Midtjylland": 19, "Sjælland": 17,
-                      "Nordjylland": 11}
+    assert counts == {
+        "Hovedstaden": 29,
+        "Syddanmark": 22,
+        "Midtjylland": 19,
+        "Sjælland": 17,
+        "Nordjylland": 11,
+    }
     assert table["Aalborg"] == "Nordjylland" and table["Stevns"] == "Sjælland"
 
 
@@ -235,8 +263,13 @@ def test_holm_within_families_only():
     from tpj_helpers.publish.multiple import family, holm_column
 
     def row(analysis, model, subgroup, term, p):
-        return {"analysis": analysis, "model": model, "subgroup": subgroup, "term": term,
-                "p_value": p}
+        return {
+            "analysis": analysis,
+            "model": model,
+            "subgroup": subgroup,
+            "term": term,
+            "p_value": p,
+        }
 
     rows = [
         row("register", "two_point_post", "all", "change", "0.001"),
@@ -256,14 +289,39 @@ def test_holm_within_families_only():
 
 
 def test_headline_from_estimates_reads_the_att_row():
-    est = pd.DataFrame([
-        {"analysis": "effect", "model": "att", "subgroup": "all", "term": "att_26", "estimate": 0.6,
-         "conf_low": 0.2, "conf_high": 1.0, "p_value": 0.004, "n_persons": 180},
-        {"analysis": "effect", "model": "att", "subgroup": "all", "term": "att_0_26", "estimate": 0.4,
-         "conf_low": 0.1, "conf_high": 0.7, "p_value": 0.01, "n_persons": 180},
-    ])
+    est = pd.DataFrame(
+        [
+            {
+                "analysis": "effect",
+                "model": "att",
+                "subgroup": "all",
+                "term": "att_26",
+                "estimate": 0.6,
+                "conf_low": 0.2,
+                "conf_high": 1.0,
+                "p_value": 0.004,
+                "n_persons": 180,
+            },
+            {
+                "analysis": "effect",
+                "model": "att",
+                "subgroup": "all",
+                "term": "att_0_26",
+                "estimate": 0.4,
+                "conf_low": 0.1,
+                "conf_high": 0.7,
+                "p_value": 0.01,
+                "n_persons": 180,
+            },
+        ]
+    )
     text = chapter.headline_from_estimates(est)
-    assert "hævede" in text and "+0,60 point" in text and "0,20 til 1,00" in text and "180 kursister" in text
+    assert (
+        "hævede" in text
+        and "+0,60 point" in text
+        and "0,20 til 1,00" in text
+        and "180 kursister" in text
+    )
     est.loc[0, "p_value"] = 0.3
     assert "ændrede ikke målbart" in chapter.headline_from_estimates(est)
     assert chapter.headline_from_estimates(est[est["analysis"] == "none"]) == ""
@@ -272,20 +330,31 @@ def test_headline_from_estimates_reads_the_att_row():
 def _write_pool(folder, ids, kommune="Aalborg"):
     (folder / "comparison").mkdir(parents=True, exist_ok=True)
     weeks = ["y_2410", "y_2411", "y_2412"]
-    dream = pd.DataFrame({"person_id": ids, **{w: ["130"] * len(ids) for w in weeks},
-                          "grad_2024_03": [""] * len(ids)})
+    dream = pd.DataFrame(
+        {
+            "person_id": ids,
+            **{w: ["130"] * len(ids) for w in weeks},
+            "grad_2024_03": [""] * len(ids),
+        }
+    )
     dream.to_csv(folder / "comparison" / "dream.csv", index=False)
-    pd.DataFrame({"person_id": ids, "gender": ["kvinde"] * len(ids), "birth_year": [1990] * len(ids),
-                  "kommune": [kommune] * len(ids)}).to_csv(folder / "comparison" / "background.csv",
-                                                           index=False)
+    pd.DataFrame(
+        {
+            "person_id": ids,
+            "gender": ["kvinde"] * len(ids),
+            "birth_year": [1990] * len(ids),
+            "kommune": [kommune] * len(ids),
+        }
+    ).to_csv(folder / "comparison" / "background.csv", index=False)
 
 
 def _participants_on(labels):
     from tpj_helpers.data.dream import load_score_map
 
     names = tuple(sorted(load_score_map()["category"].unique()))
-    part = cohort(np.full((1, 3), 2.0), np.full((1, 3), names.index("kontanthjaelp")), ["mand"],
-                  start=[2])
+    part = cohort(
+        np.full((1, 3), 2.0), np.full((1, 3), names.index("kontanthjaelp")), ["mand"], start=[2]
+    )
     part.person_id = np.array(["TPJ1"])
     part.categories = names
     return part, load_score_map()
@@ -295,7 +364,9 @@ def test_pool_reader_scores_and_regions(tmp_path):
     _write_pool(tmp_path, ["C1", "C2"])
     part, score_map = _participants_on(None)
     assert inputs.has_pool(tmp_path)
-    pool = inputs.pool_cohort(tmp_path, score_map, part, np.array(["2024-W10", "2024-W11", "2024-W12"]))
+    pool = inputs.pool_cohort(
+        tmp_path, score_map, part, np.array(["2024-W10", "2024-W11", "2024-W12"])
+    )
     assert pool.score.tolist() == [[2.0] * 3] * 2  # code 130 = kontanthjælp, score 2
     assert pool.region.tolist() == ["Nordjylland"] * 2
     assert pool.categories[pool.category[0, 0]] == "kontanthjaelp"
@@ -314,7 +385,9 @@ def test_pool_reader_rejects_participant_ids_and_unknown_kommune(tmp_path):
         inputs.pool_cohort(tmp_path / "b", score_map, part, labels)
     _write_pool(tmp_path / "c", ["C1"])
     with pytest.raises(ContractError, match="same ISO weeks"):
-        inputs.pool_cohort(tmp_path / "c", score_map, part, np.array(["2024-W09", "2024-W10", "2024-W11"]))
+        inputs.pool_cohort(
+            tmp_path / "c", score_map, part, np.array(["2024-W09", "2024-W10", "2024-W11"])
+        )
     assert not inputs.has_pool(tmp_path / "missing")
 
 

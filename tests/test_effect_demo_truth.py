@@ -36,7 +36,12 @@ def test_intervals_cover_the_true_effects(demo_effect, model):
     att = getattr(result, model).set_index("term")
     for term, key in (("att_26", "true_att_26"), ("att_0_26", "true_att_0_26")):
         row = att.loc[term]
-        assert row["conf_low"] <= truth[key] <= row["conf_high"], (model, term, row.to_dict(), truth[key])
+        assert row["conf_low"] <= truth[key] <= row["conf_high"], (
+            model,
+            term,
+            row.to_dict(),
+            truth[key],
+        )
 
 
 def test_before_after_is_off_by_more_than_0_3(demo_effect):
@@ -51,13 +56,31 @@ def test_cohort_from_scores_maps_sentinels_categories_and_regions():
 
     from tpj_helpers.data.comparison import ScoreMatrix
 
-    monday = np.array(["2024-12-30", "2025-01-06"], dtype="datetime64[D]")  # ISO weeks 2025-W01, W02
-    m = ScoreMatrix(np.array(["K1", "K2"]), monday, np.array([[-1, 3], [-2, 10]], dtype=np.int8),
-                    np.array([[-1, 1], [0, -1]], dtype=np.int8), ("b", "a"))
-    bg = pd.DataFrame({"gender": ["kvinde", None], "birth_year": [1990, None],
-                       "kommune": ["Aalborg", "Odense"], "region": [pd.NA, "Syddanmark"]})
+    monday = np.array(
+        ["2024-12-30", "2025-01-06"], dtype="datetime64[D]"
+    )  # ISO weeks 2025-W01, W02
+    m = ScoreMatrix(
+        np.array(["K1", "K2"]),
+        monday,
+        np.array([[-1, 3], [-2, 10]], dtype=np.int8),
+        np.array([[-1, 1], [0, -1]], dtype=np.int8),
+        ("b", "a"),
+    )
+    bg = pd.DataFrame(
+        {
+            "gender": ["kvinde", None],
+            "birth_year": [1990, None],
+            "kommune": ["Aalborg", "Odense"],
+            "region": [pd.NA, "Syddanmark"],
+        }
+    )
     c = inputs.cohort_from_scores(m, bg, ("a", "b", "c"), {"Aalborg": "Nordjylland"})
-    assert np.isnan(c.score[0, 0]) and np.isnan(c.score[1, 0]) and c.score[0, 1] == 3 and c.score[1, 1] == 10
+    assert (
+        np.isnan(c.score[0, 0])
+        and np.isnan(c.score[1, 0])
+        and c.score[0, 1] == 3
+        and c.score[1, 1] == 10
+    )
     # matrix category 1 is "a" (index 0 of the target), 0 is "b" (index 1), -1 stays -1
     assert c.category.tolist() == [[-1, 0], [1, -1]]
     assert c.region.tolist() == ["Nordjylland", "Syddanmark"]

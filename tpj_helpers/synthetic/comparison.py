@@ -89,18 +89,48 @@ from tpj_helpers.synthetic.dream import (
 
 BATCH = 50_000
 BACKGROUND = ("gender", "birth_year", "kommune")  # written; `would_be_start` is not
-TWIN_WINDOW = (-104, 26)  # weeks around the would-be start where a twin follows the participants' process
+TWIN_WINDOW = (
+    -104,
+    26,
+)  # weeks around the would-be start where a twin follows the participants' process
 STREAM = 14  # the pool's random stream: SeedSequence([seed, STREAM, batch index])
 
 # Municipality -> region for the municipalities of the synthetic data (the pool carries `region`).
 REGIONS = {
-    "Nordjylland": ["Aalborg", "Frederikshavn", "Hjørring", "Thisted", "Mariagerfjord", "Rebild",
-                    "Jammerbugt", "Brønderslev", "Vesthimmerland"],
-    "Midtjylland": ["Viborg", "Silkeborg", "Aarhus", "Horsens", "Randers", "Herning", "Skive",
-                    "Ringkøbing-Skjern"],
+    "Nordjylland": [
+        "Aalborg",
+        "Frederikshavn",
+        "Hjørring",
+        "Thisted",
+        "Mariagerfjord",
+        "Rebild",
+        "Jammerbugt",
+        "Brønderslev",
+        "Vesthimmerland",
+    ],
+    "Midtjylland": [
+        "Viborg",
+        "Silkeborg",
+        "Aarhus",
+        "Horsens",
+        "Randers",
+        "Herning",
+        "Skive",
+        "Ringkøbing-Skjern",
+    ],
     "Syddanmark": ["Esbjerg", "Odense", "Vejle", "Kolding", "Svendborg", "Sønderborg"],
-    "Sjælland": ["Stevns", "Holbæk", "Næstved", "Roskilde", "Slagelse", "Guldborgsund", "Lolland",
-                 "Faxe", "Køge", "Kalundborg"],
+    "Sjælland": [
+        "Stevns",
+        "Holbæk",
+        "Næstved",
+        "Roskilde",
+        "Slagelse",
+        "Guldborgsund",
+        "Lolland",
+        "Faxe",
+        "Køge",
+        "Kalundborg",
+    ],
     "Hovedstaden": ["København"],
 }
 REGION_OF = {k: r for r, ks in REGIONS.items() for k in ks}
@@ -133,7 +163,9 @@ def true_att_0_26(true_effect: float, n_weeks: np.ndarray) -> float:
     return float(np.mean([true_effect_path(true_effect, int(n), weeks).mean() for n in n_weeks]))
 
 
-def _grad(state: np.ndarray, codes: np.ndarray, mondays: pd.DatetimeIndex, rng) -> tuple[np.ndarray, pd.PeriodIndex]:
+def _grad(
+    state: np.ndarray, codes: np.ndarray, mondays: pd.DatetimeIndex, rng
+) -> tuple[np.ndarray, pd.PeriodIndex]:
     """Employment degree per month, as for the participants (score 10 without a code, score 9)."""
     thursday_month = (mondays + pd.Timedelta(days=3)).to_period("M")
     months = pd.period_range(thursday_month[0], thursday_month[-1], freq="M")
@@ -148,8 +180,15 @@ def _grad(state: np.ndarray, codes: np.ndarray, mondays: pd.DatetimeIndex, rng) 
     return grad, months
 
 
-def _twins(cal: dict, source: pd.DataFrame, m: int, spec: PoolSpec, first: pd.Timestamp, W: int,
-           rng: np.random.Generator) -> tuple[pd.DataFrame, np.ndarray]:
+def _twins(
+    cal: dict,
+    source: pd.DataFrame,
+    m: int,
+    spec: PoolSpec,
+    first: pd.Timestamp,
+    W: int,
+    rng: np.random.Generator,
+) -> tuple[pd.DataFrame, np.ndarray]:
     """m twins: attributes (with the would-be start, not written) and the (m, W) score matrix."""
     pick = rng.integers(0, len(source), m)
     people = source.iloc[pick].reset_index(drop=True)
@@ -165,7 +204,9 @@ def _twins(cal: dict, source: pd.DataFrame, m: int, spec: PoolSpec, first: pd.Ti
         dist = _distribution(cal, status)
         for a in range(4):  # four anchors
             states[grp, a] = _assign(z[grp, a], everyone[grp], dist[a], rng)
-    tau = np.stack([rng.integers(-25, 0, m), rng.integers(0, after + 1), rng.integers(after + 1, 27)], axis=1)
+    tau = np.stack(
+        [rng.integers(-25, 0, m), rng.integers(0, after + 1), rng.integers(after + 1, 27)], axis=1
+    )
     week_rel = np.arange(W)[None, :] - start_idx[:, None]
     state = np.repeat(states[:, :1], W, axis=1)
     for k in range(3):  # three switches
@@ -180,12 +221,16 @@ def _twins(cal: dict, source: pd.DataFrame, m: int, spec: PoolSpec, first: pd.Ti
     far = (week_rel < TWIN_WINDOW[0]) | (week_rel > TWIN_WINDOW[1])
     state = np.where(far, NONE, state).astype(np.int8)
     age = people["start_date"].dt.year.to_numpy() - people["birth_year"].astype(float).to_numpy()
-    attrs = pd.DataFrame({
-        "gender": people["gender"].astype(str).to_numpy(),
-        "birth_year": (people["start_date"].dt.year.to_numpy() - age + rng.integers(-2, 3, m)).astype(int),
-        "kommune": people["kommune"].astype(str).to_numpy(),
-        "would_be_start": people["start_date"].to_numpy(),
-    })
+    attrs = pd.DataFrame(
+        {
+            "gender": people["gender"].astype(str).to_numpy(),
+            "birth_year": (
+                people["start_date"].dt.year.to_numpy() - age + rng.integers(-2, 3, m)
+            ).astype(int),
+            "kommune": people["kommune"].astype(str).to_numpy(),
+            "would_be_start": people["start_date"].to_numpy(),
+        }
+    )
     return attrs, state
 
 
@@ -201,7 +246,9 @@ def _spells(m: int, W: int, spec: PoolSpec, rng: np.random.Generator) -> np.ndar
     return np.take_along_axis(draws, spell, axis=1).astype(np.int8)
 
 
-def _others(cal: dict, m: int, spec: PoolSpec, W: int, rng: np.random.Generator) -> tuple[pd.DataFrame, np.ndarray]:
+def _others(
+    cal: dict, m: int, spec: PoolSpec, W: int, rng: np.random.Generator
+) -> tuple[pd.DataFrame, np.ndarray]:
     """m persons in sticky benefit spells without a dip: attributes and (m, W) scores."""
     state = _spells(m, W, spec, rng)
     muni = cal["municipalities"]
@@ -209,21 +256,27 @@ def _others(cal: dict, m: int, spec: PoolSpec, W: int, rng: np.random.Generator)
     kw = 1.0 / np.arange(1, len(names) + 1) ** muni["zipf_exponent"]
     lo, hi = min(r[0] for r in AGE_RANGES.values()), max(r[1] for r in AGE_RANGES.values())
     year = int(cal["data_period"]["first_iso_week"][:4])
-    attrs = pd.DataFrame({
-        "gender": np.where(rng.random(m) < spec.women_share, "kvinde", "mand"),
-        "birth_year": year - rng.integers(lo, hi + 1, m),
-        "kommune": rng.choice(names, size=m, p=kw / kw.sum()),
-        "would_be_start": pd.NaT,
-    })
+    attrs = pd.DataFrame(
+        {
+            "gender": np.where(rng.random(m) < spec.women_share, "kvinde", "mand"),
+            "birth_year": year - rng.integers(lo, hi + 1, m),
+            "kommune": rng.choice(names, size=m, p=kw / kw.sum()),
+            "would_be_start": pd.NaT,
+        }
+    )
     return attrs, state
 
 
 def _week_columns(mondays: pd.DatetimeIndex) -> list[str]:
     iso = mondays.isocalendar()
-    return ("y_" + (iso["year"] % 100).astype(str).str.zfill(2) + iso["week"].astype(str).str.zfill(2)).tolist()
+    return (
+        "y_" + (iso["year"] % 100).astype(str).str.zfill(2) + iso["week"].astype(str).str.zfill(2)
+    ).tolist()
 
 
-def _write_batch(out: Path, ids, attrs, codes, grad, week_cols, grad_cols, fmt: str, writers: dict) -> None:
+def _write_batch(
+    out: Path, ids, attrs, codes, grad, week_cols, grad_cols, fmt: str, writers: dict
+) -> None:
     background = pd.DataFrame({"person_id": ids, **{c: attrs[c].to_numpy() for c in BACKGROUND}})
     background["region"] = background["kommune"].map(REGION_OF)
     first = not writers
@@ -247,15 +300,29 @@ def _write_batch(out: Path, ids, attrs, codes, grad, week_cols, grad_cols, fmt: 
     writers.setdefault("csv", True)
     code_str = np.where(codes >= 0, np.char.zfill(codes.astype(str), 3), "")
     grad_str = np.where(np.isnan(grad), "", np.char.mod("%.2f", np.nan_to_num(grad)))
-    wide = pd.concat([pd.DataFrame({"person_id": ids}), pd.DataFrame(code_str, columns=week_cols),
-                      pd.DataFrame(grad_str, columns=grad_cols)], axis=1)
+    wide = pd.concat(
+        [
+            pd.DataFrame({"person_id": ids}),
+            pd.DataFrame(code_str, columns=week_cols),
+            pd.DataFrame(grad_str, columns=grad_cols),
+        ],
+        axis=1,
+    )
     mode = "w" if first else "a"
     wide.to_csv(out / "dream.csv", index=False, header=first, mode=mode, encoding="utf-8")
-    background.to_csv(out / "background.csv", index=False, header=first, mode=mode, encoding="utf-8")
+    background.to_csv(
+        out / "background.csv", index=False, header=first, mode=mode, encoding="utf-8"
+    )
 
 
-def pool_spec(cal: dict, n_register: int, ratio: float | None = None, size: int | None = None,
-              true_effect: float | None = None, pool_format: str = "csv") -> PoolSpec:
+def pool_spec(
+    cal: dict,
+    n_register: int,
+    ratio: float | None = None,
+    size: int | None = None,
+    true_effect: float | None = None,
+    pool_format: str = "csv",
+) -> PoolSpec:
     c = cal["comparison"]
     ratio = c["ratio"] if ratio is None else ratio
     if size is None:
@@ -265,15 +332,25 @@ def pool_spec(cal: dict, n_register: int, ratio: float | None = None, size: int 
     if pool_format not in ("csv", "parquet"):
         raise ValueError(f"pool format must be csv or parquet, not {pool_format!r}")
     return PoolSpec(
-        size=int(size), twin_share=float(c["twin_share"]),
+        size=int(size),
+        twin_share=float(c["twin_share"]),
         true_effect=float(c["true_effect"] if true_effect is None else true_effect),
         weekly_switch=float(c["others"]["weekly_switch"]),
         state_weights={int(k): float(v) for k, v in c["others"]["state_weights"].items()},
-        women_share=float(c["others"]["women_share"]), pool_format=pool_format)
+        women_share=float(c["others"]["women_share"]),
+        pool_format=pool_format,
+    )
 
 
-def make_comparison(cal: dict, persons: pd.DataFrame, out: Path, seed: int, spec: PoolSpec,
-                    score_map: pd.DataFrame | None = None, truth: list | None = None) -> dict:
+def make_comparison(
+    cal: dict,
+    persons: pd.DataFrame,
+    out: Path,
+    seed: int,
+    spec: PoolSpec,
+    score_map: pd.DataFrame | None = None,
+    truth: list | None = None,
+) -> dict:
     """Write `out/comparison/` (dream + background) and return what the SYNTHETIC marker records.
 
     `persons`: the cohort's persons table (the register sample, `consent_register`, is what the
@@ -317,10 +394,19 @@ def make_comparison(cal: dict, persons: pd.DataFrame, out: Path, seed: int, spec
         grad, months = _grad(state, codes, mondays, rng)
         grad_cols = [f"grad_{p.year}_{p.month:02d}" for p in months]
         ids = np.char.add("K", np.char.zfill(np.arange(a + 1, a + m + 1).astype(str), 7))
-        _write_batch(folder, ids, attrs, codes, grad, week_cols, grad_cols, spec.pool_format, writers)
+        _write_batch(
+            folder, ids, attrs, codes, grad, week_cols, grad_cols, spec.pool_format, writers
+        )
         if truth is not None:
-            truth.append(pd.DataFrame({"person_id": ids, "twin": order < mt,
-                                       "would_be_start": attrs["would_be_start"].to_numpy()}))
+            truth.append(
+                pd.DataFrame(
+                    {
+                        "person_id": ids,
+                        "twin": order < mt,
+                        "would_be_start": attrs["would_be_start"].to_numpy(),
+                    }
+                )
+            )
     for w in writers.values():
         if hasattr(w, "close"):
             w.close()
@@ -333,7 +419,7 @@ def make_comparison(cal: dict, persons: pd.DataFrame, out: Path, seed: int, spec
         "true_effect_ramp": "e(t) = true_effect * min(1, (t + 1) / n_weeks) from week 0",
         "true_att_26": spec.true_effect,
         "true_att_0_26": round(true_att_0_26(spec.true_effect, source["n_weeks"].to_numpy()), 6)
-        if len(source) else spec.true_effect,
+        if len(source)
+        else spec.true_effect,
         "twin_share": spec.twin_share,
     }
-

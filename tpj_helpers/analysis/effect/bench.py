@@ -33,11 +33,18 @@ def cohorts(ctx: dict) -> None:
     persons = ctx["persons"].set_index("person_id")
     consent = persons.index[persons["consent_register"].astype(bool)]
     rows = np.flatnonzero(np.isin(parts.person_id, consent))
-    sub = ScoreMatrix(parts.person_id[rows], parts.week_monday, parts.score[rows], parts.category[rows], cats)
+    sub = ScoreMatrix(
+        parts.person_id[rows], parts.week_monday, parts.score[rows], parts.category[rows], cats
+    )
     info = persons.loc[sub.person_id]
-    bg = pd.DataFrame({"gender": info["gender"].astype(object).to_numpy(),
-                       "birth_year": info["birth_year"].to_numpy(),
-                       "kommune": info["kommune"].astype(object).to_numpy(), "region": pd.NA})
+    bg = pd.DataFrame(
+        {
+            "gender": info["gender"].astype(object).to_numpy(),
+            "birth_year": info["birth_year"].to_numpy(),
+            "kommune": info["kommune"].astype(object).to_numpy(),
+            "region": pd.NA,
+        }
+    )
     start = sub.week_index(info["start_date"]).astype(int)
     ctx["part_cohort"] = inputs.cohort_from_scores(sub, bg, cats, table, start=start)
 
@@ -48,7 +55,9 @@ def matching(ctx: dict) -> None:
 
 
 def panel(ctx: dict) -> None:
-    ctx["panel"] = design.stacked_panel(ctx["part_cohort"], ctx["pool_cohort"], ctx["matching"], ctx["params"])
+    ctx["panel"] = design.stacked_panel(
+        ctx["part_cohort"], ctx["pool_cohort"], ctx["matching"], ctx["params"]
+    )
 
 
 def event_study(ctx: dict) -> None:
@@ -56,12 +65,19 @@ def event_study(ctx: dict) -> None:
     es, vcov, g = design.event_study(ctx["panel"], ctx["params"])
     att = design.att_terms(es, vcov, g, hi)
     plac = design.placebo(es, vcov, g)
-    ctx.update(event_study=es, att=att, clusters=g, placebo=plac,
-               sensitivity=design.sensitivity(att, plac, f"att_{hi}"))
+    ctx.update(
+        event_study=es,
+        att=att,
+        clusters=g,
+        placebo=plac,
+        sensitivity=design.sensitivity(att, plac, f"att_{hi}"),
+    )
 
 
 def callaway_santanna(ctx: dict) -> None:
-    ctx["att_cs"] = design.att_cs_terms(ctx["panel"], ctx["clusters"], ctx["params"]["event_window"][1])
+    ctx["att_cs"] = design.att_cs_terms(
+        ctx["panel"], ctx["clusters"], ctx["params"]["event_window"][1]
+    )
 
 
 def balance(ctx: dict) -> None:
@@ -73,8 +89,12 @@ def summary(ctx: dict) -> dict:
     m = ctx.get("matching")
     out = {}
     if m is not None:
-        out.update(stacks=m.counts["stacks"], matched_participants=m.counts["matched"],
-                   controls=m.counts["controls"], risk_set_rows=int(sum(len(s.risk_set) for s in m.stacks)))
+        out.update(
+            stacks=m.counts["stacks"],
+            matched_participants=m.counts["matched"],
+            controls=m.counts["controls"],
+            risk_set_rows=int(sum(len(s.risk_set) for s in m.stacks)),
+        )
     if "panel" in ctx:
         out["panel_rows"] = len(ctx["panel"])
     if "att" in ctx:
@@ -84,5 +104,11 @@ def summary(ctx: dict) -> dict:
     return out
 
 
-STAGES = [("cohorts", cohorts), ("matching", matching), ("panel", panel), ("event_study", event_study),
-          ("callaway_santanna", callaway_santanna), ("balance", balance)]
+STAGES = [
+    ("cohorts", cohorts),
+    ("matching", matching),
+    ("panel", panel),
+    ("event_study", event_study),
+    ("callaway_santanna", callaway_santanna),
+    ("balance", balance),
+]

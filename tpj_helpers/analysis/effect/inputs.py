@@ -62,7 +62,9 @@ def _week_years(labels: np.ndarray) -> np.ndarray:
     return np.array([int(str(w)[:4]) for w in labels])
 
 
-def participants_cohort(study, score_map: pd.DataFrame, table: dict[str, str] | None = None) -> Cohort:
+def participants_cohort(
+    study, score_map: pd.DataFrame, table: dict[str, str] | None = None
+) -> Cohort:
     """The panel persons as a cohort over the extract's weeks (score NaN where no panel row)."""
     panel = study.panel
     weeks = panel.weeks
@@ -84,12 +86,17 @@ def participants_cohort(study, score_map: pd.DataFrame, table: dict[str, str] | 
     table = table if table is not None else kommune_regions()
     return Cohort(
         person_id=persons["person_id"].astype(str).to_numpy(),
-        score=score, category=category,
+        score=score,
+        category=category,
         gender=info["gender"].astype(object).fillna("").astype(str).to_numpy(),
-        birth_year=pd.to_numeric(info["birth_year"]).astype("Float64").to_numpy(dtype=float, na_value=np.nan),
+        birth_year=pd.to_numeric(info["birth_year"])
+        .astype("Float64")
+        .to_numpy(dtype=float, na_value=np.nan),
         region=region_of(info["kommune"].astype(object), table),
         start=(-persons["first_week_rel"].to_numpy()).astype(int),
-        categories=names, week_year=_week_years(labels))
+        categories=names,
+        week_year=_week_years(labels),
+    )
 
 
 def read_background(folder: Path, table: dict[str, str]) -> pd.DataFrame:
@@ -105,21 +112,42 @@ def read_background(folder: Path, table: dict[str, str]) -> pd.DataFrame:
     if problems:
         raise ContractError(path, problems)
     checks = [
-        (df["person_id"].isna() | df["person_id"].duplicated(), "person_id", "a unique person_id in every row"),
+        (
+            df["person_id"].isna() | df["person_id"].duplicated(),
+            "person_id",
+            "a unique person_id in every row",
+        ),
         (df["gender"].notna() & ~df["gender"].isin(GENDERS), "gender", "kvinde, mand or empty"),
-        (df["birth_year"].notna() & pd.to_numeric(df["birth_year"], errors="coerce").isna(),
-         "birth_year", "a whole year such as 1985, or empty"),
+        (
+            df["birth_year"].notna() & pd.to_numeric(df["birth_year"], errors="coerce").isna(),
+            "birth_year",
+            "a whole year such as 1985, or empty",
+        ),
     ]
     if "region" in df.columns:
-        checks.append((df["region"].notna() & ~df["region"].isin(REGIONS), "region", " | ".join(REGIONS)))
+        checks.append(
+            (df["region"].notna() & ~df["region"].isin(REGIONS), "region", " | ".join(REGIONS))
+        )
     else:
-        checks.append((df["kommune"].notna() & ~df["kommune"].isin(list(table)), "kommune",
-                       "one of the 98 Danish municipalities (params/kommuner_regioner.csv)"))
+        checks.append(
+            (
+                df["kommune"].notna() & ~df["kommune"].isin(list(table)),
+                "kommune",
+                "one of the 98 Danish municipalities (params/kommuner_regioner.csv)",
+            )
+        )
     for mask, col, expected in checks:
         if mask.any():
             rows = (np.flatnonzero(mask.to_numpy()) + 2).tolist()
-            problems.append(Problem(col, rows=rows[:5], expected=expected, n_rows=len(rows),
-                                    found=df.loc[mask, col].astype(str).head(5).tolist()))
+            problems.append(
+                Problem(
+                    col,
+                    rows=rows[:5],
+                    expected=expected,
+                    n_rows=len(rows),
+                    found=df.loc[mask, col].astype(str).head(5).tolist(),
+                )
+            )
     if problems:
         raise ContractError(path, problems)
     if "region" not in df.columns:
@@ -132,12 +160,20 @@ def _mondays(week_labels: np.ndarray) -> np.ndarray:
     """ISO week labels such as '2024-W10' -> their Monday (datetime64[D])."""
     from datetime import date
 
-    return np.array([date.fromisocalendar(int(str(w)[:4]), int(str(w)[6:]), 1) for w in week_labels],
-                    dtype="datetime64[D]")
+    return np.array(
+        [date.fromisocalendar(int(str(w)[:4]), int(str(w)[6:]), 1) for w in week_labels],
+        dtype="datetime64[D]",
+    )
 
 
-def cohort_from_scores(m, background: pd.DataFrame, categories: tuple[str, ...], table: dict[str, str],
-                       path: Path | None = None, start: np.ndarray | None = None) -> Cohort:
+def cohort_from_scores(
+    m,
+    background: pd.DataFrame,
+    categories: tuple[str, ...],
+    table: dict[str, str],
+    path: Path | None = None,
+    start: np.ndarray | None = None,
+) -> Cohort:
     """A design `Cohort` from the streaming reader's compact `ScoreMatrix` (data.comparison).
 
     Score: 0..10, NaN for the sentinels (no score, coded out, unknown code); category remapped
@@ -151,8 +187,11 @@ def cohort_from_scores(m, background: pd.DataFrame, categories: tuple[str, ...],
     for a in range(0, len(score), step):  # blocks of persons: no full-size temporaries
         block = m.score[a : a + step]
         score[a : a + step] = np.where(block >= 0, block, np.nan)
-    remap = np.array([categories.index(c) if c in categories else NO_CATEGORY for c in m.categories]
-                     + [NO_CATEGORY], dtype=np.int8)  # index -1 (no code) reads the last entry
+    remap = np.array(
+        [categories.index(c) if c in categories else NO_CATEGORY for c in m.categories]
+        + [NO_CATEGORY],
+        dtype=np.int8,
+    )  # index -1 (no code) reads the last entry
     category = remap[m.category]
     region = background["region"].astype(object)
     fill = region.isna() | (region.astype(str) == "")
@@ -161,22 +200,42 @@ def cohort_from_scores(m, background: pd.DataFrame, categories: tuple[str, ...],
         unknown = fill & kommune.notna() & ~kommune.isin(list(table))
         if unknown.any():
             rows = np.flatnonzero(unknown.to_numpy())
-            raise ContractError(path or Path("background"), [Problem(
-                "kommune", rows=(rows[:5] + 2).tolist(), n_rows=len(rows),
-                expected="one of the 98 Danish municipalities (params/kommuner_regioner.csv)",
-                found=kommune.iloc[rows[:5]].astype(str).tolist())])
+            raise ContractError(
+                path or Path("background"),
+                [
+                    Problem(
+                        "kommune",
+                        rows=(rows[:5] + 2).tolist(),
+                        n_rows=len(rows),
+                        expected="one of the 98 Danish municipalities (params/kommuner_regioner.csv)",
+                        found=kommune.iloc[rows[:5]].astype(str).tolist(),
+                    )
+                ],
+            )
         region = region.where(~fill, kommune.map(table))
     years = np.array([int(str(d)[:4]) for d in m.week_monday + np.timedelta64(3, "D")])
-    return Cohort(person_id=np.asarray(m.person_id).astype(str), score=score, category=category,
-                  gender=background["gender"].astype(object).fillna("").astype(str).to_numpy(),
-                  birth_year=pd.to_numeric(background["birth_year"]).astype("Float64").to_numpy(
-                      dtype=float, na_value=np.nan),
-                  region=region.fillna("").astype(str).to_numpy(), start=start,
-                  categories=categories, week_year=years)
+    return Cohort(
+        person_id=np.asarray(m.person_id).astype(str),
+        score=score,
+        category=category,
+        gender=background["gender"].astype(object).fillna("").astype(str).to_numpy(),
+        birth_year=pd.to_numeric(background["birth_year"])
+        .astype("Float64")
+        .to_numpy(dtype=float, na_value=np.nan),
+        region=region.fillna("").astype(str).to_numpy(),
+        start=start,
+        categories=categories,
+        week_year=years,
+    )
 
 
-def pool_cohort(data_dir: Path | str, score_map: pd.DataFrame, participants: Cohort,
-                week_labels: np.ndarray, table: dict[str, str] | None = None) -> Cohort:
+def pool_cohort(
+    data_dir: Path | str,
+    score_map: pd.DataFrame,
+    participants: Cohort,
+    week_labels: np.ndarray,
+    table: dict[str, str] | None = None,
+) -> Cohort:
     """The comparison pool over the participants' weeks, read by the streaming reader
     (`data.comparison.read_pool`: record batches, one byte per person-week), as a `Cohort`.
 
@@ -185,7 +244,12 @@ def pool_cohort(data_dir: Path | str, score_map: pd.DataFrame, participants: Coh
     from tpj_helpers.data.comparison import read_pool
 
     table = table if table is not None else kommune_regions()
-    pool = read_pool(data_dir, participant_ids=participants.person_id, score_map=score_map,
-                     week_monday=_mondays(week_labels))
-    return cohort_from_scores(pool.scores, pool.background, tuple(participants.categories), table,
-                              pool.background_path)
+    pool = read_pool(
+        data_dir,
+        participant_ids=participants.person_id,
+        score_map=score_map,
+        week_monday=_mondays(week_labels),
+    )
+    return cohort_from_scores(
+        pool.scores, pool.background, tuple(participants.categories), table, pool.background_path
+    )
