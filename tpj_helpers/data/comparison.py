@@ -48,7 +48,6 @@ Nothing here writes to the data folder.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,16 +71,15 @@ from tpj_helpers.data.contract import (
 from tpj_helpers.data.dream import (
     BAD_SUFFIX,
     CODED_OUT,
-    GRAD_PATTERN,
     NO_SCORE,
     UNKNOWN_CODE,
-    WEEK_PATTERN,
     DreamExtract,
     _bad_code,
     _bad_grad,
     load_score_map,
     parse_week_columns,
     score_lookup,
+    wide_columns,
 )
 from tpj_helpers.data.sources import GENDER
 
@@ -224,27 +222,6 @@ def _batches(path: Path, batch_rows: int) -> Iterator[pl.DataFrame]:
         raise ContractError(path, [Problem("", expected="a .csv, .parquet or .xlsx file")])
 
 
-def _columns(path: Path, names: list[str]) -> tuple[list[str], list[str]]:
-    week_cols = [c for c in names if re.match(WEEK_PATTERN, c)]
-    grad_cols = [c for c in names if re.match(GRAD_PATTERN, c)]
-    other = [c for c in names if c not in week_cols and c not in grad_cols and c != "person_id"]
-    problems = []
-    if "person_id" not in names:
-        problems.append(Problem("person_id", expected="the column to be present (it is missing)"))
-    if not week_cols:
-        problems.append(Problem("y_YYWW", expected="one column per ISO week, e.g. y_2210"))
-    if other:
-        problems.append(
-            Problem(
-                ", ".join(other[:5]),
-                expected="only person_id, y_YYWW and grad_YYYY_MM columns (months 01-12)",
-            )
-        )
-    if problems:
-        raise ContractError(path, problems)
-    return week_cols, grad_cols
-
-
 def _bad_int_code(e: pl.Expr) -> pl.Expr:
     """For integer code columns (typed Parquet): a code is 0-999 (leading zeros are not stored)."""
     return e.is_not_null() & ~e.is_between(0, 999)
@@ -301,7 +278,7 @@ def read_scores(
     monday = month_idx = None
     for df in batches:
         if week_cols is None:
-            week_cols, grad_cols = _columns(path, df.columns)
+            week_cols, grad_cols = wide_columns(path, df.columns)
             monday = parse_week_columns(week_cols, path)
             week_cols = sorted(week_cols, key=lambda c: (c[2:4], c[4:6]))
             if week_monday is not None and not np.array_equal(

@@ -259,17 +259,9 @@ def _scan(path: Path) -> pl.LazyFrame:
     )
 
 
-def read_dream(data_dir: Path | str, path: Path | None = None) -> DreamExtract:
-    """Read and validate the wide DREAM extract (CSV or Parquet) into arrays.
-
-    One pass over the file parses and checks every cell at once: codes become int16 (-1 = empty),
-    grad float32 (NaN = empty). Only when a cell breaks the contract is the file scanned again, to
-    name the offending rows and values.
-    """
-    path = path or find_source(data_dir, "dream")
-    assert path is not None
-    lf = _scan(path)
-    names = lf.collect_schema().names()
+def wide_columns(path: Path, names: list[str]) -> tuple[list[str], list[str]]:
+    """The week and month columns of a wide DREAM file (participants' or the comparison pool's);
+    a missing person_id, no week column or a column of another shape is a ContractError."""
     week_cols = [c for c in names if re.match(WEEK_PATTERN, c)]
     grad_cols = [c for c in names if re.match(GRAD_PATTERN, c)]
     other = [c for c in names if c not in week_cols and c not in grad_cols and c != "person_id"]
@@ -287,6 +279,21 @@ def read_dream(data_dir: Path | str, path: Path | None = None) -> DreamExtract:
         )
     if problems:
         raise ContractError(path, problems)
+    return week_cols, grad_cols
+
+
+def read_dream(data_dir: Path | str, path: Path | None = None) -> DreamExtract:
+    """Read and validate the wide DREAM extract (CSV or Parquet) into arrays.
+
+    One pass over the file parses and checks every cell at once: codes become int16 (-1 = empty),
+    grad float32 (NaN = empty). Only when a cell breaks the contract is the file scanned again, to
+    name the offending rows and values.
+    """
+    path = path or find_source(data_dir, "dream")
+    assert path is not None
+    lf = _scan(path)
+    names = lf.collect_schema().names()
+    week_cols, grad_cols = wide_columns(path, names)
 
     monday = parse_week_columns(week_cols, path)
     week_cols = sorted(week_cols, key=lambda c: (c[2:4], c[4:6]))
