@@ -302,3 +302,20 @@ def test_history_covariates_by_hand():
     out = cmp.outcomes(m, rows=[1], start_idx=[110], weeks=range(-12, 12))
     assert out["week_rel"].tolist() == list(range(-12, 10))  # weeks 10, 11 lie after the data
     assert out["score"].tolist() == [5.0, 5.0] + [2.0] * 20
+
+
+@pytest.mark.parametrize("kind", ["semicolon", "cp1252", "spss", "stata"])
+def test_pool_in_every_contract_format_reads_as_the_csv(tmp_path, kind):
+    """The streaming reader takes the formats the contract allows for the pool too (a semicolon
+    file with decimal commas in grad, Windows-1252, SPSS, Stata): the same scores as the CSV."""
+    from tpj_helpers.synthetic.export_formats import convert_folder
+
+    a, _ = _pool(tmp_path, "csv", 300, 0.5, 0.5)
+    b = convert_folder(a, tmp_path / kind, kind)
+    (path,) = [p for p in b.iterdir() if p.stem == "dream"]
+    if kind == "semicolon":
+        text = path.read_text(encoding="utf-8")
+        assert ";" in text.splitlines()[0] and re.search(r";0,\d", text)  # decimal commas in grad
+    ma, mb = cmp.read_scores(a / "dream.csv"), cmp.read_scores(path, batch_rows=64)
+    assert (ma.person_id == mb.person_id).all()
+    assert (ma.score == mb.score).all() and (ma.category == mb.category).all()

@@ -48,6 +48,8 @@ Nothing here writes to the data folder.
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,8 +61,11 @@ import polars as pl
 
 from tpj_helpers.data.contract import (
     MAX_ROWS_SHOWN,
+    READSTAT_SUFFIXES,
+    SUFFIX_TEXT,
     ContractError,
     Problem,
+    _as_strings,
     find_source,
     isin_check,
     read_table,
@@ -81,6 +86,7 @@ from tpj_helpers.data.dream import (
     score_lookup,
     wide_columns,
 )
+from tpj_helpers.data.formats import UndecodableText, sniff_csv
 from tpj_helpers.data.sources import GENDER
 
 FOLDER = "comparison"
@@ -186,7 +192,12 @@ def participant_history(
 
 
 def _batches(path: Path, batch_rows: int) -> Iterator[pl.DataFrame]:
-    """The file as polars frames of about `batch_rows` rows, every column as text except grad."""
+    """The file as polars frames of about `batch_rows` rows, every column as text except grad
+    (and integer codes from Parquet). Every contract format: CSV with comma or semicolon in UTF-8
+    (BOM or not) or Windows-1252, streamed by pyarrow (a semicolon file's decimal commas in the
+    grad columns become points); Parquet by row groups; SAS, SPSS and Stata in chunks through
+    pyreadstat, each chunk made text as the contract reader does; XLSX whole (small pools only:
+    a spreadsheet holds at most about a million rows)."""
     suffix = path.suffix.lower()
     if suffix == ".parquet":
         import pyarrow.parquet as pq
@@ -197,29 +208,62 @@ def _batches(path: Path, batch_rows: int) -> Iterator[pl.DataFrame]:
         import pyarrow as pa_
         import pyarrow.csv as pacsv
 
-        with path.open("rb") as fh:
-            head = fh.read(1 << 20)
         try:
-            head.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            line = head[: exc.start].count(b"\n") + 1
-            raise ContractError(path, [Problem("", rows=[line], expected="UTF-8 text")]) from None
-        names = head.split(b"\n", 1)[0].decode("utf-8").lstrip("\ufeff").rstrip("\r").split(",")
+            fmt = sniff_csv(path)
+        except UndecodableText as exc:
+            raise ContractError(
+                path, [Problem("", rows=[exc.line], expected="UTF-8 or Windows-1252 text")]
+            ) from None
+        with path.open("rb") as fh:
+            head = fh.read(1 << 20).decode(fmt.encoding, errors="ignore")
+        names = next(
+            csv.reader(io.StringIO(head.splitlines()[0] if head else ""), delimiter=fmt.separator),
+            [],
+        )
+        encoding = "utf8" if fmt.encoding.startswith("utf-8") else fmt.encoding
         reader = pacsv.open_csv(
             path,
-            read_options=pacsv.ReadOptions(block_size=1 << 24),
+            read_options=pacsv.ReadOptions(block_size=1 << 24, encoding=encoding),
+            parse_options=pacsv.ParseOptions(delimiter=fmt.separator),
             convert_options=pacsv.ConvertOptions(
                 column_types={n: pa_.string() for n in names}, strings_can_be_null=True
             ),
         )
         for batch in reader:
-            yield pl.from_arrow(batch)
-    elif suffix == ".xlsx":  # small pools only: a spreadsheet holds at most about a million rows
+            df = pl.from_arrow(batch)
+            if fmt.separator == ";":
+                df = df.with_columns(pl.col(r"^grad_.*$").str.replace(",", ".", literal=True))
+            yield df
+    elif suffix in READSTAT_SUFFIXES:
+        import pyreadstat
+
+        reader = {
+            ".sas7bdat": pyreadstat.read_sas7bdat,
+            ".sav": pyreadstat.read_sav,
+            ".dta": pyreadstat.read_dta,
+        }[suffix]
+        try:
+            for chunk, _ in pyreadstat.read_file_in_chunks(reader, str(path), chunksize=batch_rows):
+                yield pl.from_pandas(_as_strings(chunk))
+        except ContractError:
+            raise
+        except Exception as exc:  # pyreadstat raises its own error types for broken files
+            raise ContractError(
+                path,
+                [
+                    Problem(
+                        "",
+                        expected=f"a readable {suffix} file",
+                        found=[f"{type(exc).__name__}: {exc}"],
+                    )
+                ],
+            ) from None
+    elif suffix == ".xlsx":
         df = pl.from_pandas(read_table(path))
         for a in range(0, len(df), batch_rows):
             yield df.slice(a, batch_rows)
     else:
-        raise ContractError(path, [Problem("", expected="a .csv, .parquet or .xlsx file")])
+        raise ContractError(path, [Problem("", expected=f"one of the formats {SUFFIX_TEXT}")])
 
 
 def _bad_int_code(e: pl.Expr) -> pl.Expr:
