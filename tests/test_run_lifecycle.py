@@ -222,3 +222,28 @@ def test_exit_codes_bad_parameters_2_failed_notebook_1_failed_render_3(
     )
     err = capsys.readouterr().err
     assert "render failed" in err and "Traceback" not in err
+
+
+def test_kernels_run_with_a_fixed_hash_seed(tmp_path, small_demo, monkeypatch):
+    """Notebook kernels start with PYTHONHASHSEED=0: the hash of a string in the kernel equals
+    the one a separate interpreter with that seed computes (without it the effect estimates
+    changed in their last digits from run to run)."""
+    expected = subprocess.run(
+        [sys.executable, "-c", "print(hash('tpj'))"],
+        env={**os.environ, "PYTHONHASHSEED": "0"},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    nb_dir = tmp_path / "notebooks"
+    nb_dir.mkdir()
+    tiny_notebook(nb_dir / "seed.ipynb", f"assert hash('tpj') == {expected}, hash('tpj')")
+    monkeypatch.setattr(runner, "NOTEBOOK_DIR", nb_dir)
+    result = runner.run(
+        params_file(tmp_path, notebooks=["seed"], final_notebooks=[]),
+        data_dir=str(small_demo),
+        out_root=tmp_path / "out",
+        render=False,
+        quiet=True,
+    )
+    assert result.manifest["notebooks"]["seed"]["status"] == "ok"
