@@ -419,3 +419,23 @@ def test_holm_agrees_with_statsmodels_on_random_families():
             p[1] = p[0]  # a tie
         expected = multipletests(p, method="holm")[1]
         assert holm(list(p)) == pytest.approx(list(expected), abs=1e-12)
+
+
+def test_pool_background_names_each_bad_column_with_its_rows(tmp_path):
+    """A pool background with a duplicated id, a gender outside the contract and an unknown
+    municipality: one ContractError naming each column, its spreadsheet rows and the values."""
+    from tpj_helpers.data.contract import ContractError
+
+    (tmp_path / "background.csv").write_text(
+        "person_id,gender,birth_year,kommune\n"
+        "K1,kvinde,1980,Aalborg\n"
+        "K1,mand,1981,Aalborg\n"
+        "K3,ukendt,1982,Atlantis\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ContractError) as info:
+        inputs.read_background(tmp_path, inputs.kommune_regions())
+    by_col = {p.column: p for p in info.value.problems}
+    assert by_col["person_id"].rows == [3] and by_col["person_id"].found == ["K1"]
+    assert by_col["gender"].rows == [4] and by_col["gender"].found == ["ukendt"]
+    assert by_col["kommune"].rows == [4] and by_col["kommune"].found == ["Atlantis"]

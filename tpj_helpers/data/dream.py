@@ -33,6 +33,8 @@ from tpj_helpers.data.contract import (
     Problem,
     decode_csv,
     find_source,
+    problem_from_mask,
+    raise_if_problems,
     read_table,
 )
 from tpj_helpers.data.exclusions import Exclusions
@@ -81,19 +83,8 @@ def load_score_map(path: Path | str | None = None) -> pd.DataFrame:
         (bad_score, "score", "a whole number 0-10, or empty for coded out"),
         (dup, "code", "each code once"),
     ):
-        if mask.any():
-            rows = (np.flatnonzero(mask.to_numpy()) + 2).tolist()
-            problems.append(
-                Problem(
-                    col,
-                    rows=rows[:5],
-                    expected=expected,
-                    n_rows=len(rows),
-                    found=df.loc[mask, col].astype(str).head(5).tolist(),
-                )
-            )
-    if problems:
-        raise ContractError(path, problems)
+        problems.append(problem_from_mask(df, mask, col, expected))
+    raise_if_problems(path, problems)
     return df.assign(score=score.astype("Int64"))
 
 

@@ -17,7 +17,13 @@ import numpy as np
 import pandas as pd
 
 from tpj_helpers.analysis.effect.design import NO_CATEGORY, Cohort
-from tpj_helpers.data.contract import ContractError, Problem, find_source
+from tpj_helpers.data.contract import (
+    ContractError,
+    Problem,
+    find_source,
+    problem_from_mask,
+    raise_if_problems,
+)
 from tpj_helpers.paths import REPO_ROOT
 
 KOMMUNER_REGIONER = REPO_ROOT / "params" / "kommuner_regioner.csv"
@@ -137,19 +143,8 @@ def read_background(folder: Path, table: dict[str, str]) -> pd.DataFrame:
             )
         )
     for mask, col, expected in checks:
-        if mask.any():
-            rows = (np.flatnonzero(mask.to_numpy()) + 2).tolist()
-            problems.append(
-                Problem(
-                    col,
-                    rows=rows[:5],
-                    expected=expected,
-                    n_rows=len(rows),
-                    found=df.loc[mask, col].astype(str).head(5).tolist(),
-                )
-            )
-    if problems:
-        raise ContractError(path, problems)
+        problems.append(problem_from_mask(df, mask, col, expected))
+    raise_if_problems(path, problems)
     if "region" not in df.columns:
         df["region"] = region_of(df["kommune"], table)
     df["birth_year"] = pd.to_numeric(df["birth_year"], errors="coerce")
