@@ -10,8 +10,11 @@ note under the table. The machine-readable CSVs beside it are unchanged.
 
 from __future__ import annotations
 
+import datetime
+import io
 import json
 import re
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -152,6 +155,30 @@ def write_xlsx(tables: list[ShownTable], path: Path) -> Path:
         for j, h in enumerate(t.header, 1):
             width = max([len(str(h))] + [len(r[j - 1]) for r in t.rows if len(r) >= j])
             ws.column_dimensions[get_column_letter(j)].width = min(max(10, width + 2), 60)
+    wb.properties.created = wb.properties.modified = FIXED_TIME
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    _zip_without_times(buffer, Path(path))
     return Path(path)
+
+
+# A fixed document time and zip entry time: two runs on the same data write the same bytes, so
+# the readers' workbook can be compared (and cached) like every other published file.
+FIXED_TIME = datetime.datetime(2000, 1, 1)
+FIXED_STAMP = FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
+
+
+def _zip_without_times(buffer: io.BytesIO, path: Path) -> None:
+    """Copy the workbook's zip archive with every entry stamped FIXED_TIME."""
+    buffer.seek(0)
+    with zipfile.ZipFile(buffer) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            entry = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME.timetuple()[:6])
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = info.external_attr
+            data = src.read(info.filename)
+            if info.filename == "docProps/core.xml":  # openpyxl stamps `modified` at save
+                data = MODIFIED.sub(rb"\g<1>" + FIXED_STAMP + rb"\g<2>", data)
+            dst.writestr(entry, data)
