@@ -304,13 +304,19 @@ def _sum_equation(sys_: System, total: tuple, parts: list[tuple], how: str):
 
 
 def _blocks(t: Table, label_col: str) -> dict:
-    keys = [c for c in t.text_cols if c != label_col]
+    keys = _keys(t, label_col)
     if not keys:
         return {(): list(t.text.index)}
     return {
         k if isinstance(k, tuple) else (k,): list(g.index)
         for k, g in t.text.groupby(keys, sort=False)
     }
+
+
+def _keys(t: Table, label_col: str) -> list[str]:
+    """The text columns before the label column: what a block of rows shares (text columns after
+    it are values, e.g. '−0,80***')."""
+    return [c for c in t.text_cols if t.columns.index(c) < t.columns.index(label_col)]
 
 
 def _label_col(t: Table) -> str | None:
@@ -326,7 +332,7 @@ def totals_within(sys_: System, t: Table):
     lab = _label_col(t)
     if lab is None:
         return
-    keys = [c for c in t.text_cols if c != lab]
+    keys = _keys(t, lab)
     is_total = t.text[lab].str.strip().str.match(TOTAL_RE)
     # a total row named in a key column with its own label empty ("I alt" under Fase, no Hold)
     whole = pd.Series(False, index=t.text.index)
@@ -706,7 +712,7 @@ def sister_blocks(sys_: System, t: Table) -> None:
     lab = _label_col(t)
     if lab is None:
         return
-    keys = [c for c in t.text_cols if c != lab]
+    keys = _keys(t, lab)
     if not keys:
         return
     dim = keys[-1]
@@ -842,7 +848,10 @@ def integer_candidates(
                 if shown.isna().any():
                     continue
                 s = float(shown.sum())
-                for d in range(1, sys_.min_cell):
+                fits = [d for d in range(1, sys_.min_cell) if int(s) + d in printed]
+                if len(fits) != 1:
+                    continue  # none, or several printed integers fit: nothing singled out
+                for d in fits:
                     if int(s) + d in printed:
                         r = hid[0]
                         out.append(
@@ -916,8 +925,8 @@ def check(
 
 
 def truth_value(truth_dir: Path, f: dict) -> float | None:
-    if f["file"] in ("report text", "results/estimates.csv"):
-        return f["value"]  # printed as such: true by construction
+    if f["kind"] == "printed":
+        return f["value"]  # printed as such
     p = truth_dir / f["file"]
     if not p.exists():
         return None
@@ -950,7 +959,7 @@ def judge(findings: list[dict], truth_dir: Path | None) -> None:
             if f["value"] is not None
             else f["lo"] - 0.01 <= tv <= f["hi"] + 0.01
         )
-        f["verdict"] = "real" if ok else "false"
+        f["verdict"] = ("printed" if f["kind"] == "printed" else "real") if ok else "false"
 
 
 def main(argv: list[str] | None = None) -> int:

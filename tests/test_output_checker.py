@@ -264,3 +264,95 @@ def test_who5_zones_add_up_to_n(tmp_path):
     found = _found(tmp_path)
     assert [f for f in found.values() if f["kind"] in ("exact", "narrowed")] == []
     assert audit_run(tmp_path).summary()["breaches"] == 0
+
+
+def _subgroups_seed7() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Demo seed 7 in small: referral groups 129 + 44 + 3 + 92 = 268 completers; the forest shows
+    the groups with a model (n_persons of the after model, here all of each group)."""
+    table = pd.DataFrame(
+        {
+            "Dimension": ["Køn", "Køn"] + ["Visitationskategori"] * 4,
+            "Gruppe": ["Kvinder", "Mænd", "Kontanthjælp", "Uddannelseshjælp", "Andet", "Ressource"],
+            "Kursister": [185, 83, 129, 44, 3, 92],
+        }
+    )
+    forest = pd.DataFrame(
+        {
+            "dimension": [
+                "all",
+                "Køn",
+                "Køn",
+                "Visitationskategori",
+                "Visitationskategori",
+                "Visitationskategori",
+            ],
+            "group": ["Alle", "Kvinder", "Mænd", "Kontanthjælp", "Uddannelseshjælp", "Ressource"],
+            "subgroup": ["all", "g:k", "g:m", "v:k", "v:u", "v:r"],
+            "estimate": [1.8, 1.7, 2.0, 1.5, 2.2, 1.9],
+            "n_persons": [268, 185, 83, 129, 44, 92],
+        }
+    )
+    return table, forest
+
+
+def test_the_forest_does_not_show_a_group_size_the_subgroup_table_hides(tmp_path):
+    """Found on demo seed 7: the subgroup table hid 'Andet' (3) and, to protect it,
+    'Aktivitetsparat uddannelseshjælp' (44); the forest figure showed that group's 44 persons
+    (its after model, never more than the group), so Andet = 268 - 129 - 44 - 92 = 3."""
+    from tpj_helpers.analysis.subgroup_models import disclosure as sd
+
+    table, forest = _subgroups_seed7()
+    pub = Publisher(tmp_path, "t", min_cell=5)
+    pub.table(
+        table,
+        "register_subgroup_two_point",
+        "x",
+        count_cols=["Kursister"],
+        relations=sd.subgroup_table_relations(table, 268),
+    )
+    relations = getattr(sd, "forest_relations", lambda f, t, n: [])(forest, table, 268)
+    pub.figure(
+        forest,
+        "register_subgroup_forest",
+        "x",
+        plot=lambda d: plt.figure(),
+        count_cols=["n_persons"],
+        relations=relations,
+    )
+    shown = pd.read_csv(tmp_path / "tables" / "register_subgroup_two_point.csv")
+    assert shown["Kursister"].isna().tolist() == [False, False, False, True, True, False]
+    found = _found(tmp_path)
+    assert [f for f in found.values() if f["kind"] in ("exact", "narrowed")] == []
+    assert audit_run(tmp_path).summary()["breaches"] == 0
+
+
+def test_the_municipalities_add_up_to_the_persons_of_the_enrolment_table(tmp_path):
+    """Found on the min_cell 3 variant: one municipality hidden (Mariagerfjord, 2), the others
+    shown; every person has a municipality (contract), so it was 517 persons (the enrolment
+    table, the text) minus the 515 shown."""
+    from tpj_helpers.analysis.data_quality import disclosure as dq
+    from tpj_helpers.analysis.data_quality import enrolment as en
+
+    enrolment = pd.DataFrame({en.ROW_COLUMN: [en.ROW_PERSONS], f"{en.TOTAL_LABEL}, antal": [517]})
+    kommuner = pd.DataFrame(
+        {
+            en.MUNICIPALITY_COLUMN: ["Aalborg", "Viborg", "Mariagerfjord"],
+            en.PARTICIPANTS_COLUMN: [300, 215, 2],
+        }
+    )
+    pub = Publisher(tmp_path, "t", min_cell=3)
+    pub.table(enrolment, "enrolment", "x", count_cols=en.count_columns(enrolment))
+    relations = getattr(dq, "municipality_relations", lambda m, e: [])(kommuner, enrolment)
+    pub.figure(
+        kommuner,
+        "municipalities",
+        "x",
+        plot=lambda d: plt.figure(),
+        count_cols=[en.PARTICIPANTS_COLUMN],
+        relations=relations,
+    )
+    (tmp_path / "_report_src").mkdir()
+    (tmp_path / "_report_src" / "index.md").write_text("Det svarer til 517 personer.\n")
+    found = _found(tmp_path, min_cell=3)
+    assert [f for f in found.values() if f["file"] == "figures/municipalities.csv"] == []
+    assert audit_run(tmp_path).summary()["breaches"] == 0
