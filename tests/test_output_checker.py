@@ -356,3 +356,17 @@ def test_the_municipalities_add_up_to_the_persons_of_the_enrolment_table(tmp_pat
     found = _found(tmp_path, min_cell=3)
     assert [f for f in found.values() if f["file"] == "figures/municipalities.csv"] == []
     assert audit_run(tmp_path).summary()["breaches"] == 0
+
+
+def test_a_subset_count_in_another_file_narrows_a_hidden_group(tmp_path):
+    # table: 190 + 78 = 268; referral 133 + x + y + 87 = 268 (x + y = 48); the forest shows each
+    # group's model persons, never more than the group (188 <= 190, 78 <= 78, 133, 87) and 46 for
+    # x: so x >= 46 and y = 48 - x <= 2 -> y in [1, 2]
+    table = (
+        "Dimension,Gruppe,Kursister\nKøn,Kvinder,190\nKøn,Mænd,78\n"
+        "Visitation,A,133\nVisitation,B,\nVisitation,Andet,\nVisitation,C,87\n"
+    )
+    forest = "dimension,group,n_persons\nKøn,Kvinder,188\nKøn,Mænd,78\nVisitation,A,133\nVisitation,B,46\nVisitation,C,87\n"
+    got = _found(_run(tmp_path, {"tables/t.csv": table, "figures/f.csv": forest}))
+    andet = got[("tables/t.csv", 4, "Kursister")]
+    assert (andet["kind"], andet["lo"], andet["hi"]) == ("narrowed", 1, 2)
