@@ -43,6 +43,19 @@ def suppress_small(*args, **kwargs) -> tuple[pd.DataFrame, pd.DataFrame]:
     return out, primary | secondary
 
 
+def linked_hidden(mask: pd.DataFrame, base, data: pd.DataFrame) -> pd.Series:
+    """The rows where what a linked column (share, mean) rests on is hidden in `mask`. `base`: a
+    count column; a tuple of columns (hidden when any of them is: a share beside its count and
+    its base); or a function (mask, data) -> boolean Series, for a base that differs by row."""
+    if callable(base):
+        return pd.Series(base(mask, data), index=mask.index).astype(bool)
+    cols = [base] if isinstance(base, str) else list(base)
+    out = mask[cols[0]].copy()
+    for col in cols[1:]:
+        out = out | mask[col]
+    return out
+
+
 def suppress_cells(
     df: pd.DataFrame,
     count_cols: Iterable[str],
@@ -92,8 +105,8 @@ def suppress_cells(
                 changed = True
     primary = mask & ~secondary
     for dep, base in (linked or {}).items():
-        primary[dep] = primary[dep] | primary[base]
-        secondary[dep] = secondary[dep] | (secondary[base] & ~primary[dep])
+        primary[dep] = primary[dep] | linked_hidden(primary, base, df)
+        secondary[dep] = secondary[dep] | (linked_hidden(secondary, base, df) & ~primary[dep])
     hidden = primary | secondary
     for col in hidden.columns[hidden.any()]:
         out[col] = out[col].astype(object).where(~hidden[col], None)
@@ -119,6 +132,13 @@ def _sum_groups(df, count_cols, col_sums, row_sums, label_col) -> list[list[tupl
         )
         groups += [[(rows[0], c), *((i, c) for i in part_rows)] for c in count_cols]
     return groups
+
+
+def shown_parts(df: pd.DataFrame, group: list[tuple]) -> list[tuple]:
+    """A sum's total and its parts without the blank parts (NA: not applicable, e.g. the survey
+    columns of the pilot holds). A blank reads as 'none' in the report (it carries no marker);
+    left in, it made the model drop the whole sum, so its hidden cells went unprotected."""
+    return group[:1] + [cell for cell in group[1:] if not pd.isna(df.at[cell])]
 
 
 def _format_cell(value, decimals: int) -> str:
@@ -391,6 +411,7 @@ class Publisher:
         pos = {idx: i for i, idx in enumerate(df.index)}
         rels = [_local(r, file) for r in relations]
         for group in _sum_groups(df, count_cols, col_sums, row_sums, label_col):
+            group = shown_parts(df, group)
             cells = [dc.Cell(file, pos[i], str(c)) for i, c in group]
             rels.append(dc.total_of(cells[0], cells[1:], note=f"sum in {file}"))
         model = dc.Model(self.min_cell)
@@ -476,8 +497,8 @@ class Publisher:
         if write:
             self._pending.update({k: dc.SECONDARY for k in added if k[0] != file})
         for dep, base in (linked or {}).items():
-            primary[dep] = primary[dep] | primary[base]
-            secondary[dep] = secondary[dep] | (secondary[base] & ~primary[dep])
+            primary[dep] = primary[dep] | linked_hidden(primary, base, df)
+            secondary[dep] = secondary[dep] | (linked_hidden(secondary, base, df) & ~primary[dep])
         hidden = primary | secondary
         safe = df.copy()
         for col in hidden.columns[hidden.any()]:

@@ -52,3 +52,27 @@ def comparison_relations(table: pd.DataFrame) -> list[Relation]:
                 )
             )
     return rels
+
+
+ENROLMENT = "tables/enrolment.csv"
+
+
+def municipality_relations(municipalities: pd.DataFrame, enrolment: pd.DataFrame) -> list[Relation]:
+    """The municipalities' persons add up to the persons of the enrolment table (its total
+    column, published before as `ENROLMENT`): every enrolment names its municipality (data
+    contract), so with one municipality hidden it was that total minus the others."""
+    from tpj_helpers.analysis.data_quality import enrolment as en
+
+    counts = en.count_columns(enrolment)
+    total = f"{en.TOTAL_LABEL}, antal"
+    col = total if total in counts else (counts[0] if len(counts) == 1 else None)
+    rows = [i for i, v in enumerate(enrolment[en.ROW_COLUMN]) if v == en.ROW_PERSONS]
+    if col is None or len(rows) != 1 or municipalities.empty:
+        return []
+    return [
+        total_of(
+            Cell(ENROLMENT, rows[0], col),
+            [Cell("", i, en.PARTICIPANTS_COLUMN) for i in range(len(municipalities))],
+            note="municipalities add up to the persons of the enrolment table",
+        )
+    ]

@@ -18,7 +18,7 @@ import pandas as pd
 
 from tpj_helpers.analysis.register_regressions import models as register
 from tpj_helpers.analysis.subgroup_models.models import _dimension_groups, weekly_by
-from tpj_helpers.publish.disclosure import Cell, Relation, Term, total_of
+from tpj_helpers.publish.disclosure import BIG, Cell, Relation, Term, total_of
 
 TOTAL_FIGURE = "figures/register_weekly_score.csv"
 COMPLETER_DIMENSIONS = ("Køn", "Aldersgruppe", "Visitationskategori", "Projektfase")
@@ -87,3 +87,41 @@ def weekly_relations(
             )
         )
     return rels, known
+
+
+TABLE = "tables/register_subgroup_two_point.csv"
+
+
+def forest_relations(
+    forest: pd.DataFrame, table: pd.DataFrame, n_completers: int
+) -> list[Relation]:
+    """The forest's `n_persons` of a group (persons of its after model) are never more than the
+    group's `Kursister` in the subgroup table (published before, `TABLE`): where the table hides a
+    group's size, a forest count next to it bounds it from below (with the groups' sum, that
+    bounds the other hidden groups from above; demo seed 7 gave 'Andet' back exactly). The
+    table's own sums come along, named by its file, so that the forest is protected against both."""
+    row_of = {
+        (d, g): i for i, (d, g) in enumerate(zip(table["Dimension"], table["Gruppe"], strict=True))
+    }
+    rels = [
+        Relation(
+            [Term(t.coef, Cell(TABLE, t.cell.row, t.cell.column)) for t in rel.terms],
+            rel.lo,
+            rel.hi,
+            rel.note,
+        )
+        for rel in subgroup_table_relations(table, n_completers)
+    ]
+    for i, (d, g) in enumerate(zip(forest["dimension"], forest["group"], strict=True)):
+        r = row_of.get((d, g))
+        if r is None:
+            continue
+        rels.append(
+            Relation(
+                [Term(1.0, Cell("", i, "n_persons")), Term(-1.0, Cell(TABLE, r, "Kursister"))],
+                lo=-BIG,
+                hi=0.0,
+                note=f"forest {d} / {g}: at most the group's persons in the subgroup table",
+            )
+        )
+    return rels

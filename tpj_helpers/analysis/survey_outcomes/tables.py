@@ -218,7 +218,19 @@ def item_distribution(
 
 
 DIST_COUNTS = ["n", "n_scale", "n_answered"]
-DIST_LINKED = {"share": "n"}
+
+
+def share_base_hidden(mask: pd.DataFrame, dist: pd.DataFrame) -> pd.Series:
+    """A share is hidden with its count and with its own base (n_scale for answers on the scale,
+    n_answered for special codes): a share shown beside its count gives a hidden base back as
+    count / share (and the base, a special code as n_answered - n_scale)."""
+    special = dist["special"].astype(bool).to_numpy()
+    return mask["n"] | pd.Series(
+        np.where(special, mask["n_answered"], mask["n_scale"]), index=mask.index
+    )
+
+
+DIST_LINKED = {"share": share_base_hidden}
 
 
 # --------------------------------------------------------------------------- figure

@@ -356,6 +356,9 @@ def _zone_col(zone: str, kind: str) -> str:
 
 ZONE_COUNTS = ["N", *(_zone_col(z, "antal") for z in WHO5_ZONES)]
 ZONE_LINKED = {_zone_col(z, "%"): _zone_col(z, "antal") for z in WHO5_ZONES}
+# The zones of a wave add up to its N (for `Publisher.table`: without it a wave with one zone
+# hidden gave that zone back as N minus the others).
+ZONE_SUMS = {"col_sums": [("N", [_zone_col(z, "antal") for z in WHO5_ZONES])]}
 
 
 # --------------------------------------------------------------------------- item distributions

@@ -1,0 +1,1041 @@
+"""An independent output checker (issue 12, part B): attack a run's published files by arithmetic.
+
+It plays the output checker of a secure research environment: it reads only what a run publishes
+(`tables/*.csv`, `figures/*.csv`, `results/estimates.csv`, the report's text) and never the
+disclosure sidecars or the declared relations. Every empty cell (or «<5» / «..») in a count
+column is an unknown count; zeros are shown by the suite's rule, so an unknown count is at least 1.
+Generic equations are guessed from the files:
+
+- (a) totals within a table: rows labelled "I alt", "Total", "Alle", "Samlet", "N (personer)"
+  against the other rows of their block; a row followed by "heraf ..." rows; columns named
+  "I alt" / "Total" against their sibling columns;
+- (b) across files: the same labelled count in two files (the shown values of both agree on at
+  least two labels), the same keyed rows (`week_rel`) split by a group in one file and whole in
+  another (counts and means times counts), and a block without a total against the total of a
+  fully shown sister block of the same table (another dimension of the same population);
+- (c) share x base and mean x count: a percentage/share column with its count and base, found
+  by checking the shown rows;
+- (d) integers in `results/estimates.csv` (n columns) and in the report's text matched against the
+  totals of blocks with exactly one hidden cell, and small counts printed there directly.
+
+Bounds propagate through the equations (an unknown count is an integer >= 1); a cell whose bounds
+close to one value is an *exact* recovery, one left narrower than 1..min_cell-1 a *narrowed* one;
+(d) gives *candidates* (one integer fits, the equation is a guess). With `--truth RUN_DIR` (the
+same run with `min_cell: 1`, nothing hidden) every finding is compared with the true value:
+`real` when it equals it (or the true value lies in the narrowed interval), `false` otherwise.
+
+    .venv/bin/python benchmarks/output_checker.py output/latest [--truth OTHER_RUN] [--min-cell 5]
+        [--csv findings.csv] [--json summary.json]
+
+Exit status 0 always (it is a report, not a gate); the summary line counts the findings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+HIDDEN_MARKERS = {"", "..", "«..»"}
+TOTAL_RE = re.compile(r"^(i alt|total|alle\b|samlet|n \(personer\)|n$|all$)", re.IGNORECASE)
+HERAF_RE = re.compile(r"^\W*heraf\b", re.IGNORECASE)
+PCT_RE = re.compile(r"(pct|%|procent|share|andel|rate)", re.IGNORECASE)
+MEAN_RE = re.compile(r"(gns|gennemsnit|mean)", re.IGNORECASE)
+# Columns that hold integers but are not counts of persons.
+NOT_COUNT_RE = re.compile(
+    r"(^code$|^kode$|position|order|week|uge|bin_|score$|^nr\.?$|frihedsgrader|startuge|"
+    r"kursusuger|data ift|teststørrelse|^år$|year|^estimat|p-værdi|^r$|median)",
+    re.IGNORECASE,
+)
+COUNT_NAME_RE = re.compile(r"(^n$|^n_|^N$|antal|kursister|personer|deltagere)", re.IGNORECASE)
+KEY_COLUMNS = ("week_rel",)
+EPS = 1e-6
+
+
+def _marker(s: str) -> bool:
+    s = s.strip()
+    return s in HIDDEN_MARKERS or bool(re.fullmatch(r"«?<\d+»?", s))
+
+
+def _number(s: str) -> float | None:
+    s = s.strip().replace("\u2212", "-")
+    try:
+        v = float(s)
+    except ValueError:
+        return None
+    return v if math.isfinite(v) else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Table:
+    file: str
+    columns: list[str]
+    text: pd.DataFrame  # the raw strings
+    num: pd.DataFrame  # floats, NaN where not a number
+    hidden: pd.DataFrame  # bool: a marker or empty
+    count_cols: list[str] = field(default_factory=list)
+    text_cols: list[str] = field(default_factory=list)
+    na: set = field(default_factory=set)  # (row, column) blank for 'not applicable', no marker
+
+    def label(self, row: int) -> str:
+        return " / ".join(str(self.text.at[row, c]) for c in self.text_cols if self.text.at[row, c])
+
+
+def read_table(path: Path, run_dir: Path, not_applicable: set | None = None) -> Table:
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    num = raw.apply(lambda s: s.map(_number)).astype(float)
+    hidden = raw.apply(lambda s: s.map(_marker))
+    t = Table(str(path.relative_to(run_dir)), list(raw.columns), raw, num, hidden)
+    for c in raw.columns:
+        shown = num[c][~hidden[c]]
+        if len(shown) == 0:  # every cell hidden: a count when its name says so
+            if COUNT_NAME_RE.search(c):
+                t.count_cols.append(c)
+            continue
+        is_numeric = shown.notna().all()
+        if not is_numeric:
+            if not hidden[c].all():
+                t.text_cols.append(c)
+            continue
+        integer = (shown.dropna() == shown.dropna().round()).all() and (shown.dropna() >= 0).all()
+        if (
+            integer
+            and not NOT_COUNT_RE.search(c)
+            and not PCT_RE.search(c)
+            and not MEAN_RE.search(c)
+        ):
+            t.count_cols.append(c)
+    for file, row, col in not_applicable or ():  # after the columns are told apart
+        if file == t.file and col in hidden.columns:
+            hidden.at[row, col] = False
+            t.na.add((row, col))
+    return t
+
+
+def read_run(run_dir: Path, not_applicable: set | None = None) -> list[Table]:
+    files = sorted((run_dir / "tables").glob("*.csv")) + sorted((run_dir / "figures").glob("*.csv"))
+    return [read_table(p, run_dir, not_applicable) for p in files]
+
+
+def blanks_of(run_dir: Path, truth_dir: Path) -> set:
+    """Cells blank in the run and in the truth run: blanks for 'not applicable', which the report
+    shows without a marker (hidden cells read «<5» / «..» there; the CSV files leave both empty)."""
+    out = set()
+    for t in read_run(run_dir):
+        p = truth_dir / t.file
+        if not p.exists():
+            continue
+        raw = pd.read_csv(p, dtype=str, keep_default_na=False)
+        if list(raw.columns) != t.columns or len(raw) != len(t.text):
+            continue
+        for c in t.columns:
+            for r in t.text.index[t.hidden[c]]:
+                if raw.at[r, c].strip() == "":
+                    out.add((t.file, int(r), c))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# The equation system
+# ---------------------------------------------------------------------------------------------
+
+
+Var = tuple[str, int, str]  # (file, row, column) of a count cell, or a derived ("sum", ...)
+
+
+@dataclass
+class Equation:
+    terms: dict  # Var -> coefficient
+    const: float  # sum(coef * var) == const
+    how: str
+
+
+class System:
+    def __init__(self, min_cell: int):
+        self.min_cell = min_cell
+        self.lo: dict = {}
+        self.hi: dict = {}
+        self.integer: dict = {}
+        self.eqs: list[Equation] = []
+        self.why: dict = {}
+        self.seen: set = set()
+
+    def var(self, v, lo=1.0, hi=math.inf, integer=True):
+        if v not in self.lo:
+            self.lo[v], self.hi[v], self.integer[v] = lo, hi, integer
+        return v
+
+    def add(self, terms: dict, const: float, how: str):
+        terms = {v: a for v, a in terms.items() if abs(a) > EPS}
+        if not terms:
+            return
+        key = (tuple(sorted((str(v), round(a, 9)) for v, a in terms.items())), round(const, 6))
+        if key in self.seen:
+            return
+        self.seen.add(key)
+        self.eqs.append(Equation(terms, const, how))
+
+    def propagate(self, rounds: int = 50):
+        for _ in range(rounds):
+            changed = False
+            for eq in self.eqs:
+                for v, a in eq.terms.items():
+                    rest_lo = rest_hi = 0.0
+                    for w, b in eq.terms.items():
+                        if w == v:
+                            continue
+                        lo, hi = (
+                            (b * self.lo[w], b * self.hi[w])
+                            if b > 0
+                            else (b * self.hi[w], b * self.lo[w])
+                        )
+                        rest_lo += lo
+                        rest_hi += hi
+                    r_lo, r_hi = eq.const - rest_hi, eq.const - rest_lo  # a*v in [r_lo, r_hi]
+                    lo, hi = (r_lo / a, r_hi / a) if a > 0 else (r_hi / a, r_lo / a)
+                    if self.integer[v]:
+                        lo = math.ceil(lo - 1e-6) if math.isfinite(lo) else lo
+                        hi = math.floor(hi + 1e-6) if math.isfinite(hi) else hi
+                    new_lo, new_hi = max(self.lo[v], lo), min(self.hi[v], hi)
+                    if new_lo > new_hi + 1e-6:
+                        continue  # a guessed equation that does not hold: ignore it here
+                    if new_lo > self.lo[v] + 1e-6 or new_hi < self.hi[v] - 1e-6:
+                        self.lo[v], self.hi[v] = new_lo, new_hi
+                        self.why[v] = eq.how
+                        changed = True
+            if not changed:
+                return
+
+    def tighten_lp(self, max_vars: int = 400):
+        """Bounds by linear programming per connected set of equations (HiGHS): what propagation
+        misses when a sum of unknowns, not one unknown, is pinned down. A set whose guessed
+        equations contradict each other keeps its propagated bounds (`self.infeasible`)."""
+        import numpy as np
+        from scipy.optimize import linprog
+
+        parent = {v: v for v in self.lo}
+
+        def find(v):
+            while parent[v] != v:
+                parent[v] = parent[parent[v]]
+                v = parent[v]
+            return v
+
+        for eq in self.eqs:
+            vs = list(eq.terms)
+            for w in vs[1:]:
+                parent[find(w)] = find(vs[0])
+        comps: dict = {}
+        for v in self.lo:
+            comps.setdefault(find(v), []).append(v)
+        self.infeasible = []
+        for members in comps.values():
+            if len(members) < 2 or len(members) > max_vars:
+                continue
+            idx = {v: i for i, v in enumerate(members)}
+            eqs = [e for e in self.eqs if next(iter(e.terms)) in idx]
+            a = np.zeros((len(eqs), len(members)))
+            b = np.array([e.const for e in eqs])
+            for k, e in enumerate(eqs):
+                for v, c in e.terms.items():
+                    a[k, idx[v]] += c
+            bounds = [(self.lo[v], None if math.isinf(self.hi[v]) else self.hi[v]) for v in members]
+            for i, v in enumerate(members):
+                c = np.zeros(len(members))
+                c[i] = 1.0
+                res_lo = linprog(c, A_eq=a, b_eq=b, bounds=bounds, method="highs")
+                if res_lo.status == 2:
+                    self.infeasible.append(sorted({e.how for e in eqs}))
+                    break
+                res_hi = linprog(-c, A_eq=a, b_eq=b, bounds=bounds, method="highs")
+                lo = res_lo.fun if res_lo.status == 0 else self.lo[v]
+                hi = -res_hi.fun if res_hi.status == 0 else self.hi[v]
+                if self.integer[v]:
+                    lo, hi = (
+                        math.ceil(lo - 1e-6),
+                        math.floor(hi + 1e-6) if math.isfinite(hi) else hi,
+                    )
+                if lo > self.lo[v] + 1e-6 or hi < self.hi[v] - 1e-6:
+                    self.lo[v], self.hi[v] = max(lo, self.lo[v]), min(hi, self.hi[v])
+                    self.why[v] = "linear programme over: " + " | ".join(
+                        sorted({e.how for e in eqs})[:4]
+                    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Equation generators
+# ---------------------------------------------------------------------------------------------
+
+
+def _term(sys_: System, t: Table, row: int, col: str):
+    """A count cell as (var, None) when hidden, (None, value) when shown, (None, None) if n/a."""
+    if t.hidden.at[row, col]:
+        return sys_.var((t.file, row, col)), None
+    if (row, col) in t.na:
+        return None, 0.0
+    v = t.num.at[row, col]
+    return (None, None) if pd.isna(v) else (None, float(v))
+
+
+def _sum_equation(sys_: System, total: tuple, parts: list[tuple], how: str):
+    """total = sum(parts); each a (var, value) pair."""
+    terms: dict = {}
+    const = 0.0
+    for (v, val), sign in [(total, -1.0)] + [(p, 1.0) for p in parts]:
+        if v is None and val is None:
+            return
+        if v is None:
+            const -= sign * val
+        else:
+            terms[v] = terms.get(v, 0.0) + sign
+    if terms:
+        sys_.add(terms, const, how)
+
+
+def _blocks(t: Table, label_col: str) -> dict:
+    keys = _keys(t, label_col)
+    if not keys:
+        return {(): list(t.text.index)}
+    return {
+        k if isinstance(k, tuple) else (k,): list(g.index)
+        for k, g in t.text.groupby(keys, sort=False)
+    }
+
+
+def _keys(t: Table, label_col: str) -> list[str]:
+    """The text columns before the label column: what a block of rows shares (text columns after
+    it are values, e.g. '−0,80***')."""
+    return [c for c in t.text_cols if t.columns.index(c) < t.columns.index(label_col)]
+
+
+def _label_col(t: Table) -> str | None:
+    """The text column naming the rows (the last text column before the first count column)."""
+    if not t.text_cols or not t.count_cols:
+        return None
+    first = t.columns.index(t.count_cols[0])
+    before = [c for c in t.text_cols if t.columns.index(c) < first]
+    return before[-1] if before else t.text_cols[0]
+
+
+def totals_within(sys_: System, t: Table):
+    lab = _label_col(t)
+    if lab is None:
+        return
+    keys = _keys(t, lab)
+    is_total = t.text[lab].str.strip().str.match(TOTAL_RE)
+    # a total row named in a key column with its own label empty ("I alt" under Fase, no Hold)
+    whole = pd.Series(False, index=t.text.index)
+    for k in keys:
+        whole |= t.text[k].str.strip().str.match(TOTAL_RE) & (t.text[lab].str.strip() == "")
+    is_total = is_total | whole
+    for c in t.count_cols:
+        # a total row and the other rows of its block; a block whose keys are themselves a total
+        # label ("I alt") covers every block sharing its remaining keys.
+        for r in t.text.index[is_total]:
+            scope = {
+                k: t.text.at[r, k] for k in keys if not TOTAL_RE.match(t.text.at[r, k].strip())
+            }
+            inside = t.text.index.to_series()
+            for k, v in scope.items():
+                inside = inside[t.text.loc[inside, k] == v]
+            own = [k for k in keys if k not in scope]
+            groups = (
+                {(): list(inside)}
+                if not own or whole[r]
+                else {
+                    g if isinstance(g, tuple) else (g,): list(ix.index)
+                    for g, ix in t.text.loc[inside].groupby(own, sort=False)
+                }
+            )
+            for _g, rows in groups.items():
+                parts = [
+                    i
+                    for i in rows
+                    if i != r and not is_total[i] and not HERAF_RE.match(t.text.at[i, lab])
+                ]
+                if len(parts) < 2:
+                    continue
+                _sum_equation(
+                    sys_,
+                    _term(sys_, t, r, c),
+                    [_term(sys_, t, i, c) for i in parts],
+                    f"{t.file}[{c}]: '{t.label(r)}' = sum of rows {' + '.join(t.text.at[i, lab] for i in parts)}",
+                )
+        # "heraf" rows after a parent row
+        rows = list(t.text.index)
+        i = 0
+        while i < len(rows):
+            j = i + 1
+            while j < len(rows) and HERAF_RE.match(t.text.at[rows[j], lab]):
+                j += 1
+            if j - i - 1 >= 2:
+                _sum_equation(
+                    sys_,
+                    _term(sys_, t, rows[i], c),
+                    [_term(sys_, t, rows[k], c) for k in range(i + 1, j)],
+                    f"{t.file}[{c}]: '{t.label(rows[i])}' = sum of its 'heraf' rows",
+                )
+            i = j
+    # total columns against their siblings with the same suffix
+    for c in t.count_cols:
+        m = re.match(r"^(i alt|total|alle|samlet)(.*)$", c, re.IGNORECASE)
+        if not m:
+            continue
+        sibs = [
+            d for d in t.count_cols if d != c and d.endswith(m.group(2)) and not TOTAL_RE.match(d)
+        ]
+        if len(sibs) < 2:
+            continue
+        for r in t.text.index:
+            _sum_equation(
+                sys_,
+                _term(sys_, t, r, c),
+                [_term(sys_, t, r, d) for d in sibs],
+                f"{t.file} row '{t.label(r)}': '{c}' = {' + '.join(sibs)}",
+            )
+
+
+# Shares whose base the column names tell (the survey distributions): of n_scale for answers on
+# the scale, of n_answered for the special codes; used when no shown row confirms a base.
+NAMED_SHARES = {("share", "n", "n_scale"): "False", ("share", "n", "n_answered"): "True"}
+
+
+def share_times_base(sys_: System, t: Table):
+    """count = share * base for (share column, count column, base) triples the shown rows confirm
+    (or the names tell), separately for the rows flagged special and the others."""
+    pct_cols = [
+        c for c in t.columns if PCT_RE.search(c) and c not in t.count_cols and c not in t.text_cols
+    ]
+    if not pct_cols:
+        return
+    if "special" in t.columns:
+        flag = t.text["special"].str.strip().str.capitalize()
+        parts = {k: list(g.index) for k, g in t.text.groupby(flag, sort=False)}
+    else:
+        parts = {"": list(t.text.index)}
+    for flag_value, rows in parts.items():
+        for p in pct_cols:
+            for a in t.count_cols:
+                for base in [b for b in t.count_cols if b != a]:
+                    for scale in (1.0, 100.0):
+                        ok = 0
+                        bad = False
+                        for r in rows:
+                            pv, av, bv = t.num.at[r, p], t.num.at[r, a], t.num.at[r, base]
+                            if t.hidden.at[r, p] or t.hidden.at[r, a] or t.hidden.at[r, base]:
+                                continue
+                            if pd.isna(pv) or pd.isna(av) or pd.isna(bv):
+                                continue
+                            if abs(pv * bv / scale - av) > 0.01:
+                                bad = True
+                                break
+                            if av > 0:
+                                ok += 1
+                        named = NAMED_SHARES.get((p, a, base)) == flag_value and scale == 1.0
+                        if bad or (ok < 2 and not named):
+                            continue
+                        if not named and _other_base_fits(t, rows, p, a, base, scale):
+                            continue  # the shown rows cannot tell two bases apart
+                        for r in rows:
+                            pv = t.num.at[r, p]
+                            if t.hidden.at[r, p] or pd.isna(pv):
+                                continue
+                            if (r, a) in t.na or (r, base) in t.na:
+                                continue
+                            ta, tb = _term(sys_, t, r, a), _term(sys_, t, r, base)
+                            if ta == (None, None) or tb == (None, None):
+                                continue
+                            terms: dict = {}
+                            const = 0.0
+                            # a - (p/scale) * base = 0
+                            for (v, val), coef in [(ta, 1.0), (tb, -pv / scale)]:
+                                if v is None:
+                                    const -= coef * val
+                                else:
+                                    terms[v] = terms.get(v, 0.0) + coef
+                            sys_.add(
+                                terms,
+                                const,
+                                f"{t.file} row '{t.label(r)}': '{a}' = '{p}' x '{base}'"
+                                + (" / 100" if scale == 100 else ""),
+                            )
+
+
+def _other_base_fits(t: Table, rows: list, p: str, a: str, base: str, scale: float) -> bool:
+    """Another count column equal to `base` on every row that confirmed it (n_scale = n_answered
+    where nobody chose a special code)."""
+    for other in t.count_cols:
+        if other in (a, base):
+            continue
+        same = True
+        for r in rows:
+            if t.hidden.at[r, p] or t.hidden.at[r, a] or t.hidden.at[r, base]:
+                continue
+            if pd.isna(t.num.at[r, p]) or pd.isna(t.num.at[r, base]):
+                continue
+            if t.hidden.at[r, other] or abs(t.num.at[r, other] - t.num.at[r, base]) > EPS:
+                same = False
+                break
+        if same:
+            return True
+    return False
+
+
+def wide_percentages(sys_: System, t: Table):
+    """A row of percentages over categories beside its N (who5-items): count = pct x N / 100 and
+    the counts sum to N."""
+    if "N" not in t.count_cols:
+        return
+    first = t.columns.index("N")
+    cats = [c for c in t.columns[first + 1 :] if c not in t.text_cols and c not in t.count_cols]
+    if len(cats) < 2:
+        return
+    full = [r for r in t.text.index if not t.hidden.loc[r, cats].any()]
+    if not full or any(abs(t.num.loc[r, cats].sum() - 100) > 0.5 for r in full):
+        return
+    for r in t.text.index:
+        n = t.num.at[r, "N"]
+        if t.hidden.at[r, "N"] or pd.isna(n):
+            continue
+        parts = []
+        for c in cats:
+            v = (t.file, r, f"{c} (antal)")
+            if t.hidden.at[r, c]:
+                parts.append((sys_.var(v), None))
+            else:
+                parts.append((None, round(t.num.at[r, c] * n / 100, 6)))
+        _sum_equation(
+            sys_,
+            (None, float(n)),
+            parts,
+            f"{t.file} row '{t.label(r)}': the percentages sum to 100 % of N={int(n)}",
+        )
+
+
+def same_count_across(sys_: System, tables: list[Table]):
+    """The same labelled count in two files: maps label -> value per (file, count column, label
+    column); two maps that agree on >= 2 non-zero shown labels are taken as the same counts. Maps
+    whose shown values are never smaller on one side (>= 3 labels, not all equal) are taken as a
+    count and a subset of it (a model's persons within a group): a <= b."""
+    maps = []
+    for t in tables:
+        for lab in t.text_cols:
+            labels = t.text[lab].str.strip().str.lower()
+            if labels.duplicated().any() or len(labels) < 2:
+                continue
+            for c in t.count_cols:
+                maps.append((t, c, lab, dict(zip(labels, t.text.index, strict=False))))
+    for i, (t1, c1, _l1, m1) in enumerate(maps):
+        for t2, c2, _l2, m2 in maps[i + 1 :]:
+            if t1.file == t2.file:
+                continue  # two columns of one file (n_scale, n_answered) are not the same count
+            common = [k for k in m1 if k in m2]
+            if len(common) < 2:
+                continue
+            pairs = []
+            for k in common:
+                a, b = _term(sys_, t1, m1[k], c1), _term(sys_, t2, m2[k], c2)
+                if a[0] is None and b[0] is None and a[1] is not None and b[1] is not None:
+                    pairs.append((a[1], b[1]))
+            hidden_any = any(t1.hidden.at[m1[k], c1] != t2.hidden.at[m2[k], c2] for k in common)
+            if not hidden_any or not pairs:
+                continue
+            if all(abs(a - b) < EPS for a, b in pairs) and sum(a > 0 for a, _ in pairs) >= 2:
+                for k in common:
+                    _sum_equation(
+                        sys_,
+                        _term(sys_, t1, m1[k], c1),
+                        [_term(sys_, t2, m2[k], c2)],
+                        f"the same count for '{k}': {t1.file}[{c1}] = {t2.file}[{c2}]",
+                    )
+                continue
+            if len(pairs) < 3:
+                continue
+            if all(a <= b for a, b in pairs):
+                small, big = (t1, c1, m1), (t2, c2, m2)
+            elif all(a >= b for a, b in pairs):
+                small, big = (t2, c2, m2), (t1, c1, m1)
+            else:
+                continue
+            for k in common:
+                ts, cs, ms = small
+                tb, cb, mb = big
+                slack = sys_.var(("slack", len(sys_.lo), ""), lo=0.0, integer=False)
+                _sum_equation(
+                    sys_,
+                    _term(sys_, tb, mb[k], cb),
+                    [_term(sys_, ts, ms[k], cs), (slack, None)],
+                    f"a subset's count for '{k}': {ts.file}[{cs}] <= {tb.file}[{cb}]",
+                )
+
+
+def keyed_groups(sys_: System, tables: list[Table]):
+    """A file keyed by week (one row per week) against a file split by a group with the same key:
+    counts sum over the groups; mean x n sums too (a score sum per week)."""
+    for key in KEY_COLUMNS:
+        whole = [
+            t for t in tables if key in t.columns and not t.text_cols and t.text[key].is_unique
+        ]
+        split = [t for t in tables if key in t.columns and len(t.text_cols) == 1]
+        for w in whole:
+            wrow = {s: i for i, s in enumerate(w.text[key])}
+            for s in split:
+                g = s.text_cols[0]
+                groups = s.text.groupby(key, sort=False).groups
+                shared = [
+                    c
+                    for c in s.count_cols
+                    if c in w.count_cols and _partition_holds(s, w, c, key, groups, wrow)
+                ]
+                if not shared:
+                    continue
+                for k, rows in groups.items():
+                    if k not in wrow:
+                        continue
+                    r0 = wrow[k]
+                    for c in shared:
+                        _sum_equation(
+                            sys_,
+                            _term(sys_, w, r0, c),
+                            [_term(sys_, s, i, c) for i in rows],
+                            f"{s.file}[{c}] summed over '{g}' = {w.file}[{c}] in {key} {k}",
+                        )
+                    if "mean" in s.columns and "mean" in w.columns and "n" in shared:
+                        # sum_g mean_g * n_g = mean * n; S_g a score-sum variable when mean hidden
+                        terms: dict = {}
+                        const = 0.0
+                        wm, (wv, wn) = w.num.at[r0, "mean"], _term(sys_, w, r0, "n")
+                        if w.hidden.at[r0, "mean"] or wv is not None or pd.isna(wm):
+                            continue
+                        const += wm * wn
+                        usable = True
+                        for i in rows:
+                            v, n = _term(sys_, s, i, "n")
+                            m = s.num.at[i, "mean"]
+                            if not s.hidden.at[i, "mean"] and not pd.isna(m):
+                                if v is None:
+                                    const -= m * n
+                                else:
+                                    terms[v] = terms.get(v, 0.0) + m
+                            else:
+                                sv = sys_.var((s.file, i, "mean x n"), lo=0.0, integer=True)
+                                terms[sv] = 1.0
+                                if v is None and n is None:
+                                    usable = False
+                        if usable and terms:
+                            sys_.add(
+                                terms,
+                                const,
+                                f"{s.file} mean x n summed over '{g}' = {w.file} mean x n in {key} {k}",
+                            )
+
+
+def _partition_holds(s: Table, w: Table, c: str, key: str, groups, wrow) -> bool:
+    """The groups' counts add up to the whole in every key where all of them are shown."""
+    checked = 0
+    for k, rows in groups.items():
+        if k not in wrow or s.hidden.loc[list(rows), c].any() or w.hidden.at[wrow[k], c]:
+            continue
+        if abs(float(s.num.loc[list(rows), c].sum()) - float(w.num.at[wrow[k], c])) > EPS:
+            return False
+        checked += 1
+    return checked > 0
+
+
+# What a base column's name says it counts: True = the answers on the scale (special codes left
+# out), False = every answer of the block.
+BASE_NAMES = {
+    "n_scale": True,
+    "n_answered": False,
+    "n_respondents": False,
+    "n_wave": False,
+    "n_item": False,
+}
+
+
+def base_columns(sys_: System, t: Table):
+    """A base column constant within a block (n_scale, n_answered, n_wave, N) equals the sum of
+    the block's counts, or of those not flagged special; the form is kept when every fully shown
+    block of the file confirms it."""
+    if "n" not in t.count_cols:
+        return
+    lab = _label_col(t)
+    keys = [c for c in t.text_cols if c not in (lab, "answer", "option", "bin", "zone", "special")]
+    keys = [
+        c for c in keys if c in ("item", "wave", "question", "wave_label", "item_label")
+    ] or keys
+    if not keys:
+        return
+    blocks = {
+        g: list(ix)
+        for g, ix in t.text.groupby(keys if len(keys) > 1 else keys[0], sort=False).groups.items()
+    }
+    special = (
+        t.text["special"].str.lower() == "true"
+        if "special" in t.columns
+        else pd.Series(False, index=t.text.index)
+    )
+    for b in [c for c in t.count_cols if c != "n"]:
+        for only_scale in (False, True):
+            if b in BASE_NAMES and BASE_NAMES[b] != only_scale:
+                continue  # the name tells which rows it counts
+            ok = 0
+            bad = False
+            for rows in blocks.values():
+                part = [r for r in rows if not (only_scale and special[r])]
+                cells = t.num.loc[rows, b]
+                if t.hidden.loc[rows, b].all() or t.hidden.loc[part, "n"].any():
+                    continue
+                shown_b = cells[~t.hidden.loc[rows, b]]
+                if shown_b.nunique() != 1:
+                    bad = True
+                    break
+                if abs(float(t.num.loc[part, "n"].sum()) - float(shown_b.iloc[0])) > EPS:
+                    bad = True
+                    break
+                ok += 1
+            named = BASE_NAMES.get(b)
+            if bad or (ok < 1 and named != only_scale):
+                continue
+            for rows in blocks.values():
+                part = [r for r in rows if not (only_scale and special[r])]
+                for r in rows:  # the base repeated on every row of the block
+                    _sum_equation(
+                        sys_,
+                        _term(sys_, t, r, b),
+                        [_term(sys_, t, i, "n") for i in part],
+                        f"{t.file}: '{b}' = sum of 'n' over the block {t.label(rows[0])[:60]}"
+                        + (" (answers on the scale)" if only_scale else ""),
+                    )
+            break
+
+
+def sister_blocks(sys_: System, t: Table) -> None:
+    """Blocks of a table (one per dimension) without a total row: every block of the same outer
+    keys covers the same population, so a fully shown block gives the total of the others."""
+    lab = _label_col(t)
+    if lab is None:
+        return
+    keys = _keys(t, lab)
+    if not keys:
+        return
+    dim = keys[-1]
+    outer = keys[:-1]
+    groups = {(): t.text} if not outer else dict(list(t.text.groupby(outer, sort=False)))
+    for _, sub in groups.items():
+        blocks = dict(list(sub.groupby(dim, sort=False)))
+        if len(blocks) < 2 or any(TOTAL_RE.match(str(k).strip()) for k in blocks):
+            continue
+        for c in t.count_cols:
+            totals = {}
+            for name, b in blocks.items():
+                idx = list(b.index)
+                if (
+                    len(idx) >= 2
+                    and not t.hidden.loc[idx, c].any()
+                    and t.num.loc[idx, c].notna().all()
+                ):
+                    totals[name] = float(t.num.loc[idx, c].sum())
+            values = set(totals.values())
+            if len(values) != 1:
+                continue  # no shown block, or shown blocks disagree: not the same population
+            total = values.pop()
+            for name, b in blocks.items():
+                idx = list(b.index)
+                if name in totals or len(idx) < 2:
+                    continue
+                _sum_equation(
+                    sys_,
+                    (None, total),
+                    [_term(sys_, t, i, c) for i in idx],
+                    f"{t.file}[{c}]: block '{name}' sums to {int(total)} like its fully shown sister block(s) {', '.join(map(str, totals))}",
+                )
+
+
+# ---------------------------------------------------------------------------------------------
+# (d) integers printed elsewhere
+# ---------------------------------------------------------------------------------------------
+
+
+PERSON_WORDS = r"(personer|kursister|deltagere|borgere|interviews?|respondenter|svar|besvarelser|ledere|koordinatorer|instruktører)"
+
+
+def printed_integers(run_dir: Path) -> dict[int, list[str]]:
+    found: dict[int, list[str]] = {}
+    est = run_dir / "results" / "estimates.csv"
+    if est.exists():
+        e = pd.read_csv(est, dtype=str, keep_default_na=False)
+        for col in [c for c in e.columns if c.startswith("n_")]:
+            for i, s in e[col].items():
+                v = _number(s)
+                if v is not None and v == int(v):
+                    found.setdefault(int(v), []).append(
+                        f"estimates.csv row {i} {col} ({e.at[i, 'analysis']}/{e.at[i, 'subgroup']}/{e.at[i, 'term']})"
+                    )
+    for text_file in [run_dir / "_report_src" / "index.md"]:
+        if not text_file.exists():
+            continue
+        text = text_file.read_text(encoding="utf-8")
+        text = re.sub(r"\|[^\n]*\|", " ", text)  # tables are checked as CSV files
+        text = re.sub(r"(Tabel|Figur|Bilag|Kapitel|afsnit)\s+\d+", " ", text)  # cross-references
+        for m in re.finditer(r"(?<![\d,.\-−])(\d{1,3}(?:\.\d{3})*)(?![\d,]|\.\d)", text):
+            v = int(m.group(1).replace(".", ""))
+            ctx = text[max(0, m.start() - 40) : m.end() + 40].replace("\n", " ")
+            found.setdefault(v, []).append(f"report text: …{ctx}…")
+    return found
+
+
+def printed_small_counts(run_dir: Path, min_cell: int) -> list[dict]:
+    """Counts under min_cell printed as such: estimates' n columns and prose '3 kursister'."""
+    out = []
+    est = run_dir / "results" / "estimates.csv"
+    if est.exists():
+        e = pd.read_csv(est, dtype=str, keep_default_na=False)
+        for col in [c for c in e.columns if c.startswith("n_")]:
+            for i, s in e[col].items():
+                v = _number(s)
+                if v is not None and 0 < v < min_cell:
+                    out.append(
+                        {
+                            "file": "results/estimates.csv",
+                            "row": i,
+                            "column": col,
+                            "label": f"{e.at[i, 'analysis']}/{e.at[i, 'subgroup']}/{e.at[i, 'term']}",
+                            "kind": "printed",
+                            "value": v,
+                            "lo": v,
+                            "hi": v,
+                            "equation": "a count under min_cell printed in estimates.csv",
+                        }
+                    )
+    md = run_dir / "_report_src" / "index.md"
+    if md.exists():
+        text = md.read_text(encoding="utf-8")
+        for m in re.finditer(r"(?<![\d,.])(\d{1,2})\s+" + PERSON_WORDS, text):
+            v = int(m.group(1))
+            if 0 < v < min_cell:
+                ctx = text[max(0, m.start() - 60) : m.end() + 40].replace("\n", " ")
+                out.append(
+                    {
+                        "file": "report text",
+                        "row": m.start(),
+                        "column": "",
+                        "label": ctx,
+                        "kind": "printed",
+                        "value": v,
+                        "lo": v,
+                        "hi": v,
+                        "equation": "a count under min_cell printed in the report's text",
+                    }
+                )
+    return out
+
+
+def integer_candidates(
+    sys_: System, tables: list[Table], printed: dict[int, list[str]]
+) -> list[dict]:
+    """Blocks with exactly one unknown count: an integer printed elsewhere that leaves it in
+    1..min_cell-1 is a candidate total."""
+    out = []
+    for t in tables:
+        lab = _label_col(t)
+        if lab is None:
+            continue
+        for _, rows in _blocks(t, lab).items():
+            if len(rows) < 2:
+                continue
+            for c in t.count_cols:
+                hid = [r for r in rows if t.hidden.at[r, c]]
+                if len(hid) != 1:
+                    continue
+                shown = t.num.loc[[r for r in rows if r not in hid], c]
+                if shown.isna().any():
+                    continue
+                s = float(shown.sum())
+                fits = [d for d in range(1, sys_.min_cell) if int(s) + d in printed]
+                if len(fits) != 1:
+                    continue  # none, or several printed integers fit: nothing singled out
+                for d in fits:
+                    if int(s) + d in printed:
+                        r = hid[0]
+                        out.append(
+                            {
+                                "file": t.file,
+                                "row": r,
+                                "column": c,
+                                "label": t.label(r),
+                                "kind": "candidate",
+                                "value": float(d),
+                                "lo": float(d),
+                                "hi": float(d),
+                                "equation": f"{int(s) + d} printed ({printed[int(s) + d][0][:120]}) - {int(s)} shown in the block",
+                            }
+                        )
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Driver
+# ---------------------------------------------------------------------------------------------
+
+
+def check(
+    run_dir: Path, min_cell: int, not_applicable: set | None = None
+) -> tuple[list[dict], System]:
+    """`not_applicable`: (file, row, column) of blank cells that carry no marker in the report."""
+    tables = read_run(run_dir, not_applicable)
+    sys_ = System(min_cell)
+    for t in tables:
+        totals_within(sys_, t)
+        share_times_base(sys_, t)
+        wide_percentages(sys_, t)
+        base_columns(sys_, t)
+        sister_blocks(sys_, t)
+    same_count_across(sys_, tables)
+    keyed_groups(sys_, tables)
+    sys_.propagate()
+    sys_.tighten_lp()
+    by_file = {t.file: t for t in tables}
+    findings = []
+    for v in sys_.lo:
+        lo, hi = sys_.lo[v], sys_.hi[v]
+        file, row, col = v
+        if file == "slack" or col.endswith("mean x n"):
+            continue
+        if abs(hi - lo) < EPS:
+            kind = "exact"
+        elif (math.isfinite(hi) and hi < min_cell - 1 - EPS) or (
+            lo > 1 + EPS and hi < min_cell - EPS
+        ):
+            kind = "narrowed"
+        else:
+            continue
+        findings.append(
+            {
+                "file": file,
+                "row": row,
+                "column": col,
+                "label": by_file[file].label(row),
+                "kind": kind,
+                "value": lo if kind == "exact" else None,
+                "lo": lo,
+                "hi": hi,
+                "equation": sys_.why.get(v, ""),
+            }
+        )
+    findings += integer_candidates(sys_, tables, printed_integers(run_dir))
+    findings += printed_small_counts(run_dir, min_cell)
+    return findings, sys_
+
+
+def truth_value(truth_dir: Path, f: dict) -> float | None:
+    if f["kind"] == "printed":
+        return f["value"]  # printed as such
+    p = truth_dir / f["file"]
+    if not p.exists():
+        return None
+    t = read_table(p, truth_dir)
+    col = f["column"]
+    derived = col.endswith(" (antal)")
+    base_col = col[: -len(" (antal)")] if derived else col
+    if f["row"] >= len(t.text) or base_col not in t.columns or t.label(f["row"]) != f["label"]:
+        return None
+    v = t.num.at[f["row"], base_col]
+    if pd.isna(v):
+        return None
+    if derived:
+        v = v * t.num.at[f["row"], "N"] / 100
+    return float(v)
+
+
+def judge(findings: list[dict], truth_dir: Path | None) -> None:
+    for f in findings:
+        f["truth"] = None
+        f["verdict"] = "unverified"
+        if truth_dir is None:
+            continue
+        tv = truth_value(truth_dir, f)
+        f["truth"] = tv
+        if tv is None:
+            continue
+        ok = (
+            abs(tv - f["value"]) < 0.51
+            if f["value"] is not None
+            else f["lo"] - 0.01 <= tv <= f["hi"] + 0.01
+        )
+        f["verdict"] = ("printed" if f["kind"] == "printed" else "real") if ok else "false"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("run_dir", type=Path)
+    ap.add_argument("--truth", type=Path, help="the same run with min_cell: 1 (nothing hidden)")
+    ap.add_argument("--min-cell", type=int, default=5)
+    ap.add_argument("--csv", type=Path, help="write the findings here")
+    ap.add_argument("--json", type=Path, help="write a summary here")
+    ap.add_argument("--all", action="store_true", help="print false findings too")
+    a = ap.parse_args(argv)
+    blanks = blanks_of(a.run_dir, a.truth) if a.truth else None
+    findings, sys_ = check(a.run_dir, a.min_cell, blanks)
+    judge(findings, a.truth)
+    df = pd.DataFrame(
+        findings,
+        columns=[
+            "file",
+            "row",
+            "column",
+            "label",
+            "kind",
+            "value",
+            "lo",
+            "hi",
+            "truth",
+            "verdict",
+            "equation",
+        ],
+    )
+    if a.csv:
+        df.to_csv(a.csv, index=False)
+    counts = df.groupby(["kind", "verdict"]).size().to_dict() if len(df) else {}
+    summary = {
+        "run": str(a.run_dir),
+        "min_cell": a.min_cell,
+        "equations": len(sys_.eqs),
+        "unknown_cells": len(sys_.lo),
+        "findings": {f"{k}/{v}": int(n) for (k, v), n in sorted(counts.items())},
+    }
+    show = df if a.all else df[df["verdict"] != "false"]
+    with pd.option_context(
+        "display.max_rows", 500, "display.max_colwidth", 160, "display.width", 250
+    ):
+        for _, f in show.iterrows():
+            val = (
+                f"{f['value']:g}"
+                if f["value"] is not None and not pd.isna(f["value"])
+                else f"[{f['lo']:g}, {f['hi']:g}]"
+            )
+            print(
+                f"{f['kind']:9} {f['verdict']:10} {f['file']} row {f['row']} '{f['label'][:60]}' [{f['column']}] = {val}"
+                f" (truth {f['truth']})\n          via {f['equation'][:220]}"
+            )
+    print(json.dumps(summary, ensure_ascii=False))
+    if a.json:
+        a.json.write_text(
+            json.dumps(summary, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
