@@ -9,6 +9,9 @@ shifts per gender, age group, visitation and phase; this script replays the gene
 (same seed, same order) and moves each shift towards its subgroup's target mean, a damped
 fixed-point iteration. It prints the shifts as YAML for `register.subgroup_shift`. The shift of
 the anchor right after the course (no published target) is the mean of the shifts at -1 and 26.
+The subgroups' own persistence and spread (`register.subgroup_spread`) are taken as they stand:
+they set how much scores move within the group (the changes' standard errors), the shifts where
+the group lies.
 Nothing here runs in a report; the result is checked by `tests/test_synthetic.py`.
 """
 
