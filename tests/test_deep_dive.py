@@ -66,10 +66,15 @@ def test_overview_counts_by_hand(data):
 def test_plot_overview_draws_three_bars_per_row(data):
     ov = deep_dive.municipality_overview(data, ["Aalborg", "Stevns"])
     ov = ov[ov["kommune"] != deep_dive.TOTAL].astype({"in_register": object})
-    ov.loc[1, "in_register"] = None  # a suppressed count is not drawn
+    ov.loc[1, "in_register"] = None  # a suppressed count: the hatched marker, «skjult»
     fig = deep_dive.plot_overview(ov)
-    assert len(fig.axes[0].patches) == 3 * 3
-    assert "skjult" in [t.get_text() for t in fig.axes[0].texts]
+    patches = fig.axes[0].patches
+    assert len([p for p in patches if not p.get_hatch()]) == 3 * 3
+    marks = [p for p in patches if p.get_hatch()]
+    assert len(marks) == 1
+    # row 2 (Stevns), third bar (in the register analysis): y = 1 + 0.26, the bar's height 0.26
+    assert marks[0].get_y() + marks[0].get_height() / 2 == pytest.approx(1.26)
+    assert " skjult" in [t.get_text() for t in fig.axes[0].texts]
 
 
 def test_qual_status_missing_folder(tmp_path):

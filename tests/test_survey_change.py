@@ -328,3 +328,23 @@ def test_indicator_source_lists_waves_in_order(data):
     source = sc.indicator_source(shares, 5)
     assert source.index("før kurset") < source.index("lige efter") < source.index("3 måneder")
     assert "færre end 5 3 måneder" in source  # 3mdr N = 2
+
+
+def test_hidden_shares_are_marked_not_left_out(data):
+    # A hidden option (NA after disclosure control) is a hatched marker of the fixed length with
+    # «skjult», in its own row; the visible options keep their bars. N hidden: «N skjult».
+    shares = sc.multi_shares(data, ["prep_reason_tired", "prep_reason_forgot"], "udbredelse")
+    shares = shares.astype({"share": "Float64", "n_respondents": "Float64"})
+    shares.loc[1, "share"] = pd.NA
+    shares["n_respondents"] = pd.NA
+    fig = sc.multi_figure(shares, "Årsager")
+    ax = fig.axes[0]
+    marks = [p for p in ax.patches if p.get_hatch()]
+    bars = [p for p in ax.patches if not p.get_hatch()]
+    assert [round(p.get_width(), 6) for p in marks] == [0.025]
+    assert marks[0].get_y() + marks[0].get_height() / 2 == pytest.approx(1)  # second row
+    assert [round(p.get_width(), 6) for p in bars] == [round(2 / 3, 6), 0.0]
+    assert " skjult" in [t.get_text() for t in ax.texts]
+    assert "N skjult" in ax.get_title(loc="left")
+    assert ax.get_legend() is not None  # the marker is explained
+    matplotlib.pyplot.close(fig)
