@@ -299,6 +299,9 @@ def legend_labels(dist: pd.DataFrame, width: int = 28) -> tuple[list[str], bool]
     return labels, False
 
 
+LEGEND_WRAP = 18  # characters per line of a panel's own legend
+
+
 def hidden_in(sub: pd.DataFrame) -> bool:
     """Whether a panel's scale answers have a hidden share (NA where the wave has answers)."""
     return bool((sub["share"].isna() & sub["n_scale"].notna() & (sub["n_scale"] != 0)).any())
@@ -323,7 +326,12 @@ def likert_figure(
     waves = list(dict.fromkeys(scale["wave"]))
     legend, shared_answers = legend_labels(dist)
     colours = scale_colours(len(legend))
-    height = 0.42 * len(waves) + (0.55 if shared_answers else 1.6)
+    # Items with their own answers: room above each panel for its legend (the longest answer's
+    # lines) and the question.
+    lines = max(
+        textwrap.fill(str(a), LEGEND_WRAP).count("\n") + 1 for a in scale["answer"].unique()
+    )
+    height = 0.42 * len(waves) + (0.55 if shared_answers else 0.45 + 0.12 * lines)
     # Items with their own answer lists: each panel's legend (with the question as its title)
     # sits above its bars, and the constrained layout makes room for it, so no legend runs into
     # the axis below or off the figure's edge.
@@ -382,7 +390,7 @@ def likert_figure(
         else:  # this item's own answers (codebook labels) above its bars, the question on top
             ordered = sub.drop_duplicates("code").sort_values("position")["answer"].tolist()
             handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in scale_colours(len(ordered))]
-            names = [textwrap.fill(a, 18) for a in ordered]
+            names = [textwrap.fill(a, LEGEND_WRAP) for a in ordered]
             if hidden_in(sub):
                 handles.append(hm.hidden_patch(min_cell))
                 names.append(hm.HIDDEN_TEXT.capitalize())
