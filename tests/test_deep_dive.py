@@ -211,7 +211,7 @@ def test_notebook_with_qual_folder_publishes_the_synthesis(qual_run):
     themes = _cell_markdown(nb, "txt-qual-themes")
     assert themes.startswith("**") and "af " in themes and "interviews)." in themes
     recs_text = _cell_markdown(nb, "txt-qual-recommendations")
-    assert recs_text.startswith("Kørslens data") and recs_text.count("*Vurdering: ") == 9
+    assert recs_text.startswith("Evalueringens data") and recs_text.count("*Vurdering: ") == 9
     assert "Vurdering" in recs.columns and set(recs["Vurdering"]) <= {
         "understøttet",
         "delvist understøttet",
