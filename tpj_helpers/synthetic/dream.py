@@ -90,18 +90,6 @@ def _latent(cal: dict, people: pd.DataFrame, rng: np.random.Generator) -> np.nda
     u[:, 0] = e[:, 0]
     for a in range(1, 4):  # four anchors
         u[:, a] = rho * u[:, a - 1] + np.sqrt(1 - rho**2) * e[:, a]
-    # Subgroups whose scores move more from anchor to anchor than the persistence above gives
-    # (their own persistence and a wider spread over ranks); the same draws `e`, so the other
-    # persons' latents are unchanged.
-    for var, levels in reg.get("subgroup_spread", {}).items():
-        for level, spec in levels.items():
-            g = (people[var].astype(object) == level).to_numpy()
-            r = spec["persistence"]
-            ug = np.empty((int(g.sum()), 4))
-            ug[:, 0] = e[g, 0]
-            for a in range(1, 4):
-                ug[:, a] = r * ug[:, a - 1] + np.sqrt(1 - r**2) * e[g, a]
-            u[g] = spec["scale"] * ug
     for var, shifts in reg["subgroup_shift"].items():
         table = pd.DataFrame(shifts).T  # group -> 4 shifts
         u += table.reindex(people[var].astype(object).to_numpy()).fillna(0).to_numpy()
