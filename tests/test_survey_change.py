@@ -348,3 +348,15 @@ def test_hidden_shares_are_marked_not_left_out(data):
     assert "N skjult" in ax.get_title(loc="left")
     assert ax.get_legend() is not None  # the marker is explained
     matplotlib.pyplot.close(fig)
+
+
+def test_items_figure_marks_a_hidden_special_share_in_the_side_panel(data):
+    # the special codes' share hidden: the side panel shows the marker (10 % of its 0..0.2 axis)
+    dist = sc.item_distribution(data, ["sat_webinar"], phase="udbredelse")
+    dist = dist.astype({"share": "Float64"})
+    dist.loc[dist["special"], "share"] = pd.NA
+    fig = sc.likert_items_figure(dist)
+    marks = [p for p in fig.axes[1].patches if p.get_hatch()]
+    assert len(marks) == 1 and marks[0].get_width() == pytest.approx(0.02)
+    assert " skjult" in [t.get_text() for t in fig.axes[1].texts]
+    matplotlib.pyplot.close(fig)

@@ -42,11 +42,17 @@ def n_text(n, min_cell: int = 5) -> str:
 
 
 def mark_barh(
-    ax, y: float, span: float = 1.0, height: float = 0.6, left: float = 0.0, text: bool = True
+    ax,
+    y: float,
+    span: float = 1.0,
+    height: float = 0.6,
+    left: float = 0.0,
+    text: bool = True,
+    share: float = MARK_SHARE,
 ) -> None:
     """A hidden value in a horizontal bar chart: the marker from `left` along the x axis, whose
-    data range is `span` long (1 for shares)."""
-    width = span * MARK_SHARE
+    data range is `span` long (1 for shares), `share` of it long (wider in a narrow panel)."""
+    width = span * share
     ax.barh(y, width, left=left, height=height, **HIDDEN_STYLE)
     if text:
         ax.text(left + width, y, f" {HIDDEN_TEXT}", va="center", fontsize=7, color=HIDDEN_EDGE)

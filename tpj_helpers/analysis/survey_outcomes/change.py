@@ -220,7 +220,7 @@ def likert_items_figure(dist: pd.DataFrame, min_cell: int = 5, wrap: int = 42) -
                 if not pd.isna(n_scale):
                     extent = max(extent, diverging_bar(ax, y, shares, colours, fontsize=7))
                 if has_special:
-                    _special_bar(axes[row, 1], y, special, item, wave, min_cell)
+                    _special_bar(axes[row, 1], y, special, item, wave, special_max)
                 y += 1
         ax.set_yticks(range(len(labels)), labels, fontsize=8)
         ax.set_ylim(len(labels) - 0.5, -0.5)
@@ -277,13 +277,15 @@ def likert_items_figure(dist: pd.DataFrame, min_cell: int = 5, wrap: int = 42) -
     return fig
 
 
-def _special_bar(ax, y: int, special: pd.DataFrame, item: str, wave: str, min_cell: int) -> None:
+def _special_bar(ax, y: int, special: pd.DataFrame, item: str, wave: str, span: float) -> None:
+    """The special codes' share of all answers at row `y` of the side panel (x axis 0..`span`);
+    a hidden share is the hatched marker."""
     extra = special[(special["item"] == item) & (special["wave"] == wave)]
     if not len(extra):
         return
     share = extra["share"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
     if np.isnan(share).any():
-        hm.mark_barh(ax, y, span=ax.get_xlim()[1], height=0.6)
+        hm.mark_barh(ax, y, span=span, height=0.6, share=0.1)  # the side panel is narrow
         return
     total = float(share.sum())
     ax.barh(y, total, color=SPECIAL_COLOUR, height=0.6)
