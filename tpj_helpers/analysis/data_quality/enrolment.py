@@ -335,7 +335,13 @@ def municipality_figure(table: pd.DataFrame, min_cell: int = 5) -> plt.Figure:
             continue
         ax.text(n + top * 0.01, i, num(int(n)), va="center", fontsize=7.5)
     if counts.isna().any():
-        ax.legend(handles=[hm.hidden_patch(min_cell)], loc="lower right", fontsize=7.5)
+        ax.legend(  # above the bars: the hidden rows are at the bottom
+            handles=[hm.hidden_patch(min_cell)],
+            loc="lower left",
+            bbox_to_anchor=(0, 1.0),
+            fontsize=7.5,
+            frameon=False,
+        )
     ax.set_yticks(list(y), names, fontsize=8)
     ax.invert_yaxis()
     ax.set_xlim(0, top * 1.1)
