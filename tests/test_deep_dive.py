@@ -66,10 +66,15 @@ def test_overview_counts_by_hand(data):
 def test_plot_overview_draws_three_bars_per_row(data):
     ov = deep_dive.municipality_overview(data, ["Aalborg", "Stevns"])
     ov = ov[ov["kommune"] != deep_dive.TOTAL].astype({"in_register": object})
-    ov.loc[1, "in_register"] = None  # a suppressed count is not drawn
+    ov.loc[1, "in_register"] = None  # a suppressed count: the hatched marker, «skjult»
     fig = deep_dive.plot_overview(ov)
-    assert len(fig.axes[0].patches) == 3 * 3
-    assert "skjult" in [t.get_text() for t in fig.axes[0].texts]
+    patches = fig.axes[0].patches
+    assert len([p for p in patches if not p.get_hatch()]) == 3 * 3
+    marks = [p for p in patches if p.get_hatch()]
+    assert len(marks) == 1
+    # row 2 (Stevns), third bar (in the register analysis): y = 1 + 0.26, the bar's height 0.26
+    assert marks[0].get_y() + marks[0].get_height() / 2 == pytest.approx(1.26)
+    assert " skjult" in [t.get_text() for t in fig.axes[0].texts]
 
 
 def test_qual_status_missing_folder(tmp_path):
@@ -206,7 +211,7 @@ def test_notebook_with_qual_folder_publishes_the_synthesis(qual_run):
     themes = _cell_markdown(nb, "txt-qual-themes")
     assert themes.startswith("**") and "af " in themes and "interviews)." in themes
     recs_text = _cell_markdown(nb, "txt-qual-recommendations")
-    assert recs_text.startswith("Kørslens data") and recs_text.count("*Vurdering: ") == 9
+    assert recs_text.startswith("Evalueringens data") and recs_text.count("*Vurdering: ") == 9
     assert "Vurdering" in recs.columns and set(recs["Vurdering"]) <= {
         "understøttet",
         "delvist understøttet",

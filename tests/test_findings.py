@@ -170,7 +170,7 @@ def test_qual_and_recommendation_findings(built):
     )
     r = built.sections["recommendations"]
     assert r.startswith(
-        "Kørslens data understøtter 1 af de 3 anbefalinger, understøtter 1 delvist og modsiger 1."
+        "Evalueringens data understøtter 1 af de 3 anbefalinger, understøtter 1 delvist og modsiger 1."
     )
     assert "Den modsagte anbefaling er »Hold efter udgangspunkt«: den bør genovervejes" in r
 

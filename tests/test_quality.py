@@ -257,5 +257,11 @@ def test_municipality_figure_marks_suppressed_bars(data):
     fig = quality.municipality_figure(safe, 5)
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["Aalborg", "Aarhus", "Odense"]
-    assert [t.get_text() for t in ax.texts] == ["5", "<5", "<5"]
-    assert [p.get_width() for p in ax.patches] == [5, 0, 0]
+    # a hidden count is marked «skjult» (a primary and a secondary cell look alike), never «<5»
+    assert [t.get_text() for t in ax.texts] == ["5", " skjult", " skjult"]
+    bars = [p for p in ax.patches if not p.get_hatch()]
+    marks = [p for p in ax.patches if p.get_hatch()]
+    assert [p.get_width() for p in bars] == [5, 0, 0]
+    # two hatched markers of the fixed length (2.5 % of the axis, 0..5 * 1.1), rows 2 and 3
+    assert [round(p.get_width(), 6) for p in marks] == [round(5 * 1.1 * 0.025, 6)] * 2
+    assert [round(p.get_y() + p.get_height() / 2, 6) for p in marks] == [1, 2]

@@ -328,3 +328,35 @@ def test_indicator_source_lists_waves_in_order(data):
     source = sc.indicator_source(shares, 5)
     assert source.index("før kurset") < source.index("lige efter") < source.index("3 måneder")
     assert "færre end 5 3 måneder" in source  # 3mdr N = 2
+
+
+def test_hidden_shares_are_marked_not_left_out(data):
+    # A hidden option (NA after disclosure control) is a hatched marker of the fixed length with
+    # «skjult», in its own row; the visible options keep their bars. N hidden: «N skjult».
+    shares = sc.multi_shares(data, ["prep_reason_tired", "prep_reason_forgot"], "udbredelse")
+    shares = shares.astype({"share": "Float64", "n_respondents": "Float64"})
+    shares.loc[1, "share"] = pd.NA
+    shares["n_respondents"] = pd.NA
+    fig = sc.multi_figure(shares, "Årsager")
+    ax = fig.axes[0]
+    marks = [p for p in ax.patches if p.get_hatch()]
+    bars = [p for p in ax.patches if not p.get_hatch()]
+    assert [round(p.get_width(), 6) for p in marks] == [0.025]
+    assert marks[0].get_y() + marks[0].get_height() / 2 == pytest.approx(1)  # second row
+    assert [round(p.get_width(), 6) for p in bars] == [round(2 / 3, 6), 0.0]
+    assert " skjult" in [t.get_text() for t in ax.texts]
+    assert "N skjult" in ax.get_title(loc="left")
+    assert ax.get_legend() is not None  # the marker is explained
+    matplotlib.pyplot.close(fig)
+
+
+def test_items_figure_marks_a_hidden_special_share_in_the_side_panel(data):
+    # the special codes' share hidden: the side panel shows the marker (10 % of its 0..0.2 axis)
+    dist = sc.item_distribution(data, ["sat_webinar"], phase="udbredelse")
+    dist = dist.astype({"share": "Float64"})
+    dist.loc[dist["special"], "share"] = pd.NA
+    fig = sc.likert_items_figure(dist)
+    marks = [p for p in fig.axes[1].patches if p.get_hatch()]
+    assert len(marks) == 1 and marks[0].get_width() == pytest.approx(0.02)
+    assert " skjult" in [t.get_text() for t in fig.axes[1].texts]
+    matplotlib.pyplot.close(fig)

@@ -189,6 +189,10 @@ def test_diverging_offsets_by_hand():
     )
     assert st.diverging_offsets([0.1, 0.2, 0.3, 0.4]) == pytest.approx([-0.3, -0.2, 0.0, 0.3])
     assert st.diverging_offsets([np.nan, 0.5, 0.5]) == pytest.approx([-0.25, -0.25, 0.25])
+    # a hidden share takes the marker's width: [0.04, 0.5, 0.5] -> start -0.04 - 0.25
+    assert st.diverging_offsets([np.nan, 0.5, 0.5], hidden_width=0.04) == pytest.approx(
+        [-0.29, -0.25, 0.25]
+    )
 
 
 def test_scale_colours_have_a_neutral_middle():
@@ -230,7 +234,8 @@ def test_likert_figure_draws_one_panel_per_item(data):
     assert len(fig.axes) == 2
     texts = figure_texts(fig)
     assert "Før kurset (N = 4)" in texts
-    assert "Selvvurderet helbred" in texts
+    # the question heads its panel's legend, which sits above the bars
+    assert fig.axes[0].get_legend().get_title().get_text() == "Selvvurderet helbred"
     # the items have different answer lists: each panel's legend names its own answers (codebook),
     # from the most negative to the most positive, never "Svar 1 (mest negativt)"
     legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
@@ -248,8 +253,15 @@ def test_likert_figure_special_codes_and_suppression(data):
     safe, _ = suppress_small(d, st.DIST_COUNTS, 2, st.DIST_LINKED)
     fig = st.likert_figure(safe, min_cell=2)
     texts = figure_texts(fig)
-    assert "Ikke relevant: <2" in texts  # special code apart, suppressed
-    assert any("Svarkategorier med færre end 2 svar er skjult" in t for t in texts)
+    # special code apart, suppressed: «skjult», never «<2» (the figure cannot tell a primary
+    # cell from a secondary one)
+    assert "Ikke relevant: skjult" in texts
+    assert any("Rækken har skjulte svarkategorier" in t for t in texts)
+    # every hidden share on the scale is a hatched marker of the fixed width, in its place
+    hidden = safe[~safe["special"] & safe["share"].isna() & safe["n_scale"].notna()]
+    marks = [p for ax in fig.axes for p in ax.patches if p.get_hatch()]
+    assert len(marks) == len(hidden) > 0
+    assert {round(p.get_width(), 6) for p in marks} == {0.04}
     fig = st.likert_figure(d, title="Udbytte")
     texts = figure_texts(fig)
     assert "Ikke relevant: 33\u00a0%" in texts

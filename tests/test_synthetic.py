@@ -293,6 +293,40 @@ def test_subgroup_changes_near_the_published_ones(loaded):
     assert (comp["age_group"] == "Over 55").sum() == 10
 
 
+def test_subgroup_significance_follows_the_published_pattern(loaded):
+    # Bilag 13 marks which two-point changes are significant (p < 0.05). Where the published N
+    # allows it the demo's changes carry the same mark; computed here by statsmodels' OLS with
+    # person-clustered errors (t with G-1 df, as the report) on the completers' scores at the two
+    # weeks, taken from the panel by `score_at` (not through the report's models).
+    import statsmodels.formula.api as smf
+
+    _, _, _, persons, panel, _ = loaded
+    pp = panel.persons.merge(persons[["person_id", "status", "visitation", "gender", "age_group"]])
+    comp = pp[pp["status"] == "gennemført"]
+    published = {  # (variable, level, period): significant at 5 % in Bilag 13
+        ("visitation", "ressourceforloeb", "pre"): False,  # -0.44
+        ("visitation", "ressourceforloeb", "post"): True,  # 1.59***
+        ("visitation", "akt_kontanthjaelp", "pre"): True,  # -0.53*
+        ("visitation", "akt_uddannelseshjaelp", "pre"): True,  # -1.46***
+        ("gender", "mand", "pre"): False,  # -0.33
+        ("gender", "kvinde", "pre"): True,  # -0.82***
+        ("age_group", "36-45", "pre"): False,  # -0.46
+        ("age_group", "46-55", "post"): True,  # 1.50* (30 persons)
+        ("age_group", "Over 55", "post"): True,  # 2.83* (10 persons)
+    }
+    for (var, level, period), significant in published.items():
+        ids = comp.loc[comp[var].astype(object) == level, ["person_id"]]
+        a, b = (-26, -1) if period == "pre" else (-1, 26)
+        parts = []
+        for k, week in enumerate((a, b)):
+            at = dream.score_at(panel, week).merge(ids)
+            at = at[at["covered"]].dropna(subset=["score"])
+            parts.append(pd.DataFrame({"pid": at["person_id"], "t": k, "y": at["score"]}))
+        d = pd.concat(parts, ignore_index=True).astype({"y": float})
+        fit = smf.ols("y ~ t", d).fit(cov_type="cluster", cov_kwds={"groups": d["pid"]}, use_t=True)
+        assert (fit.pvalues["t"] < 0.05) == significant, (var, level, period, fit.pvalues["t"])
+
+
 def test_weekly_slopes_near_the_published_ones(loaded):
     # Published weekly models: slope -0.02 before (weeks -26..-1), 0.05 after (0..26). OLS slope
     # of score on week over the completers' scored person-weeks, by numpy's polyfit.

@@ -98,7 +98,8 @@ def test_judge_marks_contrary_data(monkeypatch):
     # a: 0,3 < 0,5 and 1,46 > 0 -> supported; b: 0,3 is not above 0,5 -> contradicted
     assert j["verdict"].tolist() == [V.SUPPORTED, V.CONTRADICTED]
     assert (
-        V.summary_sentence(j) == "Kørslens data understøtter 1 af de 2 anbefalinger og modsiger 1."
+        V.summary_sentence(j)
+        == "Evalueringens data understøtter 1 af de 2 anbefalinger og modsiger 1."
     )
     text = V.verdict_text([{**r, "text": "Gør det."} for r in recs], j)
     assert "*Vurdering: modsagt af data* (9 interviews)" in text

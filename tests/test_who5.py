@@ -190,7 +190,13 @@ def test_who5_figure_has_reference_lines(data):
     xs = {round(float(line.get_xdata()[0]), 3) for line in fig.axes[0].lines}
     assert {36.0, 52.0, 68.0, round(200 / 3, 3)} <= xs  # zone borders, population, wave mean
     texts = [t.get_text() for ax in fig.axes for t in ax.texts]
-    assert "<2" in texts  # the single scores are suppressed
+    # the single scores are suppressed: each hidden bin is a hatched marker with «skjult»
+    hidden = safe[safe["share"].isna()]
+    assert texts.count("skjult") == len(hidden) > 0
+    marks = [p for ax in fig.axes for p in ax.patches if p.get_hatch()]
+    assert sorted((round(p.get_x()), round(p.get_width())) for p in marks) == sorted(
+        (int(r.bin_low), int(min(r.bin_high, 100) - r.bin_low)) for r in hidden.itertuples()
+    )
     assert any("Befolkningens gennemsnit (68)" in t for t in texts)
     assert "Gennemsnit 66,7" in texts
 

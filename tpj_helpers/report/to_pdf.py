@@ -10,6 +10,7 @@ from tpj_helpers.report.errors import RenderError
 from tpj_helpers.report.meta import ReportMeta
 from tpj_helpers.report.source import TYPST_TEMPLATE, replace_file
 from tpj_helpers.report.to_html import PANDOC_COMMON, PANDOC_FROM
+from tpj_helpers.report.typst_keep import KEEP, keep_together
 
 
 def render_pdf(
@@ -42,7 +43,12 @@ def render_pdf(
         raise RenderError(f"pandoc could not write the Typst source: {exc}") from exc
     # pandoc centres every table; the report sets tables flush left under their captions.
     source = typ.read_text(encoding="utf-8")
-    typ.write_text(source.replace("align(center)[#table(", "align(left)[#table("), encoding="utf-8")
+    source = source.replace("align(center)[#table(", "align(left)[#table(")
+    if (src / TYPST_TEMPLATE).is_file():  # tables and figures kept with their notes
+        source = keep_together(source).replace(
+            f'#import "{TYPST_TEMPLATE}": conf', f'#import "{TYPST_TEMPLATE}": conf, {KEEP}', 1
+        )
+    typ.write_text(source, encoding="utf-8")
     inputs = {"tpj-banner": BANNER_TEXT, "tpj-banner-detail": BANNER_DETAIL} if synthetic else {}
     tmp = out.with_name(out.name + ".tmp")
     try:

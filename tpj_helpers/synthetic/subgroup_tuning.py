@@ -9,6 +9,8 @@ shifts per gender, age group, visitation and phase; this script replays the gene
 (same seed, same order) and moves each shift towards its subgroup's target mean, a damped
 fixed-point iteration. It prints the shifts as YAML for `register.subgroup_shift`. The shift of
 the anchor right after the course (no published target) is the mean of the shifts at -1 and 26.
+Where `register.tuning_targets` gives another change before the course (`pre_change`) for a
+group, the tuning aims at that instead of the published one (calibration.yaml says why).
 Nothing here runs in a report; the result is checked by `tests/test_synthetic.py`.
 """
 
@@ -33,7 +35,9 @@ def target_means(cal: dict) -> dict[tuple[str, str], np.ndarray]:
     for factor, levels in cal["register"]["subgroup_targets"].items():
         for level, t in levels.items():
             pre, post = t["pre"], t["post"]  # [intercept, change]
-            out[(factor, level)] = np.array([pre[0], pre[0] + pre[1], post[0] + post[1]])
+            aim = cal["register"].get("tuning_targets", {}).get(factor, {}).get(level, {})
+            pre_change = aim.get("pre_change", pre[1])
+            out[(factor, level)] = np.array([pre[0], pre[0] + pre_change, post[0] + post[1]])
     return out
 
 

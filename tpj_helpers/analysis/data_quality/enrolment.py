@@ -16,6 +16,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from tpj_helpers.publish import hidden_marks as hm
 from tpj_helpers.publish.present import PALETTE, danish_axis, num, pct
 
 PHASE_LABELS = {"pilot": "Pilot", "udbredelse": "Udbredelse"}
@@ -321,7 +322,7 @@ def municipality_figure(table: pd.DataFrame, min_cell: int = 5) -> plt.Figure:
     """Horizontal bars of participants per municipality in the table's order (largest on top).
 
     `table` is `participants_by_municipality` output, possibly after disclosure control: a
-    suppressed count (NA) gets no bar but the text '<min_cell'."""
+    suppressed count (NA) gets the hatched marker of `hidden_marks` and the text «skjult»."""
     counts = pd.to_numeric(table[PARTICIPANTS_COLUMN], errors="coerce")
     names = table[MUNICIPALITY_COLUMN].astype(str).tolist()
     fig, ax = plt.subplots(figsize=(7.5, 0.17 * len(table) + 1.0))
@@ -329,8 +330,18 @@ def municipality_figure(table: pd.DataFrame, min_cell: int = 5) -> plt.Figure:
     ax.barh(list(y), counts.fillna(0).to_numpy(dtype=float), color=PALETTE[0], height=0.7)
     top = float(counts.max()) if counts.notna().any() else float(min_cell)
     for i, n in zip(y, counts, strict=True):
-        label = f"<{min_cell}" if pd.isna(n) else num(int(n))
-        ax.text((0 if pd.isna(n) else n) + top * 0.01, i, label, va="center", fontsize=7.5)
+        if pd.isna(n):
+            hm.mark_barh(ax, i, span=top * 1.1, height=0.7)
+            continue
+        ax.text(n + top * 0.01, i, num(int(n)), va="center", fontsize=7.5)
+    if counts.isna().any():
+        ax.legend(  # above the bars: the hidden rows are at the bottom
+            handles=[hm.hidden_patch(min_cell)],
+            loc="lower left",
+            bbox_to_anchor=(0, 1.0),
+            fontsize=7.5,
+            frameon=False,
+        )
     ax.set_yticks(list(y), names, fontsize=8)
     ax.invert_yaxis()
     ax.set_xlim(0, top * 1.1)

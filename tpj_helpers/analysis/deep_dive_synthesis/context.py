@@ -16,6 +16,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from tpj_helpers.publish import hidden_marks as hm
 from tpj_helpers.publish.present import PALETTE, danish_axis, num, pct
 
 OTHERS = "Øvrige kommuner"
@@ -81,7 +82,8 @@ def source_line(data) -> str:
 def plot_overview(df: pd.DataFrame) -> plt.Figure:
     """Grouped horizontal bars: participants, completed and in the register analysis per row.
 
-    `df` is the (suppressed) overview without the total row; suppressed counts are not drawn.
+    `df` is the (suppressed) overview without the total row; a suppressed count is the hatched
+    marker of `hidden_marks` with «skjult».
     """
     measures = [
         ("participants", "Deltagere"),
@@ -98,25 +100,22 @@ def plot_overview(df: pd.DataFrame) -> plt.Figure:
     y = np.arange(len(labels))
     height = 0.26
     fig, ax = plt.subplots(figsize=(7.5, 0.9 + 0.75 * len(labels)))
+    shown = df[[c for c, _ in measures]].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    top = float(np.nanmax(shown)) if np.isfinite(shown).any() else 1.0
     for i, (col, label) in enumerate(measures):
         values = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float)
         pos = y + (i - 1) * height
         ax.barh(pos, np.nan_to_num(values), height=height, color=PALETTE[i], label=label)
         for yy, v in zip(pos, values, strict=True):
-            ax.text(
-                (0 if np.isnan(v) else v) + 1,
-                yy,
-                "skjult" if np.isnan(v) else num(v),
-                va="center",
-                fontsize=7,
-            )
+            if np.isnan(v):  # hidden: the marker and «skjult», not an empty place
+                hm.mark_barh(ax, yy, span=max(top, 1.0) * 1.12, height=height)
+                continue
+            ax.text(v + 1, yy, num(v), va="center", fontsize=7)
     ax.set_yticks(y, labels)
     ax.invert_yaxis()
     ax.set_xlabel("Antal personer")
     danish_axis(ax, "x")
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, fontsize=8)
-    shown = df[[c for c, _ in measures]].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
-    top = np.nanmax(shown) if np.isfinite(shown).any() else 1.0
     ax.set_xlim(0, max(top, 1.0) * 1.12)
     fig.tight_layout()
     return fig

@@ -31,10 +31,12 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 import yaml
+from matplotlib.patches import Rectangle
 from matplotlib.ticker import FuncFormatter
 
 from tpj_helpers.analysis.deep_dive_synthesis.more_indicators import INDICATORS as MORE_INDICATORS
 from tpj_helpers.paths import REPO_ROOT
+from tpj_helpers.publish import hidden_marks as hm
 from tpj_helpers.publish.present import PALETTE, num, pct, signed
 from tpj_helpers.publish.pseudonymise import quote_bank, quote_markdown, role_label
 
@@ -214,7 +216,7 @@ def plot_heatmap(
         n = df.loc[df[THEME_COLUMN] == INTERVIEWS_ROW, cols].iloc[0].astype(float).to_numpy()
         colour = counts / np.where(n > 0, n, np.nan)
         cols = [
-            f"{textwrap.fill(str(c), 12, break_long_words=False)}\n(N = {num(v)})"
+            f"{textwrap.fill(str(c), 12, break_long_words=False)}\n({hm.n_text(v)})"
             for c, v in zip(cols, n, strict=True)
         ]
         cbar = "Andel af kolonnens interviews"
@@ -243,6 +245,12 @@ def plot_heatmap(
         ax=ax,
         cbar_kws={"label": cbar, "shrink": 0.7, "format": FuncFormatter(lambda v, _pos: pct(v))},
     )
+    hidden = np.isnan(counts)
+    if triangle:
+        hidden &= ~np.triu(np.ones_like(counts, dtype=bool), k=1)
+    for i, j in zip(*np.nonzero(hidden), strict=True):  # hidden, not empty: the marker, «skjult»
+        ax.add_patch(Rectangle((j, i), 1, 1, **hm.HIDDEN_STYLE))
+        ax.text(j + 0.5, i + 0.5, hm.HIDDEN_TEXT, ha="center", va="center", fontsize=7)
     tilt = len(cols) > 6
     ax.set_xticklabels(
         cols, rotation=35 if tilt else 0, ha="right" if tilt else "center", fontsize=8

@@ -153,7 +153,8 @@ def verdict_text(recommendations: list[dict], judged: pd.DataFrame) -> str:
 
 
 def verdict_sentence(counts: dict, total: int) -> str:
-    """'Kørslens data understøtter 7 af de 9 anbefalinger, understøtter 1 delvist og modsiger 1.'"""
+    """'Evalueringens data understøtter 7 af de 9 anbefalinger, understøtter 1 delvist og modsiger
+    1.'"""
     verbs = {
         SUPPORTED: "understøtter {n}",
         PARTLY: "understøtter {n} delvist",
@@ -164,7 +165,7 @@ def verdict_sentence(counts: dict, total: int) -> str:
         return ""
     parts[0] += f" af de {num(total)} anbefalinger"
     joined = parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} og {parts[-1]}"
-    return f"Kørslens data {joined}."
+    return f"Evalueringens data {joined}."
 
 
 def summary_sentence(judged: pd.DataFrame) -> str:

@@ -306,7 +306,8 @@ def effect(run: RunFolder, values: dict) -> str | None:
     c = certainty(r["p_value"])
     return (
         f"Sammenlignet med en gruppe af lignende borgere, der ikke deltog i kurset, lå "
-        f"kursisternes beskæftigelsesscore et halvt år efter kursusstart "
+        f"kursisternes beskæftigelsesscore (fra 0 til 10; jo højere, jo tættere på arbejde) "
+        f"et halvt år efter kursusstart "
         f"{num(abs(r['estimate']), 2)} point {'højere' if r['estimate'] >= 0 else 'lavere'}"
         f"{f'; forskellen er {c}' if c else ''}. Det er evalueringens bedste bud på kursets "
         "effekt."
@@ -373,7 +374,8 @@ def subgroups(run: RunFolder, values: dict) -> str | None:
     )
     text = (
         (
-            f"Beskæftigelsesscoren steg efter kursusstart i alle grupper med en model, fra "
+            f"Beskæftigelsesscoren steg efter kursusstart i alle grupper, der var store nok til "
+            f"at blive analyseret hver for sig, fra "
             f"{signed(lo['change'], 2)} ({lo['Gruppe'].lower()}, {num(parse_number(lo['Kursister']))} "
             f"kursister) til {signed(hi['change'], 2)} ({hi['Gruppe'].lower()}, "
             f"{num(parse_number(hi['Kursister']))} kursister)"
@@ -442,8 +444,8 @@ def qual_themes(run: RunFolder, values: dict) -> str | None:
                 f"{who} taler oftest om {_join(best)} ({num(n.max())} interviews"
                 f"{' hver' if len(best) > 1 else ''})"
             )
-    if said:
-        text += f" {_cap(_join(said))}."
+    if said:  # two groups: their contrast ("..., mens ...")
+        text += f" {_cap(', mens '.join(said) if len(said) == 2 else _join(said))}."
     return text
 
 

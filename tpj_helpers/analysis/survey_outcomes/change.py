@@ -42,6 +42,7 @@ from tpj_helpers.analysis.survey_outcomes.tables import (
 )
 from tpj_helpers.data.survey import tidy_responses
 from tpj_helpers.paths import PARAMS_DIR
+from tpj_helpers.publish import hidden_marks as hm
 from tpj_helpers.publish.present import PALETTE, num, pct, signed
 from tpj_helpers.publish.publisher import ESTIMATE_COLUMNS, stars
 
@@ -204,18 +205,22 @@ def likert_items_figure(dist: pd.DataFrame, min_cell: int = 5, wrap: int = 42) -
                     continue
                 bar = bar.sort_values("position", kind="stable")
                 shares = bar["share"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+                if (
+                    bar["n"].astype("Float64").fillna(1) == 0
+                ).all():  # no answers at all: nothing hidden
+                    shares = np.zeros(len(bar))
                 n_scale = bar["n_scale"].iloc[0]
                 hidden = bool(np.isnan(shares).any()) and not pd.isna(n_scale)
                 any_hidden |= hidden
                 name = bar["question"].iloc[0]
                 if len(waves) > 1:
                     name += f", {bar['wave_label'].iloc[0].lower()}"
-                n_text = f"N < {min_cell}" if pd.isna(n_scale) else f"N = {num(int(n_scale))}"
+                n_text = hm.n_text(n_scale)
                 labels.append(textwrap.fill(f"{name} ({n_text}){' *' if hidden else ''}", wrap))
                 if not pd.isna(n_scale):
                     extent = max(extent, diverging_bar(ax, y, shares, colours, fontsize=7))
                 if has_special:
-                    _special_bar(axes[row, 1], y, special, item, wave, min_cell)
+                    _special_bar(axes[row, 1], y, special, item, wave, special_max)
                 y += 1
         ax.set_yticks(range(len(labels)), labels, fontsize=8)
         ax.set_ylim(len(labels) - 0.5, -0.5)
@@ -264,7 +269,7 @@ def likert_items_figure(dist: pd.DataFrame, min_cell: int = 5, wrap: int = 42) -
         axes[-1, 1].set_xlabel("Andel af alle svar", fontsize=8)
     if any_hidden:
         fig.supxlabel(
-            f"* Svarkategorier med færre end {min_cell} svar er skjult.",
+            f"* Rækken har skjulte svarkategorier. {hm.hidden_note(min_cell)}.",
             fontsize=7.5,
             x=0.01,
             ha="left",
@@ -272,13 +277,15 @@ def likert_items_figure(dist: pd.DataFrame, min_cell: int = 5, wrap: int = 42) -
     return fig
 
 
-def _special_bar(ax, y: int, special: pd.DataFrame, item: str, wave: str, min_cell: int) -> None:
+def _special_bar(ax, y: int, special: pd.DataFrame, item: str, wave: str, span: float) -> None:
+    """The special codes' share of all answers at row `y` of the side panel (x axis 0..`span`);
+    a hidden share is the hatched marker."""
     extra = special[(special["item"] == item) & (special["wave"] == wave)]
     if not len(extra):
         return
     share = extra["share"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
     if np.isnan(share).any():
-        ax.text(0, y, f" <{min_cell}", va="center", fontsize=7)
+        hm.mark_barh(ax, y, span=span, height=0.6, share=0.1)  # the side panel is narrow
         return
     total = float(share.sum())
     ax.barh(y, total, color=SPECIAL_COLOUR, height=0.6)
@@ -310,24 +317,31 @@ def share_bars_figure(dist: pd.DataFrame, min_cell: int = 5, wrap: int = 40) -> 
         ys = np.arange(len(sub))
         ax.barh(ys, np.nan_to_num(shares), color=colours, height=0.7)
         for y, share in zip(ys, shares, strict=True):
-            ax.text(
-                np.nan_to_num(share),
-                y,
-                " " + (pct(share) if not np.isnan(share) else f"<{min_cell}"),
-                va="center",
-                fontsize=7.5,
-            )
+            if np.isnan(share):
+                hm.mark_barh(ax, y, height=0.7)
+                continue
+            ax.text(share, y, " " + pct(share), va="center", fontsize=7.5)
         ax.set_yticks(ys, [textwrap.fill(str(a), wrap) for a in sub["answer"]], fontsize=8)
         ax.set_ylim(len(sub) - 0.5, -0.5)
         ax.set_xlim(0, 1.0)
         ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: pct(v)))
         ax.grid(axis="y", visible=False)
         n_scale = sub["n_scale"].iloc[0]
-        n_text = f"N < {min_cell}" if pd.isna(n_scale) else f"N = {num(int(n_scale))}"
         ax.set_title(
-            f"{sub['question'].iloc[0]} ({n_text})", loc="left", fontsize=9, fontweight="normal"
+            f"{sub['question'].iloc[0]} ({hm.n_text(n_scale)})",
+            loc="left",
+            fontsize=9,
+            fontweight="normal",
         )
     axes[-1, 0].set_xlabel("Andel af svarene (grå: særlige svar, andel af alle svar)", fontsize=8)
+    if dist["share"].isna().any():
+        axes[-1, 0].legend(
+            handles=[hm.hidden_patch(min_cell)],
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.35),
+            fontsize=7.5,
+            frameon=False,
+        )
     return fig
 
 
@@ -375,24 +389,28 @@ def multi_figure(shares: pd.DataFrame, title: str, min_cell: int = 5) -> plt.Fig
     values = df["share"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
     ax.barh(ys, np.nan_to_num(values), color=PALETTE[0], height=0.7)
     for y, v in zip(ys, values, strict=True):
-        ax.text(
-            np.nan_to_num(v),
-            y,
-            " " + (pct(v) if not np.isnan(v) else f"<{min_cell}"),
-            va="center",
-            fontsize=7.5,
-        )
+        if np.isnan(v):
+            hm.mark_barh(ax, y, height=0.7)
+            continue
+        ax.text(v, y, " " + pct(v), va="center", fontsize=7.5)
     ax.set_yticks(ys, df["option"].tolist(), fontsize=8)
     ax.set_ylim(len(df) - 0.5, -0.5)
     ax.set_xlim(0, 1)
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: pct(v)))
     ax.grid(axis="y", visible=False)
     n = df["n_respondents"].iloc[0] if len(df) else np.nan
-    n_text = f"N < {min_cell}" if pd.isna(n) else f"N = {num(int(n))}"
     ax.set_title(
-        f"{title} (flere svar mulige; {n_text})", loc="left", fontsize=9, fontweight="normal"
+        f"{title} (flere svar mulige; {hm.n_text(n)})", loc="left", fontsize=9, fontweight="normal"
     )
     ax.set_xlabel("Andel af de adspurgte, der har valgt svaret", fontsize=8)
+    if np.isnan(values).any():
+        ax.legend(
+            handles=[hm.hidden_patch(min_cell)],
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.18),
+            fontsize=7.5,
+            frameon=False,
+        )
     return fig
 
 

@@ -25,6 +25,7 @@ import pandas as pd
 from matplotlib.colors import to_hex
 
 from tpj_helpers.analysis.data_quality.enrolment import count_text
+from tpj_helpers.publish import hidden_marks as hm
 from tpj_helpers.publish.present import num, pct
 
 WAVE_COLUMN = "Måling"
@@ -249,11 +250,11 @@ def scale_colours(k: int) -> list[str]:
     return colours
 
 
-def diverging_offsets(shares: Sequence[float]) -> np.ndarray:
+def diverging_offsets(shares: Sequence[float], hidden_width: float = 0.0) -> np.ndarray:
     """Left edges of the stacked segments (shares from the most negative answer): the negative
     answers left of zero, the positive right of it, the middle answer (odd k) split across zero.
-    A missing (suppressed) share counts as 0."""
-    s = np.nan_to_num(np.asarray(shares, dtype=float))
+    A missing (suppressed) share takes `hidden_width` (the marker's width; 0 by default)."""
+    s = np.nan_to_num(np.asarray(shares, dtype=float), nan=hidden_width)
     k = len(s)
     half = k // 2
     start = -s[:half].sum() - (s[half] / 2 if k % 2 else 0.0)
@@ -264,10 +265,15 @@ def diverging_bar(
     ax, y: float, shares: np.ndarray, colours: Sequence[str], fontsize: float = 7.5
 ) -> float:
     """One diverging stacked bar at height `y` (segments centred on the scale's middle, shares
-    of at least SEGMENT_LABEL_MIN labelled); returns how far it reaches from 0 on either side."""
-    lefts = diverging_offsets(shares)
+    of at least SEGMENT_LABEL_MIN labelled); returns how far it reaches from 0 on either side.
+    A hidden (NA) share is drawn in its place as the hatched marker of `hidden_marks` (a fixed
+    width, no data), so the bar neither floats nor closes up over the hidden answer."""
+    lefts = diverging_offsets(shares, hidden_width=hm.DIVERGING_MARK)
     for share, left, colour in zip(shares, lefts, colours, strict=True):
-        if np.isnan(share) or share == 0:
+        if np.isnan(share):
+            ax.barh(y, hm.DIVERGING_MARK, left=left, height=0.72, **hm.HIDDEN_STYLE)
+            continue
+        if share == 0:
             continue
         ax.barh(y, share, left=left, color=colour, edgecolor="white", height=0.72)
         if share >= SEGMENT_LABEL_MIN:
@@ -281,7 +287,7 @@ def diverging_bar(
                 fontsize=fontsize,
                 color="white" if dark else "black",
             )
-    return max(-lefts[0], lefts[-1] + np.nan_to_num(shares[-1]))
+    return max(-lefts[0], lefts[-1] + np.nan_to_num(shares[-1], nan=hm.DIVERGING_MARK))
 
 
 def legend_labels(dist: pd.DataFrame, width: int = 28) -> tuple[list[str], bool]:
@@ -305,6 +311,14 @@ def legend_labels(dist: pd.DataFrame, width: int = 28) -> tuple[list[str], bool]
     return labels, False
 
 
+LEGEND_WRAP = 18  # characters per line of a panel's own legend
+
+
+def hidden_in(sub: pd.DataFrame) -> bool:
+    """Whether a panel's scale answers have a hidden share (NA where the wave has answers)."""
+    return bool((sub["share"].isna() & sub["n_scale"].notna() & (sub["n_scale"] != 0)).any())
+
+
 def likert_figure(
     dist: pd.DataFrame,
     title: str | None = None,
@@ -324,9 +338,22 @@ def likert_figure(
     waves = list(dict.fromkeys(scale["wave"]))
     legend, shared_answers = legend_labels(dist)
     colours = scale_colours(len(legend))
-    height = 0.42 * len(waves) + (0.55 if shared_answers else 1.25)
+    # Items with their own answers: room above each panel for its legend (the longest answer's
+    # lines) and the question.
+    lines = max(
+        textwrap.fill(str(a), LEGEND_WRAP).count("\n") + 1 for a in scale["answer"].unique()
+    )
+    height = 0.42 * len(waves) + (0.55 if shared_answers else 0.45 + 0.12 * lines)
+    # Items with their own answer lists: each panel's legend (with the question as its title)
+    # sits above its bars, and the constrained layout makes room for it, so no legend runs into
+    # the axis below or off the figure's edge.
     fig, axes = plt.subplots(
-        len(items), 1, figsize=(8.5, height * len(items) + 1.0), sharex=True, squeeze=False
+        len(items),
+        1,
+        figsize=(8.5, height * len(items) + 1.0),
+        sharex=True,
+        squeeze=False,
+        layout=None if shared_answers else "constrained",
     )
     any_hidden = False
     extent = 0.0
@@ -336,12 +363,16 @@ def likert_figure(
         for y, wave in enumerate(waves):
             bar = sub[sub["wave"] == wave].sort_values("position", kind="stable")
             shares = bar["share"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+            if (
+                bar["n"].astype("Float64").fillna(1) == 0
+            ).all():  # no answers at all: nothing hidden
+                shares = np.zeros(len(bar))
             n_scale = bar["n_scale"].iloc[0] if len(bar) else np.nan
             hidden = bool(np.isnan(shares).any()) and not pd.isna(n_scale)
             any_hidden |= hidden
             wave_label = bar["wave_label"].iloc[0] if len(bar) else wave
             if pd.isna(n_scale):
-                labels.append(f"{wave_label} (N < {min_cell})")
+                labels.append(f"{wave_label} ({hm.n_text(n_scale)})")
                 ys.append(y)
                 continue
             labels.append(f"{wave_label} (N = {num(int(n_scale))}){' *' if hidden else ''}")
@@ -350,7 +381,7 @@ def likert_figure(
             extra = special[(special["item"] == item) & (special["wave"] == wave)]
             if len(extra):
                 notes = [
-                    f"{r.answer}: {pct(r.share) if not pd.isna(r.share) else f'<{min_cell}'}"
+                    f"{r.answer}: {pct(r.share) if not pd.isna(r.share) else hm.HIDDEN_TEXT}"
                     for r in extra.itertuples()
                 ]
                 ax.text(
@@ -366,20 +397,30 @@ def likert_figure(
         ax.invert_yaxis()
         ax.axvline(0, color="black", linewidth=0.8)
         question = sub["question"].iloc[0]
-        ax.set_title(question, loc="left", fontsize=9, fontweight="normal")
-        if not shared_answers:  # this item's own answers (codebook labels) under its panel
+        if shared_answers:
+            ax.set_title(question, loc="left", fontsize=9, fontweight="normal")
+        else:  # this item's own answers (codebook labels) above its bars, the question on top
             ordered = sub.drop_duplicates("code").sort_values("position")["answer"].tolist()
-            ax.legend(
-                [plt.Rectangle((0, 0), 1, 1, color=c) for c in scale_colours(len(ordered))],
-                [textwrap.fill(a, 20) for a in ordered],
-                loc="upper left",
-                bbox_to_anchor=(0, -0.02 if ax is not axes[-1, 0] else -0.62),
-                ncol=len(ordered),
+            handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in scale_colours(len(ordered))]
+            names = [textwrap.fill(a, LEGEND_WRAP) for a in ordered]
+            if hidden_in(sub):
+                handles.append(hm.hidden_patch(min_cell))
+                names.append(hm.HIDDEN_TEXT.capitalize())
+            leg = ax.legend(
+                handles,
+                names,
+                title=question,
+                title_fontsize=9,
+                alignment="left",
+                loc="lower left",
+                bbox_to_anchor=(-0.02, 1.0),
+                ncol=len(names),
                 fontsize=7,
                 frameon=False,
                 handlelength=1.0,
                 columnspacing=0.8,
             )
+            leg.set_in_layout(True)
         ax.grid(axis="y", visible=False)
     last = axes[-1, 0]
     reach = max(extent, 0.25)
@@ -388,17 +429,29 @@ def likert_figure(
     last.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: pct(abs(v))))
     last.set_xlabel("Andel af svarene (negative svar til venstre, positive til højre)")
     handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in colours]
+    if shared_answers and any_hidden:
+        handles.append(hm.hidden_patch(min_cell))
+        legend = [*legend, textwrap.fill(hm.HIDDEN_TEXT.capitalize(), 28)]
+    if not shared_answers:
+        if title:
+            fig.suptitle(title, x=0.01, ha="left", fontsize=11, fontweight="bold")
+        if any_hidden:
+            fig.supxlabel(
+                f"* Rækken har skjulte svarkategorier. {hm.hidden_note(min_cell)}.",
+                fontsize=7.5,
+                x=0.01,
+                ha="left",
+            )
+        return fig
     fig_height = fig.get_size_inches()[1]
     legend_lines = max(label.count("\n") + 1 for label in legend)
-    bottom = (
-        (0.25 + 0.14 * legend_lines if shared_answers else 0.9) + 0.2 * any_hidden
-    ) / fig_height
+    bottom = (0.25 + 0.14 * legend_lines + 0.2 * any_hidden) / fig_height
     if shared_answers:
         fig.legend(
             handles,
             legend,
             loc="lower center",
-            ncol=min(len(legend), 5),
+            ncol=min(len(legend), 6),
             fontsize=8,
             bbox_to_anchor=(0.5, 0.2 * any_hidden / fig_height),
             frameon=False,
@@ -410,7 +463,7 @@ def likert_figure(
         fig.text(
             0.01,
             0.0,
-            f"* Svarkategorier med færre end {min_cell} svar er skjult.",
+            f"* Rækken har skjulte svarkategorier. {hm.hidden_note(min_cell)}.",
             fontsize=7.5,
             ha="left",
             va="bottom",

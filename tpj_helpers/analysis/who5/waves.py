@@ -20,6 +20,7 @@ from scipy import stats
 from tpj_helpers.analysis.data_quality.enrolment import count_text
 from tpj_helpers.analysis.survey_outcomes.tables import phase_person_ids
 from tpj_helpers.data.survey import WHO5_ITEMS, WHO5_ZONES, who5_scores, who5_zone
+from tpj_helpers.publish import hidden_marks as hm
 from tpj_helpers.publish.present import PALETTE, danish_axis, num, pct, signed
 from tpj_helpers.publish.publisher import ESTIMATE_COLUMNS, stars
 
@@ -211,15 +212,7 @@ def who5_figure(
         for row in sub.itertuples():
             width = min(row.bin_high, 100) - row.bin_low
             if pd.isna(row.share):
-                ax.text(
-                    row.bin_low + width / 2,
-                    0.01,
-                    f"<{min_cell}",
-                    ha="center",
-                    va="bottom",
-                    fontsize=7.5,
-                    color="0.3",
-                )
+                hm.mark_bar(ax, row.bin_low, width, span=ymax)
                 continue
             ax.bar(
                 row.bin_low,
@@ -241,8 +234,7 @@ def who5_figure(
                 fontsize=7.5,
                 va="top",
             )
-        n_text = f"N = {num(int(n_wave))}" if not pd.isna(n_wave) else f"N < {min_cell}"
-        ax.set_title(f"{sub['wave_label'].iloc[0]} ({n_text})", loc="left", fontsize=9.5)
+        ax.set_title(f"{sub['wave_label'].iloc[0]} ({hm.n_text(n_wave)})", loc="left", fontsize=9.5)
         ax.set_ylim(0, ymax)
         danish_axis(ax, "y", percent=True)
         ax.set_ylabel("Andel")
@@ -268,6 +260,9 @@ def who5_figure(
     if means:
         handles.append(Line2D([], [], color="black", linewidth=1.8))
         names.append("Målingens gennemsnit")
+    if pd.to_numeric(dist["share"], errors="coerce").isna().any():
+        handles.append(hm.hidden_patch(min_cell))
+        names.append(hm.hidden_note(min_cell).replace(" (", "\n("))
     fig.legend(
         handles,
         names,
@@ -454,6 +449,7 @@ def item_figure(dist: pd.DataFrame, min_cell: int = 5) -> plt.Figure:
     )
     fig, ax = plt.subplots(figsize=(7.5, 0.32 * len(items) * (len(waves) + 1) + 1.4))
     y, ticks, names = 0.0, [], []
+    any_hidden, reach = False, 1.0
     for item in items:
         sub = dist[dist["item"] == item]
         for wave in waves:
@@ -461,7 +457,10 @@ def item_figure(dist: pd.DataFrame, min_cell: int = 5) -> plt.Figure:
             left = 0.0
             for row in bar.itertuples():
                 share = pd.to_numeric(row.share, errors="coerce")
-                if pd.isna(share):
+                if pd.isna(share):  # hidden: the marker in its place, so the bar does not close up
+                    ax.barh(y, hm.DIVERGING_MARK, left=left, height=0.85, **hm.HIDDEN_STYLE)
+                    left += hm.DIVERGING_MARK
+                    any_hidden = True
                     continue
                 ax.barh(
                     y, share, left=left, color=colours[row.code], edgecolor="white", height=0.85
@@ -478,7 +477,8 @@ def item_figure(dist: pd.DataFrame, min_cell: int = 5) -> plt.Figure:
                     )
                 left += share
             n = bar["n_item"].iloc[0]
-            n_text = f"N = {num(int(n))}" if not pd.isna(n) else f"N < {min_cell}"
+            n_text = hm.n_text(n)
+            reach = max(reach, left)
             ticks.append(y)
             names.append(
                 f"{bar['item_label'].iloc[0]}: {bar['wave_label'].iloc[0].lower()} ({n_text})"
@@ -487,14 +487,18 @@ def item_figure(dist: pd.DataFrame, min_cell: int = 5) -> plt.Figure:
         y += 0.6
     ax.set_yticks(ticks, names, fontsize=7.5)
     ax.invert_yaxis()
-    ax.set_xlim(0, 1)
+    ax.set_xlim(0, reach)
     danish_axis(ax, "x", percent=True)
     ax.set_xlabel("Andel af svarene")
     ax.grid(axis="y", visible=False)
     handles = [plt.Rectangle((0, 0), 1, 1, color=colours[c]) for c in codes]
+    legend = [f"{answers[c]} ({c})" for c in codes]
+    if any_hidden:
+        handles.append(hm.hidden_patch(min_cell))
+        legend.append(hm.hidden_note(min_cell))
     fig.legend(
         handles,
-        [f"{answers[c]} ({c})" for c in codes],
+        legend,
         loc="lower center",
         ncol=3,
         fontsize=7.5,
