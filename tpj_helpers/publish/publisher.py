@@ -232,6 +232,8 @@ class Publisher:
     # file, when published, shows them hidden (e.g. Tabel 6's means protecting Tabel 6)
     _pending: dict = field(default_factory=dict, repr=False)
     _files: set = field(default_factory=set, repr=False)
+    # (file, column) -> count column of the same row, for the shares and means published so far
+    _linked: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.output_dir = Path(self.output_dir)
@@ -270,6 +272,7 @@ class Publisher:
         its count cells (to other tables too), `known`: the values of other tables' cells they
         use that this notebook did not publish (see `protect`).
         """
+        count_cols = list(count_cols)
         safe, mask, secondary = self.protect(
             df,
             f"tables/{name}.csv",
@@ -298,6 +301,8 @@ class Publisher:
                 f" *\u00ab{SECONDARY_MARK}\u00bb: skjult, fordi tallet ellers kunne regnes ud fra "
                 "tabellens øvrige tal.*"
             )
+        if all_hidden(df, safe, count_cols):
+            md += f" *{ALL_HIDDEN_NOTE}*"
         if note:
             md += f"\n\n*{note}*"
         html = (
@@ -329,6 +334,7 @@ class Publisher:
         hidden: dict[dc.Cell, str] | None = None,
     ) -> Path:
         """Suppress the figure's data (as `table`), draw it with `plot`, save PNG + data CSV, display."""
+        count_cols = list(count_cols)
         safe, _, _ = self.protect(
             data,
             f"figures/{name}.csv",
@@ -349,7 +355,10 @@ class Publisher:
         plt.close(fig)
         safe.to_csv(self.output_dir / "figures" / f"{name}.csv", index=False)
         display(Image(filename=str(path)), metadata={PUBLISHED_KEY: f"figures/{name}.csv"})
-        display(Markdown(self._source_line(source)))
+        line = self._source_line(source)
+        if all_hidden(data, safe, count_cols):
+            line += f" *{ALL_HIDDEN_NOTE}*"
+        display(Markdown(line))
         self.published.append(f"figures/{name}.png")
         return path
 
@@ -422,6 +431,11 @@ class Publisher:
                 own_shown.pop(key)
         model.shown.update(own_shown)
         model.relations = rels
+        model.linked.update(self._linked)
+        model.linked.update({(file, str(dep)): str(base) for dep, base in (linked or {}).items()})
+        if isinstance(hide_later, dict):  # {later file: {dependent column: its count column}}
+            for later_file, links in hide_later.items():
+                model.linked.update({(later_file, dep): base for dep, base in links.items()})
         for rel in rels:
             for t in rel.terms:
                 for c in (t.cell, t.factor):
@@ -449,24 +463,37 @@ class Publisher:
             for c in count_cols
             if own_shown.get((file, pos[i], str(c)), 0) > 0
         ]
-        # last resort: a count of a file this notebook publishes later (`hide_later`, values in
-        # `known`); that file then shows it hidden
+        # then a count of a file this notebook publishes later (`hide_later`, values in `known`);
+        # that file then shows it hidden
         counted = {t.cell for r in rels for t in r.terms}  # not the factors (means, shares)
-        later = set(hide_later) - self._files - {file}
-        fallback += [
+        later_files = set(hide_later) - self._files - {file}
+        later = [
             c.key()
             for c, v in (known or {}).items()
-            if c in counted and c.file in later and float(v) > 0 and c.key() not in model.hidden
+            if c in counted
+            and c.file in later_files
+            and float(v) > 0
+            and c.key() not in model.hidden
         ]
+        before = set(model.hidden)
         try:
-            added = dc.protect(model, candidates, fallback)
+            dc.protect(model, candidates, fallback, later)
         except ValueError:
-            # No cell left that protects a hidden one (a very small group, e.g. one municipality
-            # of a batch): the file then shows none of its non-zero counts (hidden as secondary;
-            # the shares and means linked to them go with them).
-            added = []
-            for key in dict.fromkeys(candidates + [k for k in fallback if k[0] == file]):
-                model.hidden[key] = dc.SECONDARY
+            # No cell of any tier takes part in what pins a hidden cell down any more (a very
+            # small group, e.g. one municipality of a batch): as a last resort the file shows none
+            # of its non-zero counts (the shares and means linked to them go with them), and the
+            # result is checked against the audit's own intervals before anything is written.
+            dc.hide_all(model, fallback)
+            left = dc.breaches(model)
+            if left:
+                _f, row, col = left[0]
+                raise ValueError(
+                    f"disclosure: {file} cannot be published: the hidden cell in row {row + 1}, "
+                    f"column '{col}' can be worked out from cells this table cannot hide "
+                    f"({len(left)} such cell(s)); declare the other file in `hide_later` or "
+                    "leave the table out"
+                ) from None
+        added = [k for k in model.hidden if k not in before]
         secondary = pd.DataFrame(False, index=df.index, columns=df.columns)
         col_of = {str(c): c for c in df.columns}
         for _f, row, col in [
@@ -489,6 +516,9 @@ class Publisher:
             self._shown.update(own_shown)
             self._hidden.update(mine)
             self._files.add(file)
+            self._linked.update(
+                {(file, str(dep)): str(base) for dep, base in (linked or {}).items()}
+            )
             dc.write_sidecar(self.output_dir, file, self.min_cell, mine, rels)
         return safe, primary, secondary
 
@@ -509,6 +539,21 @@ class Publisher:
         self._estimates_started = True
         rows[ESTIMATE_COLUMNS].to_csv(path, mode="w" if first else "a", header=first, index=False)
         return path
+
+
+ALL_HIDDEN_NOTE = (
+    "For få personer til at vise tallene: alle antal er skjult, så ingen enkeltperson kan "
+    "genkendes."
+)
+
+
+def all_hidden(df: pd.DataFrame, safe: pd.DataFrame, count_cols: Iterable[str]) -> bool:
+    """True when the table has non-zero counts and every one of them is hidden (the last resort
+    of the protection, or a group so small that all its counts are below min_cell)."""
+    cols = [c for c in count_cols if c in df.columns]
+    values = df[cols].apply(pd.to_numeric, errors="coerce")
+    nonzero = values.fillna(0).to_numpy() != 0
+    return bool(nonzero.any()) and bool(safe[cols].isna().to_numpy()[nonzero].all())
 
 
 def _local(rel: dc.Relation, file: str) -> dc.Relation:
