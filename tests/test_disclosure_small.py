@@ -11,6 +11,8 @@ mean that is withheld with its count, and the last resort that never publishes a
 
 from __future__ import annotations
 
+import json
+
 import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
@@ -248,3 +250,43 @@ def test_a_table_with_every_count_hidden_says_so_in_danish(tmp_path, capsys):
     shown = capsys.readouterr().out
     assert "For få personer til at vise tallene" in shown
     assert audit_run(tmp_path).summary()["breaches"] == 0
+
+
+def test_a_block_the_zeros_pin_down_is_hidden_whole_and_passes_the_audit(tmp_path, capsys):
+    # Tabel 3 of a municipality with 2 persons: a man and a woman (1 + 1, so the total is 2..4
+    # by the markers alone), both on one benefit (2, the others 0). With the zeros shown the
+    # benefit's cell is the total: 2..4, narrower than the markers allow it (1..4). No non-zero
+    # count is left to hide, so the whole table goes, zeros included («..», 0 or more).
+    df = pd.DataFrame(
+        {
+            "Variabel": ["I alt", "Køn", "Køn", "Ydelse", "Ydelse", "Ydelse"],
+            "Kategori": ["N", "Mænd", "Kvinder", "A", "B", "C"],
+            "antal": [2, 1, 1, 2, 0, 0],
+        }
+    )
+    rels = [
+        dc.total_of(C("", 0, "antal"), [C("", 1, "antal"), C("", 2, "antal")]),
+        dc.total_of(C("", 0, "antal"), [C("", i, "antal") for i in (3, 4, 5)]),
+    ]
+    pub = Publisher(tmp_path, "t", min_cell=5)
+    safe = pub.table(df, "t3", "s", count_cols=["antal"], relations=rels)
+    assert safe["antal"].isna().all()
+    side = json.loads(
+        (tmp_path / "results" / "disclosure" / "tables__t3.json").read_text(encoding="utf-8")
+    )
+    kinds = {h["row"]: h["kind"] for h in side["hidden"]}
+    assert kinds == {
+        0: dc.PRIMARY,
+        1: dc.PRIMARY,
+        2: dc.PRIMARY,
+        3: dc.PRIMARY,
+        4: dc.BLOCKED,
+        5: dc.BLOCKED,
+    }
+    assert "For få personer til at vise tallene" in capsys.readouterr().out
+    result = audit_run(tmp_path)
+    assert result.summary()["breaches"] == 0
+    assert result.summary()["blocked"] == 2
+    a = result.cells.set_index("row")
+    assert (a.loc[3, "lower"], a.loc[3, "upper"]) == (1.0, 4.0)
+    assert (a.loc[0, "lower"], a.loc[0, "upper"]) == (2.0, 4.0)  # the markers' own limit

@@ -27,6 +27,9 @@ import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 PRIMARY, SECONDARY = "primary", "secondary"
+# The last resort for a block no complement protects: every count of the file hidden, zeros
+# included, so a hidden cell of this kind may be anything from 0 up (shown as «..» too).
+BLOCKED = "blocked"
 SIDECAR_DIR = "results/disclosure"  # one JSON per published file: its hidden cells and relations
 BIG = 1e7  # upper bound for a secondary cell no relation bounds (a count of persons)
 
@@ -181,7 +184,7 @@ FREE = "free"  # a shown cell taken as unknown (what the markers alone allow, `m
 
 
 def bounds_of(kind: str, min_cell: int) -> tuple[float, float]:
-    if kind == FREE:
+    if kind in (FREE, BLOCKED):
         return (0.0, BIG)
     return (1.0, float(min_cell - 1)) if kind == PRIMARY else (float(min_cell), BIG)
 
@@ -333,11 +336,18 @@ def protect(
     return added
 
 
-def hide_all(model: Model, cells: Iterable[tuple]) -> list[tuple]:
-    """The last resort: hide every shown non-zero cell of `cells` as secondary; returns them."""
-    added = [c for c in dict.fromkeys(cells) if c not in model.hidden and model.shown.get(c, 0) > 0]
+def hide_all(model: Model, cells: Iterable[tuple], kind: str = SECONDARY) -> list[tuple]:
+    """The last resort: hide every shown cell of `cells` (non-zero ones as secondary; with
+    `kind=BLOCKED` every one, zeros included); returns them."""
+    added = [
+        c
+        for c in dict.fromkeys(cells)
+        if c not in model.hidden
+        and c in model.shown
+        and (kind == BLOCKED or model.shown[c] > 0)
+    ]
     for c in added:
-        model.hidden[c] = SECONDARY
+        model.hidden[c] = kind
     return added
 
 

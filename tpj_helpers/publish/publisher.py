@@ -234,6 +234,11 @@ class Publisher:
     _files: set = field(default_factory=set, repr=False)
     # (file, column) -> count column of the same row, for the shares and means published so far
     _linked: dict = field(default_factory=dict, repr=False)
+    # the relations of the files published so far (and the other files' values they used)
+    _relations: list = field(default_factory=list, repr=False)
+    _relations_keys: set = field(default_factory=set, repr=False)
+    _known: dict = field(default_factory=dict, repr=False)
+    _foreign: dict = field(default_factory=dict, repr=False)  # `hidden` cells passed so far
 
     def __post_init__(self) -> None:
         self.output_dir = Path(self.output_dir)
@@ -405,8 +410,9 @@ class Publisher:
         model = dc.Model(self.min_cell)
         model.shown.update(self._shown)
         model.hidden.update(self._hidden)
-        for cell, kind in (hidden or {}).items():  # other files' hidden cells (another notebook's)
-            model.hidden.setdefault(cell.key(), kind)
+        foreign = {**self._foreign, **{c.key(): kind for c, kind in (hidden or {}).items()}}
+        for key, kind in foreign.items():  # other files' hidden cells (another notebook's)
+            model.hidden.setdefault(key, kind)
         for cell, value in (known or {}).items():
             if cell.key() not in model.hidden:
                 model.shown.setdefault(cell.key(), float(value))
@@ -430,7 +436,17 @@ class Publisher:
                 model.hidden[key] = dc.SECONDARY
                 own_shown.pop(key)
         model.shown.update(own_shown)
-        model.relations = rels
+        for key, kind in self._pending.items():  # hidden in a file not yet published
+            if key[0] != file:
+                model.hidden.setdefault(key, kind)
+        for key, value in self._known.items():  # other files' values an earlier call passed
+            if key not in model.hidden:
+                model.shown.setdefault(key, value)
+        # this file's relations and those of the files this notebook published before it: an
+        # attacker combines them (two figures' groups adding up to the same hidden total line)
+        seen = {_rel_key(r) for r in rels}
+        earlier = [r for r in self._relations if _rel_key(r) not in seen]
+        model.relations = rels + earlier
         model.linked.update(self._linked)
         model.linked.update({(file, str(dep)): str(base) for dep, base in (linked or {}).items()})
         if isinstance(hide_later, dict):  # {later file: {dependent column: its count column}}
@@ -463,6 +479,12 @@ class Publisher:
             for c in count_cols
             if own_shown.get((file, pos[i], str(c)), 0) > 0
         ]
+        own_counts = [
+            (file, pos[i], str(c))
+            for i in df.index
+            for c in count_cols
+            if (file, pos[i], str(c)) in own_shown
+        ]
         # then a count of a file this notebook publishes later (`hide_later`, values in `known`);
         # that file then shows it hidden
         counted = {t.cell for r in rels for t in r.terms}  # not the factors (means, shares)
@@ -486,10 +508,15 @@ class Publisher:
             dc.hide_all(model, fallback)
             left = dc.breaches(model)
             if left:
-                _f, row, col = left[0]
+                # the zeros pin it down (a category that is the whole total): the whole block,
+                # every count of the file, zeros included, goes
+                dc.hide_all(model, own_counts, dc.BLOCKED)
+                left = dc.breaches(model)
+            if left:
+                where, row, col = left[0]
                 raise ValueError(
-                    f"disclosure: {file} cannot be published: the hidden cell in row {row + 1}, "
-                    f"column '{col}' can be worked out from cells this table cannot hide "
+                    f"disclosure: {file} cannot be published: the hidden cell of {where} in row "
+                    f"{row + 1}, column '{col}' can be worked out from cells this table cannot hide "
                     f"({len(left)} such cell(s)); declare the other file in `hide_later` or "
                     "leave the table out"
                 ) from None
@@ -497,7 +524,9 @@ class Publisher:
         secondary = pd.DataFrame(False, index=df.index, columns=df.columns)
         col_of = {str(c): c for c in df.columns}
         for _f, row, col in [
-            k for k, kind in model.hidden.items() if k[0] == file and kind == dc.SECONDARY
+            k
+            for k, kind in model.hidden.items()
+            if k[0] == file and kind in (dc.SECONDARY, dc.BLOCKED)
         ]:
             secondary.at[df.index[row], col_of[col]] = True
         if write:
@@ -516,9 +545,19 @@ class Publisher:
             self._shown.update(own_shown)
             self._hidden.update(mine)
             self._files.add(file)
+            for r in rels:
+                if _rel_key(r) not in self._relations_keys:
+                    self._relations.append(r)
+                    self._relations_keys.add(_rel_key(r))
+            for cell, value in (known or {}).items():
+                self._known.setdefault(cell.key(), float(value))
+            self._foreign.update(foreign)
             self._linked.update(
                 {(file, str(dep)): str(base) for dep, base in (linked or {}).items()}
             )
+            if isinstance(hide_later, dict):
+                for later_file, links in hide_later.items():
+                    self._linked.update({(later_file, d): b for d, b in links.items()})
             dc.write_sidecar(self.output_dir, file, self.min_cell, mine, rels)
         return safe, primary, secondary
 
@@ -554,6 +593,10 @@ def all_hidden(df: pd.DataFrame, safe: pd.DataFrame, count_cols: Iterable[str]) 
     values = df[cols].apply(pd.to_numeric, errors="coerce")
     nonzero = values.fillna(0).to_numpy() != 0
     return bool(nonzero.any()) and bool(safe[cols].isna().to_numpy()[nonzero].all())
+
+
+def _rel_key(rel: dc.Relation) -> str:
+    return repr(rel.to_json())
 
 
 def _local(rel: dc.Relation, file: str) -> dc.Relation:
