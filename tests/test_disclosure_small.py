@@ -288,5 +288,32 @@ def test_a_block_the_zeros_pin_down_is_hidden_whole_and_passes_the_audit(tmp_pat
     assert result.summary()["breaches"] == 0
     assert result.summary()["blocked"] == 2
     a = result.cells.set_index("row")
-    assert (a.loc[3, "lower"], a.loc[3, "upper"]) == (1.0, 4.0)
-    assert (a.loc[0, "lower"], a.loc[0, "upper"]) == (2.0, 4.0)  # the markers' own limit
+    # the markers alone: a total «<5» of two parts «<5» is 2..4; a blocked «..» is 0 or >= 5, so
+    # beside a total under 5 it is 0 and benefit A is the total, 2..4: no more than the markers
+    assert (a.loc[0, "lower"], a.loc[0, "upper"]) == (2.0, 4.0)
+    assert (a.loc[3, "lower"], a.loc[3, "upper"]) == (2.0, 4.0)
+    assert (a.loc[4, "lower"], a.loc[4, "upper"]) == (0.0, 0.0)
+
+
+def test_a_blocked_cell_is_zero_or_at_least_min_cell():
+    # T = 10 + x (x «<5»); T = a + b + c + d with a, d «<5». As «..» (>= 5 each) b and c make
+    # T >= 12, so x >= 2; blocked (0 or >= 5) they leave x all of 1..4.
+    m = dc.Model(5)
+    m.hidden = {
+        ("g", 0, "x"): dc.PRIMARY,
+        ("t", 0, "T"): dc.SECONDARY,
+        ("a", 0, "a"): dc.PRIMARY,
+        ("a", 0, "d"): dc.PRIMARY,
+        ("a", 0, "b"): dc.SECONDARY,
+        ("a", 0, "c"): dc.SECONDARY,
+    }
+    m.shown = {("g", 0, "ten"): 10.0}
+    m.relations = [
+        dc.total_of(C("t", 0, "T"), [C("g", 0, "ten"), C("g", 0, "x")]),
+        dc.total_of(C("t", 0, "T"), [C("a", 0, k) for k in "abcd"]),
+    ]
+    assert dc.intervals(m)[("g", 0, "x")] == (2.0, 4.0)
+    m.hidden[("a", 0, "b")] = m.hidden[("a", 0, "c")] = dc.BLOCKED
+    found = dc.intervals(m)
+    assert found[("g", 0, "x")] == (1.0, 4.0)
+    assert found[("a", 0, "b")] == (0.0, 12.0)  # 14 - 1 - 1 - 0 at most

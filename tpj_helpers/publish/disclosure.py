@@ -28,7 +28,8 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 PRIMARY, SECONDARY = "primary", "secondary"
 # The last resort for a block no complement protects: every count of the file hidden, zeros
-# included, so a hidden cell of this kind may be anything from 0 up (shown as «..» too).
+# included (shown as «..» too). A cell of this kind is 0 or at least min_cell (1..min_cell-1
+# would read «<5»): a semi-integer variable for HiGHS.
 BLOCKED = "blocked"
 SIDECAR_DIR = "results/disclosure"  # one JSON per published file: its hidden cells and relations
 BIG = 1e7  # upper bound for a secondary cell no relation bounds (a count of persons)
@@ -184,8 +185,10 @@ FREE = "free"  # a shown cell taken as unknown (what the markers alone allow, `m
 
 
 def bounds_of(kind: str, min_cell: int) -> tuple[float, float]:
-    if kind in (FREE, BLOCKED):
+    if kind == FREE:
         return (0.0, BIG)
+    if kind == BLOCKED:  # 0 or min_cell..: the lower bound of its non-zero part
+        return (float(min_cell), BIG)
     return (1.0, float(min_cell - 1)) if kind == PRIMARY else (float(min_cell), BIG)
 
 
@@ -221,7 +224,12 @@ def intervals(
         lb = np.array([bounds_of(model.hidden[k], model.min_cell)[0] for k in cells])
         ub = np.array([bounds_of(model.hidden[k], model.min_cell)[1] for k in cells])
         if not rel_idx:
-            out.update({k: (lb[i], ub[i]) for i, k in enumerate(cells)})
+            out.update(
+                {
+                    k: (0.0 if model.hidden[k] == BLOCKED else lb[i], ub[i])
+                    for i, k in enumerate(cells)
+                }
+            )
             continue
         pos = {k: i for i, k in enumerate(cells)}
         a = np.zeros((len(rel_idx), len(cells)))
@@ -231,7 +239,8 @@ def intervals(
         cons = LinearConstraint(
             a, np.array([los[i] for i in rel_idx]), np.array([his[i] for i in rel_idx])
         )
-        integrality = np.ones(len(cells))
+        # integers; a blocked cell semi-integer (0, or within its bounds)
+        integrality = np.array([3 if model.hidden[k] == BLOCKED else 1 for k in cells])
         for j, k in enumerate(cells):
             if (primary_only and model.hidden[k] != PRIMARY) or (
                 only is not None and k not in only
@@ -342,9 +351,7 @@ def hide_all(model: Model, cells: Iterable[tuple], kind: str = SECONDARY) -> lis
     added = [
         c
         for c in dict.fromkeys(cells)
-        if c not in model.hidden
-        and c in model.shown
-        and (kind == BLOCKED or model.shown[c] > 0)
+        if c not in model.hidden and c in model.shown and (kind == BLOCKED or model.shown[c] > 0)
     ]
     for c in added:
         model.hidden[c] = kind

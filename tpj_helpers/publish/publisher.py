@@ -511,6 +511,9 @@ class Publisher:
                 # the zeros pin it down (a category that is the whole total): the whole block,
                 # every count of the file, zeros included, goes
                 dc.hide_all(model, own_counts, dc.BLOCKED)
+                for key in own_counts:  # «..» may then be a zero: no longer known to be >= 5
+                    if model.hidden.get(key) == dc.SECONDARY:
+                        model.hidden[key] = dc.BLOCKED
                 left = dc.breaches(model)
             if left:
                 where, row, col = left[0]
