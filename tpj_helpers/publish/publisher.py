@@ -388,7 +388,11 @@ class Publisher:
         `hidden`: cells of files another notebook publishes that it hides (primary/secondary),
         so that this file protects them too (a primary among them is a cell to protect).
         `hide_later`: files this notebook publishes later; when this file's own cells cannot
-        protect a hidden cell, a count of theirs (value in `known`) is hidden there.
+        protect a hidden cell, a count of theirs (value in `known`) is hidden there. As a mapping
+        `{file: {column: count column}}` it also names their means and shares, withheld with
+        the count they rest on. Earlier calls of this Publisher count too (their relations,
+        values and `hidden`); the last resort, when no cell is left, hides the whole file (see
+        the README's "Small populations") and a file that would still leak raises ValueError.
 
         The relations are the table's sums (`col_sums`, `row_sums`) and `relations` (cells with
         file "" are this table's; others name another published file, whose cells count as
