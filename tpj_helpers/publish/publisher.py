@@ -239,6 +239,7 @@ class Publisher:
     _relations_keys: set = field(default_factory=set, repr=False)
     _known: dict = field(default_factory=dict, repr=False)
     _foreign: dict = field(default_factory=dict, repr=False)  # `hidden` cells passed so far
+    _later: set = field(default_factory=set, repr=False)  # `hide_later` files not yet published
 
     def __post_init__(self) -> None:
         self.output_dir = Path(self.output_dir)
@@ -443,7 +444,10 @@ class Publisher:
         for key, kind in self._pending.items():  # hidden in a file not yet published
             if key[0] != file:
                 model.hidden.setdefault(key, kind)
+        terms = {t.cell.key() for r in self._relations for t in r.terms}  # counts, not factors
         for key, value in self._known.items():  # other files' values an earlier call passed
+            if key[0] in self._later and 0 < value < self.min_cell and key in terms:
+                model.hidden.setdefault(key, dc.PRIMARY)  # that file will hide it itself
             if key not in model.hidden:
                 model.shown.setdefault(key, value)
         # this file's relations and those of the files this notebook published before it: an
@@ -493,6 +497,9 @@ class Publisher:
         # that file then shows it hidden
         counted = {t.cell for r in rels for t in r.terms}  # not the factors (means, shares)
         later_files = set(hide_later) - self._files - {file}
+        for c, v in (known or {}).items():  # a later file hides its own small counts
+            if c in counted and c.file in later_files and 0 < float(v) < self.min_cell:
+                model.hidden.setdefault(c.key(), dc.PRIMARY)
         later = [
             c.key()
             for c, v in (known or {}).items()
@@ -559,6 +566,8 @@ class Publisher:
             for cell, value in (known or {}).items():
                 self._known.setdefault(cell.key(), float(value))
             self._foreign.update(foreign)
+            self._later |= later_files
+            self._later -= self._files
             self._linked.update(
                 {(file, str(dep)): str(base) for dep, base in (linked or {}).items()}
             )
