@@ -58,6 +58,7 @@ class AuditResult:
             "hidden": len(c),
             "primary": int((c["kind"] == dc.PRIMARY).sum()),
             "secondary": int((c["kind"] == dc.SECONDARY).sum()),
+            "blocked": int((c["kind"] == dc.BLOCKED).sum()),
             "breaches": int((~c["ok"]).sum()),
             "narrowest_primary": None
             if narrowest is None
@@ -167,8 +168,11 @@ def summary_table(result: AuditResult) -> pd.DataFrame:
     for kind, label in (
         (dc.PRIMARY, f"Skjult, under {result.min_cell} («<{result.min_cell}»)"),
         (dc.SECONDARY, "Skjult for at beskytte en anden celle («..»)"),
+        (dc.BLOCKED, "Skjult med hele tabellen, nuller medregnet («..»)"),
     ):
         k = c[c["kind"] == kind]
+        if kind == dc.BLOCKED and not len(k):
+            continue  # a row only where a whole table had to be hidden
         if len(k):
             i = int((k["upper"] - k["lower"]).to_numpy().argmin())
             lo, hi = k.iloc[i]["lower"], k.iloc[i]["upper"]

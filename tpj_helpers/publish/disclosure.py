@@ -27,6 +27,10 @@ import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 PRIMARY, SECONDARY = "primary", "secondary"
+# The last resort for a block no complement protects: every count of the file hidden, zeros
+# included (shown as «..» too). A cell of this kind is 0 or at least min_cell (1..min_cell-1
+# would read «<5»): a semi-integer variable for HiGHS.
+BLOCKED = "blocked"
 SIDECAR_DIR = "results/disclosure"  # one JSON per published file: its hidden cells and relations
 BIG = 1e7  # upper bound for a secondary cell no relation bounds (a count of persons)
 
@@ -111,9 +115,19 @@ class Model:
     shown: dict[tuple, float] = field(default_factory=dict)
     hidden: dict[tuple, str] = field(default_factory=dict)
     relations: list[Relation] = field(default_factory=list)
+    # (file, column) -> count column of the same row that the column's values rest on (a mean
+    # beside its count, a share beside its base): the value is withheld while that count is hidden
+    linked: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def value(self, cell: Cell) -> float | None:
         return self.shown.get(cell.key())
+
+    def withheld(self, cell: Cell) -> bool:
+        """True when `cell` is hidden, or rests on a hidden count (`linked`)."""
+        if cell.key() in self.hidden:
+            return True
+        base = self.linked.get((cell.file, cell.column))
+        return base is not None and (cell.file, cell.row, base) in self.hidden
 
 
 TOL = 1e-6
@@ -128,7 +142,7 @@ def _linear(model: Model, rel: Relation) -> tuple[dict[tuple, float], float, flo
         coef = t.coef
         if t.factor is not None:
             f = model.value(t.factor)
-            if f is None or model.hidden.get(t.factor.key()) or not np.isfinite(f):
+            if f is None or model.withheld(t.factor) or not np.isfinite(f):
                 return None
             coef *= f
         k = t.cell.key()
@@ -173,6 +187,8 @@ FREE = "free"  # a shown cell taken as unknown (what the markers alone allow, `m
 def bounds_of(kind: str, min_cell: int) -> tuple[float, float]:
     if kind == FREE:
         return (0.0, BIG)
+    if kind == BLOCKED:  # 0 or min_cell..: the lower bound of its non-zero part
+        return (float(min_cell), BIG)
     return (1.0, float(min_cell - 1)) if kind == PRIMARY else (float(min_cell), BIG)
 
 
@@ -208,7 +224,12 @@ def intervals(
         lb = np.array([bounds_of(model.hidden[k], model.min_cell)[0] for k in cells])
         ub = np.array([bounds_of(model.hidden[k], model.min_cell)[1] for k in cells])
         if not rel_idx:
-            out.update({k: (lb[i], ub[i]) for i, k in enumerate(cells)})
+            out.update(
+                {
+                    k: (0.0 if model.hidden[k] == BLOCKED else lb[i], ub[i])
+                    for i, k in enumerate(cells)
+                }
+            )
             continue
         pos = {k: i for i, k in enumerate(cells)}
         a = np.zeros((len(rel_idx), len(cells)))
@@ -218,7 +239,8 @@ def intervals(
         cons = LinearConstraint(
             a, np.array([los[i] for i in rel_idx]), np.array([his[i] for i in rel_idx])
         )
-        integrality = np.ones(len(cells))
+        # integers; a blocked cell semi-integer (0, or within its bounds)
+        integrality = np.array([3 if model.hidden[k] == BLOCKED else 1 for k in cells])
         for j, k in enumerate(cells):
             if (primary_only and model.hidden[k] != PRIMARY) or (
                 only is not None and k not in only
@@ -273,17 +295,28 @@ def breaches(
     return out
 
 
+LATER = 2  # the tier of `protect`'s cells that belong to files published later
+
+
 def protect(
-    model: Model, candidates: Iterable[tuple], fallback: Iterable[tuple] = ()
+    model: Model,
+    candidates: Iterable[tuple],
+    fallback: Iterable[tuple] = (),
+    later: Iterable[tuple] = (),
 ) -> list[tuple]:
-    """Hide shown cells (from `candidates`, the table's own non-zero counts) as secondary until no
-    primary cell breaches the rule; returns the cells added. For each breached cell, the smallest
-    candidate sharing a relation with it is hidden (ties: first in `candidates`); a `fallback`
-    cell (e.g. a total repeated on several rows) only when no candidate is left; deterministic.
-    Raises ValueError when no candidate is left (the message names no value)."""
-    candidates = list(candidates)
-    order = {k: (0, i) for i, k in enumerate(candidates)}
-    order.update({k: (1, i) for i, k in enumerate(fallback) if k not in order})
+    """Hide shown cells as secondary until no primary cell breaches the rule; returns the cells
+    added. The cells that may be hidden come in tiers, each used only where the ones before it
+    have no cell left that takes part in what pins a breached cell down: the table's own cells,
+    `candidates` (its non-zero counts in the columns it may hide) before `fallback` (its other
+    counts, e.g. a total repeated on several rows), and only when those are used up `later`
+    (counts of files published later, which then show them hidden). Among the cells of a step
+    the first (own tier, then smallest) whose hiding widens the breached cell's interval is
+    hidden, else the first; deterministic.
+    Raises ValueError when no cell of any tier is left (the message names no value)."""
+    order: dict[tuple, tuple[int, int]] = {}
+    for tier, cells in zip((0, 1, LATER), (candidates, fallback, later), strict=True):
+        for i, k in enumerate(cells):
+            order.setdefault(k, (tier, i))
     added: list[tuple] = []
     # Hiding a cell only takes information away, so a cell that passes keeps passing: each
     # breached cell is worked on alone, its own component recomputed after every addition.
@@ -301,11 +334,27 @@ def protect(
                     f"disclosure: no cell of {file} left to protect the hidden cell in "
                     f"row {row + 1}, column '{col}'"
                 )
-            pool.sort(key=lambda c: (order[c][0], model.shown[c], order[c][1]))
+            # the table's own cells first (its free counts before the totals it repeats, the
+            # first of them that widens the interval); later files' only when those are used up
+            own = [c for c in pool if order[c][0] < LATER]
+            pool = sorted(own or pool, key=lambda c: (order[c][0], model.shown[c], order[c][1]))
             pick = _first_widening(model, k, pool[:TRY_CANDIDATES], order) or pool[0]
             for c in _copies(model, pick, order):  # a count shown twice is hidden in both places
                 model.hidden[c] = SECONDARY
                 added.append(c)
+    return added
+
+
+def hide_all(model: Model, cells: Iterable[tuple], kind: str = SECONDARY) -> list[tuple]:
+    """The last resort: hide every shown cell of `cells` (non-zero ones as secondary; with
+    `kind=BLOCKED` every one, zeros included); returns them."""
+    added = [
+        c
+        for c in dict.fromkeys(cells)
+        if c not in model.hidden and c in model.shown and (kind == BLOCKED or model.shown[c] > 0)
+    ]
+    for c in added:
+        model.hidden[c] = kind
     return added
 
 
@@ -368,6 +417,11 @@ def _reach(model: Model, start: tuple) -> set[tuple]:
     """Every cell of the relations that connect `start` to other hidden cells (the relations an
     attacker combines to pin it down)."""
     cells_of = [{t.cell.key() for t in rel.terms} for rel in model.relations]
+    for cells, rel in zip(cells_of, model.relations, strict=True):
+        for t in rel.terms:  # a count a factor rests on: hiding it withholds the factor
+            base = model.linked.get((t.factor.file, t.factor.column)) if t.factor else None
+            if base is not None:
+                cells.add((t.factor.file, t.factor.row, base))
     seen, todo, out = {start}, [start], set()
     while todo:
         k = todo.pop()

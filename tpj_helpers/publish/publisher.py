@@ -252,6 +252,14 @@ class Publisher:
     # file, when published, shows them hidden (e.g. Tabel 6's means protecting Tabel 6)
     _pending: dict = field(default_factory=dict, repr=False)
     _files: set = field(default_factory=set, repr=False)
+    # (file, column) -> count column of the same row, for the shares and means published so far
+    _linked: dict = field(default_factory=dict, repr=False)
+    # the relations of the files published so far (and the other files' values they used)
+    _relations: list = field(default_factory=list, repr=False)
+    _relations_keys: set = field(default_factory=set, repr=False)
+    _known: dict = field(default_factory=dict, repr=False)
+    _foreign: dict = field(default_factory=dict, repr=False)  # `hidden` cells passed so far
+    _later: set = field(default_factory=set, repr=False)  # `hide_later` files not yet published
 
     def __post_init__(self) -> None:
         self.output_dir = Path(self.output_dir)
@@ -290,6 +298,7 @@ class Publisher:
         its count cells (to other tables too), `known`: the values of other tables' cells they
         use that this notebook did not publish (see `protect`).
         """
+        count_cols = list(count_cols)
         safe, mask, secondary = self.protect(
             df,
             f"tables/{name}.csv",
@@ -318,6 +327,8 @@ class Publisher:
                 f" *\u00ab{SECONDARY_MARK}\u00bb: skjult, fordi tallet ellers kunne regnes ud fra "
                 "tabellens øvrige tal.*"
             )
+        if all_hidden(df, safe, count_cols):
+            md += f" *{ALL_HIDDEN_NOTE}*"
         if note:
             md += f"\n\n*{note}*"
         html = (
@@ -349,6 +360,7 @@ class Publisher:
         hidden: dict[dc.Cell, str] | None = None,
     ) -> Path:
         """Suppress the figure's data (as `table`), draw it with `plot`, save PNG + data CSV, display."""
+        count_cols = list(count_cols)
         safe, _, _ = self.protect(
             data,
             f"figures/{name}.csv",
@@ -369,7 +381,10 @@ class Publisher:
         plt.close(fig)
         safe.to_csv(self.output_dir / "figures" / f"{name}.csv", index=False)
         display(Image(filename=str(path)), metadata={PUBLISHED_KEY: f"figures/{name}.csv"})
-        display(Markdown(self._source_line(source)))
+        line = self._source_line(source)
+        if all_hidden(data, safe, count_cols):
+            line += f" *{ALL_HIDDEN_NOTE}*"
+        display(Markdown(line))
         self.published.append(f"figures/{name}.png")
         return path
 
@@ -394,7 +409,11 @@ class Publisher:
         `hidden`: cells of files another notebook publishes that it hides (primary/secondary),
         so that this file protects them too (a primary among them is a cell to protect).
         `hide_later`: files this notebook publishes later; when this file's own cells cannot
-        protect a hidden cell, a count of theirs (value in `known`) is hidden there.
+        protect a hidden cell, a count of theirs (value in `known`) is hidden there. As a mapping
+        `{file: {column: count column}}` it also names their means and shares, withheld with
+        the count they rest on. Earlier calls of this Publisher count too (their relations,
+        values and `hidden`); the last resort, when no cell is left, hides the whole file (see
+        the README's "Small populations") and a file that would still leak raises ValueError.
 
         The relations are the table's sums (`col_sums`, `row_sums`) and `relations` (cells with
         file "" are this table's; others name another published file, whose cells count as
@@ -417,8 +436,9 @@ class Publisher:
         model = dc.Model(self.min_cell)
         model.shown.update(self._shown)
         model.hidden.update(self._hidden)
-        for cell, kind in (hidden or {}).items():  # other files' hidden cells (another notebook's)
-            model.hidden.setdefault(cell.key(), kind)
+        foreign = {**self._foreign, **{c.key(): kind for c, kind in (hidden or {}).items()}}
+        for key, kind in foreign.items():  # other files' hidden cells (another notebook's)
+            model.hidden.setdefault(key, kind)
         for cell, value in (known or {}).items():
             if cell.key() not in model.hidden:
                 model.shown.setdefault(cell.key(), float(value))
@@ -442,7 +462,25 @@ class Publisher:
                 model.hidden[key] = dc.SECONDARY
                 own_shown.pop(key)
         model.shown.update(own_shown)
-        model.relations = rels
+        for key, kind in self._pending.items():  # hidden in a file not yet published
+            if key[0] != file:
+                model.hidden.setdefault(key, kind)
+        terms = {t.cell.key() for r in self._relations for t in r.terms}  # counts, not factors
+        for key, value in self._known.items():  # other files' values an earlier call passed
+            if key[0] in self._later and 0 < value < self.min_cell and key in terms:
+                model.hidden.setdefault(key, dc.PRIMARY)  # that file will hide it itself
+            if key not in model.hidden:
+                model.shown.setdefault(key, value)
+        # this file's relations and those of the files this notebook published before it: an
+        # attacker combines them (two figures' groups adding up to the same hidden total line)
+        seen = {_rel_key(r) for r in rels}
+        earlier = [r for r in self._relations if _rel_key(r) not in seen]
+        model.relations = rels + earlier
+        model.linked.update(self._linked)
+        model.linked.update({(file, str(dep)): str(base) for dep, base in (linked or {}).items()})
+        if isinstance(hide_later, dict):  # {later file: {dependent column: its count column}}
+            for later_file, links in hide_later.items():
+                model.linked.update({(later_file, dep): base for dep, base in links.items()})
         for rel in rels:
             for t in rel.terms:
                 for c in (t.cell, t.factor):
@@ -470,28 +508,60 @@ class Publisher:
             for c in count_cols
             if own_shown.get((file, pos[i], str(c)), 0) > 0
         ]
-        # last resort: a count of a file this notebook publishes later (`hide_later`, values in
-        # `known`); that file then shows it hidden
+        own_counts = [
+            (file, pos[i], str(c))
+            for i in df.index
+            for c in count_cols
+            if (file, pos[i], str(c)) in own_shown
+        ]
+        # then a count of a file this notebook publishes later (`hide_later`, values in `known`);
+        # that file then shows it hidden
         counted = {t.cell for r in rels for t in r.terms}  # not the factors (means, shares)
-        later = set(hide_later) - self._files - {file}
-        fallback += [
+        later_files = set(hide_later) - self._files - {file}
+        for c, v in (known or {}).items():  # a later file hides its own small counts
+            if c in counted and c.file in later_files and 0 < float(v) < self.min_cell:
+                model.hidden.setdefault(c.key(), dc.PRIMARY)
+        later = [
             c.key()
             for c, v in (known or {}).items()
-            if c in counted and c.file in later and float(v) > 0 and c.key() not in model.hidden
+            if c in counted
+            and c.file in later_files
+            and float(v) > 0
+            and c.key() not in model.hidden
         ]
+        before = set(model.hidden)
         try:
-            added = dc.protect(model, candidates, fallback)
+            dc.protect(model, candidates, fallback, later)
         except ValueError:
-            # No cell left that protects a hidden one (a very small group, e.g. one municipality
-            # of a batch): the file then shows none of its non-zero counts (hidden as secondary;
-            # the shares and means linked to them go with them).
-            added = []
-            for key in dict.fromkeys(candidates + [k for k in fallback if k[0] == file]):
-                model.hidden[key] = dc.SECONDARY
+            # No cell of any tier takes part in what pins a hidden cell down any more (a very
+            # small group, e.g. one municipality of a batch): as a last resort the file shows none
+            # of its non-zero counts (the shares and means linked to them go with them), and the
+            # result is checked against the audit's own intervals before anything is written.
+            dc.hide_all(model, fallback)
+            left = dc.breaches(model)
+            if left:
+                # the zeros pin it down (a category that is the whole total): the whole block,
+                # every count of the file, zeros included, goes
+                dc.hide_all(model, own_counts, dc.BLOCKED)
+                for key in own_counts:  # «..» may then be a zero: no longer known to be >= 5
+                    if model.hidden.get(key) == dc.SECONDARY:
+                        model.hidden[key] = dc.BLOCKED
+                left = dc.breaches(model)
+            if left:
+                where, row, col = left[0]
+                raise ValueError(
+                    f"disclosure: {file} cannot be published: the hidden cell of {where} in row "
+                    f"{row + 1}, column '{col}' can be worked out from cells this table cannot hide "
+                    f"({len(left)} such cell(s)); declare the other file in `hide_later` or "
+                    "leave the table out"
+                ) from None
+        added = [k for k in model.hidden if k not in before]
         secondary = pd.DataFrame(False, index=df.index, columns=df.columns)
         col_of = {str(c): c for c in df.columns}
         for _f, row, col in [
-            k for k, kind in model.hidden.items() if k[0] == file and kind == dc.SECONDARY
+            k
+            for k, kind in model.hidden.items()
+            if k[0] == file and kind in (dc.SECONDARY, dc.BLOCKED)
         ]:
             secondary.at[df.index[row], col_of[col]] = True
         if write:
@@ -510,6 +580,21 @@ class Publisher:
             self._shown.update(own_shown)
             self._hidden.update(mine)
             self._files.add(file)
+            for r in rels:
+                if _rel_key(r) not in self._relations_keys:
+                    self._relations.append(r)
+                    self._relations_keys.add(_rel_key(r))
+            for cell, value in (known or {}).items():
+                self._known.setdefault(cell.key(), float(value))
+            self._foreign.update(foreign)
+            self._later |= later_files
+            self._later -= self._files
+            self._linked.update(
+                {(file, str(dep)): str(base) for dep, base in (linked or {}).items()}
+            )
+            if isinstance(hide_later, dict):
+                for later_file, links in hide_later.items():
+                    self._linked.update({(later_file, d): b for d, b in links.items()})
             dc.write_sidecar(self.output_dir, file, self.min_cell, mine, rels)
         return safe, primary, secondary
 
@@ -530,6 +615,25 @@ class Publisher:
         self._estimates_started = True
         rows[ESTIMATE_COLUMNS].to_csv(path, mode="w" if first else "a", header=first, index=False)
         return path
+
+
+ALL_HIDDEN_NOTE = (
+    "For få personer til at vise tallene: alle antal er skjult, så ingen enkeltperson kan "
+    "genkendes."
+)
+
+
+def all_hidden(df: pd.DataFrame, safe: pd.DataFrame, count_cols: Iterable[str]) -> bool:
+    """True when the table has non-zero counts and every one of them is hidden (the last resort
+    of the protection, or a group so small that all its counts are below min_cell)."""
+    cols = [c for c in count_cols if c in df.columns]
+    values = df[cols].apply(pd.to_numeric, errors="coerce")
+    nonzero = values.fillna(0).to_numpy() != 0
+    return bool(nonzero.any()) and bool(safe[cols].isna().to_numpy()[nonzero].all())
+
+
+def _rel_key(rel: dc.Relation) -> str:
+    return repr(rel.to_json())
 
 
 def _local(rel: dc.Relation, file: str) -> dc.Relation:

@@ -17,13 +17,18 @@ from tpj_helpers.analysis.register_regressions.models import (
     TABEL6_SUMS,
     TIMEPOINTS,
 )
-from tpj_helpers.publish.disclosure import Cell, Relation, Term, equal, total_of
+from tpj_helpers.publish.disclosure import SECONDARY, Cell, Relation, Term, equal, total_of
 
 MEANS_FILE = "tables/register_tabel6_means.csv"
 
 
 WEEKLY_FILES = ("figures/register_weekly_score.csv", "figures/register_weekly_score_course.csv")
-HIDE_LATER = (MEANS_FILE, *WEEKLY_FILES)  # published after Tabel 6 in notebook 30
+# Published after Tabel 6 in notebook 30, each with the column that rests on a count (its
+# `linked`): Tabel 6's protection may hide a count there, and the mean then goes with it.
+HIDE_LATER = {
+    MEANS_FILE: {"Gennemsnitlig score": "Heraf med en score"},
+    **{f: {"mean": "n"} for f in WEEKLY_FILES},
+}
 
 
 def tabel6_relations(
@@ -124,6 +129,11 @@ def tabel6_view(
         )
         hidden = {Cell(file, h["row"], h["column"]): h["kind"] for h in side["hidden"]}
         hidden.update({Cell(*k): kind for k, kind in pub._pending.items()})
+        # a mean whose count the protection hid in a later file is not published either
+        for (f, row, col), _kind in pub._pending.items():
+            for dep, base in HIDE_LATER.get(f, {}).items():
+                if base == col:
+                    hidden.setdefault(Cell(f, row, dep), SECONDARY)
         relations = [Relation.from_json(r) for r in side["relations"]]
     for i in range(len(table)):
         for col in table.columns[1:]:
