@@ -8,6 +8,8 @@ relation declared (the Publisher protects it: the audit passes). Values are smal
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 
 from tpj_helpers.publish import disclosure as dc
@@ -301,3 +303,123 @@ def test_bilag1_phases_against_tabel4_unless_declared(tmp_path):
     shown = pd.read_csv(after / dq_dc.BILAG1_FILE)
     assert shown["Gennemført"].iloc[:6].isna().all()  # no hold's completed left to subtract
     assert shown["Tilmeldte"].tolist() == [12, 15, 14, 20, 25, 16, 102]
+
+
+# --------------------------------------------------------------------------- survey indicators
+
+
+def _survey_frames():
+    """One item, one wave: codes 5..1 answered 3, 20, 30, 25, 22 times (100); the indicator counts
+    codes 5 and 3: 33."""
+    n = [3, 20, 30, 25, 22]
+    items = pd.DataFrame(
+        {
+            "item": "x",
+            "wave": "efter",
+            "code": [5, 4, 3, 2, 1],
+            "special": False,
+            "n": n,
+            "n_scale": 100,
+            "n_answered": 100,
+            "share": [k / 100 for k in n],
+        }
+    )
+    shares = pd.DataFrame({"id": ["x_top"], "item": ["x"], "wave": ["efter"]})
+    indicators = [{"id": "x_top", "codes": [5, 3]}]
+    table = pd.DataFrame(
+        {
+            "Indikator": ["x"],
+            "Måling": ["Lige efter"],
+            "Andel (%)": [33.0],
+            "Antal": [33],
+            "N": [100],
+        }
+    )
+    return items, shares, indicators, table
+
+
+def _publish_survey(run_dir, declare: bool) -> None:
+    from tpj_helpers.analysis.survey_outcomes import disclosure as survey_dc
+
+    items, shares, indicators, table = _survey_frames()
+    pub = Publisher(run_dir, "t", 5)
+    pub.protect(
+        items,
+        survey_dc.ITEMS_FILE,
+        ["n", "n_scale", "n_answered"],
+        {"share": "n"},
+        relations=survey_dc.distribution_relations(items),
+        hide_cols=survey_dc.HIDE_COLS,
+        write=True,
+    )[0].to_csv(run_dir / survey_dc.ITEMS_FILE, index=False)
+    file = survey_dc.INDICATOR_FILE
+    counts, linked = ["Antal", "N"], {"Andel (%)": "Antal"}
+    if declare:
+        rels, hidden, share = survey_dc.indicator_protection(
+            pub, table, shares, indicators, items, counts, linked
+        )
+    else:
+        rels, hidden, share = [], {}, []
+    pub.protect(table, file, counts, linked, relations=rels, hidden=hidden, write=True)[0].to_csv(
+        run_dir / file, index=False
+    )
+    if declare:
+        survey_dc.add_share_relations(run_dir, share)
+
+
+def test_survey_indicator_gives_back_an_answer_count_unless_declared(tmp_path):
+    from tpj_helpers.analysis.survey_outcomes import disclosure as survey_dc
+
+    before = tmp_path / "before"
+    _publish_survey(before, declare=False)
+    assert audit_run(before, write=False).breaches.empty
+    shown = pd.read_csv(before / survey_dc.ITEMS_FILE)
+    assert shown["n"].isna().tolist() == [True, True, False, False, False]  # 3 (<5), 20 (..)
+    items, shares, indicators, _ = _survey_frames()
+    rels = survey_dc.indicator_relations(shares, indicators, items)
+    # 33 - 30 = 3 answers of code 5
+    assert _attack(before, "tables/survey-indicators.csv", rels) == [(survey_dc.ITEMS_FILE, 0, "n")]
+
+    after = tmp_path / "after"
+    _publish_survey(after, declare=True)
+    assert audit_run(after, write=False).breaches.empty
+    ind = pd.read_csv(after / "tables/survey-indicators.csv")
+    assert ind["Antal"].isna().all() and ind["Andel (%)"].isna().all()
+    assert ind["N"].tolist() == [100]  # shown in survey-items anyway
+    side = json.loads((after / dc.SIDECAR_DIR / "tables__survey-indicators.json").read_text())
+    assert any(r["note"].endswith("share x N = count") for r in side["relations"])
+
+
+def test_survey_indicator_share_beside_its_base_gives_back_a_hidden_base():
+    """A hidden N (hidden as survey-items hides the same n_scale) comes back as count / share:
+    187 / 85.78 % = 218, and from it a hidden answer count of the item: 218 - 187 - 28 = 3."""
+    from tpj_helpers.analysis.survey_outcomes import disclosure as survey_dc
+
+    f, items = "tables/survey-indicators.csv", survey_dc.ITEMS_FILE
+    m = dc.Model(5)
+    m.shown = {
+        (f, 0, "Antal"): 187.0,
+        (f, 0, survey_dc.SHARE): 100 * 187 / 218,
+        (items, 2, "n"): 187.0,
+        (items, 3, "n"): 28.0,
+    }
+    m.hidden = {
+        (f, 0, "N"): dc.SECONDARY,
+        (items, 1, "n_scale"): dc.SECONDARY,
+        (items, 1, "n"): dc.PRIMARY,
+    }
+    shares = pd.DataFrame({"id": ["i"], "item": ["x"], "wave": ["efter"]})
+    dist = pd.DataFrame(
+        {"item": "x", "wave": "efter", "code": [9, 1, 2, 3], "special": [True, False, False, False]}
+    )
+    rels = survey_dc.indicator_relations(shares, [{"id": "i", "codes": [2]}], dist)
+    m.relations = [_local(r, f) for r in rels]
+    m.relations.append(
+        dc.total_of(dc.Cell(items, 1, "n_scale"), [dc.Cell(items, i, "n") for i in (1, 2, 3)])
+    )
+    found = dc.intervals(m)
+    assert found[(f, 0, "N")] == (218.0, 218.0)
+    assert found[(items, 1, "n")] == (3.0, 3.0)
+    # without the share relation N is only known to be >= 215 and the count keeps 1..4
+    m.relations = [r for r in m.relations if "share" not in r.note]
+    assert dc.intervals(m)[(items, 1, "n")] == (1.0, 4.0)
