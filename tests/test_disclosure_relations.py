@@ -423,3 +423,38 @@ def test_survey_indicator_share_beside_its_base_gives_back_a_hidden_base():
     # without the share relation N is only known to be >= 215 and the count keeps 1..4
     m.relations = [r for r in m.relations if "share" not in r.note]
     assert dc.intervals(m)[(items, 1, "n")] == (1.0, 4.0)
+
+
+def test_forest_keeps_the_groups_without_a_model_so_each_dimension_adds_up():
+    from tests.test_subgroups import CELLS, study
+    from tpj_helpers.analysis.register_regressions import models as register
+    from tpj_helpers.analysis.subgroup_models import disclosure as sub_dc
+    from tpj_helpers.analysis.subgroup_models import models as subgroups
+
+    # 24 completers (12 + 9 + 1 and 2 without a gender, aged 36-45, visitation 'andet'), all seen
+    # at weeks -1 and 26; groups under 10 get no model
+    data = study(CELLS, withdrawn=11, missing_gender=2)
+    rows = subgroups.all_subgroups(data, 10)
+    overall = register.two_point(data, register.analysis_persons(data), "two_point_post")
+    f = sub_dc.forest_with_left_out(data, rows, overall)
+    assert f["n_persons"].iloc[0] == 24
+    extra = f[f["estimate"].isna()]
+    assert sorted(zip(extra["dimension"], extra["n_persons"], strict=True)) == sorted(
+        [
+            ("Køn", 2),  # unknown gender
+            ("Aldersgruppe", 2),  # 36-45
+            ("Aldersgruppe", 1),  # 46-55
+            ("Aldersgruppe", 9),  # over 55
+            ("Visitationskategori", 9),  # ressourceforløb
+            ("Visitationskategori", 3),  # andet: 1 + 2
+            ("Projektfase", 9),  # pilot
+        ]
+    )
+    for dim in sub_dc.COMPLETER_DIMENSIONS:
+        assert f.loc[f["dimension"] == dim, "n_persons"].sum() == 24
+    assert f.loc[f["dimension"] == "Afmeldte kursister", "n_persons"].tolist() == [11]
+    # each dimension's rows stay together (the added rows after its estimated groups)
+    for _, g in f.groupby("dimension", sort=False):
+        assert list(g.index) == list(range(g.index[0], g.index[-1] + 1))
+    rels = sub_dc.forest_relations(f)
+    assert len(rels) == len(sub_dc.COMPLETER_DIMENSIONS)
