@@ -458,3 +458,77 @@ def test_forest_keeps_the_groups_without_a_model_so_each_dimension_adds_up():
         assert list(g.index) == list(range(g.index[0], g.index[-1] + 1))
     rels = sub_dc.forest_relations(f)
     assert len(rels) == len(sub_dc.COMPLETER_DIMENSIONS)
+
+
+def test_tabel4_hides_a_phase_count_that_would_pin_bilag1s_small_holds(tmp_path):
+    """Pilot: two holds withdrawing 3 and 3; Tabel 4's pilot column says 6, so each is 2..4
+    whatever Bilag 1 hides. Only Tabel 4 (published first) can hide something."""
+    from tpj_helpers.analysis.data_quality import disclosure as dq_dc
+    from tpj_helpers.analysis.data_quality.coverage import bilag1_sums
+    from tpj_helpers.analysis.data_quality.enrolment import enrolment_sums
+    from tpj_helpers.publish.sidecars import declared
+
+    bilag1 = pd.DataFrame(
+        {
+            "Fase": ["Pilot", "Pilot", "Udbredelse", "Udbredelse", "I alt"],
+            "Hold": ["P1", "P2", "U1", "U2", ""],
+            "Tilmeldte": [12, 15, 20, 25, 72],
+            "Gennemført": [9, 12, 14, 18, 53],
+            "Afmeldt": [3, 3, 6, 7, 19],
+        }
+    )
+    enrolment = pd.DataFrame(
+        {
+            "Opgørelse": [
+                "Tilmeldinger",
+                "- heraf gennemført",
+                "- heraf afmeldt",
+                "Personer (den tællende tilmelding)",
+                "- heraf personer, der gennemførte",
+                "- heraf personer, der blev afmeldt",
+            ],
+            "Pilot, antal": [27, 21, 6, 27, 21, 6],
+            "Udbredelse, antal": [45, 32, 13, 45, 32, 13],
+            "I alt, antal": [72, 53, 19, 72, 53, 19],
+        }
+    )
+    counts = ["Pilot, antal", "Udbredelse, antal", "I alt, antal"]
+
+    def publish(run_dir, view: bool):
+        pub = Publisher(run_dir, "t", 5)
+        rels, hidden, known = dq_dc.bilag1_view(bilag1, enrolment, 5) if view else ([], {}, {})
+        e = pub.protect(
+            enrolment,
+            dq_dc.ENROLMENT_FILE,
+            counts,
+            relations=rels,
+            hidden=hidden,
+            known=known,
+            write=True,
+            **enrolment_sums(enrolment),
+        )[0]
+        e.to_csv(run_dir / dq_dc.ENROLMENT_FILE, index=False)
+        pub.protect(
+            bilag1,
+            dq_dc.BILAG1_FILE,
+            ["Tilmeldte", "Gennemført", "Afmeldt"],
+            relations=dq_dc.bilag1_relations(bilag1, enrolment)
+            + declared(run_dir, dq_dc.ENROLMENT_FILE),
+            write=True,
+            **bilag1_sums(bilag1),
+        )[0].to_csv(run_dir / dq_dc.BILAG1_FILE, index=False)
+        return e
+
+    before = tmp_path / "before"
+    publish(before, view=False)
+    bad = audit_run(before, write=False).breaches
+    assert sorted(zip(bad["table"], bad["row"], bad["column"], strict=True)) == [
+        (dq_dc.BILAG1_FILE, 0, "Afmeldt"),
+        (dq_dc.BILAG1_FILE, 1, "Afmeldt"),
+    ]
+    assert (bad["lower"] == 2).all()  # 6 - 4
+
+    after = tmp_path / "after"
+    e = publish(after, view=True)
+    assert audit_run(after, write=False).breaches.empty
+    assert pd.isna(e.loc[2, "Pilot, antal"])  # the pilot's withdrawn in Tabel 4

@@ -133,3 +133,57 @@ def tabel3_bilag1_relations(table: pd.DataFrame, bilag1: pd.DataFrame) -> list[R
             note="Tabel 3 register sample = Bilag 1 total",
         )
     ]
+
+
+BILAG1_COUNTS = list(BILAG1_ENROLMENT_ROWS)
+
+
+def bilag1_view(
+    bilag1: pd.DataFrame, enrolment: pd.DataFrame, min_cell: int
+) -> tuple[list[Relation], dict[Cell, str], dict[Cell, float]]:
+    """Bilag 1 as the enrolment table (Tabel 4, published first) must see it: (relations, hidden
+    cells, known values) for `pub.table(relations=, hidden=, known=)`. Where a phase's holds hide
+    small counts, Tabel 4's phase count can pin them (e.g. two holds «<5» beside a phase total
+    of 7), and only Tabel 4 can then hide something; Bilag 1's own cells cannot. Its small counts
+    are passed as hidden (primary), its other counts as known (shown: the conservative case), with
+    its sums (enrolled = completed + withdrawn; holds add up to 'I alt') and the phase sums."""
+    from tpj_helpers.publish.disclosure import PRIMARY, Term
+
+    rels = []
+    for r in bilag1_relations(bilag1, enrolment):
+        fix = lambda c: c if c is None or c.file else Cell(BILAG1_FILE, c.row, c.column)  # noqa: E731
+        rels.append(
+            Relation(
+                [Term(t.coef, fix(t.cell), fix(t.factor)) for t in r.terms], r.lo, r.hi, r.note
+            )
+        )
+    cols = [c for c in BILAG1_COUNTS if c in bilag1.columns]
+    total_rows = [i for i, v in enumerate(bilag1["Fase"]) if v == TOTAL]
+    for i in range(len(bilag1)):
+        if {"Tilmeldte", "Gennemført", "Afmeldt"} <= set(cols):
+            rels.append(
+                total_of(
+                    Cell(BILAG1_FILE, i, "Tilmeldte"),
+                    [Cell(BILAG1_FILE, i, "Gennemført"), Cell(BILAG1_FILE, i, "Afmeldt")],
+                    note="Bilag 1: enrolled = completed + withdrawn",
+                )
+            )
+    if len(total_rows) == 1:
+        parts = [i for i in range(len(bilag1)) if i != total_rows[0]]
+        for c in cols:
+            rels.append(
+                total_of(
+                    Cell(BILAG1_FILE, total_rows[0], c),
+                    [Cell(BILAG1_FILE, i, c) for i in parts],
+                    note=f"Bilag 1: holds add up to {TOTAL} ({c})",
+                )
+            )
+    hidden, known = {}, {}
+    for i in range(len(bilag1)):
+        for c in cols:
+            v = float(bilag1[c].iloc[i])
+            if 0 < v < min_cell:
+                hidden[Cell(BILAG1_FILE, i, c)] = PRIMARY
+            else:
+                known[Cell(BILAG1_FILE, i, c)] = v
+    return rels, hidden, known
