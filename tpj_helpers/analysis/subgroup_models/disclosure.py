@@ -18,7 +18,7 @@ import pandas as pd
 
 from tpj_helpers.analysis.register_regressions import models as register
 from tpj_helpers.analysis.subgroup_models.models import _dimension_groups, weekly_by
-from tpj_helpers.publish.disclosure import BIG, Cell, Relation, Term, total_of
+from tpj_helpers.publish.disclosure import Cell, Relation, Term, total_of
 
 TOTAL_FIGURE = "figures/register_weekly_score.csv"
 COMPLETER_DIMENSIONS = ("Køn", "Aldersgruppe", "Visitationskategori", "Projektfase")
@@ -89,39 +89,144 @@ def weekly_relations(
     return rels, known
 
 
-TABLE = "tables/register_subgroup_two_point.csv"
+# --------------------------------------------------------------------------- forest and interaction
+
+FOREST_FILE = "figures/register_subgroup_forest.csv"
+TWO_POINT_FILE = "tables/register_subgroup_two_point.csv"
+FOREST_MODEL = "two_point_post"
+
+
+def forest_with_left_out(data, rows: pd.DataFrame, overall: pd.DataFrame) -> pd.DataFrame:
+    """`forest_data` plus one row per completer group without a model (too small, not estimable,
+    unknown value): its persons in the model's data (`n_persons`, estimate and interval empty).
+    The groups of a dimension then add up to the first row (all completers) in the data the
+    disclosure model sees, instead of leaving the difference to be worked out. The plot draws
+    the rows with an estimate only."""
+    from tpj_helpers.analysis.subgroup_models import models as subgroups
+
+    est = subgroups.forest_data(rows, overall, FOREST_MODEL)
+    completers = register.analysis_persons(data)
+    none = rows[
+        rows["reason"].notna() & (rows["reason"].astype(str) != "") & (rows["variable"] != "status")
+    ].drop_duplicates(["variable", "value"])
+    extra = []
+    for variable, value in none[["variable", "value"]].itertuples(index=False):
+        if value == "ukendt":
+            persons = completers[completers[variable].isna()]
+            label = "Ukendt"
+        else:
+            persons = completers[completers[variable] == value]
+            label = subgroups.value_label(variable, value)
+        long = register.two_point_data(data, persons, FOREST_MODEL)
+        extra.append(
+            {
+                "dimension": subgroups.register_label(variable),
+                "group": label,
+                "subgroup": subgroups.subgroup_id(variable, value),
+                "estimate": np.nan,
+                "conf_low": np.nan,
+                "conf_high": np.nan,
+                "n_persons": int(long["person_id"].nunique()),
+            }
+        )
+    if not extra:
+        return est
+    out = pd.concat([est, pd.DataFrame(extra)], ignore_index=True)
+    # keep each dimension's rows together
+    order = {d: i for i, d in enumerate(dict.fromkeys(out["dimension"]))}
+    out = out.iloc[np.argsort([order[d] for d in out["dimension"]], kind="stable")]
+    return out.reset_index(drop=True)
+
+
+def located(relations: list[Relation], file: str) -> list[Relation]:
+    """The relations with the cells of their own table (file "") named by `file`: an earlier
+    file's relations, passed again with a later file so that its protection sees them too (the
+    Publisher's model of one file holds that file's relations only)."""
+    fix = lambda c: c if c is None or c.file else Cell(file, c.row, c.column)  # noqa: E731
+    return [
+        Relation([Term(t.coef, fix(t.cell), fix(t.factor)) for t in r.terms], r.lo, r.hi, r.note)
+        for r in relations
+    ]
 
 
 def forest_relations(
-    forest: pd.DataFrame, table: pd.DataFrame, n_completers: int
+    forest: pd.DataFrame, two_point: pd.DataFrame | None = None, n_completers: int | None = None
 ) -> list[Relation]:
-    """The forest's `n_persons` of a group (persons of its after model) are never more than the
-    group's `Kursister` in the subgroup table (published before, `TABLE`): where the table hides a
-    group's size, a forest count next to it bounds it from below (with the groups' sum, that
-    bounds the other hidden groups from above; demo seed 7 gave 'Andet' back exactly). The
-    table's own sums come along, named by its file, so that the forest is protected against both."""
-    row_of = {
-        (d, g): i for i, (d, g) in enumerate(zip(table["Dimension"], table["Gruppe"], strict=True))
-    }
-    rels = [
-        Relation(
-            [Term(t.coef, Cell(TABLE, t.cell.row, t.cell.column)) for t in rel.terms],
-            rel.lo,
-            rel.hi,
-            rel.note,
-        )
-        for rel in subgroup_table_relations(table, n_completers)
-    ]
-    for i, (d, g) in enumerate(zip(forest["dimension"], forest["group"], strict=True)):
-        r = row_of.get((d, g))
-        if r is None:
+    """In every completer dimension the groups' `n_persons` add up to the first row's (all
+    completers in the model). With `two_point` (the subgroup table, published before): a group's
+    persons in the model are at most its completers (`Kursister`), and (with `n_completers`) the
+    subgroup table's own sums, so that the forest's protection sees them."""
+    rels = []
+    if two_point is not None and n_completers is not None:
+        rels += located(subgroup_table_relations(two_point, n_completers), TWO_POINT_FILE)
+    total = Cell("", 0, "n_persons")
+    for dim, g in forest.groupby("dimension", sort=False):
+        if dim not in COMPLETER_DIMENSIONS:
             continue
         rels.append(
-            Relation(
-                [Term(1.0, Cell("", i, "n_persons")), Term(-1.0, Cell(TABLE, r, "Kursister"))],
-                lo=-BIG,
-                hi=0.0,
-                note=f"forest {d} / {g}: at most the group's persons in the subgroup table",
+            total_of(
+                total,
+                [Cell("", i, "n_persons") for i in g.index],
+                note=f"forest {dim}: groups add up to all completers",
+            )
+        )
+    if two_point is not None:
+        row_of = {
+            (d, g): i
+            for i, (d, g) in enumerate(
+                zip(two_point["Dimension"], two_point["Gruppe"], strict=True)
+            )
+        }
+        for i, (d, g) in enumerate(zip(forest["dimension"], forest["group"], strict=True)):
+            j = row_of.get((d, g))
+            if j is None:
+                continue
+            rels.append(
+                Relation(
+                    [
+                        Term(1.0, Cell(TWO_POINT_FILE, j, "Kursister")),
+                        Term(-1.0, Cell("", i, "n_persons")),
+                    ],
+                    lo=0.0,
+                    hi=1e12,
+                    note=f"forest {d} {g}: persons in the model within the group's completers",
+                )
+            )
+    return rels
+
+
+def interaction_relations(
+    table: pd.DataFrame,
+    tests: dict,
+    forest: pd.DataFrame,
+    two_point: pd.DataFrame | None = None,
+    n_completers: int | None = None,
+) -> list[Relation]:
+    """The interaction table's `Kursister` (persons in the test's data) against the forest's data
+    (published before): a dimension's count is the sum of its tested groups' `n_persons`;
+    completed vs withdrawn is all completers plus the withdrawn. The forest's relations (and
+    through them the subgroup table's) are passed along."""
+    from tpj_helpers.analysis.subgroup_models import models as subgroups
+
+    row_of = {s: i for i, s in enumerate(forest["subgroup"])}
+    rels = located(forest_relations(forest, two_point, n_completers), FOREST_FILE)
+    for r, (variable, t) in enumerate(tests.items()):
+        if isinstance(t, str) or pd.isna(table["Kursister"].iloc[r]):
+            continue
+        if variable == "status":
+            parts = [
+                row_of.get("all"),
+                row_of.get(subgroups.subgroup_id("status", register.WITHDRAWN)),
+            ]
+        else:
+            parts = [row_of.get(subgroups.subgroup_id(variable, v)) for v in t.test["groups"]]
+        if any(p is None for p in parts):
+            continue
+        rels.append(
+            total_of(
+                Cell("", r, "Kursister"),
+                [Cell(FOREST_FILE, p, "n_persons") for p in parts],
+                note=f"interaction {variable}: persons = the tested groups' persons in the forest",
             )
         )
     return rels

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from tpj_helpers.publish.disclosure import Cell, Relation, Term, group_totals
+from tpj_helpers.publish.disclosure import Cell, Relation, Term, equal, group_totals, total_of
 
 HIDE_COLS = ["n"]
 ITEMS_FIGURE = "figures/who5-items.csv"
@@ -46,4 +46,38 @@ def item_table_relations(items: pd.DataFrame, table: pd.DataFrame) -> list[Relat
                     note=f"WHO-5 items: share x N = count ({item}, {wave}, {k})",
                 )
             )
+    return rels
+
+
+DISTRIBUTION_FIGURE = "figures/who5-distribution.csv"
+
+
+def zone_relations(zones: pd.DataFrame, dist: pd.DataFrame) -> list[Relation]:
+    """The zone table (`zone_table`) against the score distribution (`score_distribution`, published
+    before it): a zone's count is the sum of its bins' `n` (every bin lies in one zone), N is the
+    wave's `n_wave`, and the zones add up to N. Matched on the wave label."""
+    from tpj_helpers.analysis.who5.waves import ZONE_RANGES
+
+    rels = []
+    for r, label in enumerate(zones["Måling"]):
+        rows = [i for i, w in enumerate(dist["wave_label"]) if w == label]
+        if not rows:
+            continue
+        n_cell = Cell("", r, "N")
+        rels.append(
+            equal(n_cell, Cell(DISTRIBUTION_FIGURE, rows[0], "n_wave"), note=f"{label}: N = n_wave")
+        )
+        parts = []
+        for zone, rng in ZONE_RANGES.items():
+            col = f"{zone} ({rng}), antal"
+            parts.append(Cell("", r, col))
+            bins = [i for i in rows if dist["zone"].iloc[i] == zone]
+            rels.append(
+                total_of(
+                    Cell("", r, col),
+                    [Cell(DISTRIBUTION_FIGURE, i, "n") for i in bins],
+                    note=f"{label}: {zone} = its score bins",
+                )
+            )
+        rels.append(total_of(n_cell, parts, note=f"{label}: zones add up to N"))
     return rels
