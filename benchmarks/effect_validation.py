@@ -109,6 +109,38 @@ def combine(paths: list[Path]) -> dict:
     }
 
 
+def table(paths: list[Path]) -> str:
+    """One row per results file and estimand: scenario, reps, truth, mean estimate, bias (MC se),
+    coverage, rate of p < 0.05 (the rejection rate when the truth is 0)."""
+    lines = [
+        "| file | scenario | estimand | reps | truth | mean estimate | bias (MC se) | coverage | p < 0.05 |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for path in paths:
+        r = json.loads(path.read_text())
+        est = r.get("estimands") or {}
+        oracle = " (oracle)" if r.get("dgp", {}).get("oracle") else ""
+        for key, (_, label) in simulate.ESTIMANDS.items():
+            if key not in est:
+                continue
+            e = est[key]
+            lines.append(
+                f"| {path.stem} | {r.get('scenario', 'default')}{oracle} | {label} | "
+                f"{e['replications']} | {e['truth']:.3f} | {e['mean_estimate']:.3f} | "
+                f"{e['bias']:+.3f} ({e['bias_mc_se']:.3f}) | {e['coverage_95']:.1%} | "
+                f"{e['rejection_rate']:.1%} |"
+            )
+        w = est.get("event_study_weeks")
+        if w:
+            lines.append(
+                f"| {path.stem} | {r.get('scenario', 'default')}{oracle} | event-study weeks 0-26 "
+                f"(coverage) / weeks -52..-2 (p < 0.05) / placebo F (p < 0.05) | "
+                f"{est['att']['replications']} | | | | {w['post_weeks_coverage_95']:.1%} | "
+                f"{w['pre_weeks_rejection_rate']:.1%} / {w['placebo_rejection_rate']:.1%} |"
+            )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reps", type=int, default=1000)
@@ -130,7 +162,16 @@ def main(argv: list[str] | None = None) -> int:
         nargs="+",
         help="pool the JSON results of runs over disjoint seeds into --out, run nothing",
     )
+    ap.add_argument(
+        "--table",
+        type=Path,
+        nargs="+",
+        help="print a Markdown table of these results files (every estimand), run nothing",
+    )
     args = ap.parse_args(argv)
+    if args.table:
+        print(table(args.table))
+        return 0
     if args.combine:
         result = combine(args.combine)
         args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
