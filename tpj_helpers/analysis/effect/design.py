@@ -176,7 +176,8 @@ def history(cohort: Cohort, rows: np.ndarray, week: int, params: dict, codes: di
             out[f"benefit_{span}"] = (
                 (cohort.category[rows, a:week] != NO_CATEGORY).sum(axis=1).astype(float)
             )
-    out["spell"], out["spell_censored"] = current_spell(cohort, rows, week)
+    if params.get("spell_bins"):  # only when matched on (it reads up to 104 weeks per row)
+        out["spell"], out["spell_censored"] = current_spell(cohort, rows, week)
     out["category"] = codes["category"][cohort.category[rows, week - 1].astype(np.intp)]
     out["gender"] = codes["gender"][rows]
     year = cohort.week_year[week] if cohort.week_year is not None else np.nan
