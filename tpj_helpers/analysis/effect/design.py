@@ -60,6 +60,10 @@ DEFAULTS = {
     "benefit_weeks_bins_52": [0, 26, 52],
     "benefit_weeks_bins_104": [0, 52, 104],
     "age_bins": [25, 36, 46, 56],
+    # Optional: weeks of the current run of benefit codes up to week -1 (elapsed duration),
+    # binned by these edges; a run that goes back to the extract's first week is left-censored
+    # and a bin of its own. None (the default): not matched on.
+    "spell_bins": None,
     "max_controls": 10,
     "effect_min_pool": 50,
     "matching_seed": 2025,
@@ -172,12 +176,30 @@ def history(cohort: Cohort, rows: np.ndarray, week: int, params: dict, codes: di
             out[f"benefit_{span}"] = (
                 (cohort.category[rows, a:week] != NO_CATEGORY).sum(axis=1).astype(float)
             )
+    if params.get("spell_bins"):  # only when matched on (it reads up to 104 weeks per row)
+        out["spell"], out["spell_censored"] = current_spell(cohort, rows, week)
     out["category"] = codes["category"][cohort.category[rows, week - 1].astype(np.intp)]
     out["gender"] = codes["gender"][rows]
     year = cohort.week_year[week] if cohort.week_year is not None else np.nan
     out["age"] = year - cohort.birth_year[rows].astype(float)
     out["region"] = codes["region"][rows]
     return out
+
+
+def current_spell(
+    cohort: Cohort, rows: np.ndarray, week: int, cap: int = 104
+) -> tuple[np.ndarray, np.ndarray]:
+    """Weeks of the run of consecutive weeks with a benefit code that ends at week -1 (0 when week
+    -1 has none), looked for over at most `cap` weeks, and whether the run is left-censored: it
+    reaches back to the extract's first week, so its true length is unknown (its own bin in the
+    matching, as the contract has history the extract does not reach). A run longer than `cap`
+    weeks is `cap` and not censored."""
+    span = min(week, cap)
+    coded = cohort.category[rows, week - span : week] != NO_CATEGORY
+    gap = ~coded[:, ::-1]
+    none = ~gap.any(axis=1)
+    length = np.where(none, span, gap.argmax(axis=1)).astype(float)
+    return length, none & (week <= cap)
 
 
 def cohort_codes(cohort: Cohort, all_categories: list[str]) -> dict:
@@ -211,6 +233,10 @@ def strata_keys(cov: dict, params: dict) -> np.ndarray:
         v = cov[f"benefit_{span}"]
         edges = params[f"benefit_weeks_bins_{span}"]
         parts.append((_bin(np.nan_to_num(v, nan=0), edges, np.isnan(v)), len(edges) + 2))
+    if params.get("spell_bins"):
+        edges = params["spell_bins"]
+        spell = _bin(cov["spell"], edges, cov["spell_censored"])
+        parts.append((spell, len(edges) + 2))
     parts.append((cov["category"], 128))
     parts.append((cov["gender"], 3))
     age = cov["age"]
@@ -238,7 +264,7 @@ _REGION_CODE = {
 
 def _frame(cov: dict, sel: np.ndarray | slice, **extra) -> pd.DataFrame:
     """Numeric covariates of the selected rows, for the balance table."""
-    out = {k: v[sel] for k, v in cov.items() if not k.startswith("reached_")}
+    out = {k: v[sel] for k, v in cov.items() if not k.startswith(("reached_", "spell_censored"))}
     out["kvinde"] = (out.pop("gender") == 1).astype(float)
     region = out.pop("region")
     for name, code in _REGION_CODE.items():

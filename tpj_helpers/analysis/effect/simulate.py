@@ -53,6 +53,20 @@ SIM_DEFAULTS = {
     "selection": 0.5,  # log-odds of taking the course per score point of fall from -26 to -1
     "frailty": 0.5,  # exit hazards from benefits x (1 - frailty) or x (1 + frailty)
     "effect": 0.5,
+    # Scenarios (defaults: off; the default DGP draws exactly the same numbers as before):
+    "effect_ramp": 1,  # weeks over which the effect grows in: e(t) = effect * min(1, (t+1)/ramp)
+    "effect_men": None,  # the effect for men (women keep `effect`); None: the same for all
+    "selection_benefit": 0.0,  # log-odds of taking the course per 52 weeks on benefit in the last 52
+    "selection_level": 0.0,  # log-odds of taking the course per score point lower at week -52
+}
+
+# Named scenarios of the validation (`benchmarks/effect_validation.py --scenario`).
+SCENARIOS = {
+    "default": {},
+    "null": {"effect": 0.0},
+    "growing": {"effect": 1.0, "effect_ramp": 26},
+    "subgroup": {"effect": 1.0, "effect_men": 0.0},
+    "observables": {"selection_benefit": 3.0, "selection_level": 0.4},
 }
 
 
@@ -79,14 +93,32 @@ def simulate(seed: int, **kwargs) -> tuple[design.Cohort, design.Cohort, dict]:
     for t in starts:  # a loop over the holds
         eligible = np.flatnonzero(qualifying[:, t - 1] & (start < 0))
         fall = score[eligible, t - 26] - score[eligible, t - 1]
-        odds = np.exp(p["selection"] * fall)
+        if p["selection_benefit"] or p["selection_level"]:
+            # Selection on observed history as well: longer on benefit, lower a year before.
+            weeks = BENEFIT[state[eligible, t - 52 : t]].sum(axis=1)
+            logit = (
+                p["selection"] * fall
+                + p["selection_benefit"] * weeks / 52
+                - p["selection_level"] * score[eligible, t - 52]
+            )
+            odds = np.exp(logit - logit.max())
+        else:
+            odds = np.exp(p["selection"] * fall)
         k = min(p["per_hold"], len(eligible))
         chosen = rng.choice(eligible, size=k, replace=False, p=odds / odds.sum())
         start[chosen] = t
     treated = start >= 0
     rel = np.arange(p["n_weeks"])[None, :] - start[:, None]
-    score = score + np.where(treated[:, None] & (rel >= 0), p["effect"], 0).astype(np.float32)
     gender = np.where(rng.random(n) < 0.6, "kvinde", "mand")
+    # The effect of each person at full strength (women `effect`, men `effect_men` if given) and
+    # its path over the weeks since the course start (grown in over `effect_ramp` weeks).
+    size = np.full(n, float(p["effect"]))
+    if p["effect_men"] is not None:
+        size[gender == "mand"] = float(p["effect_men"])
+    ramp = np.minimum(1.0, (rel + 1) / max(int(p["effect_ramp"]), 1))
+    score = score + np.where(treated[:, None] & (rel >= 0), size[:, None] * ramp, 0).astype(
+        np.float32
+    )
     birth = rng.integers(1960, 2002, size=n).astype(float)
     region = np.asarray(REGIONS)[rng.integers(0, 5, size=n)]
     ids = np.array([f"S{i:06d}" for i in range(n)])
@@ -108,46 +140,144 @@ def simulate(seed: int, **kwargs) -> tuple[design.Cohort, design.Cohort, dict]:
             week_year=week_year,
         )
 
+    rows_t = np.flatnonzero(treated)
     return (
-        cohort(np.flatnonzero(treated), True),
+        cohort(rows_t, True),
         cohort(np.flatnonzero(~treated), False),
-        {"effect": p["effect"]},
+        {"effect": p["effect"], "size": size[rows_t], "ramp": max(int(p["effect_ramp"]), 1)},
     )
+
+
+def true_path(truth: dict, treated_rows: np.ndarray, hi: int = 26) -> np.ndarray:
+    """The true ATT at relative weeks 0..hi over the given participant rows (their mean effect)."""
+    size = float(np.mean(truth["size"][treated_rows])) if len(treated_rows) else truth["effect"]
+    return size * np.minimum(1.0, (np.arange(hi + 1) + 1) / truth["ramp"])
 
 
 SIM_DESIGN = {"qualifying_categories": ["kontanthjaelp", "ressourceforloeb", "uddannelseshjaelp"]}
 
 
-def replicate(seed: int, design_params: dict | None = None, **kwargs) -> dict:
-    """Simulate once and run the design: ATT at week 26 and its CI, before/after, counts."""
+def estimands(
+    part: design.Cohort,
+    pool: design.Cohort,
+    m: design.Matching,
+    params: dict,
+    path: np.ndarray,
+    with_cs: bool = True,
+) -> dict:
+    """Every published effect row of one data set against the truth.
+
+    `path`: the true ATT at relative weeks 0..hi. Returned: for the event study's `att_hi` and
+    `att_0_hi` and the Callaway-Sant'Anna versions (`cs_...`) the estimate, standard error,
+    interval and p-value; the share of post-period event-study weeks whose interval covers that
+    week's truth, the share of pre-period weeks whose interval excludes 0 (truth 0) and the
+    placebo test's p-value; the before/after change.
+    """
+    hi = params["event_window"][1]
+    df = design.stacked_panel(part, pool, m, params)
+    es, vcov, g = design.event_study(df, params)
+    att = design.att_terms(es, vcov, g, hi).set_index("term")
+    truth = {f"att_{hi}": float(path[hi]), f"att_0_{hi}": float(np.mean(path))}
+    out = {"truth": truth[f"att_{hi}"], "truth_avg": truth[f"att_0_{hi}"]}
+    models = [("", att)]
+    if with_cs:
+        models.append(("cs_", design.att_cs_terms(df, g, hi).set_index("term")))
+    for prefix, table in models:
+        for term in (f"att_{hi}", f"att_0_{hi}"):
+            r = table.loc[term]
+            key = prefix + ("att" if term == f"att_{hi}" else "att_avg")
+            out.update(
+                {
+                    key: float(r["estimate"]),
+                    f"{key}_se": float(r["std_error"]),
+                    f"{key}_low": float(r["conf_low"]),
+                    f"{key}_high": float(r["conf_high"]),
+                    f"{key}_p": float(r["p_value"]),
+                }
+            )
+    weeks = es["week"].to_numpy()
+    post = (weeks >= 0) & (weeks <= hi)
+    wk_truth = path[weeks[post]]
+    lo, up = es["conf_low"].to_numpy(), es["conf_high"].to_numpy()
+    out["es_post_covered"] = float(np.mean((lo[post] <= wk_truth) & (wk_truth <= up[post])))
+    pre = weeks < -1
+    out["es_pre_rejected"] = float(np.mean((lo[pre] > 0) | (up[pre] < 0))) if pre.any() else np.nan
+    out["placebo_p"] = design.placebo(es, vcov, g)["p_value"]
+    out["before_after"] = design.before_after(part, m, hi)["estimate"]
+    out["matched"] = m.counts["matched"]
+    out["unmatched"] = m.counts["unmatched"]
+    out["n_obs"] = len(df)
+    # Kept for the earlier summaries: the week-hi row under its old names.
+    out["se"], out["conf_low"], out["conf_high"] = out["att_se"], out["att_low"], out["att_high"]
+    return out
+
+
+def replicate(seed: int, design_params: dict | None = None, with_cs: bool = True, **kwargs) -> dict:
+    """Simulate once and run the design: every effect estimand against its truth."""
     part, pool, truth = simulate(seed, **kwargs)
     params = {**design.DEFAULTS, **SIM_DESIGN, **(design_params or {})}
     m = design.match(part, pool, params)
-    df = design.stacked_panel(part, pool, m, params)
-    es, vcov, g = design.event_study(df, params)
-    att = design.att_terms(es, vcov, g, params["event_window"][1]).set_index("term")
-    row = att.loc[f"att_{params['event_window'][1]}"]
-    ba = design.before_after(part, m, params["event_window"][1])
-    return {
-        "seed": seed,
-        "truth": truth["effect"],
-        "att": row["estimate"],
-        "se": row["std_error"],
-        "conf_low": row["conf_low"],
-        "conf_high": row["conf_high"],
-        "before_after": ba["estimate"],
-        "matched": m.counts["matched"],
-        "unmatched": m.counts["unmatched"],
-        "n_obs": len(df),
-    }
+    treated = np.concatenate([s.treated for s in m.stacks]) if m.stacks else np.zeros(0, int)
+    path = true_path(truth, treated, params["event_window"][1])
+    out = estimands(part, pool, m, params, path, with_cs=with_cs)
+    out["seed"] = seed
+    return out
 
 
 def run(
     n_reps: int, first_seed: int = 1, design_params: dict | None = None, **kwargs
 ) -> tuple[dict, pd.DataFrame]:
     """`n_reps` replications; summary: mean bias, coverage, before/after bias (with MC errors)."""
-    reps = pd.DataFrame([replicate(first_seed + i, design_params, **kwargs) for i in range(n_reps)])
+    reps = pd.DataFrame(
+        [replicate(first_seed + i, design_params, with_cs=False, **kwargs) for i in range(n_reps)]
+    )
     return summarise(reps), reps
+
+
+ESTIMANDS = {  # column prefix -> (truth column, label)
+    "att": ("truth", "ATT week 26 (event study)"),
+    "att_avg": ("truth_avg", "ATT weeks 0-26 (event study)"),
+    "cs_att": ("truth", "ATT week 26 (Callaway-Sant'Anna)"),
+    "cs_att_avg": ("truth_avg", "ATT weeks 0-26 (Callaway-Sant'Anna)"),
+}
+
+
+def summarise_estimand(reps: pd.DataFrame, key: str, truth_col: str) -> dict:
+    """Bias, coverage and rejection rate (p < 0.05) of one estimand over the replications."""
+    n = len(reps)
+    err = reps[key] - reps[truth_col]
+    cover = (reps[f"{key}_low"] <= reps[truth_col]) & (reps[truth_col] <= reps[f"{key}_high"])
+    return {
+        "replications": n,
+        "truth": float(reps[truth_col].mean()),
+        "mean_estimate": float(reps[key].mean()),
+        "bias": float(err.mean()),
+        "bias_mc_se": float(err.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan"),
+        "sd_estimate": float(reps[key].std(ddof=1)) if n > 1 else float("nan"),
+        "mean_se": float(reps[f"{key}_se"].mean()),
+        "coverage_95": float(cover.mean()),
+        "covered": int(cover.sum()),
+        "rejection_rate": float((reps[f"{key}_p"] < 0.05).mean()),
+    }
+
+
+def summarise_all(reps: pd.DataFrame) -> dict:
+    """`summarise_estimand` for every estimand present, plus the event-study weeks."""
+    out = {
+        key: summarise_estimand(reps, key, truth)
+        for key, (truth, _) in ESTIMANDS.items()
+        if key in reps
+    }
+    out["event_study_weeks"] = {
+        "post_weeks_coverage_95": float(reps["es_post_covered"].mean()),
+        "pre_weeks_rejection_rate": float(reps["es_pre_rejected"].mean()),
+        "placebo_rejection_rate": float((reps["placebo_p"] < 0.05).mean()),
+    }
+    out["before_after"] = {
+        "mean": float(reps["before_after"].mean()),
+        "bias": float((reps["before_after"] - reps["truth"]).mean()),
+    }
+    return out
 
 
 def summarise(reps: pd.DataFrame) -> dict:
