@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tpj_helpers.analysis.deep_dive_synthesis import withheld
 from tpj_helpers.publish.present import num, pct, signed
 
 
@@ -46,11 +47,17 @@ def who5_difference(data, link, ctx):
     ):
         return {"value": np.nan, "n": 0, "text": "", "source": "WHO-5"}
     diff = means[second][0] - means[first][0]
+    labels = dict(data.surveys.codebook.waves)
     return {
         "value": diff,
         "n": int(means[second][1]),
         "text": f"{signed(diff, 1)} point ({num(means[first][0], 1)} → {num(means[second][0], 1)})",
         "source": "Kursistspørgeskema, WHO-5",
+        "where": withheld.where(
+            withheld.WHO5_MEANS,
+            {"Måling": labels.get(second, second)},
+            ["Besvarelser med WHO-5-score", "Gennemsnit"],
+        ),
     }
 
 
@@ -70,6 +77,13 @@ def subgroup_interaction(data, link, ctx):
         "n": int(test["n_persons"]),
         "text": f"p = {num(p, 3)}" if p >= 0.001 else "p < 0,001",
         "source": "DREAM-registeret, kursister der har gennemført",
+        # the persons in the test: the interaction table hides them when a group is left out small
+        "where": withheld.where(
+            withheld.INTERACTION,
+            {"Dimension": subgroup_models.register_label(link["variable"])},
+            ["Kursister"],
+            value_too=False,
+        ),
     }
 
 

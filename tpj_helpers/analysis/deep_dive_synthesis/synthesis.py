@@ -34,6 +34,7 @@ import yaml
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import FuncFormatter
 
+from tpj_helpers.analysis.deep_dive_synthesis import withheld
 from tpj_helpers.analysis.deep_dive_synthesis.more_indicators import INDICATORS as MORE_INDICATORS
 from tpj_helpers.paths import REPO_ROOT
 from tpj_helpers.publish import hidden_marks as hm
@@ -528,6 +529,11 @@ def _survey_share(data, link, ctx):
         "n": int(row["n_scale"]),
         "text": pct(row["share"]),
         "source": f"Kursistspørgeskema, {str(row['wave_label']).lower()}",
+        "where": withheld.where(
+            withheld.SURVEY_INDICATORS,
+            {"Indikator": row["label"], "Måling": row["wave_label"]},
+            ["Andel (%)", "Antal", "N"],
+        ),
     }
 
 
@@ -613,7 +619,7 @@ def indicator_values(
         if not res.get("text"):
             res["text"] = NO_DATA
         rows.append({"id": link["id"], "label": link["label"], **res})
-    return pd.DataFrame(rows, columns=["id", "label", "value", "n", "text", "source"])
+    return pd.DataFrame(rows, columns=["id", "label", "value", "n", "text", "source", "where"])
 
 
 def interview_codes(qual, codes: Sequence[str]) -> pd.DataFrame:
@@ -644,11 +650,16 @@ def _theme_counts(qual) -> pd.Series:
 
 
 def triangulation_table(
-    qual, links: list[dict], values: pd.DataFrame, min_cell: int = 5
+    qual,
+    links: list[dict],
+    values: pd.DataFrame,
+    min_cell: int = 5,
 ) -> pd.DataFrame:
     """Tema, Interviews, Indikator, Værdi, N, Kilde: one row per link. `Interviews` counts the
-    interviews mentioning any of the link's themes or codes (`interview_codes`); a value resting on fewer than `min_cell`
-    persons is shown as hidden ("<min_cell")."""
+    interviews mentioning any of the link's themes or codes (`interview_codes`); a value resting
+    on fewer than `min_cell` persons is shown as hidden ("<min_cell"); a value that its source
+    table hides (text "..", `withheld.mask`) or whose N it hides (`n_withheld`) is shown without
+    its N."""
     labels = code_labels(qual)
     it = interview_codes(qual, sorted({c for link in links for c in link["themes"]}))
     vals = values.set_index("id")
@@ -658,6 +669,8 @@ def triangulation_table(
         v = vals.loc[link["id"]]
         n = int(v["n"]) if pd.notna(v["n"]) else 0
         text = v["text"] if not (0 < n < min_cell) else f"<{min_cell}"
+        if text == withheld.WITHHELD or bool(v.get("n_withheld", False)):
+            n = None
         known = [labels[t] for t in link["themes"] if t in labels]
         shown = known or [f"{t} (ikke i kodebogen)" for t in link["themes"]]
         rows.append(
