@@ -65,7 +65,7 @@ def test_committed_notebooks_have_no_outputs_and_a_parameters_cell(path):
 def test_the_default_parameters_name_every_notebook():
     params = yaml.safe_load((REPO_ROOT / "params" / "default.yaml").read_text(encoding="utf-8"))
     assert sorted(params["notebooks"] + params["final_notebooks"]) == [p.stem for p in NOTEBOOKS]
-    assert params["final_notebooks"] == ["90_summary"]
+    assert params["final_notebooks"] == ["50_deep_dive_synthesis", "90_summary"]
     assert params["min_cell"] == 5 and params["data_dir"] == "demo"
 
 

@@ -891,13 +891,19 @@ def run(
                 return False
             collect_estimates(run_dir)
             before[0] = nbcache.tree_hashes(run_dir, nbcache.PUBLISHED)
+            # A final's inputs: the analyses' published files and the finals before it, each
+            # named by its key (a final is a function of its key). Keys are taken here, before
+            # any final executes, so a final's key is the same whether the ones before it were
+            # executed or reused.
+            chain = dict(before[0])
             todo: list[str] = []
             for f in finals:
                 source = NOTEBOOK_DIR / f"{f}.ipynb"
                 nb_params = notebook_parameters(source, params, declared_parameters(source, store))
                 keys[f] = nbcache.notebook_key(
-                    source, nb_params, data_hash, code, resolve, run_folder=before[0]
+                    source, nb_params, data_hash, code, resolve, run_folder=chain
                 )
+                chain = {**chain, f"final:{f}": keys[f]}
                 r = None if todo else reuse(f, keys[f])  # after one executes, the rest do too
                 if r is None:
                     todo.append(f)
