@@ -32,7 +32,9 @@ Design (one stack per course start week, "hold"):
 5. Callaway-Sant'Anna (robustness, computed directly): per stack g and week e, the group-time
    ATT(g, e) = the participants' mean change from week -1 to week e minus the weighted mean change
    of their matched controls; aggregated over stacks by the number of participants with both
-   weeks observed; standard errors from the influence function summed per person.
+   weeks observed; standard errors from the influence function of the aggregate (participants
+   centred on the overall ATT, not on their stack's mean) summed per person, with the CRV1
+   factor G/(G-1).
 """
 
 from __future__ import annotations
@@ -595,12 +597,24 @@ def sensitivity(att: pd.DataFrame, plac: dict, term: str = "att_26", m_bar: floa
 # --------------------------------------------------------------------------- Callaway-Sant'Anna
 
 
-def callaway_santanna(df: pd.DataFrame, weeks: range | list[int], g_persons: int) -> pd.DataFrame:
+def callaway_santanna(df: pd.DataFrame, weeks: range | list[int], g_persons: int) -> dict:
     """Group-time ATT(g, e) vs week -1 per stack, aggregated over stacks by participant counts.
 
-    Influence function per person (summed over stacks), SE = sqrt(sum psi^2), t(G-1) intervals.
+    Returns {e: (estimate, standard error, influence function per person)}. The aggregate is the
+    participants' mean of dy_i - mc_g(i) (their change minus the weighted mean change of their
+    stack's controls), so its influence function is, for a participant, (dy_i - mc_g(i) - ATT) / N
+    (centred on the aggregate: the stack shares N_g / N are estimated, as in `did`'s aggregation,
+    which adds (ATT_g - ATT)(1{G = g} - pi_g) to the per-stack terms), and for a control of stack
+    g, -(N_g / N) w_j (dy_j - mc_g) / sum(w); summed per person (a control serves in several
+    stacks). Centring each participant on their own stack's mean instead (the terms per stack
+    alone) loses one degree of freedom per stack: with the few participants per course start
+    week the SE came out about 1.4 times too small, and a stack with one participant added
+    nothing. Variance: G / (G - 1) sum_p psi_p^2 over the G persons of the panel (the CRV1
+    cluster factor of the event study); t(G-1) intervals in `att_cs_terms`.
     """
     base = df[df["rel"] == -1][["unit", "y"]].rename(columns={"y": "y0"})
+    g = max(int(g_persons), 2)
+    factor = g / (g - 1)
     out = {}
     for e in weeks:
         d = df[df["rel"] == e].merge(base, on="unit")
@@ -610,17 +624,14 @@ def callaway_santanna(df: pd.DataFrame, weeks: range | list[int], g_persons: int
         wc = c.groupby("stack")["weight"].sum()
         stacks_ok = nt.index.intersection(wc[wc > 0].index)
         nt = nt.loc[stacks_ok]
-        pi = nt / nt.sum()
+        n_total = float(nt.sum())
+        pi = nt / n_total
         mt = t.groupby("stack")["dy"].mean().loc[stacks_ok]
         mc = (c["dy"] * c["weight"]).groupby(c["stack"]).sum().loc[stacks_ok] / wc.loc[stacks_ok]
         est = float((pi * (mt - mc)).sum())
         t2 = t[t["stack"].isin(stacks_ok)]
         c2 = c[c["stack"].isin(stacks_ok)]
-        psi_t = (
-            pi.loc[t2["stack"]].to_numpy()
-            * (t2["dy"].to_numpy() - mt.loc[t2["stack"]].to_numpy())
-            / nt.loc[t2["stack"]].to_numpy()
-        )
+        psi_t = (t2["dy"].to_numpy() - mc.loc[t2["stack"]].to_numpy() - est) / n_total
         psi_c = (
             -pi.loc[c2["stack"]].to_numpy()
             * c2["weight"].to_numpy()
@@ -631,23 +642,20 @@ def callaway_santanna(df: pd.DataFrame, weeks: range | list[int], g_persons: int
             np.concatenate([psi_t, psi_c]),
             index=np.concatenate([t2["person"].to_numpy(), c2["person"].to_numpy()]),
         )
-        out[e] = (
-            est,
-            float(np.sqrt((psi.groupby(level=0).sum() ** 2).sum())),
-            psi.groupby(level=0).sum(),
-        )
+        per_person = psi.groupby(level=0).sum()
+        out[e] = (est, float(np.sqrt(factor * (per_person**2).sum())), per_person)
     return out
 
 
 def att_cs_terms(df: pd.DataFrame, g: int, hi: int = 26) -> pd.DataFrame:
     res = callaway_santanna(df, range(0, hi + 1), g)
     tcrit = stats.t.ppf(0.975, g - 1)
+    factor = max(g, 2) / (max(g, 2) - 1)
     rows = []
     est26, se26, _ = res[hi]
     avg = np.mean([res[e][0] for e in res])
-    psi = sum(res[e][2] for e in res) / len(res)
     psi = pd.concat([res[e][2] for e in res], axis=1).fillna(0).sum(axis=1) / len(res)
-    se_avg = float(np.sqrt((psi**2).sum()))
+    se_avg = float(np.sqrt(factor * (psi**2).sum()))
     for term, est, se in ((f"att_{hi}", est26, se26), (f"att_0_{hi}", avg, se_avg)):
         rows.append(
             {
