@@ -17,11 +17,7 @@ its context here; each stage below is timed with its own peak memory:
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
-
 from tpj_helpers.analysis.effect import design, inputs
-from tpj_helpers.data.comparison import ScoreMatrix
 
 
 def cohorts(ctx: dict) -> None:
@@ -29,24 +25,7 @@ def cohorts(ctx: dict) -> None:
     pool = ctx["pool"]
     cats = tuple(pool.scores.categories)
     ctx["pool_cohort"] = inputs.cohort_from_scores(pool.scores, pool.background, cats, table)
-    parts: ScoreMatrix = ctx["parts"]
-    persons = ctx["persons"].set_index("person_id")
-    consent = persons.index[persons["consent_register"].astype(bool)]
-    rows = np.flatnonzero(np.isin(parts.person_id, consent))
-    sub = ScoreMatrix(
-        parts.person_id[rows], parts.week_monday, parts.score[rows], parts.category[rows], cats
-    )
-    info = persons.loc[sub.person_id]
-    bg = pd.DataFrame(
-        {
-            "gender": info["gender"].astype(object).to_numpy(),
-            "birth_year": info["birth_year"].to_numpy(),
-            "kommune": info["kommune"].astype(object).to_numpy(),
-            "region": pd.NA,
-        }
-    )
-    start = sub.week_index(info["start_date"]).astype(int)
-    ctx["part_cohort"] = inputs.cohort_from_scores(sub, bg, cats, table, start=start)
+    ctx["part_cohort"] = inputs.consenting_cohort(ctx["parts"], ctx["persons"], cats, table)
 
 
 def matching(ctx: dict) -> None:

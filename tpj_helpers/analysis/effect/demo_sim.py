@@ -30,7 +30,6 @@ def demo_cohorts(
     from tpj_helpers.data import cohort as cohort_mod
     from tpj_helpers.data import comparison as cmp
     from tpj_helpers.data import dream, sources
-    from tpj_helpers.data.comparison import ScoreMatrix
     from tpj_helpers.synthetic.cohort import make_cohort
     from tpj_helpers.synthetic.comparison import make_comparison, pool_spec
     from tpj_helpers.synthetic.dream import make_dream
@@ -66,28 +65,12 @@ def demo_cohorts(
     table = inputs.kommune_regions()
     cats = tuple(pool.scores.categories)
     pool_cohort = inputs.cohort_from_scores(pool.scores, pool.background, cats, table)
-    p = persons.set_index("person_id")
-    consent = p.index[p["consent_register"].astype(bool)]
-    rows = np.flatnonzero(np.isin(parts.person_id, consent))
-    sub = ScoreMatrix(
-        parts.person_id[rows], parts.week_monday, parts.score[rows], parts.category[rows], cats
-    )
-    who = p.loc[sub.person_id]
-    bg = pd.DataFrame(
-        {
-            "gender": who["gender"].astype(object).to_numpy(),
-            "birth_year": who["birth_year"].to_numpy(),
-            "kommune": who["kommune"].astype(object).to_numpy(),
-            "region": pd.NA,
-        }
-    )
-    start = sub.week_index(who["start_date"]).astype(int)
     kind = pd.concat(kinds, ignore_index=True).set_index("person_id")
     kind = kind.reindex(pool.scores.person_id)
     would_be = np.full(len(kind), -1)
     twin = kind["twin"].to_numpy(dtype=bool)
-    would_be[twin] = sub.week_index(pd.to_datetime(kind["would_be_start"][twin])).astype(int)
-    part_cohort = inputs.cohort_from_scores(sub, bg, cats, table, start=start)
+    would_be[twin] = parts.week_index(pd.to_datetime(kind["would_be_start"][twin])).astype(int)
+    part_cohort = inputs.consenting_cohort(parts, persons, cats, table)
     truth = {
         "effect": info["true_att_26"],
         "att_26": info["true_att_26"],

@@ -224,6 +224,38 @@ def cohort_from_scores(
     )
 
 
+def consenting_cohort(
+    parts, persons: pd.DataFrame, categories: tuple[str, ...], table: dict[str, str]
+) -> Cohort:
+    """The participants with register consent as a design `Cohort`, from the streaming reader's
+    `ScoreMatrix` of their history (`data.comparison.participant_history`) and the persons table
+    (gender, birth year, kommune, start date; region from kommune). Used where the participants'
+    history is already in a matrix (the pool benchmark, the demo-shaped validation)."""
+    from tpj_helpers.data.comparison import ScoreMatrix
+
+    p = persons.set_index("person_id")
+    consent = p.index[p["consent_register"].astype(bool)]
+    rows = np.flatnonzero(np.isin(parts.person_id, consent))
+    sub = ScoreMatrix(
+        parts.person_id[rows],
+        parts.week_monday,
+        parts.score[rows],
+        parts.category[rows],
+        categories,
+    )
+    who = p.loc[sub.person_id]
+    bg = pd.DataFrame(
+        {
+            "gender": who["gender"].astype(object).to_numpy(),
+            "birth_year": who["birth_year"].to_numpy(),
+            "kommune": who["kommune"].astype(object).to_numpy(),
+            "region": pd.NA,
+        }
+    )
+    start = sub.week_index(who["start_date"]).astype(int)
+    return cohort_from_scores(sub, bg, categories, table, start=start)
+
+
 def pool_cohort(
     data_dir: Path | str,
     score_map: pd.DataFrame,
