@@ -15,6 +15,12 @@ Generic equations are guessed from the files:
   fully shown sister block of the same table (another dimension of the same population);
 - (c) share x base and mean x count: a percentage/share column with its count and base, found
   by checking the shown rows;
+- (e) the wave's questionnaires (Tabel 2: a `Måling` row with `Fuldt besvaret`): every fully
+  submitted questionnaire answers every item asked of everybody, so in a long item table
+  (`item`, `wave_label`, `n`) an item-wave's answers add up to that count (guessed unless a shown
+  `n_answered` says otherwise): a special answer is the wave's questionnaires minus the scale N;
+- a share shown with few decimals is taken as rounded: count within (share -+ half a unit of its
+  last decimal) x base, two inequalities (with slack variables), not an equation;
 - (d) integers in `results/estimates.csv` (n columns) and in the report's text matched against the
   totals of blocks with exactly one hidden cell, and small counts printed there directly.
 
@@ -456,6 +462,13 @@ def share_times_base(sys_: System, t: Table):
                             ta, tb = _term(sys_, t, r, a), _term(sys_, t, r, base)
                             if ta == (None, None) or tb == (None, None):
                                 continue
+                            how = f"{t.file} row '{t.label(r)}': '{a}' = '{p}' x '{base}'" + (
+                                " / 100" if scale == 100 else ""
+                            )
+                            half = rounding_half(t.text.at[r, p])
+                            if half is not None:  # a rounded share: two inequalities
+                                rounded_share(sys_, ta, tb, pv / scale, half / scale, how)
+                                continue
                             terms: dict = {}
                             const = 0.0
                             # a - (p/scale) * base = 0
@@ -464,12 +477,78 @@ def share_times_base(sys_: System, t: Table):
                                     const -= coef * val
                                 else:
                                     terms[v] = terms.get(v, 0.0) + coef
-                            sys_.add(
-                                terms,
-                                const,
-                                f"{t.file} row '{t.label(r)}': '{a}' = '{p}' x '{base}'"
-                                + (" / 100" if scale == 100 else ""),
-                            )
+                            sys_.add(terms, const, how)
+
+
+ROUNDED_DECIMALS = 4  # a share written with at most this many decimals is taken as rounded
+
+
+def rounding_half(text: str) -> float | None:
+    """Half a unit of a shown share's last decimal (trailing zeros dropped: "67.0" is a whole
+    percent, "0.67" two decimals) when it has at most ROUNDED_DECIMALS decimals; None for a
+    value written in full (an exact share)."""
+    s = str(text).strip()
+    if "e" in s.lower():
+        return None
+    frac = s.split(".", 1)[1].rstrip("0") if "." in s else ""
+    if len(frac) > ROUNDED_DECIMALS:
+        return None
+    return 0.5 * 10.0 ** -len(frac)
+
+
+def rounded_share(sys_: System, count, base, share: float, half: float, how: str) -> None:
+    """(share - half) x base <= count <= (share + half) x base for (var, value) pairs, as two
+    equations with non-negative slack variables (file 'slack', not reported)."""
+    for sign, k in ((1.0, -1.0), (-1.0, 1.0)):
+        # low: count - (share - half) base - s = 0; high: count - (share + half) base + s = 0
+        terms: dict = {}
+        const = 0.0
+        for (v, val), coef in [(count, 1.0), (base, -(share + k * half))]:
+            if v is None:
+                const -= coef * val
+            else:
+                terms[v] = terms.get(v, 0.0) + coef
+        if not terms:
+            continue
+        slack = sys_.var(("slack", len(sys_.lo), how[:40]), lo=0.0, integer=False)
+        terms[slack] = -sign
+        sys_.add(terms, const, how + (" (rounded, low)" if sign > 0 else " (rounded, high)"))
+
+
+def wave_questionnaires(sys_: System, tables: list[Table]) -> None:
+    """(e) An item-wave's answers in a long item table add up to the wave's fully submitted
+    questionnaires of Tabel 2 (`Måling`, `Fuldt besvaret`), and so does its `n_answered`; left
+    out where a shown n_answered differs (an item asked of some only)."""
+    totals: dict = {}
+    for t in tables:
+        if "Måling" in t.columns and "Fuldt besvaret" in t.columns:
+            for r in t.text.index:
+                totals.setdefault(str(t.text.at[r, "Måling"]).strip().lower(), (t, r))
+    if not totals:
+        return
+    for t in tables:
+        if not {"item", "wave_label", "n"} <= set(t.columns) or "n" not in t.count_cols:
+            continue
+        for (item, label), ix in t.text.groupby(["item", "wave_label"], sort=False).groups.items():
+            src = totals.get(str(label).strip().lower())
+            if src is None:
+                continue
+            total = _term(sys_, src[0], src[1], "Fuldt besvaret")
+            if total == (None, None):
+                continue
+            rows = list(ix)
+            how = f"{t.file}: answers to '{item}' = '{label}' fully submitted in {src[0].file}"
+            if "n_answered" in t.count_cols:
+                shown = [
+                    t.num.at[r, "n_answered"]
+                    for r in rows
+                    if not t.hidden.at[r, "n_answered"] and not pd.isna(t.num.at[r, "n_answered"])
+                ]
+                if shown and total[1] is not None and abs(shown[0] - total[1]) > EPS:
+                    continue  # asked of some only
+                for r in rows:
+                    _sum_equation(sys_, total, [_term(sys_, t, r, "n_answered")], how)
+            _sum_equation(sys_, total, [_term(sys_, t, r, "n") for r in rows], how)
 
 
 def _other_base_fits(t: Table, rows: list, p: str, a: str, base: str, scale: float) -> bool:
@@ -902,6 +981,7 @@ def check(
         wide_percentages(sys_, t)
         base_columns(sys_, t)
         sister_blocks(sys_, t)
+    wave_questionnaires(sys_, tables)
     same_count_across(sys_, tables)
     keyed_groups(sys_, tables)
     sys_.propagate()

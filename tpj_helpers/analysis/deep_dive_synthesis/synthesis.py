@@ -532,7 +532,8 @@ def _survey_share(data, link, ctx):
         "where": withheld.where(
             withheld.SURVEY_INDICATORS,
             {"Indikator": row["label"], "Måling": row["wave_label"]},
-            ["Andel (%)", "Antal", "N"],
+            ["Andel (%)"],
+            n_columns=["Antal", "N"],
         ),
     }
 

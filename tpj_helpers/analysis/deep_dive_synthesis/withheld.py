@@ -22,10 +22,21 @@ INTERACTION = "tables/register_subgroup_interaction.csv"
 WHO5_MEANS = "tables/who5-means.csv"
 
 
-def where(file: str, key: dict[str, str], columns: list[str], value_too: bool = True) -> dict:
+def where(
+    file: str,
+    key: dict[str, str],
+    columns: list[str],
+    value_too: bool = True,
+    n_columns: list[str] = (),
+) -> dict:
     """Where the source chapter publishes an indicator; `value_too=False` when only its N is at
-    stake (a p-value the source table shows beside a hidden count of persons)."""
-    return {"file": file, "key": dict(key), "columns": list(columns), "value_too": value_too}
+    stake (a p-value the source table shows beside a hidden count of persons). `n_columns`:
+    columns that carry only its N (and count): hidden there, the N is withheld and the value
+    kept (a survey share shown rounded beside a hidden N)."""
+    out = {"file": file, "key": dict(key), "columns": list(columns), "value_too": value_too}
+    if n_columns:
+        out["n_columns"] = list(n_columns)
+    return out
 
 
 def withheld_ids(run_dir: Path | str, values: pd.DataFrame) -> dict[str, bool]:
@@ -43,13 +54,16 @@ def withheld_ids(run_dir: Path | str, values: pd.DataFrame) -> dict[str, bool]:
                 pd.read_csv(path, dtype=str, keep_default_na=False) if path.is_file() else None
             )
         df = tables[loc["file"]]
-        if df is None or any(c not in df.columns for c in [*loc["key"], *loc["columns"]]):
+        n_cols = list(loc.get("n_columns", []))
+        if df is None or any(c not in df.columns for c in [*loc["key"], *loc["columns"], *n_cols]):
             continue
         match = pd.Series(True, index=df.index)
         for col, value in loc["key"].items():
             match &= df[col] == str(value)
         if (df.loc[match, loc["columns"]].map(str.strip) == "").to_numpy().any():
             out[str(row.id)] = bool(loc.get("value_too", True))
+        elif n_cols and (df.loc[match, n_cols].map(str.strip) == "").to_numpy().any():
+            out[str(row.id)] = False
     return out
 
 

@@ -104,7 +104,8 @@ class SurveyShares:
         self.labels = labels
 
     def get(self, indicator: str, wave: str = AFTER) -> tuple[float, float] | None:
-        """(share 0-1, N answering) or None when missing or hidden."""
+        """(share 0-1, N answering) or None when missing or hidden; N is NaN when only N is
+        hidden (a share rounded to whole percent beside a hidden N: special answers)."""
         t, label = self.table, self.labels.get(indicator)
         if t is None or label is None:
             return None
@@ -112,9 +113,9 @@ class SurveyShares:
         if rows.empty:
             return None
         share, n = parse_number(rows.iloc[0]["Andel (%)"]), parse_number(rows.iloc[0]["N"])
-        if _missing(share) or _missing(n):
+        if _missing(share):
             return None
-        return share / 100, n
+        return share / 100, (float("nan") if _missing(n) else n)
 
 
 def _shares(s: SurveyShares, values: dict, ids: list[str], wave: str = AFTER) -> dict:
@@ -146,8 +147,9 @@ def satisfaction(run: RunFolder, values: dict, s: SurveyShares) -> str | None:
     if "overall_satisfied_agree" not in got:
         return None
     sat, n = got["overall_satisfied_agree"]
+    of = "af dem" if _missing(n) else f"af de {num(n)}"  # N hidden: never printed
     text = (
-        f"Lige efter kurset var {share_words(sat)} kursister ({pct(sat)} af de {num(n)}, der "
+        f"Lige efter kurset var {share_words(sat)} kursister ({pct(sat)} {of}, der "
         "svarede) samlet set tilfredse med kurset"
     )
     if "recommend_agree" in got:

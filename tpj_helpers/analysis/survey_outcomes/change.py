@@ -210,14 +210,16 @@ def likert_items_figure(dist: pd.DataFrame, min_cell: int = 5, wrap: int = 42) -
                 ).all():  # no answers at all: nothing hidden
                     shares = np.zeros(len(bar))
                 n_scale = bar["n_scale"].iloc[0]
-                hidden = bool(np.isnan(shares).any()) and not pd.isna(n_scale)
+                # N hidden beside rounded shares (special answers): the bar is drawn
+                drawn = not pd.isna(n_scale) or not np.isnan(shares).all()
+                hidden = bool(np.isnan(shares).any()) and drawn
                 any_hidden |= hidden
                 name = bar["question"].iloc[0]
                 if len(waves) > 1:
                     name += f", {bar['wave_label'].iloc[0].lower()}"
                 n_text = hm.n_text(n_scale)
                 labels.append(textwrap.fill(f"{name} ({n_text}){' *' if hidden else ''}", wrap))
-                if not pd.isna(n_scale):
+                if drawn:
                     extent = max(extent, diverging_bar(ax, y, shares, colours, fontsize=7))
                 if has_special:
                     _special_bar(axes[row, 1], y, special, item, wave, special_max)
@@ -773,11 +775,19 @@ def paired_summary(change: pd.DataFrame, min_cell: int = 5) -> str:
 
 
 def publish_distribution_figure(
-    pub, data, items: Sequence[str], name: str, phase: str | None, kind: str = "likert"
+    pub,
+    data,
+    items: Sequence[str],
+    name: str,
+    phase: str | None,
+    kind: str = "likert",
+    plan=None,
 ) -> pd.DataFrame:
     """Distribution of `items` drawn as `kind` ('likert': the per-item panels of
     `survey_tables.likert_figure`, for items asked in several waves; 'items': the compact
-    `likert_items_figure`; 'shares': `share_bars_figure`), with its computed source line."""
+    `likert_items_figure`; 'shares': `share_bars_figure`), with its computed source line.
+    `plan`: the special answers' plan (`survey_outcomes.special.plan`), applied as in
+    survey-items.csv (rounded shares without N where a special answer is small)."""
     from tpj_helpers.analysis.survey_outcomes import tables as st
 
     dist = item_distribution(data, items, phase=phase)
@@ -788,6 +798,18 @@ def publish_distribution_figure(
     }
     from tpj_helpers.analysis.survey_outcomes import disclosure
 
+    if plan is not None:
+        from tpj_helpers.analysis.survey_outcomes import special
+
+        special.publish_items(
+            pub,
+            dist,
+            plan,
+            name,
+            source=st.distribution_source(special.visible_bases(dist, plan), pub.min_cell),
+            plot=plots[kind],
+        )
+        return dist
     pub.figure(
         dist,
         name,

@@ -316,7 +316,10 @@ LEGEND_WRAP = 18  # characters per line of a panel's own legend
 
 def hidden_in(sub: pd.DataFrame) -> bool:
     """Whether a panel's scale answers have a hidden share (NA where the wave has answers)."""
-    return bool((sub["share"].isna() & sub["n_scale"].notna() & (sub["n_scale"] != 0)).any())
+    old = bool((sub["share"].isna() & sub["n_scale"].notna() & (sub["n_scale"] != 0)).any())
+    # a bar drawn with rounded shares beside a hidden N (special answers) and a hidden share
+    drawn = sub.groupby("wave", sort=False)["share"].transform(lambda s: s.notna().any())
+    return old or bool((sub["share"].isna() & sub["n_scale"].isna() & drawn).any())
 
 
 def likert_figure(
@@ -368,14 +371,16 @@ def likert_figure(
             ).all():  # no answers at all: nothing hidden
                 shares = np.zeros(len(bar))
             n_scale = bar["n_scale"].iloc[0] if len(bar) else np.nan
-            hidden = bool(np.isnan(shares).any()) and not pd.isna(n_scale)
+            # N hidden beside rounded shares (special answers, `special`): the bar is drawn
+            drawn = not pd.isna(n_scale) or not np.isnan(shares).all()
+            hidden = bool(np.isnan(shares).any()) and drawn
             any_hidden |= hidden
             wave_label = bar["wave_label"].iloc[0] if len(bar) else wave
-            if pd.isna(n_scale):
+            if not drawn:
                 labels.append(f"{wave_label} ({hm.n_text(n_scale)})")
                 ys.append(y)
                 continue
-            labels.append(f"{wave_label} (N = {num(int(n_scale))}){' *' if hidden else ''}")
+            labels.append(f"{wave_label} ({hm.n_text(n_scale)}){' *' if hidden else ''}")
             ys.append(y)
             extent = max(extent, diverging_bar(ax, y, shares, colours, fontsize=7.5))
             extra = special[(special["item"] == item) & (special["wave"] == wave)]
