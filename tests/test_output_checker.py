@@ -84,20 +84,21 @@ def test_heraf_rows_and_a_total_column(tmp_path):
 
 
 def test_share_times_base_and_the_base_columns(tmp_path):
-    # n_scale hidden, but 20 / 0.1 = 200 from the shown share; n_answered 203 - 200 = the special 3
+    # n_scale hidden, but 20 / 0.0952... = 210 from the shown share (written in full: a share with
+    # few decimals is read as rounded); n_answered 213 - 210 = the special 3
     rows = [
-        ("q", "a", "False", 20, "", 203, 0.1),
-        ("q", "b", "False", 100, "", 203, 0.5),
-        ("q", "c", "False", "", "", 203, ""),
-        ("q", "d", "False", 78, "", 203, 0.39),
-        ("q", "x", "True", "", "", 203, ""),
+        ("q", "a", "False", 20, "", 213, 20 / 210),
+        ("q", "b", "False", 100, "", 213, 100 / 210),
+        ("q", "c", "False", "", "", 213, ""),
+        ("q", "d", "False", 88, "", 213, 88 / 210),
+        ("q", "x", "True", "", "", 213, ""),
     ]
     text = "item,answer,special,n,n_scale,n_answered,share\n" + "".join(
         ",".join(map(str, r)) + "\n" for r in rows
     )
     got = _found(_run(tmp_path, {"figures/f.csv": text}))
-    assert got[("figures/f.csv", 0, "n_scale")]["value"] == 200
-    assert got[("figures/f.csv", 2, "n")]["value"] == 2  # 200 - 20 - 100 - 78
+    assert got[("figures/f.csv", 0, "n_scale")]["value"] == 210
+    assert got[("figures/f.csv", 2, "n")]["value"] == 2  # 210 - 20 - 100 - 88
     assert got[("figures/f.csv", 4, "n")]["value"] == 3
 
 
