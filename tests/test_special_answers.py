@@ -248,3 +248,57 @@ def test_the_likert_figure_draws_rounded_shares_beside_a_hidden_n(tmp_path):
     plt.close(fig)
     assert labels[0].startswith(f"{LABEL} (N skjult)")
     assert audit_run(tmp_path).summary()["breaches"] == 0
+
+
+# --------------------------------------------------------------------------- text and deep dive
+
+
+def _indicator_run(tmp_path: Path, row: str) -> Path:
+    from tpj_helpers.publish.estimates import ESTIMATE_COLUMNS
+
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "estimates.csv").write_text(",".join(ESTIMATE_COLUMNS) + "\n")
+    (tmp_path / "tables").mkdir()
+    (tmp_path / "tables" / "survey-indicators.csv").write_text(
+        "Gruppe,Indikator,Måling,Andel (%),Antal,N\n" + row + "\n", encoding="utf-8"
+    )
+    return tmp_path
+
+
+def test_the_resume_prints_no_hidden_n(tmp_path):
+    from tpj_helpers.analysis.summary.findings import SurveyShares, satisfaction
+    from tpj_helpers.analysis.summary.resume import RunFolder
+
+    run = RunFolder(
+        _indicator_run(tmp_path, "Tilfredshed,Samlet tilfreds,Lige efter kurset,67.0,,")
+    )
+    values: dict = {}
+    text = satisfaction(
+        run, values, SurveyShares(run, {"overall_satisfied_agree": "Samlet tilfreds"})
+    )
+    assert "(67\u00a0% af dem, der svarede)" in text
+    assert values["share_overall_satisfied_agree"] == pytest.approx(0.67)
+    assert pd.isna(values["n_overall_satisfied_agree"])
+
+
+def test_the_deep_dive_keeps_a_rounded_share_and_withholds_its_hidden_n(tmp_path):
+    from tpj_helpers.analysis.deep_dive_synthesis import withheld
+
+    _indicator_run(tmp_path, "G,Tilfreds,Lige efter kurset,67.0,,")
+    values = pd.DataFrame(
+        {
+            "id": ["share"],
+            "text": ["67 %"],
+            "where": [
+                withheld.where(
+                    withheld.SURVEY_INDICATORS,
+                    {"Indikator": "Tilfreds", "Måling": "Lige efter kurset"},
+                    ["Andel (%)"],
+                    n_columns=["Antal", "N"],
+                )
+            ],
+        }
+    )
+    ids = withheld.withheld_ids(tmp_path, values)
+    assert ids == {"share": False}  # N withheld, the value kept
+    assert withheld.mask(values, ids)["text"].tolist() == ["67 %"]

@@ -426,7 +426,9 @@ def indicator_view(table: pd.DataFrame, shares: pd.DataFrame, p: Plan, file: str
             if v:
                 hidden[dc.Cell(file, r, col)] = _kind(v, p.min_cell)
         if p.rounded(key):
-            out.loc[out.index[r], "Andel (%)"] = 100 * whole_percent(shares["share"].iloc[r])
+            out.loc[out.index[r], "Andel (%)"] = float(
+                round(100 * whole_percent(shares["share"].iloc[r]))
+            )
             codes = codes_of.get(str(shares["id"].iloc[r]))
             if (*key, codes) in p.hidden_indicators:
                 held_rows.add(r)
