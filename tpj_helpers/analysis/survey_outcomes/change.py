@@ -806,7 +806,9 @@ def publish_distribution_figure(
             dist,
             plan,
             name,
-            source=st.distribution_source(special.visible_bases(dist, plan), pub.min_cell),
+            source=st.distribution_source(
+                special.visible_bases(dist, plan), pub.min_cell, bool(dist["special"].any())
+            ),
             plot=plots[kind],
         )
         return dist

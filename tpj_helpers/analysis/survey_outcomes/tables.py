@@ -506,14 +506,17 @@ def response_source(table: pd.DataFrame, phase: str | None) -> str:
     )
 
 
-def distribution_source(dist: pd.DataFrame, min_cell: int) -> str:
-    """Source line of a distribution figure: per wave the respondents (the largest item N)."""
+def distribution_source(dist: pd.DataFrame, min_cell: int, special: bool | None = None) -> str:
+    """Source line of a distribution figure: per wave the respondents (the largest item N).
+    `special`: whether the items have special answers (default: read from `dist`)."""
     per_wave = dist.groupby(["wave", "wave_label"], sort=False)["n_answered"].max()
     parts = [
         f"{count_text(int(n), min_cell)} {label.lower()}" for (_, label), n in per_wave.items()
     ]
     text = "Kursistspørgeskema, fuldt besvarede skemaer. N = " + "; ".join(parts)
-    if "n_scale" in dist.columns and dist["special"].any():
+    if special is None:
+        special = "n_scale" in dist.columns and bool(dist["special"].any())
+    if special:
         # the bars' N counts the answers on the scale: "Ved ikke" and the like are left out
         text += (
             " besvarelser; N ved søjlerne er de svar, der ligger på svarskalaen (uden »Ved "
