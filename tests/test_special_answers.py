@@ -302,3 +302,16 @@ def test_the_deep_dive_keeps_a_rounded_share_and_withholds_its_hidden_n(tmp_path
     ids = withheld.withheld_ids(tmp_path, values)
     assert ids == {"share": False}  # N withheld, the value kept
     assert withheld.mask(values, ids)["text"].tolist() == ["67 %"]
+
+
+def test_a_wave_too_small_to_protect_against_its_questionnaires_is_listed_not_declared():
+    """Five answers of 1-2 persons and the wave's 7 questionnaires (Frederikshavn, three months
+    after): declared, each would be 1..3 whatever the table hides, so the run could not publish
+    it. The relation is left out there (as before the fix) and the item-wave listed."""
+    dist = _dist([1, 2, 2, 1, 1], 0)
+    plan = special.plan(dist, _response(7, sent=28), CODEBOOK, 5)
+    assert plan.undeclared == {("sat_overall", "efter")}
+    assert special.base_relations(dist, plan) == []
+    # with 9 questionnaires (2 + 2 + 2 + 2 + 1) every answer may still be 1..4
+    wider = _dist([2, 2, 2, 2, 1], 0)
+    assert special.plan(wider, _response(9, sent=28), CODEBOOK, 5).undeclared == set()

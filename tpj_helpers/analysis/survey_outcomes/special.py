@@ -83,6 +83,10 @@ class Plan:
     # (item, wave, code) of survey-items and the figures, (item, wave, codes) of an indicator
     hidden_shares: set = field(default_factory=set)
     hidden_indicators: set = field(default_factory=set)
+    # item-waves whose small counts the base pins down whatever this table hides (a wave of a
+    # few questionnaires: five answers of 1-2 persons adding up to Tabel 2's 7): the relation is
+    # not declared for them (as before issue 12's fix), and they are listed here
+    undeclared: set = field(default_factory=set)
 
     def rounded(self, key: Key) -> bool:
         """Shares of this item-wave are shown rounded beside hidden counts."""
@@ -145,6 +149,8 @@ def plan(
     codes_of = indicator_codes(list(indicators))
     for key, g in dist.groupby(["item", "wave"], sort=False):
         key = (str(key[0]), str(key[1]))
+        if key in b and _unprotectable(g.reset_index(drop=True), b[key], min_cell):
+            out.undeclared.add(key)
         special = g[g["special"].astype(bool)]
         if not ((special["n"] > 0) & (special["n"] < min_cell)).any():
             continue
@@ -162,6 +168,25 @@ def plan(
             else:
                 out.hidden_indicators.add((*key, codes[i]))
     return out
+
+
+def _unprotectable(g: pd.DataFrame, base: Base, min_cell: int) -> bool:
+    """Whether the base pins a small count of the item-wave even with every count hidden."""
+    n = g["n"].astype(int).to_numpy()
+    if not ((n > 0) & (n < min_cell)).any():
+        return False
+    m = dc.Model(min_cell)
+    for i, v in enumerate(n):
+        if v:
+            m.hidden[("g", i, "n")] = _kind(v, min_cell)
+        else:
+            m.shown[("g", i, "n")] = 0.0
+    m.shown[("g", 0, "base")] = float(base.value)
+    cells = [dc.Cell("g", i, "n") for i in range(len(g))]
+    m.relations = [_tie(dc.Cell("g", 0, "base"), cells, True, "base")]
+    if not base.equal:  # n_answered <= base: sum of the counts at most the base
+        m.relations[0].hi = OPEN
+    return bool(dc.breaches(m))
 
 
 def _withhold_shares(model: dc.Model) -> list | None:
@@ -309,7 +334,7 @@ def base_relations(dist: pd.DataFrame, p: Plan) -> list[dc.Relation]:
         first.setdefault(key, i)
     for key, i in first.items():
         base = p.bases.get(key)
-        if base is None:
+        if base is None or key in p.undeclared:
             continue
         if base.parent is None:
             row = p.response_rows.get(base.wave_label)
