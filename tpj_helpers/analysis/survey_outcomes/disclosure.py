@@ -102,7 +102,9 @@ def indicator_protection(
     hidden = {
         Cell(INDICATOR_FILE, i, "Antal"): SECONDARY
         for i in range(len(first))
-        if pd.isna(first["N"].iloc[i]) and pd.notna(first["Antal"].iloc[i])
+        if pd.isna(first["N"].iloc[i])
+        and pd.notna(first["Antal"].iloc[i])
+        and float(first["Antal"].iloc[i]) > 0  # a zero is shown (hidden, it reads as >= 5)
     }
     share = [
         r

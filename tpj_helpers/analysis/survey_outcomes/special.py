@@ -511,7 +511,10 @@ def indicator_protection(pub, table, shares, indicators, items, count_cols, p: P
     first = pub.protect(table, file, count_cols, linked, relations=rels, hidden=pre, write=False)[0]
     hidden = dict(pre)
     for i in range(len(first)):
-        if pd.isna(first["N"].iloc[i]) and pd.notna(first["Antal"].iloc[i]):
+        # a count beside a hidden N gives N back as count / share; a zero count does not (and,
+        # as every zero, is shown: hidden as «..» it would read as at least min_cell)
+        count = first["Antal"].iloc[i]
+        if pd.isna(first["N"].iloc[i]) and pd.notna(count) and float(count) > 0:
             hidden.setdefault(Cell(file, i, "Antal"), SECONDARY)
     exact = set(range(len(table))) - rounded_rows
     share = [
