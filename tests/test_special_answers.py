@@ -315,3 +315,38 @@ def test_a_wave_too_small_to_protect_against_its_questionnaires_is_listed_not_de
     # with 9 questionnaires (2 + 2 + 2 + 2 + 1) every answer may still be 1..4
     wider = _dist([2, 2, 2, 2, 1], 0)
     assert special.plan(wider, _response(9, sent=28), CODEBOOK, 5).undeclared == set()
+
+
+def test_a_zero_indicator_count_beside_a_hidden_n_stays_shown(tmp_path):
+    """Found on Frederikshavn (three months after, 7 questionnaires): the indicator «poor health»
+    counted 0 persons; its N was hidden, and the count hidden with it as «..» (at least 5), which
+    contradicted the 0 shown in survey-items (the audit found the published values infeasible)."""
+    from tpj_helpers.analysis.survey_outcomes import change
+
+    dist = _dist([0, 6, 1], 0)  # answers 1..3: 0, 6 and 1 person(s)
+    response = _response(7, sent=28)
+    pub = Publisher(tmp_path, "t", min_cell=5)
+    _publish_response(pub, response)
+    indicators = [{"id": "poor", "item": "sat_overall", "codes": [1], "label": "Dårligt"}]
+    plan = special.plan(dist, response, CODEBOOK, 5, indicators)
+    special.publish_items(pub, dist, plan, "survey-items", source="x")
+    shares = pd.DataFrame(
+        [{"id": "poor", "group": "G", "item": "sat_overall", "wave": "efter", "wave_label": LABEL,
+          "label": "Dårligt", "n": 0, "n_scale": 7, "share": 0.0, "published": float("nan")}]
+    )  # fmt: skip
+    table, rels, hidden, share_rels, linked = special.indicator_protection(
+        pub, change.indicator_table(shares), shares, indicators, dist, change.INDICATOR_COUNTS, plan
+    )
+    pub.table(
+        table,
+        "survey-indicators",
+        source="x",
+        count_cols=change.INDICATOR_COUNTS,
+        linked=linked,
+        relations=rels,
+        hidden=hidden,
+    )
+    sd.add_share_relations(tmp_path, share_rels)
+    shown = pd.read_csv(tmp_path / "tables" / "survey-indicators.csv")
+    assert shown["Antal"].tolist() == [0]
+    assert audit_run(tmp_path).summary()["breaches"] == 0
