@@ -1,0 +1,47 @@
+"""Messages and notes never print a count that disclosure control would hide (issue 12, part 4).
+
+Found by running the demo with `min_cell: 10` and reading every note, log and message of the run
+for counts from 1 to 9 (the procedure and its results: README, "Messages"): the note of Tabel 3
+printed the registered persons left out for an incomplete background as a plain number.
+"""
+
+from __future__ import annotations
+
+import pytest
+from test_coverage import write_study
+
+from tpj_helpers.analysis.data_quality import representativeness as rep
+from tpj_helpers.analysis.data_quality.enrolment import count_text
+from tpj_helpers.data.study import load_data
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    # The hand-made folder of test_coverage.py: of the 9 registered persons one (d2) has no
+    # visitation category, so Tabel 3 leaves exactly 1 person out.
+    return load_data(write_study(tmp_path_factory.mktemp("msg")), cache=False)
+
+
+def test_tabel3_note_hides_a_small_number_left_out(data):
+    note = rep.tabel3(data, min_cell=5).note
+    assert "færre end 5 registrerede kursister med ufuldstændige" in note
+    assert "; 1 registrerede" not in note
+
+
+def test_tabel3_note_shows_the_number_when_it_is_not_hidden(data):
+    assert "; 1 registrerede kursister med ufuldstændige" in rep.tabel3(data, min_cell=1).note
+
+
+@pytest.mark.parametrize(
+    "n, min_cell, text",
+    [
+        (0, 5, "0"),
+        (1, 5, "færre end 5"),
+        (4, 5, "færre end 5"),
+        (5, 5, "5"),
+        (9, 10, "færre end 10"),
+        (1234, 5, "1.234"),
+    ],
+)
+def test_count_text(n, min_cell, text):
+    assert count_text(n, min_cell) == text
