@@ -45,3 +45,19 @@ def test_tabel3_note_shows_the_number_when_it_is_not_hidden(data):
 )
 def test_count_text(n, min_cell, text):
     assert count_text(n, min_cell) == text
+
+
+def test_missing_wave_box_hides_a_small_number_of_invitations(monkeypatch):
+    from types import SimpleNamespace
+
+    from tpj_helpers.analysis.data_quality import special_codes
+    from tpj_helpers.data import survey
+
+    data = SimpleNamespace(
+        surveys=SimpleNamespace(codebook=SimpleNamespace(waves={"3mdr": "3 mdr. efter"}))
+    )
+    monkeypatch.setattr(survey, "missing_wave_invitations", lambda s: {"3mdr": 3})
+    box = special_codes.missing_waves_box(data, min_cell=5)
+    assert "færre end 5 invitationer" in box and ": 3 invitationer" not in box
+    monkeypatch.setattr(survey, "missing_wave_invitations", lambda s: {"3mdr": 12})
+    assert "(survey_3mdr): 12 invitationer" in special_codes.missing_waves_box(data, min_cell=5)
