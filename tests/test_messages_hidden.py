@@ -11,8 +11,8 @@ import pytest
 from test_coverage import write_study
 
 from tpj_helpers.analysis.data_quality import representativeness as rep
-from tpj_helpers.analysis.data_quality.enrolment import count_text
 from tpj_helpers.data.study import load_data
+from tpj_helpers.publish.messages import count_text
 
 
 @pytest.fixture(scope="module")
@@ -61,3 +61,34 @@ def test_missing_wave_box_hides_a_small_number_of_invitations(monkeypatch):
     assert "færre end 5 invitationer" in box and ": 3 invitationer" not in box
     monkeypatch.setattr(survey, "missing_wave_invitations", lambda s: {"3mdr": 12})
     assert "(survey_3mdr): 12 invitationer" in special_codes.missing_waves_box(data, min_cell=5)
+
+
+@pytest.mark.parametrize(
+    "part, whole, text",
+    [(3, 30, "færre end 5"), (27, 30, "alle på nær færre end 5"), (20, 30, "20"), (30, 30, "30")],
+)
+def test_effect_part_of_the_matched(part, whole, text):
+    from tpj_helpers.analysis.effect.chapter import _part_of
+
+    assert _part_of(part, whole, 5) == text
+
+
+def test_effect_reading_hides_small_counts_of_left_out_persons():
+    import warnings
+
+    from tests.test_effect import PARAMS, _random_pair
+    from tpj_helpers.analysis.effect import chapter, design
+
+    part, pool = _random_pair(3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = design.estimate(part, pool, {**PARAMS, "score_bins": [0, 100]})
+    res.counts.update(
+        matched=40, unmatched=3, not_qualifying=7, week_26_outside=0, history_104_missing=38
+    )
+    text = chapter.reading(res, min_cell=5)
+    assert "færre end 5 kursister fandt ingen, 7 var ikke" in text
+    assert "og 0 startede så sent" in text
+    assert "For alle på nær færre end 5 af de matchede" in text
+    assert "; 3 kursister" not in text and "38 af de matchede" not in text
+    assert "; 3 kursister fandt ingen" in chapter.reading(res, min_cell=1)

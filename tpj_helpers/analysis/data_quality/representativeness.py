@@ -341,7 +341,7 @@ def tabel3(
     of the sample against the registered persons not in it (see the module docstring). The note
     writes the persons left out for an incomplete background as 'færre end <min_cell>' when they
     are 1 to min_cell - 1 (a message never prints a count disclosure control would hide)."""
-    from tpj_helpers.analysis.data_quality.enrolment import count_text
+    from tpj_helpers.publish.messages import count_text
 
     p = data.persons
     registered = p[p["registered"]]

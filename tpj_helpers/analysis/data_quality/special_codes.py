@@ -82,8 +82,8 @@ def missing_waves_box(data, min_cell: int = 5) -> str:
     """A Danish warning box for survey waves with invitations but no file (the run went on with
     the parameter allow_missing_waves); empty when every invited wave has a file. A number of
     invitations from 1 to min_cell - 1 is written 'færre end <min_cell>'."""
-    from tpj_helpers.analysis.data_quality.enrolment import count_text
     from tpj_helpers.data.survey import missing_wave_invitations
+    from tpj_helpers.publish.messages import count_text
 
     missing = missing_wave_invitations(data.surveys)
     if not missing:
