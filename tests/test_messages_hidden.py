@@ -92,3 +92,31 @@ def test_effect_reading_hides_small_counts_of_left_out_persons():
     assert "For alle på nær færre end 5 af de matchede" in text
     assert "; 3 kursister" not in text and "38 af de matchede" not in text
     assert "; 3 kursister fandt ingen" in chapter.reading(res, min_cell=1)
+
+
+def test_register_reading_leaves_out_a_hidden_n_at_week_26(tmp_path):
+    """With min_cell 10 on the demo, Tabel 6's means table hid 'Kursister med data' 26 weeks
+    after course start (secondary), while the reading wrote 'for 197 af de 268 kursister': with
+    'Heraf med en score' (191) shown, the hidden count without a score (6) followed."""
+    import dataclasses
+
+    from tests.test_register import weekly_study
+    from tpj_helpers.analysis.register_regressions import models as register
+    from tpj_helpers.publish.publisher import Publisher
+
+    study = weekly_study()
+    persons = register.analysis_persons(study)
+    est = register.register_models(study, persons)
+    t6 = register.tabel6(study, persons)
+    n = t6.n.copy()
+    n["26"] = n["-1"] - 1  # the extract does not reach week 26 for one person
+    t6 = dataclasses.replace(t6, n=n)
+    assert f"for {n['26']} af de {n['-1']} kursister" in register.register_reading(est, t6)
+    table = register.tabel6_means_table(t6)
+    shown = Publisher(tmp_path, "x", min_cell=10, synthetic=True).table(
+        table, "means", "kilde", count_cols=["Kursister med data", "Heraf med en score"]
+    )
+    assert not register._n_shown(shown, "26")  # every count of this tiny table is below 10
+    text = register.register_reading(est, t6, shown=shown)
+    assert "rækker kun til 26 uger efter kursusstart ikke for alle kursister" in text
+    assert f"for {n['26']} af de" not in text
