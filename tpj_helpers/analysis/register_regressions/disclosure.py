@@ -69,20 +69,6 @@ def tabel6_relations(
                 note=f"Tabel 6 '{col}': mean score x Heraf med en score = score sum",
             )
         )
-    # Printed in the text: the reading opens "Analysen omfatter <N> kursister" with the persons
-    # who have data in the week before the course (`register_reading`), and the captions' N are
-    # the same persons. A published value, so Tabel 6's N there is pinned to it: no complement
-    # may rely on hiding it (issue 12: with it hidden, NA = N - "Heraf med en score" followed).
-    j_before = list(TIMEPOINTS).index("-1")
-    n_before = float(means.iloc[j_before]["Kursister med data"])
-    rels.append(
-        Relation(
-            [Term(1.0, Cell("", n_row, table.columns[1 + j_before]))],
-            n_before,
-            n_before,
-            note="Tabel 6 'Ugen før kursus': N is printed in the text (Analysen omfatter N)",
-        )
-    )
     for file, frame in zip(WEEKLY_FILES, weekly, strict=False):
         row_of_week = {int(w): i for i, w in enumerate(frame["week_rel"])}
         for j, (key, col) in enumerate(zip(TIMEPOINTS, table.columns[1:], strict=True)):
