@@ -118,5 +118,5 @@ def test_register_reading_leaves_out_a_hidden_n_at_week_26(tmp_path):
     )
     assert not register._n_shown(shown, "26")  # every count of this tiny table is below 10
     text = register.register_reading(est, t6, shown=shown)
-    assert "rækker kun til 26 uger efter kursusstart ikke for alle kursister" in text
+    assert "registerudtrækket rækker ikke til 26 uger efter kursusstart for alle kursister" in text
     assert f"for {n['26']} af de" not in text

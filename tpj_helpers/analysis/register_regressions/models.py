@@ -551,13 +551,13 @@ def register_reading(est: pd.DataFrame, t6: Tabel6, shown: pd.DataFrame | None =
         )
     if n26 < n_all:
         covered = (
-            f"for {num(n26)} af de {num(n_all)} kursister"
+            f"rækker kun til 26 uger efter kursusstart for {num(n26)} af de {num(n_all)} kursister"
             if _n_shown(shown, "26") and _n_shown(shown, "-1")
-            else "ikke for alle kursister"
+            else "rækker ikke til 26 uger efter kursusstart for alle kursister"
         )
         parts.append(
             f"Ændringerne er forskelle mellem gennemsnit for de kursister, der har data på hvert "
-            f"tidspunkt: registerudtrækket rækker kun til 26 uger efter kursusstart {covered}, "
+            f"tidspunkt: registerudtrækket {covered}, "
             f"så de seneste hold indgår ikke i gennemsnittet 26 uger efter."
         )
     parts.append(
