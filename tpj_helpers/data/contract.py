@@ -212,6 +212,7 @@ def read_table(path: Path | str) -> pd.DataFrame:
         df = pd.read_parquet(path)
     elif suffix == ".xlsx":
         df = pd.read_excel(path, dtype=str, engine="openpyxl")
+        title_rows_above_header(path, df)
         # Date cells come through dtype=str as 'YYYY-MM-DD 00:00:00': keep the date only.
         df = df.replace(r"^(\d{4}-\d{2}-\d{2}) 00:00:00$", r"\1", regex=True)
     else:
@@ -248,6 +249,45 @@ def _expected_text(check: str, schema: pa.DataFrameSchema, column: str | None) -
     return check
 
 
+def near_column(name: str, columns: Iterable) -> str | None:
+    """The file's column that looks like a misspelling of the missing column `name` (same letters
+    in another case or with spaces, or close by edit distance), or None."""
+    import difflib
+
+    def norm(c) -> str:
+        return "".join(ch for ch in str(c).lower() if ch.isalnum())
+
+    cols = [str(c) for c in columns]
+    same = [c for c in cols if norm(c) == norm(name)]
+    if same:
+        return same[0]
+    close = difflib.get_close_matches(norm(name), [norm(c) for c in cols], n=1, cutoff=0.8)
+    return next((c for c in cols if close and norm(c) == close[0]), None)
+
+
+def title_rows_above_header(path: Path, df: pd.DataFrame) -> None:
+    """A sheet whose first row is a title ("Unnamed" columns) and whose header row lies below it
+    stops with a message naming the header's row (the rows above it must go)."""
+    unnamed = [c for c in df.columns if str(c).startswith("Unnamed:")]
+    if not unnamed or len(unnamed) < len(df.columns) / 2:
+        return
+    for i, row in enumerate(df.head(20).itertuples(index=False)):
+        cells = [str(v).strip() for v in row if pd.notna(v) and str(v).strip()]
+        if len(cells) >= 2 and len(cells) == len(set(cells)) and len(cells) > len(df.columns) / 2:
+            raise ContractError(
+                path,
+                [
+                    Problem(
+                        "",
+                        rows=[i + 2],
+                        expected="the header row (the column names) as row 1 of the sheet; it "
+                        f"is row {i + 2}, below a title: delete the rows above it",
+                        found=cells[:MAX_ROWS_SHOWN],
+                    )
+                ],
+            )
+
+
 def validate(df: pd.DataFrame, schema: pa.DataFrameSchema, path: Path | str) -> pd.DataFrame:
     """Validate lazily (all failures at once); raise ContractError with readable problems."""
     try:
@@ -261,8 +301,13 @@ def validate(df: pd.DataFrame, schema: pa.DataFrameSchema, path: Path | str) -> 
             if check == "column_in_dataframe" or str(check).startswith("column_in_dataframe"):
                 missing = [str(v) for v in group["failure_case"].tolist()]
                 for name in missing:
+                    near = near_column(name, df.columns)
                     problems.append(
-                        Problem(name, expected="the column to be present (it is missing)")
+                        Problem(
+                            name,
+                            expected="the column to be present (it is missing"
+                            + (f"; is {near!r} meant? rename it to {name!r})" if near else ")"),
+                        )
                     )
                 continue
             rows = _row_numbers(group["index"]) if "index" in group else []

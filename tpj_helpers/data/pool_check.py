@@ -27,6 +27,7 @@ from tpj_helpers.data.contract import (
     text_column,
     validate,
 )
+from tpj_helpers.data.identifiers import refuse_cpr
 from tpj_helpers.data.sources import GENDER
 
 POOL_DIR = "comparison"
@@ -36,9 +37,11 @@ MAX_IDS_SHOWN = 5
 BACKGROUND_SCHEMA = pa.DataFrameSchema(
     {
         "person_id": text_column(),
-        "gender": text_column(nullable=True, checks=[isin_check(GENDER)]),
+        # Required in every row, as the reader of the analysis (comparison.read_background)
+        # requires them: a gap must stop the run here, not inside notebook 35.
+        "gender": text_column(checks=[isin_check(GENDER)]),
         "birth_year": text_column(
-            nullable=True, checks=[regex_check(r"(19|20)[0-9]{2}", "a four-digit birth year")]
+            checks=[regex_check(r"(19|20)[0-9]{2}", "a four-digit birth year")]
         ),
         "kommune": text_column(),
         "region": text_column(nullable=True, required=False, checks=[isin_check(REGIONS)]),
@@ -63,6 +66,33 @@ def _collision(path: Path, ids, participants: set[str]) -> None:
                 )
             ],
         )
+
+
+def _unknown_kommune(bg, path: Path) -> None:
+    """Without a `region` column the region follows from `kommune` (the shipped table of the 98
+    municipalities): a name the table does not know would lose the person's region silently."""
+    if "region" in bg.columns:
+        return
+    import pandas as pd
+
+    from tpj_helpers.data.contract import problem_from_mask, raise_if_problems
+    from tpj_helpers.paths import PARAMS_DIR
+
+    known = set(
+        pd.read_csv(PARAMS_DIR / "kommuner_regioner.csv", comment="#", dtype=str)["kommune"]
+    )
+    raise_if_problems(
+        path,
+        [
+            problem_from_mask(
+                bg,
+                ~bg["kommune"].isin(known),
+                "kommune",
+                "the Danish name of one of the 98 municipalities (params/kommuner_regioner.csv), "
+                "or a column region",
+            )
+        ],
+    )
 
 
 def check_pool(data_dir: Path | str, study) -> bool:
@@ -123,7 +153,9 @@ def check_pool(data_dir: Path | str, study) -> bool:
     _collision(dream_path, ids.drop_nulls().cast(pl.String).to_list(), participants)
 
     raw = read_table(background_path)
+    refuse_cpr(raw, background_path)
     require_rows(raw, background_path)
     bg = validate(raw, BACKGROUND_SCHEMA, background_path)
+    _unknown_kommune(bg, background_path)
     _collision(background_path, bg["person_id"].tolist(), participants)
     return True

@@ -25,6 +25,7 @@ from tpj_helpers.data.contract import (
     to_date,
     validate,
 )
+from tpj_helpers.data.identifiers import refuse_cpr
 
 PHASES = ("pilot", "udbredelse")
 HOLD_STATUS = ("afholdt", "aflyst")
@@ -98,6 +99,7 @@ def _load(data_dir: Path | str, stem: str, schema: pa.DataFrameSchema) -> tuple[
     path = find_source(data_dir, stem)
     assert path is not None
     raw = read_table(path)
+    refuse_cpr(raw, path)
     require_rows(raw, path)
     df = validate(raw, schema, path)
     return df[list(schema.columns)], path

@@ -28,6 +28,7 @@ from tpj_helpers.data.contract import (
     validate,
 )
 from tpj_helpers.data.exclusions import Exclusions
+from tpj_helpers.data.identifiers import refuse_cpr
 from tpj_helpers.paths import PARAMS_DIR
 
 DEFAULT_CODEBOOK = PARAMS_DIR / "survey_codebook.yaml"
@@ -478,6 +479,7 @@ def load_dispatch(data_dir: Path | str, codebook: Codebook) -> pd.DataFrame:
     path = find_source(data_dir, DISPATCH_STEM, required=True)
     assert path is not None
     raw = read_table(path)  # a header only is valid: no surveys were sent
+    refuse_cpr(raw, path)
     df = validate(raw, dispatch_schema(codebook), path)
     return pd.DataFrame(
         {
@@ -507,6 +509,7 @@ def load_surveys(
             continue
         items = codebook.items_for_wave(wave)
         raw = read_table(path)
+        refuse_cpr(raw, path)
         require_rows(raw, path)  # a wave without returns is a missing file, not a 0 % wave
         check_value_labels(path, codebook, wave)
         df = validate(raw, survey_schema(codebook, wave), path)

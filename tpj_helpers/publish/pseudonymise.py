@@ -23,6 +23,16 @@ generalises, in this order, each with a bracketed placeholder:
 7. ages ("jeg er 34", "34 år", "34-årig", "34 år gammel") -> "[alder]"; "i 20 år", "for 5 år
    siden" and other durations (a number after i/for/på/om/efter/over/under) stay.
 
+8. dates ("3. marts 1979", "14/7-1985") -> "[dato]"; a birth year ("født i 1968") -> "[årstal]";
+   a postcode before a town ("8000 Aarhus C") -> "[postnummer]"; ages in words ("jeg er
+   treogfyrre", "som niogtyveårig") -> "[alder]"; a capitalised word before a surname ("Gurli
+   Mikkelsen") and double names ("Anne-Marie") -> "[navn]";
+9. every other capitalised word inside a sentence (in Danish a proper noun: a rare diagnosis, a
+   workplace, a village, a name no list has) -> "[udeladt]", unless it is on the shipped keep list
+   (`data/keep_words.txt`: the programme, the formal "De", public services), an acronym in
+   capitals (ADHD), or continues a title-cased list that opens the sentence ("Arbejde, Praktik
+   og Handleplan").
+
 Ordinary words are never touched: the lists are closed, matching is on whole words, and a
 capitalised word at the start of a sentence ("Job", "Kursus") is only replaced when it is on a
 list and not ambiguous.
@@ -145,6 +155,12 @@ AMBIGUOUS_NAMES = (
     "Nora",
     "Ida",
     "Mille",
+    "Kim",
+    "Tage",
+    "Max",
+    "Vibe",
+    "Tilde",
+    "Bitten",
 )
 # A capitalised word after one of these is a name ("sagsbehandler Hanne", "hr. Berg").
 TITLES = (
@@ -393,6 +409,9 @@ AMBIGUOUS_PLACES = (
     "Viby",
     "Husum",
     "Amager",
+    "Tarm",
+    "Them",
+    "Lem",
 )
 
 STREET_SUFFIXES = (
@@ -595,6 +614,109 @@ DURATION_WORDS = {
 }
 
 
+# ---- rules added for issue 12 (parts 3): dates, postcodes, ages in words, name pairs, and every
+# capitalised word inside a sentence that no list knows.
+DATE, YEAR, POSTCODE, OTHER = "[dato]", "[årstal]", "[postnummer]", "[udeladt]"
+MONTHS = (
+    "januar|februar|marts|april|maj|juni|juli|august|september|oktober|november|december|"
+    r"jan\.|feb\.|mar\.|apr\.|jun\.|jul\.|aug\.|sep\.|sept\.|okt\.|nov\.|dec\."
+)
+_DAY, _MONTH_NO = r"(?:0?[1-9]|[12]\d|3[01])", r"(?:0?[1-9]|1[0-2])"
+DATE_RE = re.compile(
+    rf"{_WORD_START}(?:{_DAY}\.?[ ]*(?:{MONTHS})(?:[ ]+(?:19|20)?\d{{2}}(?!\d))?"
+    rf"|{_DAY}[/.-]{_MONTH_NO}[/.-](?:19|20)?\d{{2}}(?![\d]))",
+    re.IGNORECASE,
+)
+BIRTH_YEAR_RE = re.compile(
+    rf"(?P<lead>{_WORD_START}(?:født|årgang)(?:[ ]+(?:i|år|den|d\.))?[ ]+)'?(?:19|20)?\d{{2}}(?!\d)",
+    re.IGNORECASE,
+)
+# A four-digit postcode before a capitalised town name ("8000 Aarhus C", "7100 Vejle").
+POSTCODE_RE = re.compile(rf"(?<![\d.,])(?<!\d )\b[1-9]\d{{3}}(?=[ ]+[{_UPPER}][{_LETTER}])")
+_UNITS = "en|et|to|tre|fire|fem|seks|syv|otte|ni"
+_TENS = "tyve|tredive|tredve|fyrre|fyrretyve|halvtreds|tres|halvfjerds|firs|halvfems"
+AGE_WORD = (
+    rf"(?:(?:{_UNITS})og(?:{_TENS})|{_TENS}|tretten|fjorten|femten|seksten|sytten|atten|nitten)"
+)
+AGE_WORD_RE = re.compile(
+    rf"(?P<lead>{_WORD_START}(?:(?:jeg|du|han|hun|man|de)[ ]+(?:er|var|blev|bliver)"
+    rf"|fylder|fyldte|fyldt|som)[ ]+(?:(?:nu|snart|lige|kun|allerede|først)[ ]+)?)"
+    rf"{AGE_WORD}(?:[ ]*-?[ ]*årig[e]?|[ ]+år(?:[ ]+gammel)?)?{_WORD_END}"
+    rf"|{_WORD_START}{AGE_WORD}(?:[ ]*-?[ ]*årig[e]?|[ ]+år[ ]+gammel){_WORD_END}",
+    re.IGNORECASE,
+)
+# Words that open a sentence or stand before a surname without being a first name.
+_FUNCTION_WORDS = """jeg du han hun vi i de det der den dem min mit mine din dit dine hans hendes vores jeres
+    deres sin sit sine og men så da når hvis at til med fra for på hos om af ved hej kære tak nej
+    ja jo nå også altså spørg ring skriv sig kun bare både hverken enten eller efter før ifølge
+    ligesom fordi mens selv hvor hvem hvad hvordan hvorfor her nu dengang hr fru frk doktor dr
+    familien fam"""
+FUNCTION_WORDS = set(_FUNCTION_WORDS.split())
+_TITLE_WORDS_RE = re.compile(rf"^(?:{'|'.join(TITLES)})$", re.IGNORECASE)
+# A capitalised word directly before a surname is a first name too ("Gurli Mikkelsen").
+NAME_PAIR_RE = re.compile(
+    rf"{_WORD_START}(?P<first>(?-i:[{_UPPER}][a-zæøåéü]+(?:-[{_UPPER}][a-zæøåéü]+)?))[ ]+"
+    rf"(?P<last>(?-i:{_alternation(SURNAMES.split())}|{'|'.join(AMBIGUOUS_NAMES)}|"
+    rf"[{_UPPER}][a-zæøåé]+(?:sen|søn|gaard|gård|strup))s?{_WORD_END})"
+)
+# Double names after a replaced part ("[navn]-Marie", "[navn]-[navn]").
+DOUBLE_NAME_RE = re.compile(rf"\[navn\](?:-(?:\[navn\]|[{_LETTER}]+))+")
+# Street names beyond the suffixes above when a house number follows ("Søndermarken 8").
+MORE_STREET_SUFFIXES = (
+    "marken|engen|toften|haven|lunden|vænge|bakke|krogen|kæret|skrænten|ager|agre|høj|dal|"
+    "sløjfen|buen|ringen|kilde|mosen|hegnet|hegn|tofte|løkke|gården|haveby|kvarter|park|sti"
+)
+STREET_NUMBER_RE = re.compile(
+    rf"{_WORD_START}(?-i:[{_UPPER}][{_LETTER}-]*(?:{MORE_STREET_SUFFIXES}))[ ]+\d{{1,4}}[A-Za-z]?"
+    rf"{_WORD_END}"
+)
+FLOOR_RE = re.compile(
+    r"(?<=\[adresse\])(?:,?[ ]*(?:st|kld|\d{1,2})\.?(?:[ ]*(?:sal|tv|th|mf)\.?)?)",
+    re.IGNORECASE,
+)
+# Capitalised words that may stay inside a sentence (the programme, agencies, everyday brands).
+KEEP_WORDS = set(_word_list("keep_words"))
+# Any capitalised word inside a sentence is a proper noun in Danish; one that no list placed is
+# left out ("[udeladt]") unless it is on the keep list or an acronym of capitals (PTSD, ADHD).
+PROPER_RE = re.compile(
+    rf"{_WORD_START}(?-i:[{_UPPER}][{_LETTER}]*(?:-[{_LETTER}]+)*)(?:'s)?{_WORD_END}(?!\])"
+)
+
+
+_SEP = r"(?:,[ ]+(?:(?:og|eller)[ ]+)?|[ ]+(?:og|eller)[ ]+)"
+# A title-cased enumeration opened by the sentence's first word ("Arbejde, Praktik og Handleplan").
+_ENUMERATION_RE = re.compile(
+    rf"^[\s\"'»«“”(-]*[{_UPPER}][{_LETTER}-]*(?:{_SEP}[{_UPPER}][{_LETTER}-]*)*{_SEP}$"
+)
+
+
+def _enumeration(text: str, pos: int) -> bool:
+    """True when the word at `pos` continues a list of capitalised words that opens its sentence."""
+    start = max(text.rfind(c, 0, pos) for c in ".!?:\n") + 1
+    return bool(_ENUMERATION_RE.match(text[start:pos]))
+
+
+def _proper(text: str, m: re.Match) -> str:
+    word = m.group(0)
+    core = word[:-2] if word.endswith("'s") else word
+    if len(core) < 2 or core.isupper() or _sentence_start(text, m.start()):
+        return word
+    if _enumeration(text, m.start()):
+        return word
+    if core in KEEP_WORDS or core.rstrip("s") in KEEP_WORDS:
+        return word
+    if m.start() and text[m.start() - 1] == "[":
+        return word
+    return OTHER
+
+
+def _name_pair(m: re.Match) -> str:
+    first = m.group("first")
+    if first.lower() in FUNCTION_WORDS or _TITLE_WORDS_RE.match(first):
+        return m.group(0)
+    return NAME
+
+
 def _place_placeholder(name: str, kinds: Mapping[str, str] | None) -> str:
     if kinds:
         for key, kind in kinds.items():
@@ -618,7 +740,11 @@ def pseudonymise(
     out = EMAIL_RE.sub(EMAIL, text)
     out = CPR_RE.sub(CPR, out)
     out = PHONE_RE.sub(PHONE, out)
+    out = DATE_RE.sub(DATE, out)
+    out = BIRTH_YEAR_RE.sub(lambda m: m.group("lead") + YEAR, out)
     out = ADDRESS_RE.sub(ADDRESS, out)
+    out = STREET_NUMBER_RE.sub(ADDRESS, out)
+    out = FLOOR_RE.sub("", out)
     out = STREET_RE.sub(
         lambda m: (
             m.group(0)
@@ -631,12 +757,14 @@ def pseudonymise(
     out = EMPLOYER_CONTEXT_RE.sub(lambda m: m.group("lead") + EMPLOYER, out)
     out = COMPANY_RE.sub(EMPLOYER, out)
     out = EMPLOYER_RE.sub(EMPLOYER, out)
+    out = POSTCODE_RE.sub(POSTCODE, out)
     out = TITLE_RE.sub(lambda m: f"{m.group('title')} {NAME}", out)
     extra = [n for n in extra_names if n and n.strip()]
     if extra:
         out = re.compile(
             rf"{_WORD_START}(?:{_alternation(extra)})(?:s|'s)?{_WORD_END}", re.IGNORECASE
         ).sub(NAME, out)
+    out = NAME_PAIR_RE.sub(_name_pair, out)
     out = NAME_RE.sub(NAME, out)
     out = AMBIG_NAME_RE.sub(lambda m: NAME if _ambiguous_ok(out, m) else m.group(0), out)
     out = PLACE_RE.sub(lambda m: _place_placeholder(m.group("place"), kinds), out)
@@ -658,7 +786,10 @@ def pseudonymise(
         return AGE
 
     out = AGE_RE.sub(age, out)
-    return AGE_ER_RE.sub(lambda m: m.group("lead") + AGE, out)
+    out = AGE_ER_RE.sub(lambda m: m.group("lead") + AGE, out)
+    out = AGE_WORD_RE.sub(lambda m: (m.group("lead") or "") + AGE, out)
+    out = DOUBLE_NAME_RE.sub(NAME, out)
+    return PROPER_RE.sub(lambda m: _proper(out, m), out)
 
 
 # --------------------------------------------------------------------------- quote bank

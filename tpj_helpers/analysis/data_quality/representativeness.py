@@ -335,9 +335,14 @@ def tabel3(
     n_resamples: int = N_RESAMPLES,
     seed: int = SEED,
     alpha: float = ALPHA,
+    min_cell: int = 5,
 ) -> Comparison:
     """Tabel 3: the register sample beside all registered participants, with a test per variable
-    of the sample against the registered persons not in it (see the module docstring)."""
+    of the sample against the registered persons not in it (see the module docstring). The note
+    writes the persons left out for an incomplete background as 'færre end <min_cell>' when they
+    are 1 to min_cell - 1 (a message never prints a count disclosure control would hide)."""
+    from tpj_helpers.publish.messages import count_text
+
     p = data.persons
     registered = p[p["registered"]]
     left_out = 0
@@ -353,7 +358,7 @@ def tabel3(
     if complete_background:
         note += (
             f" Kun kursister med oplyst køn, alder og visitationskategori indgår; "
-            f"{num(left_out)} registrerede kursister med ufuldstændige "
+            f"{count_text(left_out, min_cell)} registrerede kursister med ufuldstændige "
             "baggrundsoplysninger er udeladt."
         )
     text = verdict(tests, "Registerudsnittet", "de øvrige registrerede kursister", alpha)

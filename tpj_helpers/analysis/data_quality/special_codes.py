@@ -78,18 +78,20 @@ def special_codes_source(surveys) -> str:
 MISSING_WAVES_TITLE = "Spørgeskemarunde uden data"
 
 
-def missing_waves_box(data) -> str:
+def missing_waves_box(data, min_cell: int = 5) -> str:
     """A Danish warning box for survey waves with invitations but no file (the run went on with
-    the parameter allow_missing_waves); empty when every invited wave has a file."""
+    the parameter allow_missing_waves); empty when every invited wave has a file. A number of
+    invitations from 1 to min_cell - 1 is written 'færre end <min_cell>'."""
     from tpj_helpers.data.survey import missing_wave_invitations
-    from tpj_helpers.publish.present import num
+    from tpj_helpers.publish.messages import count_text
 
     missing = missing_wave_invitations(data.surveys)
     if not missing:
         return ""
     waves = data.surveys.codebook.waves
     lines = [
-        f"- **{waves[w]}** (survey_{w}): {num(n)} invitationer, ingen fil med besvarelser"
+        f"- **{waves[w]}** (survey_{w}): {count_text(int(n), min_cell)} invitationer, "
+        "ingen fil med besvarelser"
         for w, n in missing.items()
     ]
     body = (

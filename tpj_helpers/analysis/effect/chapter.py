@@ -195,8 +195,23 @@ def headline(res: EffectResult | None, dev: pd.DataFrame | None = None) -> str:
     return headline_from_estimates(estimate_rows(res))
 
 
-def reading(res: EffectResult, dev: pd.DataFrame | None = None) -> str:
-    """What the estimate means and what it rests on, in plain Danish."""
+def _part_of(part: int, whole: int, min_cell: int) -> str:
+    """A count of some of `whole` persons for running text: hidden when small, and written as
+    "alle på nær færre end <min_cell>" when the rest of `whole` is small (the rest would follow
+    from the two numbers)."""
+    from tpj_helpers.publish.messages import count_text
+
+    rest = int(whole) - int(part)
+    if int(part) >= min_cell and 0 < rest < min_cell:
+        return f"alle på nær færre end {min_cell}"
+    return count_text(part, min_cell)
+
+
+def reading(res: EffectResult, dev: pd.DataFrame | None = None, min_cell: int = 5) -> str:
+    """What the estimate means and what it rests on, in plain Danish. The counts of persons left
+    out are written 'færre end <min_cell>' when disclosure control would hide them."""
+    from tpj_helpers.publish.messages import count_text
+
     a_avg = res.att.iloc[1]  # the average over weeks 0..last (att_0_26 by default)
     c = res.counts
     pl, se = res.placebo, res.sensitivity
@@ -215,10 +230,12 @@ def reading(res: EffectResult, dev: pd.DataFrame | None = None) -> str:
         (
             f"Estimatet bygger på {num(c['matched'])} kursister på {num(c['stacks'])} holdstarter, "
             f"hvis uge 26 ligger inden for data, og som var på en kvalificerende ydelse i ugen før "
-            f"kurset og fandt mindst én sammenlignelig ikke-deltager; {num(c['unmatched'])} kursister "
-            f"fandt ingen, {num(c['not_qualifying'])} var ikke på en kvalificerende ydelse i ugen før, og "
-            f"{num(c['week_26_outside'])} startede så sent, at uge 26 ligger efter data. "
-            f"For {num(c['history_104_missing'])} af de matchede lå de 104 ugers historik delvis før "
+            f"kurset og fandt mindst én sammenlignelig ikke-deltager; "
+            f"{count_text(c['unmatched'], min_cell)} kursister fandt ingen, "
+            f"{count_text(c['not_qualifying'], min_cell)} var ikke på en kvalificerende ydelse i "
+            f"ugen før, og {count_text(c['week_26_outside'], min_cell)} startede så sent, at uge 26 "
+            f"ligger efter data. For {_part_of(c['history_104_missing'], c['matched'], min_cell)} af de "
+            "matchede lå de 104 ugers historik delvis før "
             "udtrækket; manglende historik er matchet som sin egen kategori."
         ),
         (

@@ -510,8 +510,20 @@ def _direction(x: float, up: str = "stiger", down: str = "falder") -> str:
     return up if x > 0 else down if x < 0 else "er uændret"
 
 
-def register_reading(est: pd.DataFrame, t6: Tabel6) -> str:
-    """A Danish paragraph reading the two-point and weekly models, generated from the numbers."""
+def _n_shown(shown: pd.DataFrame | None, key: str) -> bool:
+    """Whether the published means table of Tabel 6 (`Publisher.table`'s return: hidden cells
+    empty) shows 'Kursister med data' at timepoint `key`; True without a published table."""
+    if shown is None:
+        return True
+    row = shown.loc[shown["Tidspunkt"] == TIMEPOINTS[key][1], "Kursister med data"]
+    return len(row) == 1 and pd.notna(pd.to_numeric(row.iloc[0], errors="coerce"))
+
+
+def register_reading(est: pd.DataFrame, t6: Tabel6, shown: pd.DataFrame | None = None) -> str:
+    """A Danish paragraph reading the two-point and weekly models, generated from the numbers.
+
+    `shown`: the published (suppressed) means table of Tabel 6; a number of persons it hides is
+    not written in the text either (issue 12: messages never print a hidden count)."""
     pre_i, pre_c = _get(est, "two_point_pre", "intercept"), _get(est, "two_point_pre", "change")
     post_i, post_c = _get(est, "two_point_post", "intercept"), _get(est, "two_point_post", "change")
     wp, wq = _get(est, "weekly_pre", "slope"), _get(est, "weekly_post", "slope")
@@ -538,11 +550,15 @@ def register_reading(est: pd.DataFrame, t6: Tabel6) -> str:
             f"pr. uge ({_significance(sc['p_value'])})."
         )
     if n26 < n_all:
+        covered = (
+            f"rækker kun til 26 uger efter kursusstart for {num(n26)} af de {num(n_all)} kursister"
+            if _n_shown(shown, "26") and _n_shown(shown, "-1")
+            else "rækker ikke til 26 uger efter kursusstart for alle kursister"
+        )
         parts.append(
             f"Ændringerne er forskelle mellem gennemsnit for de kursister, der har data på hvert "
-            f"tidspunkt: registerudtrækket rækker kun til 26 uger efter kursusstart for "
-            f"{num(n26)} af de {num(n_all)} kursister, så de seneste hold indgår ikke i "
-            f"gennemsnittet 26 uger efter."
+            f"tidspunkt: registerudtrækket {covered}, "
+            f"så de seneste hold indgår ikke i gennemsnittet 26 uger efter."
         )
     parts.append(
         "Modellerne beskriver udviklingen før og efter kurset; uden en sammenligningsgruppe "
