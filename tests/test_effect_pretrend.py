@@ -35,43 +35,49 @@ def test_blocks_count_back_from_week_minus_2():
 
 def test_one_block_by_hand():
     """Set A: participant d = 1.0, controls 0.0 and 0.5 (mean 0.25, gap 0.75); set B:
-    participant -0.5, control -0.25 (gap -0.25). theta = 0.25. Influence: participants
-    (0.75 - 0.25) / 2 = 0.25 and (-0.25 - 0.25) / 2 = -0.25; controls of A
-    -(1/2)(0 - 0.25)/2 = 0.0625 and -0.0625; the control of B 0. Sum of squares 0.1328125 over
-    G = 5 persons: V = 5/4 * 0.1328125 = 0.166015625, F = 0.0625 / V on (1, 4) df."""
-    d = np.array([[1.0], [0.0], [0.5], [-0.5], [-0.25]])
-    person = np.array([0, 10, 11, 1, 12])
-    sets = np.array([0, 0, 0, 1, 1])
-    treated = np.array([True, False, False, True, False])
+    participant -0.5, control -0.25 (gap -0.25); a third set C: participant 2.0, control 1.25
+    (gap 0.75). theta = 1.25 / 3. Each set is its own cluster with psi = (gap - theta) / 3;
+    V = 3/2 * sum psi^2, F = theta^2 / V (Hotelling's form with K = 1: (C - 1) / (C - 1) = 1)
+    on (1, 2) df."""
+    d = np.array([[1.0], [0.0], [0.5], [-0.5], [-0.25], [2.0], [1.25]])
+    person = np.array([0, 10, 11, 1, 12, 2, 13])
+    sets = np.array([0, 0, 0, 1, 1, 2, 2])
+    treated = np.array([True, False, False, True, False, True, False])
     r = pretrend.block_test(d, person, sets, treated)
-    assert r["differences"][0] == pytest.approx(0.25)
-    assert r["std_errors"][0] == pytest.approx(np.sqrt(0.166015625))
-    assert r["F"] == pytest.approx(0.0625 / 0.166015625)
-    assert (r["df_num"], r["df_den"]) == (1, 4)
-    assert r["p_value"] == pytest.approx(stats.f.sf(0.0625 / 0.166015625, 1, 4))
+    theta = (0.75 - 0.25 + 0.75) / 3
+    v = 3 / 2 * sum(((g - theta) / 3) ** 2 for g in (0.75, -0.25, 0.75))
+    assert r["differences"][0] == pytest.approx(theta)
+    assert r["std_errors"][0] == pytest.approx(np.sqrt(v))
+    assert r["F"] == pytest.approx(theta**2 / v)
+    assert (r["df_num"], r["df_den"], r["clusters"]) == (1, 2, 3)
+    assert r["p_value"] == pytest.approx(stats.f.sf(theta**2 / v, 1, 2))
 
 
-def test_a_control_in_two_sets_is_one_cluster():
-    """The same pool member (person 10) controls set A and set B: its two influence terms add
-    before squaring. Sets: A participant 1.0 with controls 10 (0.0) and 11 (1.0); B participant
-    0.0 with controls 10 (0.5) and 12 (-0.5). Gaps 0.5 and 0.0, theta 0.25; participants
-    +0.125 and -0.125; controls of A -(1/2)(0 - 0.5)/2 = 0.125 and -0.125, of B -(1/2)(0.5)/2 =
-    -0.125 and +0.125; person 10: 0.125 - 0.125 = 0. Sum of squares 4 * 0.015625 = 0.0625 over
-    G = 5 persons."""
-    d = np.array([[1.0], [0.0], [1.0], [0.0], [0.5], [-0.5]])
-    person = np.array([0, 10, 11, 1, 10, 12])
-    sets = np.array([0, 0, 0, 1, 1, 1])
-    treated = np.array([True, False, False, True, False, False])
+def test_sets_sharing_a_control_are_one_cluster():
+    """Pool member 10 controls set A and set B: the two sets are one cluster, their
+    participants' terms add before squaring. A: participant 1.0, controls 10 (0.0) and 11 (1.0):
+    gap 0.5; B: participant 0.0, controls 10 (0.5) and 12 (-0.5): gap 0.0; C: participant 2.0,
+    control 13 (1.25): gap 0.75. theta = 1.25 / 3; clusters {A, B} and {C}:
+    psi = (0.5 + 0.0 - 2 theta) / 3 and (0.75 - theta) / 3, V = 2/1 * sum psi^2."""
+    d = np.array([[1.0], [0.0], [1.0], [0.0], [0.5], [-0.5], [2.0], [1.25]])
+    person = np.array([0, 10, 11, 1, 10, 12, 2, 13])
+    sets = np.array([0, 0, 0, 1, 1, 1, 2, 2])
+    treated = np.array([True, False, False, True, False, False, True, False])
+    comp = pretrend.components(person, sets)
+    assert len(set(comp[:6])) == 1 and comp[6] != comp[0]
     r = pretrend.block_test(d, person, sets, treated)
-    v = 5 / 4 * 0.0625
-    assert r["clusters"] == 5
-    assert r["F"] == pytest.approx(0.25**2 / v)
+    theta = 1.25 / 3
+    v = 2 * (((0.5 - 2 * theta) / 3) ** 2 + ((0.75 - theta) / 3) ** 2)
+    assert r["clusters"] == 2
+    assert r["F"] == pytest.approx(theta**2 / v)
+    assert r["p_value"] == pytest.approx(stats.f.sf(theta**2 / v, 1, 1))
 
 
 def test_pairs_equal_hotelling_t2():
-    """Sets of one participant and one control each (distinct persons): the influence is the
-    centred pair difference over n, the controls add nothing, so W = T^2 (2n - 1)/(2n) n/(n - 1)
-    with Hotelling's T^2 = n mean' S^-1 mean, S numpy's sample covariance (ddof 1)."""
+    """Sets of one participant and one control each (distinct persons): each pair is a cluster
+    with psi = (pair difference - mean) / n, so V = S / n (S numpy's sample covariance, ddof 1)
+    and the test is Hotelling's T^2 = n mean' S^-1 mean: F = T^2 (n - k) / (k (n - 1)) on
+    (k, n - k) df."""
     rng = np.random.default_rng(5)
     n, k = 40, 4
     t = rng.normal(size=(n, k)) + 0.2
@@ -84,10 +90,10 @@ def test_pairs_equal_hotelling_t2():
     delta = t - c
     mean = delta.mean(axis=0)
     t2 = n * mean @ np.linalg.inv(np.cov(delta, rowvar=False)) @ mean
-    wald = t2 * (2 * n - 1) / (2 * n) * n / (n - 1)
+    f = t2 * (n - k) / (k * (n - 1))
     assert r["differences"] == pytest.approx(mean)
-    assert r["F"] == pytest.approx(wald / k)
-    assert r["p_value"] == pytest.approx(stats.f.sf(wald / k, k, 2 * n - 1))
+    assert r["F"] == pytest.approx(f)
+    assert r["p_value"] == pytest.approx(stats.f.sf(f, k, n - k))
 
 
 def _cohort(scores, start=None):
@@ -127,7 +133,7 @@ def test_set_differences_from_the_weeks():
     assert parts["d"][0].tolist() == [-1.0, -3.0]  # block 0 is week -2, block 1 week -3
     r = pretrend.block_test(parts["d"], parts["person"], parts["set"], parts["treated"])
     assert r["differences"] == pytest.approx([-0.5, -2.5])
-    assert r["clusters"] == 3
+    assert r["clusters"] == 1 and np.isnan(r["p_value"])  # one set: no test
 
 
 SMALL = {"n_persons": 6000, "per_hold": 8}

@@ -315,7 +315,7 @@ def design_text(params: dict) -> str:
         "holdstart mod uge −1, vægtet med antal kursister). Placebotesten sammenligner før kurset "
         "hver kursists udvikling fra uge −1 med udviklingen hos ikke-deltagerne i samme "
         f"matchningsgruppe, i perioder på {params.get('placebo_bin_weeks', 13)} uger, og tester "
-        "samlet, om forskellene er nul (F-test, standardfejl klynget på person); en samlet test af "
+        "samlet, om forskellene er nul (Hotellings F-test med matchningsgrupperne som klynger); en samlet test af "
         "de enkelte ugekoefficienter før kurset afviste i simulerede data uden forskelle langt "
         "oftere end 5 %, fordi matchningen på historikken gør kursister og kontroller ens før "
         "kurset, hvilket ugekoefficienternes standardfejl ikke tager højde for. En "

@@ -27,12 +27,18 @@ weeks instead of 51 single weeks:
   week - score in week -1);
 - the block's difference theta_b = the mean over participants of (d_i - m_s), m_s the mean d of
   the controls of participant i's matched set (the CEM weights are equal within a set);
-- the influence function as in `design.callaway_santanna`, with matched sets in place of
-  stacks: a participant (d_i - m_s - theta_b) / N_b, a control j of set s
-  -(n_s / N_b) (d_j - m_s) / k_s (n_s participants and k_s controls of the set with a score in
-  the block), summed per person (a pool member can serve in several stacks);
-- V = G / (G - 1) sum_p psi_p psi_p' over the G persons, Wald W = theta' V^-1 theta, and
-  F = W / K on (K, G - 1) degrees of freedom (K blocks).
+- the variance of theta from the matched sets as clusters (after Abadie & Spiess 2022, robust
+  post-matching inference: clustered at the level of the match): a set contributes the sum of
+  its participants' (d_i - m_s - theta_b) / N_b, the set's controls entering through m_s; sets
+  that share a person (a pool member who controls in several stacks) are one cluster (connected
+  components). Summing per person instead, with a term of its own for each control, counted the
+  controls' noise twice (once inside d_i - m_s): with the median 2 controls a set and alike
+  spreads, standard errors 8 % too large (SD / mean SE 0.89-1.07 per block over 90 null data
+  sets, 2.2 % rejections);
+- V = C / (C - 1) sum_c psi_c psi_c' over the C clusters, Wald W = theta' V^-1 theta, and
+  Hotelling's small-sample form F = W (C - K) / (K (C - 1)) on (K, C - K) degrees of freedom
+  (K blocks); with sets of one participant and one control each this is exactly Hotelling's T^2
+  test of the mean pair difference.
 
 A participant without a score in week -1 or in all the block's weeks, or whose set has no
 control with one, leaves that block (counted in `n_participants` per block).
@@ -41,7 +47,8 @@ control with one, leaves that block (counted in `n_participants` per block).
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+from scipy import sparse, stats
+from scipy.sparse.csgraph import connected_components
 
 BIN_WEEKS = 13
 
@@ -102,52 +109,62 @@ def set_differences(participants, pool, m, lo: int, bin_weeks: int = BIN_WEEKS) 
     }
 
 
-def block_test(d: np.ndarray, person: np.ndarray, sets: np.ndarray, treated: np.ndarray) -> dict:
-    """The matched-set differences per block, their covariance and the F test (module doc)."""
-    k = d.shape[1]
+def components(person: np.ndarray, sets: np.ndarray) -> np.ndarray:
+    """The cluster of each unit: matched sets linked by a person they share (a pool member who
+    controls in several stacks) form one cluster (connected components of the persons-sets
+    graph)."""
     _, pcode = np.unique(person, return_inverse=True)
     _, scode = np.unique(sets, return_inverse=True)
     n_p, n_s = int(pcode.max(initial=-1)) + 1, int(scode.max(initial=-1)) + 1
+    graph = sparse.coo_matrix(
+        (np.ones(len(pcode)), (pcode, n_p + scode)), shape=(n_p + n_s, n_p + n_s)
+    )
+    _, label = connected_components(graph, directed=False)
+    return label[n_p + scode]
+
+
+def block_test(d: np.ndarray, person: np.ndarray, sets: np.ndarray, treated: np.ndarray) -> dict:
+    """The matched-set differences per block, their covariance and the F test (module doc)."""
+    k = d.shape[1]
+    _, scode = np.unique(sets, return_inverse=True)
+    n_s = int(scode.max(initial=-1)) + 1
+    _, ccode = np.unique(components(person, sets), return_inverse=True)
+    n_c = int(ccode.max(initial=-1)) + 1
     theta = np.full(k, np.nan)
-    psi = np.zeros((n_p, k))
+    psi = np.zeros((n_c, k))
     n_used = np.zeros(k, dtype=np.int64)
-    used = np.zeros(n_p, dtype=bool)
+    used = np.zeros(n_c, dtype=bool)
     for b in range(k):
         ok = ~np.isnan(d[:, b])
         t, c = ok & treated, ok & ~treated
         k_s = np.bincount(scode[c], minlength=n_s)
         m_s = np.bincount(scode[c], weights=d[c, b], minlength=n_s) / np.maximum(k_s, 1)
         t &= k_s[scode] > 0
-        n_s_t = np.bincount(scode[t], minlength=n_s)
-        c &= n_s_t[scode] > 0
         n = int(t.sum())
         n_used[b] = n
         if n == 0:
             continue
         gap = d[t, b] - m_s[scode[t]]
         theta[b] = float(gap.mean())
-        contrib = np.zeros(len(d))
-        contrib[t] = (gap - theta[b]) / n
-        contrib[c] = -(n_s_t[scode[c]] / n) * (d[c, b] - m_s[scode[c]]) / k_s[scode[c]]
-        psi[:, b] = np.bincount(pcode, weights=contrib, minlength=n_p)
-        used[pcode[t | c]] = True
+        psi[:, b] = np.bincount(ccode[t], weights=(gap - theta[b]) / n, minlength=n_c)
+        used[ccode[t]] = True
     g = int(used.sum())
     keep = n_used > 0
     q = int(keep.sum())
-    if q == 0 or g < 2:
-        return {"n_blocks": k, "F": np.nan, "p_value": np.nan, "differences": theta}
+    if q == 0 or g <= q:
+        return {"n_blocks": q, "F": np.nan, "p_value": np.nan, "differences": theta, "clusters": g}
     vcov = g / (g - 1) * (psi[:, keep].T @ psi[:, keep])
     th = theta[keep]
     wald = float(th @ np.linalg.pinv(vcov) @ th)
-    f = wald / q
+    f = wald * (g - q) / (q * (g - 1))
     se = np.full(k, np.nan)
     se[keep] = np.sqrt(np.diag(vcov))
     return {
         "n_blocks": q,
         "F": f,
         "df_num": q,
-        "df_den": g - 1,
-        "p_value": float(stats.f.sf(f, q, g - 1)),
+        "df_den": g - q,
+        "p_value": float(stats.f.sf(f, q, g - q)),
         "differences": theta,
         "std_errors": se,
         "n_participants": n_used,
