@@ -169,3 +169,9 @@ def test_matched_design_on_a_null_seed():
         res.event_study.loc[res.event_study["week"] < -1, "estimate"].abs().max()
     )
     assert "ikke større, end tilfældigheder kan forklare" in chapter.placebo_sentence(res.placebo)
+
+
+def test_sentence_without_a_test():
+    """Too few matched sets for the test: the text says it could not be computed."""
+    text = chapter.placebo_sentence({"n_blocks": 1, "p_value": float("nan"), "bin_weeks": 13})
+    assert "kunne ikke beregnes" in text and "p =" not in text

@@ -253,7 +253,10 @@ def placebo_sentence(pl: dict) -> str:
         "og tester samlet, om forskellene er nul"
     )
     if not np.isfinite(p):
-        return what + "; den kunne ikke beregnes for disse data."
+        return (
+            "Placebotesten, der sammenligner kursisternes udvikling før kurset med de matchede "
+            "ikke-deltageres, kunne ikke beregnes: der er for få matchningsgrupper."
+        )
     if p >= 0.05:
         verdict = (
             "Forskellene før kurset er ikke større, end tilfældigheder kan forklare. Det støtter "
