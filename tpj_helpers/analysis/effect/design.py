@@ -27,8 +27,8 @@ Design (one stack per course start week, "hold"):
    coefficients, its standard error from their covariance). Placebo (`pretrend`): an F test that
    the participants' change from week -1 to each block of 13 pre-period weeks equals that of
    the controls of their own matched set (the weekly joint Wald test, `placebo`, rejected far
-   too often under no effect; measured in `pretrend`'s doc). Sensitivity (relative magnitudes, after Rambachan & Roth):
-   the post-period violation of parallel trends is allowed to be up to M times the largest
+   too often under no effect; measured in `pretrend`'s doc). Sensitivity (relative
+   magnitudes, after Rambachan & Roth): the post-period violation of parallel trends is allowed to be up to M times the largest
    absolute pre-period coefficient; the report gives the interval at M = 1 and the breakdown M
    at which the interval first includes zero.
 5. Callaway-Sant'Anna (robustness, computed directly): per stack g and week e, the group-time
