@@ -138,6 +138,13 @@ def table(paths: list[Path]) -> str:
                 f"{est['att']['replications']} | | | | {w['post_weeks_coverage_95']:.1%} | "
                 f"{w['pre_weeks_rejection_rate']:.1%} / {w['placebo_rejection_rate']:.1%} |"
             )
+        if w and "placebo_weekly_rejection_rate" in w:
+            lines.append(
+                f"| {path.stem} | {r.get('scenario', 'default')}{oracle} | placebo: matched sets, "
+                f"13-week blocks / 51-week Wald test (p < 0.05) | {est['att']['replications']} "
+                f"| | | | | {w['placebo_rejection_rate']:.1%} / "
+                f"{w['placebo_weekly_rejection_rate']:.1%} |"
+            )
     return "\n".join(lines)
 
 

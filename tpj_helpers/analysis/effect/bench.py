@@ -43,7 +43,9 @@ def event_study(ctx: dict) -> None:
     hi = ctx["params"]["event_window"][1]
     es, vcov, g = design.event_study(ctx["panel"], ctx["params"])
     att = design.att_terms(es, vcov, g, hi)
-    plac = design.placebo(es, vcov, g)
+    plac = design.published_placebo(
+        ctx["part_cohort"], ctx["pool_cohort"], ctx["matching"], ctx["params"], es, vcov, g
+    )
     ctx.update(
         event_study=es,
         att=att,

@@ -239,10 +239,10 @@ def reading(res: EffectResult, dev: pd.DataFrame | None = None, min_cell: int = 
             "udtrækket; manglende historik er matchet som sin egen kategori."
         ),
         (
-            f"Det hviler på, at kursister og matchede ikke-deltagere ville have udviklet sig ens uden "
-            f"kurset. Før kurset er forskellene samlet {'ikke ' if pl['p_value'] >= 0.05 else ''}"
-            f"signifikante (placebotest af {num(pl['n_coef'])} ugekoefficienter før kurset: "
-            f"p = {num(pl['p_value'], 3)}), og den største standardiserede forskel efter matchning er "
+            "Det hviler på, at kursister og matchede ikke-deltagere ville have udviklet sig ens uden "
+            "kurset. "
+            + placebo_sentence(pl)
+            + " Den største standardiserede forskel efter matchning er "
             f"{num(float(bal.max()), 2)} ({COVARIATE_LABELS.get(worst, worst)}). Hvis forskellen i "
             f"udvikling efter kursusstart kan være lige så stor som den største forskel før "
             f"({num(se['max_abs_pre'], 2)} point), ligger effekten i uge 26 mellem "
@@ -256,6 +256,38 @@ def reading(res: EffectResult, dev: pd.DataFrame | None = None, min_cell: int = 
         ),
     ]
     return "\n\n".join(parts)
+
+
+def placebo_sentence(pl: dict) -> str:
+    """What the placebo test is and what its result means (`pretrend.placebo_test`)."""
+    p = pl.get("p_value", np.nan)
+    what = (
+        "Antagelsen kan ikke efterprøves efter kursusstart, men før kurset kan den: "
+        "placebotesten sammenligner hver kursists udvikling fra ugen før kurset (uge −1) til "
+        f"hver af {num(pl.get('n_blocks', 0))} perioder på op til {num(pl.get('bin_weeks', 0))} uger "
+        f"mellem uge {str(pl.get('first_week', -52)).replace('-', '−')} og uge −2 med udviklingen "
+        "hos de ikke-deltagere, kursisten er matchet med, "
+        "og tester samlet, om forskellene er nul"
+    )
+    if not np.isfinite(p):
+        return (
+            "Placebotesten, der sammenligner kursisternes udvikling før kurset med de matchede "
+            "ikke-deltageres, kunne ikke beregnes: der er for få matchningsgrupper."
+        )
+    if p >= 0.05:
+        verdict = (
+            "Forskellene før kurset er ikke større, end tilfældigheder kan forklare. Det støtter "
+            "antagelsen, men beviser den ikke: testen kan ikke se forskelle, der først opstår ved "
+            "kursusstart."
+        )
+    else:
+        verdict = (
+            "Forskellene før kurset er større, end tilfældigheder kan forklare: kursister og "
+            "sammenligningsgruppe udviklede sig forskelligt allerede før kurset, så en del af "
+            "forskellen efter kursusstart kan skyldes andet end kurset, og følsomhedsgrænsen "
+            "nedenfor vejer tungere end konfidensintervallet."
+        )
+    return f"{what} (F-test, p = {num(p, 3)}). {verdict}"
 
 
 def no_pool_text(dev: pd.DataFrame, pool_size: int | None = None, min_pool: int = 0) -> str:
@@ -300,8 +332,14 @@ def design_text(params: dict) -> str:
         f"event study over uge {lo} til {hi} (pyfixest) med faste effekter for person × holdstart og "
         "uge × holdstart, matchningsvægte og standardfejl klynget på person; uge −1 er reference. "
         "Som robusthedstjek beregnes Callaway-Sant'Anna-estimatet direkte (gruppe-tid-effekter for hver "
-        "holdstart mod uge −1, vægtet med antal kursister). Ugekoefficienterne før kurset er en "
-        "placebotest (samlet Wald-test), og en følsomhedsgrænse i stil med Rambachan og Roths "
+        "holdstart mod uge −1, vægtet med antal kursister). Placebotesten sammenligner før kurset "
+        "hver kursists udvikling fra uge −1 med udviklingen hos ikke-deltagerne i samme "
+        f"matchningsgruppe, i perioder på {params.get('placebo_bin_weeks', 13)} uger, og tester "
+        "samlet, om forskellene er nul (Hotellings F-test med matchningsgrupperne som klynger); en samlet test af "
+        "de enkelte ugekoefficienter før kurset afviste i simulerede data uden forskelle langt "
+        "oftere end 5 %, fordi matchningen på historikken gør kursister og kontroller ens før "
+        "kurset, hvilket ugekoefficienternes standardfejl ikke tager højde for. En "
+        "følsomhedsgrænse i stil med Rambachan og Roths "
         "*relative magnitudes* tillader, at afvigelsen fra parallelle forløb efter kursusstart er op "
         "til M gange den største forskel før kurset (beregnet direkte, ikke med pakken honestdid). "
         "Det primære effektmål er effekten i uge 26; uden sammenligningsgruppe er det primære mål "

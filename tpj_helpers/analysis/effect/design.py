@@ -24,9 +24,11 @@ Design (one stack per course start week, "hold"):
    Only stacks whose week 26 lies inside the data enter (the ATT at week 26 and the average over
    weeks 0..26 then rest on the same persons).
 4. ATT at week 26 (the week-26 coefficient) and averaged over weeks 0..26 (the mean of the 27
-   coefficients, its standard error from their covariance). Placebo: joint Wald test that the
-   pre-period coefficients are zero. Sensitivity (relative magnitudes, after Rambachan & Roth):
-   the post-period violation of parallel trends is allowed to be up to M times the largest
+   coefficients, its standard error from their covariance). Placebo (`pretrend`): an F test that
+   the participants' change from week -1 to each block of 13 pre-period weeks equals that of
+   the controls of their own matched set (the weekly joint Wald test, `placebo`, rejected far
+   too often under no effect; measured in `pretrend`'s doc). Sensitivity (relative
+   magnitudes, after Rambachan & Roth): the post-period violation of parallel trends is allowed to be up to M times the largest
    absolute pre-period coefficient; the report gives the interval at M = 1 and the breakdown M
    at which the interval first includes zero.
 5. Callaway-Sant'Anna (robustness, computed directly): per stack g and week e, the group-time
@@ -68,6 +70,8 @@ DEFAULTS = {
     "spell_bins": None,
     "max_controls": 10,
     "effect_min_pool": 50,
+    # The placebo test's blocks of pre-period weeks (`pretrend`; 13: four quarters of a year).
+    "placebo_bin_weeks": 13,
     "matching_seed": 2025,
 }
 
@@ -115,6 +119,7 @@ class Stack:
     weight: np.ndarray  # control weights (treated weight 1)
     strata_t: np.ndarray  # stratum of each treated (for balance)
     risk_set: np.ndarray  # all pool rows in the risk set
+    strata_c: np.ndarray | None = None  # stratum of each control (the placebo test's matched sets)
 
 
 @dataclass
@@ -356,6 +361,7 @@ def match(participants: Cohort, pool: Cohort, params: dict | None = None) -> Mat
                 weight=weight[sel],
                 strata_t=st[ok_t],
                 risk_set=rows_c,
+                strata_c=sc[sel],
             )
         )
         counts["controls"] += int(sel.sum())
@@ -570,6 +576,30 @@ def placebo(es: pd.DataFrame, vcov: np.ndarray, g: int) -> dict:
     }
 
 
+def published_placebo(
+    participants: Cohort,
+    pool: Cohort,
+    m: Matching,
+    params: dict,
+    es: pd.DataFrame,
+    vcov: np.ndarray,
+    g: int,
+) -> dict:
+    """The chapter's placebo test: blocks of pre-period weeks, each participant against the
+    controls of their own matched set (`pretrend.placebo_test`; why not the 51-week Wald test:
+    that module's doc). `max_abs_pre` (the sensitivity bound's D) stays the largest absolute
+    event-study coefficient before the course; the weekly Wald test is kept as `weekly_F` /
+    `weekly_p_value` for comparison."""
+    from tpj_helpers.analysis.effect import pretrend
+
+    weekly = placebo(es, vcov, g)
+    out = pretrend.placebo_test(participants, pool, m, params)
+    out["max_abs_pre"] = weekly.get("max_abs_pre", np.nan)
+    out["weekly_F"], out["weekly_p_value"] = weekly["F"], weekly["p_value"]
+    out["weekly_n_coef"] = weekly["n_coef"]
+    return out
+
+
 def sensitivity(att: pd.DataFrame, plac: dict, term: str = "att_26", m_bar: float = 1.0) -> dict:
     """Relative-magnitudes bound: post-period violations up to M x the largest |pre coefficient|.
 
@@ -695,7 +725,7 @@ def estimate(
     df = stacked_panel(participants, pool, m, params)
     es, vcov, g = event_study(df, params)
     att = att_terms(es, vcov, g, hi)
-    plac = placebo(es, vcov, g)
+    plac = published_placebo(participants, pool, m, params, es, vcov, g)
     sens = sensitivity(att, plac, f"att_{hi}")
     cs = att_cs_terms(df, g, hi) if with_cs else pd.DataFrame()
     n_t = int(sum(len(s.treated) for s in m.stacks))

@@ -171,7 +171,8 @@ def estimands(
     `att_0_hi` and the Callaway-Sant'Anna versions (`cs_...`) the estimate, standard error,
     interval and p-value; the share of post-period event-study weeks whose interval covers that
     week's truth, the share of pre-period weeks whose interval excludes 0 (truth 0) and the
-    placebo test's p-value; the before/after change.
+    placebo test's p-value (`placebo_p`, the published test; `placebo_weekly_p`, the 51-week
+    Wald test it replaced); the before/after change.
     """
     hi = params["event_window"][1]
     df = design.stacked_panel(part, pool, m, params)
@@ -202,7 +203,9 @@ def estimands(
     out["es_post_covered"] = float(np.mean((lo[post] <= wk_truth) & (wk_truth <= up[post])))
     pre = weeks < -1
     out["es_pre_rejected"] = float(np.mean((lo[pre] > 0) | (up[pre] < 0))) if pre.any() else np.nan
-    out["placebo_p"] = design.placebo(es, vcov, g)["p_value"]
+    plac = design.published_placebo(part, pool, m, params, es, vcov, g)
+    out["placebo_p"] = plac["p_value"]  # the published test (matched sets, blocks of weeks)
+    out["placebo_weekly_p"] = plac["weekly_p_value"]  # issue 14's 51-week Wald test
     out["before_after"] = design.before_after(part, m, hi)["estimate"]
     out["matched"] = m.counts["matched"]
     out["unmatched"] = m.counts["unmatched"]
@@ -273,6 +276,10 @@ def summarise_all(reps: pd.DataFrame) -> dict:
         "pre_weeks_rejection_rate": float(reps["es_pre_rejected"].mean()),
         "placebo_rejection_rate": float((reps["placebo_p"] < 0.05).mean()),
     }
+    if "placebo_weekly_p" in reps:
+        out["event_study_weeks"]["placebo_weekly_rejection_rate"] = float(
+            (reps["placebo_weekly_p"] < 0.05).mean()
+        )
     out["before_after"] = {
         "mean": float(reps["before_after"].mean()),
         "bias": float((reps["before_after"] - reps["truth"]).mean()),
