@@ -886,6 +886,220 @@ def integer_candidates(
 
 
 # ---------------------------------------------------------------------------------------------
+# (e) test statistics beside a table with hidden cells (issue 12, engineer C)
+# ---------------------------------------------------------------------------------------------
+
+# A tests table names the variable it tests; its statistic, p-value and smallest expected count
+# are functions of the 2 x k table of counts that a companion table shows (with hidden cells).
+TEST_VARIABLE = "Variabel"
+TEST_STATISTIC = "Teststørrelse"
+TEST_P = "p-værdi"
+TEST_MIN_EXPECTED = "Mindste forventede antal"
+TEST_NAME = "Test"
+CATEGORY = "Kategori"
+UNKNOWN_RE = re.compile(r"^(uoplyst|ukendt|mangler)", re.IGNORECASE)
+MAX_FILLS = 400_000
+
+
+def _tolerance(raw: str) -> float:
+    """Half a unit of the last digit shown (at least a relative 1e-9 for floating point)."""
+    s = raw.strip()
+    dec = len(s.split(".", 1)[1]) if "." in s and "e" not in s.lower() else 0
+    v = abs(_number(s) or 0.0)
+    return max(0.5 * 10.0**-dec if dec else 0.5, 1e-9 * v, 1e-12)
+
+
+def _companion(t: Table, tables: list[Table]) -> Table | None:
+    """The counts table a tests table belongs to: same key columns, the tested variables among
+    its rows, and (several fitting) the same file-name prefix."""
+    keys = [c for c in t.text_cols if c in ("Måling", TEST_VARIABLE)]
+    fits = []
+    for c in tables:
+        if c is t or CATEGORY not in c.columns or TEST_VARIABLE not in c.columns:
+            continue
+        if [k for k in c.text_cols if k in ("Måling", TEST_VARIABLE)] != keys:
+            continue
+        if len([x for x in c.count_cols if x.endswith("antal")]) < 2:
+            continue
+        if not set(t.text[TEST_VARIABLE]) & set(c.text[TEST_VARIABLE]):
+            continue
+        fits.append(c)
+    prefix = Path(t.file).stem.split("_")[0]
+    same = [c for c in fits if Path(c.file).stem.split("_")[0] == prefix]
+    return (same or fits or [None])[0]
+
+
+def _compositions(total: int, k: int) -> list[tuple]:
+    """Every way to write `total` as k integers >= 1 (hidden counts; zeros are shown)."""
+    import itertools
+
+    if k == 0:
+        return [()] if total == 0 else []
+    if total < k or math.comb(total - 1, k - 1) > MAX_FILLS:
+        return []  # none, or too many to try (the block is skipped)
+    return [
+        tuple(b - a for a, b in zip((0, *cut), (*cut, total), strict=True))
+        for cut in itertools.combinations(range(1, total), k - 1)
+    ]
+
+
+def _stats_of(tab, kind: str):
+    """(statistic, p-value, smallest expected count) of 2 x k tables (array n x 2 x k), as the
+    suite computes them: Pearson's chi² without correction (Monte Carlo: its statistic, no exact
+    p), Fisher's odds ratio for 2 x 2."""
+    import numpy as np
+    from scipy import stats
+
+    tab = np.asarray(tab, dtype=float)
+    rows = tab.sum(axis=2, keepdims=True)
+    cols = tab.sum(axis=1, keepdims=True)
+    n = tab.sum(axis=(1, 2), keepdims=True)
+    exp = rows * cols / n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        chi = np.where(exp > 0, (tab - exp) ** 2 / exp, 0.0).sum(axis=(1, 2))
+        if kind == "fisher":
+            stat = tab[:, 0, 0] * tab[:, 1, 1] / (tab[:, 0, 1] * tab[:, 1, 0])
+        else:
+            stat = chi
+    dof = tab.shape[2] - 1
+    p = stats.chi2.sf(chi, dof) if kind == "chi2" else np.full(len(tab), np.nan)
+    return stat, p, exp.min(axis=(1, 2))
+
+
+def test_statistics(tables: list[Table], min_cell: int) -> list[dict]:
+    """A statistic, p-value or smallest expected count printed for a 2 x k table whose counts are
+    shown elsewhere with hidden cells: every integer fill of the hidden cells that keeps the
+    shown margins is tried, and the fills that give the printed values (within half a unit of
+    their last digit) are kept. Both readings of the two count columns are tried: two groups,
+    and a subset beside its whole (the test compares the subset with the rest)."""
+    import itertools
+
+    import numpy as np
+
+    out = []
+    for t in tables:
+        if TEST_VARIABLE not in t.columns or not (
+            TEST_STATISTIC in t.columns or TEST_MIN_EXPECTED in t.columns
+        ):
+            continue
+        c = _companion(t, tables)
+        if c is None:
+            continue
+        cols = [x for x in c.count_cols if x.endswith("antal")][:2]
+        wave = "Måling" if "Måling" in t.columns and "Måling" in c.columns else None
+        for r in t.text.index:
+            name = t.text.at[r, TEST_NAME].lower() if TEST_NAME in t.columns else ""
+            kind = "fisher" if "fisher" in name else "chi2" if "pearson" in name else "mc"
+            if "welch" in name or "ingen" in name:
+                continue
+            shown = {
+                k: (t.num.at[r, k], _tolerance(t.text.at[r, k]))
+                for k in (TEST_STATISTIC, TEST_P, TEST_MIN_EXPECTED)
+                if k in t.columns and not t.hidden.at[r, k] and not pd.isna(t.num.at[r, k])
+            }
+            if kind != "chi2":
+                shown.pop(TEST_P, None)  # an exact / Monte Carlo p: not recomputed here
+            if not shown:
+                continue
+            sel = c.text[TEST_VARIABLE] == t.text.at[r, TEST_VARIABLE]
+            if wave:
+                sel &= c.text[wave] == t.text.at[r, wave]
+            block = [i for i in c.text.index[sel] if not UNKNOWN_RE.match(c.text.at[i, CATEGORY])]
+            unknown = [i for i in c.text.index[sel] if UNKNOWN_RE.match(c.text.at[i, CATEGORY])]
+            tot = c.text[TEST_VARIABLE].str.strip().str.match(TOTAL_RE)
+            if wave:
+                tot &= c.text[wave] == t.text.at[r, wave]
+            if len(block) < 2 or tot.sum() != 1:
+                continue
+            ti = c.text.index[tot][0]
+            totals, fills, hidden_cells = [], [], []
+            ok = True
+            for col in cols:
+                known_total = c.num.at[ti, col] - sum(
+                    c.num.at[i, col] if not c.hidden.at[i, col] else np.nan for i in unknown
+                )
+                if c.hidden.at[ti, col] or pd.isna(known_total):
+                    ok = False
+                    break
+                hid = [i for i in block if c.hidden.at[i, col]]
+                rest = round(
+                    float(known_total - c.num.loc[[i for i in block if i not in hid], col].sum())
+                )
+                fills.append(_compositions(rest, len(hid)))
+                hidden_cells.append(hid)
+                totals.append(known_total)
+            if not ok or not any(hidden_cells) or not all(fills):
+                continue
+            if math.prod(len(f) for f in fills) > MAX_FILLS:
+                continue
+            combos = list(itertools.product(*fills))
+            base = np.array(
+                [
+                    [c.num.at[i, col] if not c.hidden.at[i, col] else 0 for i in block]
+                    for col in cols
+                ]
+            )
+            tabs = np.repeat(base[None, :, :], len(combos), axis=0)
+            for k, combo in enumerate(combos):
+                for j, (hid, vals) in enumerate(zip(hidden_cells, combo, strict=True)):
+                    for i, v in zip(hid, vals, strict=True):
+                        tabs[k, j, block.index(i)] = v
+            keep = np.zeros(len(combos), dtype=bool)
+            for subset in (False, True):
+                tt = tabs.copy()
+                if subset:
+                    tt[:, 1, :] = tabs[:, 1, :] - tabs[:, 0, :]
+                    if (tt[:, 1, :] < 0).all(axis=1).all():
+                        continue
+                # categories nobody has are left out of the test; the fills keep the zeros shown
+                nz = tt.sum(axis=1).min(axis=0) > 0
+                tt = tt[:, :, nz] if nz.sum() >= 2 else tt
+                stat, p, me = _stats_of(tt, kind)
+                good = np.ones(len(combos), dtype=bool)
+                if subset:
+                    good &= (tt >= 0).all(axis=(1, 2))
+                for k, (v, tol) in shown.items():
+                    got = {TEST_STATISTIC: stat, TEST_P: p, TEST_MIN_EXPECTED: me}[k]
+                    good &= np.abs(got - v) <= tol + 1e-9
+                keep |= good
+            if not keep.any() or keep.all():
+                continue
+            for j, (hid, col) in enumerate(zip(hidden_cells, cols, strict=True)):
+                for i in hid:
+                    vals = sorted(set(tabs[keep, j, block.index(i)].tolist()))
+                    small = [v for v in vals if v < min_cell]
+                    # a cell shown as «<5» in the report is one of the values under min_cell
+                    marker = (
+                        " (read with its «<5» marker)" if small and len(small) < len(vals) else ""
+                    )
+                    if marker:
+                        vals = small
+                    lo, hi = float(min(vals)), float(max(vals))
+                    if lo == hi:
+                        kind_f = "exact"
+                    elif hi < min_cell - 1 or (lo > 1 and hi < min_cell):
+                        kind_f = "narrowed"
+                    else:
+                        continue
+                    out.append(
+                        {
+                            "file": c.file,
+                            "row": int(i),
+                            "column": col,
+                            "label": c.label(i),
+                            "kind": kind_f,
+                            "value": lo if kind_f == "exact" else None,
+                            "lo": lo,
+                            "hi": hi,
+                            "equation": f"{t.file} row '{t.label(r)}': {', '.join(shown)} as printed "
+                            f"fit {int(keep.sum())} of {len(combos)} fills of the hidden cells"
+                            + marker,
+                        }
+                    )
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
 # Driver
 # ---------------------------------------------------------------------------------------------
 
@@ -936,6 +1150,7 @@ def check(
         )
     findings += integer_candidates(sys_, tables, printed_integers(run_dir))
     findings += printed_small_counts(run_dir, min_cell)
+    findings += test_statistics(tables, min_cell)
     return findings, sys_
 
 
