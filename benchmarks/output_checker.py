@@ -966,7 +966,7 @@ def _stats_of(tab, kind: str):
     return stat, p, exp.min(axis=(1, 2))
 
 
-def test_statistics(tables: list[Table], min_cell: int) -> list[dict]:
+def test_statistics(tables: list[Table], min_cell: int, markers: dict | None = None) -> list[dict]:
     """A statistic, p-value or smallest expected count printed for a 2 x k table whose counts are
     shown elsewhere with hidden cells: every integer fill of the hidden cells that keeps the
     shown margins is tried, and the fills that give the printed values (within half a unit of
@@ -1068,12 +1068,17 @@ def test_statistics(tables: list[Table], min_cell: int) -> list[dict]:
                 for i in hid:
                     vals = sorted(set(tabs[keep, j, block.index(i)].tolist()))
                     small = [v for v in vals if v < min_cell]
-                    # a cell shown as «<5» in the report is one of the values under min_cell
-                    marker = (
-                        " (read with its «<5» marker)" if small and len(small) < len(vals) else ""
-                    )
-                    if marker:
+                    mark = (markers or {}).get((c.file, int(i), col))
+                    # a cell shown as «<5» in the report is one of the values under min_cell, one
+                    # shown as «..» one of the others (without the report's markers: read as «<5»
+                    # where both kinds of value fit)
+                    marker = ""
+                    if mark == "secondary":
+                        vals = [v for v in vals if v >= min_cell] or vals
+                        marker = " (read with its «..» marker)"
+                    elif small and len(small) < len(vals):
                         vals = small
+                        marker = " (read with its «<5» marker)"
                     lo, hi = float(min(vals)), float(max(vals))
                     if lo == hi:
                         kind_f = "exact"
@@ -1100,6 +1105,254 @@ def test_statistics(tables: list[Table], min_cell: int) -> list[dict]:
 
 
 # ---------------------------------------------------------------------------------------------
+# (f) the report's markers: «<5» is 1..min_cell-1, «..» at least min_cell (issue 12, engineer C)
+# ---------------------------------------------------------------------------------------------
+
+PUBLISHED_KEY = "tpj_published"  # the output metadata naming the CSV a displayed table shows
+
+
+def _pipe_rows(md: str) -> tuple[list[str], list[list[str]]]:
+    """Header and body of the first pipe table in a Markdown text."""
+    lines = [ln.strip() for ln in md.splitlines()]
+    start = next((i for i, ln in enumerate(lines) if ln.startswith("|")), None)
+    if start is None:
+        return [], []
+    block = []
+    for ln in lines[start:]:
+        if not ln.startswith("|"):
+            break
+        block.append([c.strip() for c in ln.strip("|").split("|")])
+    if len(block) < 2:
+        return [], []
+    return block[0], block[2:]
+
+
+def report_markers(run_dir: Path) -> dict[tuple, str]:
+    """{(file, row, column): 'primary' | 'secondary'} from the tables as the report shows them
+    (each executed notebook's displayed table names its CSV): «<5» marks a count under min_cell,
+    «..» one hidden to protect another. A table whose shown counts are all «..» (the whole table
+    hidden, zeros too) gives no secondary bound."""
+    out: dict[tuple, str] = {}
+    for nb in sorted((run_dir / "notebooks").glob("*.ipynb")):
+        try:
+            doc = json.loads(nb.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        for cell in doc.get("cells", []):
+            for o in cell.get("outputs", []):
+                file = (o.get("metadata") or {}).get(PUBLISHED_KEY, "")
+                md = (o.get("data") or {}).get("text/markdown", "")
+                md = "".join(md) if isinstance(md, list) else md
+                if not file.endswith(".csv") or not md or not (run_dir / file).exists():
+                    continue
+                header, rows = _pipe_rows(md)
+                csv = pd.read_csv(run_dir / file, dtype=str, keep_default_na=False)
+                if header != list(csv.columns) or len(rows) != len(csv):
+                    continue  # shown turned or reshaped: not matched cell by cell
+                found = {}
+                for r, row in enumerate(rows):
+                    for col, v in zip(header, row, strict=False):
+                        if re.fullmatch(r"«?<\s?\d+»?", v):
+                            found[(file, r, col)] = "primary"
+                        elif v in ("..", "«..»"):
+                            found[(file, r, col)] = "secondary"
+                shown_numbers = any(
+                    re.fullmatch(r"[\d.,\u2212+-]+", v) for row in rows for v in row[1:]
+                )
+                if not shown_numbers:
+                    found = {k: v for k, v in found.items() if v == "primary"}
+                out.update(found)
+    return out
+
+
+def apply_markers(sys_: System, markers: dict[tuple, str]) -> int:
+    """Bounds from the markers on the unknown counts of the equations; returns how many."""
+    n = 0
+    for v in list(sys_.lo):
+        kind = markers.get(v)
+        if kind == "primary":
+            sys_.hi[v] = min(sys_.hi[v], sys_.min_cell - 1)
+            n += 1
+        elif kind == "secondary":
+            sys_.lo[v] = max(sys_.lo[v], sys_.min_cell)
+            n += 1
+    return n
+
+
+def rounded_shares(sys_: System, t: Table) -> None:
+    """A share printed rounded (the last shown digit) beside its count and base: the count lies
+    within base x (share -+ half a unit) / scale, two linear inequalities in count and base. The
+    (share, count, base) triples are those the shown rows confirm within the rounding (>= 2 rows,
+    no shown row against it); used where the exact `share_times_base` finds no triple."""
+    pct_cols = [
+        c for c in t.columns if PCT_RE.search(c) and c not in t.count_cols and c not in t.text_cols
+    ]
+    for p in pct_cols:
+        for a in t.count_cols:
+            for base in [b for b in t.count_cols if b != a]:
+                for scale in (1.0, 100.0):
+                    ok, bad = 0, False
+                    for r in t.text.index:
+                        if t.hidden.at[r, p] or t.hidden.at[r, a] or t.hidden.at[r, base]:
+                            continue
+                        pv, av, bv = t.num.at[r, p], t.num.at[r, a], t.num.at[r, base]
+                        if pd.isna(pv) or pd.isna(av) or pd.isna(bv):
+                            continue
+                        half = _tolerance(t.text.at[r, p])
+                        if (
+                            not (pv - half) * bv / scale - 1e-9
+                            <= av
+                            <= (pv + half) * bv / scale + 1e-9
+                        ):
+                            bad = True
+                            break
+                        ok += av > 0
+                    if bad or ok < 2 or _other_base_fits(t, list(t.text.index), p, a, base, scale):
+                        continue
+                    for r in t.text.index:
+                        if t.hidden.at[r, p] or pd.isna(t.num.at[r, p]):
+                            continue
+                        if _tolerance(t.text.at[r, p]) < 1e-6 * max(abs(t.num.at[r, p]), 1.0):
+                            continue  # printed in full: `share_times_base` has it exactly
+                        ta, tb = _term(sys_, t, r, a), _term(sys_, t, r, base)
+                        if ta[0] is None and tb[0] is None:
+                            continue  # nothing unknown
+                        if ta == (None, None) or tb == (None, None):
+                            continue
+                        half = _tolerance(t.text.at[r, p])
+                        for coef, sign in (
+                            ((t.num.at[r, p] - half) / scale, 1.0),
+                            ((t.num.at[r, p] + half) / scale, -1.0),
+                        ):
+                            # sign * (a - coef * base) >= 0, with a slack >= 0
+                            terms: dict = {}
+                            const = 0.0
+                            for (v, val), k in ((ta, sign), (tb, -sign * coef)):
+                                if v is None:
+                                    const -= k * val
+                                else:
+                                    terms[v] = terms.get(v, 0.0) + k
+                            slack = sys_.var(("slack", len(sys_.lo), ""), lo=0.0, integer=False)
+                            terms[slack] = -1.0
+                            sys_.add(
+                                terms,
+                                const,
+                                f"{t.file} row '{t.label(r)}': '{a}' within '{p}' (rounded) x '{base}'",
+                            )
+
+
+def means_within(sys_: System, t: Table) -> None:
+    """Means beside counts with a total row: the groups' means x counts add up to the total's
+    mean x count (a score sum), within the rounding of the printed means. A hidden group count
+    with its mean shown enters with the mean as coefficient; a group whose mean is hidden makes
+    the equation useless (its score sum is unknown) and is skipped."""
+    lab = _label_col(t)
+    if lab is None:
+        return
+    means = [
+        c for c in t.columns if MEAN_RE.search(c) and c not in t.count_cols and c not in t.text_cols
+    ]
+    is_total = t.text[lab].str.strip().str.match(TOTAL_RE)
+    if not means or is_total.sum() != 1:
+        return
+    r0 = t.text.index[is_total][0]
+    parts = [r for r in t.text.index if r != r0 and not HERAF_RE.match(t.text.at[r, lab])]
+    for m in means:
+        # the mean's count: the count column named like it ("X, gns." beside "X, antal") or the
+        # only count column
+        stem = re.sub(r"\W*(gns\.?|gennemsnit|mean)\W*$", "", m, flags=re.IGNORECASE)
+        cands = [c for c in t.count_cols if c.startswith(stem)] if stem else []
+        n = cands[0] if len(cands) == 1 else (t.count_cols[0] if len(t.count_cols) == 1 else None)
+        if (
+            n is None
+            or t.hidden.at[r0, m]
+            or t.hidden.at[r0, n]
+            or any(t.hidden.at[r, m] for r in parts)
+        ):
+            continue
+        if any(
+            pd.isna(t.num.at[r, m]) and not t.hidden.at[r, n] and t.num.at[r, n] > 0 for r in parts
+        ):
+            continue
+        terms: dict = {}
+        const = t.num.at[r0, m] * t.num.at[r0, n]
+        err = _tolerance(t.text.at[r0, m]) * t.num.at[r0, n]
+        for r in parts:
+            v, val = _term(sys_, t, r, n)
+            mv = t.num.at[r, m]
+            if pd.isna(mv):
+                continue
+            err += _tolerance(t.text.at[r, m]) * t.num.at[r0, n]
+            if v is None:
+                const -= mv * (val or 0.0)
+            else:
+                terms[v] = terms.get(v, 0.0) + mv
+        if not terms:
+            continue
+        slack = sys_.var(("slack", len(sys_.lo), ""), lo=-err, hi=err, integer=False)
+        terms[slack] = 1.0
+        sys_.add(terms, const, f"{t.file}: '{m}' x '{n}' over the rows = the total row's")
+
+
+WAVE_LABEL_RE = re.compile(r"(måling|wave|runde|sammenligning|uge|week)", re.IGNORECASE)
+NUMBER_N_RE = re.compile(r"\bN\s*=\s*(\d{1,3}(?:\.\d{3})*|\d+)(?![\d,])")
+
+
+def printed_totals(sys_: System, tables: list[Table], run_dir: Path) -> None:
+    """'N = 89 ...' printed under a table or figure (its source line, in the executed notebook's
+    displayed output that names the file): for a file of one block without a total row, a count
+    column whose shown values stay under N and has hidden cells is taken to add up to N."""
+    by_file = {t.file: t for t in tables}
+    for nb in sorted((run_dir / "notebooks").glob("*.ipynb")):
+        try:
+            doc = json.loads(nb.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        for cell in doc.get("cells", []):
+            for o in cell.get("outputs", []):
+                file = (o.get("metadata") or {}).get(PUBLISHED_KEY, "")
+                md = (o.get("data") or {}).get("text/markdown", "")
+                md = "".join(md) if isinstance(md, list) else md
+                t = by_file.get(file)
+                m = NUMBER_N_RE.search(md or "")
+                if t is None or m is None:
+                    continue
+                total = float(m.group(1).replace(".", ""))
+                lab = _label_col(t)
+                if lab is None or t.text[lab].str.strip().str.match(TOTAL_RE).any():
+                    continue
+                if WAVE_LABEL_RE.search(lab) or not t.text[lab].is_unique:
+                    continue  # rows of different populations (waves, comparisons)
+                if len(_blocks(t, lab)) != 1:
+                    continue
+                for c in t.count_cols:
+                    col = t.num[c]
+                    hid = t.hidden[c]
+                    if not hid.any() or hid.all() or (col[~hid] == total).any():
+                        continue  # nothing hidden, or a base column repeating N
+                    if float(col[~hid].sum()) + hid.sum() > total:
+                        continue  # the rows do not add up to N (several answers a person)
+                    _sum_equation(
+                        sys_,
+                        (None, total),
+                        [_term(sys_, t, r, c) for r in t.text.index],
+                        f"{t.file}[{c}]: the rows add up to 'N = {m.group(1)}' printed under it",
+                    )
+
+
+def sharpened(sys_: System, tables: list[Table], run_dir: Path) -> dict[tuple, str]:
+    """The attacks added by the delivery-shaped sweep (issue 12, engineer C); returns the
+    report's markers (also used by `test_statistics`)."""
+    for t in tables:
+        rounded_shares(sys_, t)
+        means_within(sys_, t)
+    printed_totals(sys_, tables, run_dir)
+    markers = report_markers(run_dir)
+    apply_markers(sys_, markers)
+    return markers
+
+
+# ---------------------------------------------------------------------------------------------
 # Driver
 # ---------------------------------------------------------------------------------------------
 
@@ -1118,6 +1371,7 @@ def check(
         sister_blocks(sys_, t)
     same_count_across(sys_, tables)
     keyed_groups(sys_, tables)
+    markers = sharpened(sys_, tables, run_dir)
     sys_.propagate()
     sys_.tighten_lp()
     by_file = {t.file: t for t in tables}
@@ -1150,7 +1404,7 @@ def check(
         )
     findings += integer_candidates(sys_, tables, printed_integers(run_dir))
     findings += printed_small_counts(run_dir, min_cell)
-    findings += test_statistics(tables, min_cell)
+    findings += test_statistics(tables, min_cell, markers)
     return findings, sys_
 
 

@@ -143,8 +143,14 @@ def checker(run_dir: Path, truth_dir: Path | None, min_cell: int, work: Path, na
         return {}
     s = json.loads(js.read_text(encoding="utf-8"))
     found = s["findings"]
-    real = sum(n for k, n in found.items() if k.endswith("/real"))
-    return {"findings": found, "real_recoveries": real, "checker_csv": str(csv)}
+    real = sum(n for k, n in found.items() if k in ("exact/real", "narrowed/real"))
+    guessed = sum(n for k, n in found.items() if k == "candidate/real")
+    return {
+        "findings": found,
+        "real_recoveries": real,
+        "real_candidates": guessed,
+        "checker_csv": str(csv),
+    }
 
 
 def identical(a: Path, b: Path) -> list[str]:

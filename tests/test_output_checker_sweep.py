@@ -192,3 +192,80 @@ def test_a_hidden_margin_leaves_the_variable_untested():
     assert changed
     assert out.iloc[0]["test"] == "none"
     assert np.isnan(out.iloc[0]["statistic"]) and np.isnan(out.iloc[0]["min_expected"])
+
+
+# --------------------------------------------------------------------------- sharper attacks
+
+
+def _notebook(run: Path, outputs: list[tuple[str, str]]) -> None:
+    """An executed notebook whose displayed outputs name their CSV (as `Publisher` writes)."""
+    import json
+
+    cells = [
+        {
+            "cell_type": "code",
+            "metadata": {},
+            "source": "",
+            "outputs": [
+                {
+                    "output_type": "display_data",
+                    "metadata": {oc.PUBLISHED_KEY: file},
+                    "data": {"text/markdown": md},
+                }
+            ],
+        }
+        for file, md in outputs
+    ]
+    (run / "notebooks").mkdir(parents=True, exist_ok=True)
+    (run / "notebooks" / "x.ipynb").write_text(json.dumps({"cells": cells}), encoding="utf-8")
+
+
+def test_the_report_markers_bound_the_hidden_cells(tmp_path):
+    # B + C = 7: each 1..6 from the CSV alone; the report shows B «<5» and C «..» (>= 5), so B is
+    # 1..2 and C 5..6
+    run = _write(tmp_path, {"tables/t.csv": "Gruppe,n\nA,10\nB,\nC,\nI alt,17\n"})
+    assert ("tables/t.csv", 1, "n") not in _found(run)
+    _notebook(
+        run,
+        [
+            (
+                "tables/t.csv",
+                "| Gruppe | n |\n|:--|--:|\n| A | 10 |\n| B | <5 |\n| C | .. |\n| I alt | 17 |\n",
+            )
+        ],
+    )
+    got = _found(run)
+    b = got[("tables/t.csv", 1, "n")]
+    assert (b["kind"], b["lo"], b["hi"]) == ("narrowed", 1.0, 2.0)
+
+
+def test_means_beside_counts_add_up_to_the_total_mean(tmp_path):
+    # b + c = 4 (I alt 14 - 10); 10 x 2 + 4 b + 1 c = 14 x 33/14 = 33: b = 3, c = 1
+    text = f'Gruppe,"Score, antal","Score, gns."\nA,10,2.0\nB,,4.0\nC,,1.0\nI alt,14,{33 / 14!r}\n'
+    got = _found(_write(tmp_path, {"tables/m.csv": text}))
+    assert got[("tables/m.csv", 1, "Score, antal")]["value"] == 3
+    assert got[("tables/m.csv", 1, "Score, antal")]["kind"] == "exact"
+    assert got[("tables/m.csv", 2, "Score, antal")]["value"] == 1
+
+
+def test_n_printed_under_a_figure_is_the_total_of_its_rows(tmp_path):
+    run = _write(tmp_path, {"figures/f.csv": "option,n\nX,50\nY,\nZ,30\n"})
+    assert ("figures/f.csv", 1, "n") not in _found(run)
+    _notebook(run, [("figures/f.csv", "*Kilde: Spørgeskema. N = 83 kursister. Syntetiske data.*")])
+    got = _found(run)
+    assert got[("figures/f.csv", 1, "n")]["value"] == 3  # 83 - 50 - 30
+
+
+def test_n_printed_under_a_multiple_choice_figure_is_not_taken_as_its_total(tmp_path):
+    # several answers a person: the shown options already add up to more than N
+    run = _write(tmp_path, {"figures/f.csv": "option,n\nX,50\nY,\nZ,40\n"})
+    _notebook(run, [("figures/f.csv", "*N = 83 kursister.*")])
+    assert ("figures/f.csv", 1, "n") not in _found(run)
+
+
+def test_a_rounded_share_with_its_base_gives_the_count(tmp_path):
+    # 37 persons: 10 = 27.0 %, 24 = 64.9 %, the hidden one 8.1 %: 8.05..8.15 % of 37 = 2.98..3.02
+    text = "Gruppe,n,N,pct\nA,10,37,27.0\nB,,37,8.1\nC,24,37,64.9\n"
+    got = _found(_write(tmp_path, {"tables/r.csv": text}))
+    assert got[("tables/r.csv", 1, "n")]["value"] == 3
+    assert "(rounded)" in got[("tables/r.csv", 1, "n")]["equation"]
