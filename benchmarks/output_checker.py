@@ -1340,6 +1340,72 @@ def printed_totals(sys_: System, tables: list[Table], run_dir: Path) -> None:
                     )
 
 
+READERS_TABLES = "tables/report_tables.xlsx"
+
+
+def _xlsx_value(v) -> tuple[str, float | None]:
+    """A readers' table cell as (kind, value): 'hidden' for «<5» / «..», 'number', or 'text'."""
+    if v is None:
+        return "blank", None
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return "number", float(v)
+    s = str(v).strip()
+    if _marker(s) and s:
+        return "hidden", None
+    return "text", None
+
+
+def readers_tables(run_dir: Path, tables: list[Table]) -> tuple[dict, list[dict]]:
+    """`tables/report_tables.xlsx` (one sheet per report table, as shown) against the CSVs: a
+    sheet matched to a CSV by its header and number of rows gives the report's markers, and a
+    count a sheet shows where the CSV hides it (or the other way round) is a finding."""
+    path = run_dir / READERS_TABLES
+    if not path.exists():
+        return {}, []
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True, data_only=True)
+    markers: dict = {}
+    out: list[dict] = []
+    for ws in wb.worksheets:
+        rows = [list(r) for r in ws.iter_rows(values_only=True)]
+        if len(rows) < 3:
+            continue
+        header = [str(h).strip() if h is not None else "" for h in rows[1]]
+        body = []
+        for r in rows[2:]:
+            if all(v is None for v in r):
+                break
+            body.append(r)
+        for t in tables:
+            if t.columns != header[: len(t.columns)] or len(t.text) != len(body):
+                continue
+            for i, r in enumerate(body):
+                for j, col in enumerate(t.columns):
+                    kind, v = _xlsx_value(r[j] if j < len(r) else None)
+                    if kind == "hidden":
+                        s = str(r[j]).strip()
+                        markers[(t.file, i, col)] = "secondary" if ".." in s else "primary"
+                    if col in t.count_cols and kind == "number" and t.hidden.at[i, col]:
+                        if (i, col) in t.na:
+                            continue
+                        out.append(
+                            {
+                                "file": t.file,
+                                "row": i,
+                                "column": col,
+                                "label": t.label(i),
+                                "kind": "exact",
+                                "value": v,
+                                "lo": v,
+                                "hi": v,
+                                "equation": f"{READERS_TABLES} sheet '{ws.title}' shows it",
+                            }
+                        )
+            break
+    return markers, out
+
+
 def sharpened(sys_: System, tables: list[Table], run_dir: Path) -> dict[tuple, str]:
     """The attacks added by the delivery-shaped sweep (issue 12, engineer C); returns the
     report's markers (also used by `test_statistics`)."""
@@ -1348,6 +1414,8 @@ def sharpened(sys_: System, tables: list[Table], run_dir: Path) -> dict[tuple, s
         means_within(sys_, t)
     printed_totals(sys_, tables, run_dir)
     markers = report_markers(run_dir)
+    sheet_markers, _ = readers_tables(run_dir, tables)
+    markers = {**sheet_markers, **markers}
     apply_markers(sys_, markers)
     return markers
 
@@ -1405,6 +1473,7 @@ def check(
     findings += integer_candidates(sys_, tables, printed_integers(run_dir))
     findings += printed_small_counts(run_dir, min_cell)
     findings += test_statistics(tables, min_cell, markers)
+    findings += readers_tables(run_dir, tables)[1]
     return findings, sys_
 
 

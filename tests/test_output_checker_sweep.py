@@ -269,3 +269,19 @@ def test_a_rounded_share_with_its_base_gives_the_count(tmp_path):
     got = _found(_write(tmp_path, {"tables/r.csv": text}))
     assert got[("tables/r.csv", 1, "n")]["value"] == 3
     assert "(rounded)" in got[("tables/r.csv", 1, "n")]["equation"]
+
+
+def test_a_readers_table_that_shows_what_the_csv_hides(tmp_path):
+    from openpyxl import Workbook
+
+    run = _write(tmp_path, {"tables/t.csv": "Gruppe,n\nA,10\nB,\nC,\nI alt,17\n"})
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Tabel 1"
+    for row in (["Tabel 1: x"], ["Gruppe", "n"], ["A", 10], ["B", "<5"], ["C", 5], ["I alt", 17]):
+        ws.append(row)
+    wb.save(run / "tables" / "report_tables.xlsx")
+    got = _found(run)
+    c = got[("tables/t.csv", 2, "n")]
+    assert (c["kind"], c["value"]) == ("exact", 5.0)
+    assert "report_tables.xlsx" in c["equation"]
