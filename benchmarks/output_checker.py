@@ -1340,6 +1340,53 @@ def printed_totals(sys_: System, tables: list[Table], run_dir: Path) -> None:
                     )
 
 
+def same_count_keyed(sys_: System, tables: list[Table]) -> None:
+    """The same count under the same row keys in two files: rows keyed by the text columns (before
+    the first count) the two files share by name, at least two (e.g. Måling / Variabel /
+    Kategori, or item / wave / answer), unique in both. Taken as the same count when the shown
+    values agree on at least two non-zero keys and disagree on none (`same_count_across` needs
+    one unique label column)."""
+    info = []
+    for t in tables:
+        if not t.count_cols:
+            continue
+        first = t.columns.index(t.count_cols[0])
+        info.append((t, [c for c in t.text_cols if t.columns.index(c) < first]))
+    for i, (t1, k1) in enumerate(info):
+        for t2, k2 in info[i + 1 :]:
+            keys = [c for c in k1 if c in k2]
+            if t1.file == t2.file or len(keys) < 2:
+                continue
+
+            def keyed(t: Table, keys: list[str] = keys) -> dict | None:
+                k = t.text[keys].apply(lambda r: tuple(v.strip().lower() for v in r), axis=1)
+                return None if k.duplicated().any() else dict(zip(k, t.text.index, strict=True))
+
+            m1, m2 = keyed(t1), keyed(t2)
+            if m1 is None or m2 is None:
+                continue
+            common = [k for k in m1 if k in m2]
+            for c1 in t1.count_cols:
+                for c2 in [c for c in t2.count_cols if c == c1] or t2.count_cols[:0]:
+                    pairs, hidden_any = [], False
+                    for k in common:
+                        a, b = _term(sys_, t1, m1[k], c1), _term(sys_, t2, m2[k], c2)
+                        if a[0] is None and b[0] is None and a[1] is not None and b[1] is not None:
+                            pairs.append((a[1], b[1]))
+                        hidden_any |= (a[0] is None) != (b[0] is None)
+                    if not hidden_any or sum(a > 0 for a, _ in pairs) < 2:
+                        continue
+                    if any(abs(a - b) > EPS for a, b in pairs):
+                        continue
+                    for k in common:
+                        _sum_equation(
+                            sys_,
+                            _term(sys_, t1, m1[k], c1),
+                            [_term(sys_, t2, m2[k], c2)],
+                            f"the same count for {' / '.join(k)}: {t1.file}[{c1}] = {t2.file}[{c2}]",
+                        )
+
+
 READERS_TABLES = "tables/report_tables.xlsx"
 
 
@@ -1413,6 +1460,7 @@ def sharpened(sys_: System, tables: list[Table], run_dir: Path) -> dict[tuple, s
         rounded_shares(sys_, t)
         means_within(sys_, t)
     printed_totals(sys_, tables, run_dir)
+    same_count_keyed(sys_, tables)
     markers = report_markers(run_dir)
     sheet_markers, _ = readers_tables(run_dir, tables)
     markers = {**sheet_markers, **markers}

@@ -171,55 +171,87 @@ def identical(a: Path, b: Path) -> list[str]:
     return diff
 
 
+def evaluate(name: str, work: Path, results: dict, runs: dict, truths: dict) -> dict:
+    """Audit, output checker against the truth run, and (formats) the comparison with the demo."""
+    spec, over, truth_of = VARIANTS[name]
+    run_dir, rc, secs, tail = runs[name]
+    row: dict = {"data": spec, "params": over}
+    row.update({"exit": rc, "seconds": round(secs, 1), "run_dir": str(run_dir)})
+    if rc != 0:
+        row["message"] = tail
+    if run_dir is not None:
+        row["audit"] = audit(run_dir)
+    t_dir, t_rc, _, t_tail = truths[truth_of or name]
+    if t_rc != 0:
+        row["truth_message"] = t_tail
+    if run_dir is not None and rc == 0:
+        row["checker"] = checker(
+            run_dir, t_dir if t_rc == 0 else None, over.get("min_cell", 5), work, name
+        )
+    if spec.startswith("format:") and "demo" in runs and runs["demo"][0] is not None:
+        row["differs_from_demo"] = identical(run_dir, runs["demo"][0]) if run_dir else ["no run"]
+    return row
+
+
 def main(argv: list[str] | None = None) -> int:
+    from concurrent.futures import ThreadPoolExecutor
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--work", type=Path, default=Path("/tmp/c_sweep"))
     ap.add_argument("--only", nargs="*", help="variants to run (default all)")
+    ap.add_argument("--jobs", type=int, default=2, help="runs at the same time")
+    ap.add_argument(
+        "--recheck", action="store_true", help="only audit and check the runs already there"
+    )
     a = ap.parse_args(argv)
     work = a.work.resolve()
     results = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else {}
     results.setdefault("variants", {})
     results["load_before"] = os.getloadavg()
-    truth_dirs: dict[str, Path | None] = {}
-    for name, (spec, over, truth_of) in VARIANTS.items():
-        if a.only and name not in a.only:
-            continue
-        data = data_folder(spec, work)
-        row: dict = {"data": spec, "params": over}
-        run_dir, rc, secs, tail = run(
-            params_file(name, data, over, work, False), work / "runs" / name
-        )
-        row.update({"exit": rc, "seconds": round(secs, 1), "run_dir": str(run_dir)})
-        if rc != 0:
-            row["message"] = tail
-        if run_dir is not None:
-            row["audit"] = audit(run_dir)
-        tname = truth_of or name
-        if tname not in truth_dirs:
-            t_spec, t_over, _ = VARIANTS[tname]
-            t_data = data_folder(t_spec, work)
-            t_dir, t_rc, _, t_tail = run(
-                params_file(tname, t_data, t_over, work, True), work / "truth" / tname
-            )
-            truth_dirs[tname] = t_dir if t_rc == 0 else None
-            if t_rc != 0:
-                row["truth_message"] = t_tail
-        min_cell = over.get("min_cell", 5)
-        if run_dir is not None and rc == 0:
-            row["checker"] = checker(run_dir, truth_dirs[tname], min_cell, work, name)
-        if spec.startswith("format:") and "demo" in results["variants"]:
-            demo_dir = Path(results["variants"]["demo"]["run_dir"])
-            row["differs_from_demo"] = identical(run_dir, demo_dir) if run_dir else ["no run"]
+    names = [n for n in VARIANTS if not a.only or n in a.only]
+    truth_names = list(dict.fromkeys(VARIANTS[n][2] or n for n in names))
+    if "demo" not in names and any(VARIANTS[n][0].startswith("format:") for n in names):
+        names = ["demo", *names]
+    for n in names:  # data folders first, one at a time
+        data_folder(VARIANTS[n][0], work)
+    jobs = []  # each variant, then its truth run when not yet queued
+    for n in names:
+        jobs.append((n, False))
+        t = VARIANTS[n][2] or n
+        if (t, True) not in jobs:
+            jobs.append((t, True))
+
+    def one(job):
+        name, truth = job
+        spec, over, _ = VARIANTS[name]
+        out = work / ("truth" if truth else "runs") / name
+        if a.recheck:
+            latest = out / "latest"
+            folders = sorted(p for p in out.glob("2*") if p.is_dir()) if out.exists() else []
+            d = latest.resolve() if latest.exists() else (folders[-1] if folders else None)
+            return job, (d, 0 if latest.exists() else 1, 0.0, "")
+        res = run(params_file(name, data_folder(spec, work), over, work, truth), out)
+        print(f"{'truth ' if truth else ''}{name}: exit {res[1]}, {res[2]:.0f} s", flush=True)
+        return job, res
+
+    with ThreadPoolExecutor(max_workers=a.jobs) as pool:
+        done = dict(pool.map(one, jobs))
+    runs = {n: done[(n, False)] for n in names}
+    truths = {n: done[(n, True)] for n in truth_names}
+    for name in names:
+        row = evaluate(name, work, results, runs, truths)
+        if a.recheck and name in results["variants"]:
+            row["seconds"] = results["variants"][name].get("seconds")
         results["variants"][name] = row
-        results["date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-        RESULTS.write_text(json.dumps(results, ensure_ascii=False, indent=1) + "\n")
         au, ch = row.get("audit", {}), row.get("checker", {})
         print(
-            f"{name}: exit {rc}, {secs:.0f} s, hidden {au.get('hidden')}, breaches "
+            f"{name}: exit {row['exit']}, hidden {au.get('hidden')}, breaches "
             f"{au.get('breaches')}, real recoveries {ch.get('real_recoveries')}"
             + (f", differs {row['differs_from_demo'][:5]}" if "differs_from_demo" in row else ""),
             flush=True,
         )
+    results["date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    RESULTS.write_text(json.dumps(results, ensure_ascii=False, indent=1) + "\n")
     return 0
 
 

@@ -285,3 +285,37 @@ def test_a_readers_table_that_shows_what_the_csv_hides(tmp_path):
     c = got[("tables/t.csv", 2, "n")]
     assert (c["kind"], c["value"]) == ("exact", 5.0)
     assert "report_tables.xlsx" in c["equation"]
+
+
+def test_the_same_counts_under_the_same_keys_in_two_files(tmp_path):
+    """Found on the demo (notebooks 10 and 20 run in parallel): the WHO-5 answers in survey-items
+    and in who5-items, each file hiding other cells. survey-items hides the answer with 8 (to
+    protect the 2 beside it); who5-items shows the 8 and hides the 2 with another count."""
+    head = "item,wave,answer,n,n_item\n"
+    items = head + "w1,3mdr,a,30,40\nw1,3mdr,b,,40\nw1,3mdr,c,,40\nw1,efter,a,50,50\n"
+    who5 = head + "w1,3mdr,a,30,40\nw1,3mdr,b,8,40\nw1,3mdr,c,,40\nw1,efter,a,50,50\n"
+    # survey-items alone: b + c = 10, each 1..9; who5-items gives b = 8, so c = 2
+    run = _write(tmp_path, {"tables/survey-items.csv": items})
+    assert ("tables/survey-items.csv", 2, "n") not in _found(run)
+    (tmp_path / "figures" / "who5-items.csv").write_text(who5, encoding="utf-8")
+    got = _found(run)
+    assert got[("tables/survey-items.csv", 1, "n")]["value"] == 8
+    assert got[("tables/survey-items.csv", 2, "n")]["value"] == 2
+
+
+def test_the_all_items_table_leaves_out_what_the_who5_chapter_publishes():
+    from tpj_helpers.analysis.survey_outcomes import repeated
+
+    all_items = pd.DataFrame(
+        {
+            "group": ["Trivsel", "Trivsel", "Teknik", "Teknik"],
+            "type": ["who5", "who5", "ordinal", "ordinal"],
+            "item": ["who5_1", "who5_1", "tech", "tech"],
+            "n": [3, 40, 10, 12],
+        }
+    )
+    out = repeated.without_repeated(all_items)
+    assert out["item"].tolist() == ["tech", "tech"]
+    assert out.index.tolist() == [0, 1]  # rows renumbered: relations address rows by position
+    assert repeated.note(all_items) == repeated.NOTE
+    assert repeated.note(out) == ""
