@@ -115,10 +115,11 @@ def run(params: Path, out: Path) -> tuple[Path | None, int, float, str]:
 
 
 def audit(run_dir: Path) -> dict:
-    subprocess.run([str(TPJ), "audit", str(run_dir)], capture_output=True, text=True)
     f = run_dir / "results" / "disclosure_audit.csv"
+    f.unlink(missing_ok=True)  # a failed run may hold none, or one from before
+    proc = subprocess.run([str(TPJ), "audit", str(run_dir)], capture_output=True, text=True)
     if not f.exists():
-        return {}
+        return {"error": (proc.stdout + proc.stderr).strip().splitlines()[-1:]}
     c = pd.read_csv(f)
     ok = c["ok"].astype(str).str.lower() == "true"
     return {
@@ -184,7 +185,7 @@ def evaluate(name: str, work: Path, results: dict, runs: dict, truths: dict) -> 
     t_dir, t_rc, _, t_tail = truths[truth_of or name]
     if t_rc != 0:
         row["truth_message"] = t_tail
-    if run_dir is not None and rc == 0:
+    if run_dir is not None:  # a failed run: what it published before the failure
         row["checker"] = checker(
             run_dir, t_dir if t_rc == 0 else None, over.get("min_cell", 5), work, name
         )
