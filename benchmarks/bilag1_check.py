@@ -41,9 +41,32 @@ def _own(rel: dc.Relation, file: str) -> dc.Relation:
     return dc.Relation(terms, rel.lo, rel.hi, rel.note)
 
 
+# The files whose relations reach Bilag 1 and Tabel 4 (notebook 00); the model is cut down to them
+# when the whole run's model is infeasible (a failed run's partial files)
+DATA_QUALITY = (
+    BILAG1_FILE,
+    ENROLMENT_FILE,
+    "tables/register_coverage.csv",
+    "tables/tabel3_representativeness.csv",
+    "figures/municipalities.csv",
+    "tables/deep_dive_municipalities.csv",
+)
+
+
+def _cut(model: dc.Model) -> dc.Model:
+    keep = [r for r in model.relations if all(t.cell.file in DATA_QUALITY for t in r.terms)]
+    hidden = {k: v for k, v in model.hidden.items() if k[0] in DATA_QUALITY}
+    return dc.Model(model.min_cell, model.shown, hidden, keep, model.linked)
+
+
 def check(run_dir: Path) -> dict:
     model = load_model(run_dir)
-    before = dc.intervals(model)
+    cut = False
+    try:
+        before = dc.intervals(model)
+    except dc.Infeasible:
+        model, cut = _cut(model), True
+        before = dc.intervals(model)
     bilag1 = pd.read_csv(run_dir / BILAG1_FILE, dtype=str, keep_default_na=False)
     enrolment = pd.read_csv(run_dir / ENROLMENT_FILE, dtype=str, keep_default_na=False)
     rels = [_own(r, BILAG1_FILE) for r in bilag1_relations(bilag1, enrolment)]
@@ -61,6 +84,7 @@ def check(run_dir: Path) -> dict:
     return {
         "run": str(run_dir),
         "min_cell": model.min_cell,
+        "model": "notebook 00's files only (the run's whole model is infeasible)" if cut else "run",
         "relations_added": len(rels),
         "hidden_in": in_tables,
         "narrowed": narrowed,

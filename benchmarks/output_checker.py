@@ -1299,9 +1299,10 @@ NUMBER_N_RE = re.compile(r"\bN\s*=\s*(\d{1,3}(?:\.\d{3})*|\d+)(?![\d,])")
 
 
 def printed_totals(sys_: System, tables: list[Table], run_dir: Path) -> None:
-    """'N = 89 ...' printed under a table or figure (its source line, in the executed notebook's
-    displayed output that names the file): for a file of one block without a total row, a count
-    column whose shown values stay under N and has hidden cells is taken to add up to N."""
+    """'N = 89 ...' printed under a figure (its source line, in the executed notebook's displayed
+    output that names the file): for a figure's data of one block without a total row, the bars'
+    `n` (shown values under N, some hidden) is taken to add up to N. Not for tables, whose rows
+    mix units (holds, enrolments, persons: a guess that gave false findings at min_cell 10)."""
     by_file = {t.file: t for t in tables}
     for nb in sorted((run_dir / "notebooks").glob("*.ipynb")):
         try:
@@ -1315,8 +1316,8 @@ def printed_totals(sys_: System, tables: list[Table], run_dir: Path) -> None:
                 md = "".join(md) if isinstance(md, list) else md
                 t = by_file.get(file)
                 m = NUMBER_N_RE.search(md or "")
-                if t is None or m is None:
-                    continue
+                if t is None or m is None or not file.startswith("figures/"):
+                    continue  # a figure's data: one row per bar (a table's rows mix units)
                 total = float(m.group(1).replace(".", ""))
                 lab = _label_col(t)
                 if lab is None or t.text[lab].str.strip().str.match(TOTAL_RE).any():
@@ -1325,7 +1326,7 @@ def printed_totals(sys_: System, tables: list[Table], run_dir: Path) -> None:
                     continue  # rows of different populations (waves, comparisons)
                 if len(_blocks(t, lab)) != 1:
                     continue
-                for c in t.count_cols:
+                for c in [c for c in t.count_cols if c == "n"]:
                     col = t.num[c]
                     hid = t.hidden[c]
                     if not hid.any() or hid.all() or (col[~hid] == total).any():
