@@ -965,6 +965,590 @@ def integer_candidates(
 
 
 # ---------------------------------------------------------------------------------------------
+# (e) test statistics beside a table with hidden cells (issue 12, engineer C)
+# ---------------------------------------------------------------------------------------------
+
+# A tests table names the variable it tests; its statistic, p-value and smallest expected count
+# are functions of the 2 x k table of counts that a companion table shows (with hidden cells).
+TEST_VARIABLE = "Variabel"
+TEST_STATISTIC = "Teststørrelse"
+TEST_P = "p-værdi"
+TEST_MIN_EXPECTED = "Mindste forventede antal"
+TEST_NAME = "Test"
+CATEGORY = "Kategori"
+UNKNOWN_RE = re.compile(r"^(uoplyst|ukendt|mangler)", re.IGNORECASE)
+MAX_FILLS = 400_000
+
+
+def _tolerance(raw: str) -> float:
+    """Half a unit of the last digit shown (at least a relative 1e-9 for floating point)."""
+    s = raw.strip()
+    dec = len(s.split(".", 1)[1]) if "." in s and "e" not in s.lower() else 0
+    v = abs(_number(s) or 0.0)
+    return max(0.5 * 10.0**-dec if dec else 0.5, 1e-9 * v, 1e-12)
+
+
+def _companion(t: Table, tables: list[Table]) -> Table | None:
+    """The counts table a tests table belongs to: same key columns, the tested variables among
+    its rows, and (several fitting) the same file-name prefix."""
+    keys = [c for c in t.text_cols if c in ("Måling", TEST_VARIABLE)]
+    fits = []
+    for c in tables:
+        if c is t or CATEGORY not in c.columns or TEST_VARIABLE not in c.columns:
+            continue
+        if [k for k in c.text_cols if k in ("Måling", TEST_VARIABLE)] != keys:
+            continue
+        if len([x for x in c.count_cols if x.endswith("antal")]) < 2:
+            continue
+        if not set(t.text[TEST_VARIABLE]) & set(c.text[TEST_VARIABLE]):
+            continue
+        fits.append(c)
+    prefix = Path(t.file).stem.split("_")[0]
+    same = [c for c in fits if Path(c.file).stem.split("_")[0] == prefix]
+    return (same or fits or [None])[0]
+
+
+def _compositions(total: int, k: int) -> list[tuple]:
+    """Every way to write `total` as k integers >= 1 (hidden counts; zeros are shown)."""
+    import itertools
+
+    if k == 0:
+        return [()] if total == 0 else []
+    if total < k or math.comb(total - 1, k - 1) > MAX_FILLS:
+        return []  # none, or too many to try (the block is skipped)
+    return [
+        tuple(b - a for a, b in zip((0, *cut), (*cut, total), strict=True))
+        for cut in itertools.combinations(range(1, total), k - 1)
+    ]
+
+
+def _stats_of(tab, kind: str):
+    """(statistic, p-value, smallest expected count) of 2 x k tables (array n x 2 x k), as the
+    suite computes them: Pearson's chi² without correction (Monte Carlo: its statistic, no exact
+    p), Fisher's odds ratio for 2 x 2."""
+    import numpy as np
+    from scipy import stats
+
+    tab = np.asarray(tab, dtype=float)
+    rows = tab.sum(axis=2, keepdims=True)
+    cols = tab.sum(axis=1, keepdims=True)
+    n = tab.sum(axis=(1, 2), keepdims=True)
+    exp = rows * cols / n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        chi = np.where(exp > 0, (tab - exp) ** 2 / exp, 0.0).sum(axis=(1, 2))
+        if kind == "fisher":
+            stat = tab[:, 0, 0] * tab[:, 1, 1] / (tab[:, 0, 1] * tab[:, 1, 0])
+        else:
+            stat = chi
+    dof = tab.shape[2] - 1
+    p = stats.chi2.sf(chi, dof) if kind == "chi2" else np.full(len(tab), np.nan)
+    return stat, p, exp.min(axis=(1, 2))
+
+
+def test_statistics(tables: list[Table], min_cell: int, markers: dict | None = None) -> list[dict]:
+    """A statistic, p-value or smallest expected count printed for a 2 x k table whose counts are
+    shown elsewhere with hidden cells: every integer fill of the hidden cells that keeps the
+    shown margins is tried, and the fills that give the printed values (within half a unit of
+    their last digit) are kept. Both readings of the two count columns are tried: two groups,
+    and a subset beside its whole (the test compares the subset with the rest)."""
+    import itertools
+
+    import numpy as np
+
+    out = []
+    for t in tables:
+        if TEST_VARIABLE not in t.columns or not (
+            TEST_STATISTIC in t.columns or TEST_MIN_EXPECTED in t.columns
+        ):
+            continue
+        c = _companion(t, tables)
+        if c is None:
+            continue
+        cols = [x for x in c.count_cols if x.endswith("antal")][:2]
+        wave = "Måling" if "Måling" in t.columns and "Måling" in c.columns else None
+        for r in t.text.index:
+            name = t.text.at[r, TEST_NAME].lower() if TEST_NAME in t.columns else ""
+            kind = "fisher" if "fisher" in name else "chi2" if "pearson" in name else "mc"
+            if "welch" in name or "ingen" in name:
+                continue
+            shown = {
+                k: (t.num.at[r, k], _tolerance(t.text.at[r, k]))
+                for k in (TEST_STATISTIC, TEST_P, TEST_MIN_EXPECTED)
+                if k in t.columns and not t.hidden.at[r, k] and not pd.isna(t.num.at[r, k])
+            }
+            if kind != "chi2":
+                shown.pop(TEST_P, None)  # an exact / Monte Carlo p: not recomputed here
+            if not shown:
+                continue
+            sel = c.text[TEST_VARIABLE] == t.text.at[r, TEST_VARIABLE]
+            if wave:
+                sel &= c.text[wave] == t.text.at[r, wave]
+            block = [i for i in c.text.index[sel] if not UNKNOWN_RE.match(c.text.at[i, CATEGORY])]
+            unknown = [i for i in c.text.index[sel] if UNKNOWN_RE.match(c.text.at[i, CATEGORY])]
+            tot = c.text[TEST_VARIABLE].str.strip().str.match(TOTAL_RE)
+            if wave:
+                tot &= c.text[wave] == t.text.at[r, wave]
+            if len(block) < 2 or tot.sum() != 1:
+                continue
+            ti = c.text.index[tot][0]
+            totals, fills, hidden_cells = [], [], []
+            ok = True
+            for col in cols:
+                known_total = c.num.at[ti, col] - sum(
+                    c.num.at[i, col] if not c.hidden.at[i, col] else np.nan for i in unknown
+                )
+                if c.hidden.at[ti, col] or pd.isna(known_total):
+                    ok = False
+                    break
+                hid = [i for i in block if c.hidden.at[i, col]]
+                rest = round(
+                    float(known_total - c.num.loc[[i for i in block if i not in hid], col].sum())
+                )
+                fills.append(_compositions(rest, len(hid)))
+                hidden_cells.append(hid)
+                totals.append(known_total)
+            if not ok or not any(hidden_cells) or not all(fills):
+                continue
+            if math.prod(len(f) for f in fills) > MAX_FILLS:
+                continue
+            combos = list(itertools.product(*fills))
+            base = np.array(
+                [
+                    [c.num.at[i, col] if not c.hidden.at[i, col] else 0 for i in block]
+                    for col in cols
+                ]
+            )
+            tabs = np.repeat(base[None, :, :], len(combos), axis=0)
+            for k, combo in enumerate(combos):
+                for j, (hid, vals) in enumerate(zip(hidden_cells, combo, strict=True)):
+                    for i, v in zip(hid, vals, strict=True):
+                        tabs[k, j, block.index(i)] = v
+            keep = np.zeros(len(combos), dtype=bool)
+            for subset in (False, True):
+                tt = tabs.copy()
+                if subset:
+                    tt[:, 1, :] = tabs[:, 1, :] - tabs[:, 0, :]
+                    if (tt[:, 1, :] < 0).all(axis=1).all():
+                        continue
+                # categories nobody has are left out of the test; the fills keep the zeros shown
+                nz = tt.sum(axis=1).min(axis=0) > 0
+                tt = tt[:, :, nz] if nz.sum() >= 2 else tt
+                stat, p, me = _stats_of(tt, kind)
+                good = np.ones(len(combos), dtype=bool)
+                if subset:
+                    good &= (tt >= 0).all(axis=(1, 2))
+                for k, (v, tol) in shown.items():
+                    got = {TEST_STATISTIC: stat, TEST_P: p, TEST_MIN_EXPECTED: me}[k]
+                    good &= np.abs(got - v) <= tol + 1e-9
+                keep |= good
+            if not keep.any() or keep.all():
+                continue
+            for j, (hid, col) in enumerate(zip(hidden_cells, cols, strict=True)):
+                for i in hid:
+                    vals = sorted(set(tabs[keep, j, block.index(i)].tolist()))
+                    small = [v for v in vals if v < min_cell]
+                    mark = (markers or {}).get((c.file, int(i), col))
+                    # a cell shown as «<5» in the report is one of the values under min_cell, one
+                    # shown as «..» one of the others (without the report's markers: read as «<5»
+                    # where both kinds of value fit)
+                    marker = ""
+                    if mark == "secondary":
+                        vals = [v for v in vals if v >= min_cell] or vals
+                        marker = " (read with its «..» marker)"
+                    elif small and len(small) < len(vals):
+                        vals = small
+                        marker = " (read with its «<5» marker)"
+                    lo, hi = float(min(vals)), float(max(vals))
+                    if lo == hi:
+                        kind_f = "exact"
+                    elif hi < min_cell - 1 or (lo > 1 and hi < min_cell):
+                        kind_f = "narrowed"
+                    else:
+                        continue
+                    out.append(
+                        {
+                            "file": c.file,
+                            "row": int(i),
+                            "column": col,
+                            "label": c.label(i),
+                            "kind": kind_f,
+                            "value": lo if kind_f == "exact" else None,
+                            "lo": lo,
+                            "hi": hi,
+                            "equation": f"{t.file} row '{t.label(r)}': {', '.join(shown)} as printed "
+                            f"fit {int(keep.sum())} of {len(combos)} fills of the hidden cells"
+                            + marker,
+                        }
+                    )
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# (f) the report's markers: «<5» is 1..min_cell-1, «..» at least min_cell (issue 12, engineer C)
+# ---------------------------------------------------------------------------------------------
+
+PUBLISHED_KEY = "tpj_published"  # the output metadata naming the CSV a displayed table shows
+
+
+def _pipe_rows(md: str) -> tuple[list[str], list[list[str]]]:
+    """Header and body of the first pipe table in a Markdown text."""
+    lines = [ln.strip() for ln in md.splitlines()]
+    start = next((i for i, ln in enumerate(lines) if ln.startswith("|")), None)
+    if start is None:
+        return [], []
+    block = []
+    for ln in lines[start:]:
+        if not ln.startswith("|"):
+            break
+        block.append([c.strip() for c in ln.strip("|").split("|")])
+    if len(block) < 2:
+        return [], []
+    return block[0], block[2:]
+
+
+def report_markers(run_dir: Path) -> dict[tuple, str]:
+    """{(file, row, column): 'primary' | 'secondary'} from the tables as the report shows them
+    (each executed notebook's displayed table names its CSV): «<5» marks a count under min_cell,
+    «..» one hidden to protect another. A table whose shown counts are all «..» (the whole table
+    hidden, zeros too) gives no secondary bound."""
+    out: dict[tuple, str] = {}
+    for nb in sorted((run_dir / "notebooks").glob("*.ipynb")):
+        try:
+            doc = json.loads(nb.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        for cell in doc.get("cells", []):
+            for o in cell.get("outputs", []):
+                file = (o.get("metadata") or {}).get(PUBLISHED_KEY, "")
+                md = (o.get("data") or {}).get("text/markdown", "")
+                md = "".join(md) if isinstance(md, list) else md
+                if not file.endswith(".csv") or not md or not (run_dir / file).exists():
+                    continue
+                header, rows = _pipe_rows(md)
+                csv = pd.read_csv(run_dir / file, dtype=str, keep_default_na=False)
+                if header != list(csv.columns) or len(rows) != len(csv):
+                    continue  # shown turned or reshaped: not matched cell by cell
+                found = {}
+                for r, row in enumerate(rows):
+                    for col, v in zip(header, row, strict=False):
+                        if re.fullmatch(r"«?<\s?\d+»?", v):
+                            found[(file, r, col)] = "primary"
+                        elif v in ("..", "«..»"):
+                            found[(file, r, col)] = "secondary"
+                shown_numbers = any(
+                    re.fullmatch(r"[\d.,\u2212+-]+", v) for row in rows for v in row[1:]
+                )
+                if not shown_numbers:
+                    found = {k: v for k, v in found.items() if v == "primary"}
+                out.update(found)
+    return out
+
+
+def apply_markers(sys_: System, markers: dict[tuple, str]) -> int:
+    """Bounds from the markers on the unknown counts of the equations; returns how many."""
+    n = 0
+    for v in list(sys_.lo):
+        kind = markers.get(v)
+        if kind == "primary":
+            sys_.hi[v] = min(sys_.hi[v], sys_.min_cell - 1)
+            n += 1
+        elif kind == "secondary":
+            sys_.lo[v] = max(sys_.lo[v], sys_.min_cell)
+            n += 1
+    return n
+
+
+def rounded_shares(sys_: System, t: Table) -> None:
+    """A share printed rounded (the last shown digit) beside its count and base: the count lies
+    within base x (share -+ half a unit) / scale, two linear inequalities in count and base. The
+    (share, count, base) triples are those the shown rows confirm within the rounding (>= 2 rows,
+    no shown row against it); used where the exact `share_times_base` finds no triple."""
+    pct_cols = [
+        c for c in t.columns if PCT_RE.search(c) and c not in t.count_cols and c not in t.text_cols
+    ]
+    for p in pct_cols:
+        for a in t.count_cols:
+            for base in [b for b in t.count_cols if b != a]:
+                for scale in (1.0, 100.0):
+                    ok, bad = 0, False
+                    for r in t.text.index:
+                        if t.hidden.at[r, p] or t.hidden.at[r, a] or t.hidden.at[r, base]:
+                            continue
+                        pv, av, bv = t.num.at[r, p], t.num.at[r, a], t.num.at[r, base]
+                        if pd.isna(pv) or pd.isna(av) or pd.isna(bv):
+                            continue
+                        half = _tolerance(t.text.at[r, p])
+                        if (
+                            not (pv - half) * bv / scale - 1e-9
+                            <= av
+                            <= (pv + half) * bv / scale + 1e-9
+                        ):
+                            bad = True
+                            break
+                        ok += av > 0
+                    if bad or ok < 2 or _other_base_fits(t, list(t.text.index), p, a, base, scale):
+                        continue
+                    for r in t.text.index:
+                        if t.hidden.at[r, p] or pd.isna(t.num.at[r, p]):
+                            continue
+                        if _tolerance(t.text.at[r, p]) < 1e-6 * max(abs(t.num.at[r, p]), 1.0):
+                            continue  # printed in full: `share_times_base` has it exactly
+                        ta, tb = _term(sys_, t, r, a), _term(sys_, t, r, base)
+                        if ta[0] is None and tb[0] is None:
+                            continue  # nothing unknown
+                        if ta == (None, None) or tb == (None, None):
+                            continue
+                        half = _tolerance(t.text.at[r, p])
+                        for coef, sign in (
+                            ((t.num.at[r, p] - half) / scale, 1.0),
+                            ((t.num.at[r, p] + half) / scale, -1.0),
+                        ):
+                            # sign * (a - coef * base) >= 0, with a slack >= 0
+                            terms: dict = {}
+                            const = 0.0
+                            for (v, val), k in ((ta, sign), (tb, -sign * coef)):
+                                if v is None:
+                                    const -= k * val
+                                else:
+                                    terms[v] = terms.get(v, 0.0) + k
+                            slack = sys_.var(("slack", len(sys_.lo), ""), lo=0.0, integer=False)
+                            terms[slack] = -1.0
+                            sys_.add(
+                                terms,
+                                const,
+                                f"{t.file} row '{t.label(r)}': '{a}' within '{p}' (rounded) x '{base}'",
+                            )
+
+
+def means_within(sys_: System, t: Table) -> None:
+    """Means beside counts with a total row: the groups' means x counts add up to the total's
+    mean x count (a score sum), within the rounding of the printed means. A hidden group count
+    with its mean shown enters with the mean as coefficient; a group whose mean is hidden makes
+    the equation useless (its score sum is unknown) and is skipped."""
+    lab = _label_col(t)
+    if lab is None:
+        return
+    means = [
+        c for c in t.columns if MEAN_RE.search(c) and c not in t.count_cols and c not in t.text_cols
+    ]
+    is_total = t.text[lab].str.strip().str.match(TOTAL_RE)
+    if not means or is_total.sum() != 1:
+        return
+    r0 = t.text.index[is_total][0]
+    parts = [r for r in t.text.index if r != r0 and not HERAF_RE.match(t.text.at[r, lab])]
+    for m in means:
+        # the mean's count: the count column named like it ("X, gns." beside "X, antal") or the
+        # only count column
+        stem = re.sub(r"\W*(gns\.?|gennemsnit|mean)\W*$", "", m, flags=re.IGNORECASE)
+        cands = [c for c in t.count_cols if c.startswith(stem)] if stem else []
+        n = cands[0] if len(cands) == 1 else (t.count_cols[0] if len(t.count_cols) == 1 else None)
+        if (
+            n is None
+            or t.hidden.at[r0, m]
+            or t.hidden.at[r0, n]
+            or any(t.hidden.at[r, m] for r in parts)
+        ):
+            continue
+        if any(
+            pd.isna(t.num.at[r, m]) and not t.hidden.at[r, n] and t.num.at[r, n] > 0 for r in parts
+        ):
+            continue
+        terms: dict = {}
+        const = t.num.at[r0, m] * t.num.at[r0, n]
+        err = _tolerance(t.text.at[r0, m]) * t.num.at[r0, n]
+        for r in parts:
+            v, val = _term(sys_, t, r, n)
+            mv = t.num.at[r, m]
+            if pd.isna(mv):
+                continue
+            err += _tolerance(t.text.at[r, m]) * t.num.at[r0, n]
+            if v is None:
+                const -= mv * (val or 0.0)
+            else:
+                terms[v] = terms.get(v, 0.0) + mv
+        if not terms:
+            continue
+        slack = sys_.var(("slack", len(sys_.lo), ""), lo=-err, hi=err, integer=False)
+        terms[slack] = 1.0
+        sys_.add(terms, const, f"{t.file}: '{m}' x '{n}' over the rows = the total row's")
+
+
+WAVE_LABEL_RE = re.compile(r"(måling|wave|runde|sammenligning|uge|week)", re.IGNORECASE)
+NUMBER_N_RE = re.compile(r"\bN\s*=\s*(\d{1,3}(?:\.\d{3})*|\d+)(?![\d,])")
+
+
+def printed_totals(sys_: System, tables: list[Table], run_dir: Path) -> None:
+    """'N = 89 ...' printed under a figure (its source line, in the executed notebook's displayed
+    output that names the file): for a figure's data of one block without a total row, the bars'
+    `n` (shown values under N, some hidden) is taken to add up to N. Not for tables, whose rows
+    mix units (holds, enrolments, persons: a guess that gave false findings at min_cell 10)."""
+    by_file = {t.file: t for t in tables}
+    for nb in sorted((run_dir / "notebooks").glob("*.ipynb")):
+        try:
+            doc = json.loads(nb.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        for cell in doc.get("cells", []):
+            for o in cell.get("outputs", []):
+                file = (o.get("metadata") or {}).get(PUBLISHED_KEY, "")
+                md = (o.get("data") or {}).get("text/markdown", "")
+                md = "".join(md) if isinstance(md, list) else md
+                t = by_file.get(file)
+                m = NUMBER_N_RE.search(md or "")
+                if t is None or m is None or not file.startswith("figures/"):
+                    continue  # a figure's data: one row per bar (a table's rows mix units)
+                total = float(m.group(1).replace(".", ""))
+                lab = _label_col(t)
+                if lab is None or t.text[lab].str.strip().str.match(TOTAL_RE).any():
+                    continue
+                if WAVE_LABEL_RE.search(lab) or not t.text[lab].is_unique:
+                    continue  # rows of different populations (waves, comparisons)
+                if len(_blocks(t, lab)) != 1:
+                    continue
+                for c in [c for c in t.count_cols if c == "n"]:
+                    col = t.num[c]
+                    hid = t.hidden[c]
+                    if not hid.any() or hid.all() or (col[~hid] == total).any():
+                        continue  # nothing hidden, or a base column repeating N
+                    if float(col[~hid].sum()) + hid.sum() > total:
+                        continue  # the rows do not add up to N (several answers a person)
+                    _sum_equation(
+                        sys_,
+                        (None, total),
+                        [_term(sys_, t, r, c) for r in t.text.index],
+                        f"{t.file}[{c}]: the rows add up to 'N = {m.group(1)}' printed under it",
+                    )
+
+
+def same_count_keyed(sys_: System, tables: list[Table]) -> None:
+    """The same count under the same row keys in two files: rows keyed by the text columns (before
+    the first count) the two files share by name, at least two (e.g. Måling / Variabel /
+    Kategori, or item / wave / answer), unique in both. Taken as the same count when the shown
+    values agree on at least two non-zero keys and disagree on none (`same_count_across` needs
+    one unique label column)."""
+    info = []
+    for t in tables:
+        if not t.count_cols:
+            continue
+        first = t.columns.index(t.count_cols[0])
+        info.append((t, [c for c in t.text_cols if t.columns.index(c) < first]))
+    for i, (t1, k1) in enumerate(info):
+        for t2, k2 in info[i + 1 :]:
+            keys = [c for c in k1 if c in k2]
+            if t1.file == t2.file or len(keys) < 2:
+                continue
+
+            def keyed(t: Table, keys: list[str] = keys) -> dict | None:
+                k = t.text[keys].apply(lambda r: tuple(v.strip().lower() for v in r), axis=1)
+                return None if k.duplicated().any() else dict(zip(k, t.text.index, strict=True))
+
+            m1, m2 = keyed(t1), keyed(t2)
+            if m1 is None or m2 is None:
+                continue
+            common = [k for k in m1 if k in m2]
+            for c1 in t1.count_cols:
+                for c2 in [c for c in t2.count_cols if c == c1] or t2.count_cols[:0]:
+                    pairs, hidden_any = [], False
+                    for k in common:
+                        a, b = _term(sys_, t1, m1[k], c1), _term(sys_, t2, m2[k], c2)
+                        if a[0] is None and b[0] is None and a[1] is not None and b[1] is not None:
+                            pairs.append((a[1], b[1]))
+                        hidden_any |= (a[0] is None) != (b[0] is None)
+                    if not hidden_any or sum(a > 0 for a, _ in pairs) < 2:
+                        continue
+                    if any(abs(a - b) > EPS for a, b in pairs):
+                        continue
+                    for k in common:
+                        _sum_equation(
+                            sys_,
+                            _term(sys_, t1, m1[k], c1),
+                            [_term(sys_, t2, m2[k], c2)],
+                            f"the same count for {' / '.join(k)}: {t1.file}[{c1}] = {t2.file}[{c2}]",
+                        )
+
+
+READERS_TABLES = "tables/report_tables.xlsx"
+
+
+def _xlsx_value(v) -> tuple[str, float | None]:
+    """A readers' table cell as (kind, value): 'hidden' for «<5» / «..», 'number', or 'text'."""
+    if v is None:
+        return "blank", None
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return "number", float(v)
+    s = str(v).strip()
+    if _marker(s) and s:
+        return "hidden", None
+    return "text", None
+
+
+def readers_tables(run_dir: Path, tables: list[Table]) -> tuple[dict, list[dict]]:
+    """`tables/report_tables.xlsx` (one sheet per report table, as shown) against the CSVs: a
+    sheet matched to a CSV by its header and number of rows gives the report's markers, and a
+    count a sheet shows where the CSV hides it (or the other way round) is a finding."""
+    path = run_dir / READERS_TABLES
+    if not path.exists():
+        return {}, []
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True, data_only=True)
+    markers: dict = {}
+    out: list[dict] = []
+    for ws in wb.worksheets:
+        rows = [list(r) for r in ws.iter_rows(values_only=True)]
+        if len(rows) < 3:
+            continue
+        header = [str(h).strip() if h is not None else "" for h in rows[1]]
+        body = []
+        for r in rows[2:]:
+            if all(v is None for v in r):
+                break
+            body.append(r)
+        for t in tables:
+            if t.columns != header[: len(t.columns)] or len(t.text) != len(body):
+                continue
+            for i, r in enumerate(body):
+                for j, col in enumerate(t.columns):
+                    kind, v = _xlsx_value(r[j] if j < len(r) else None)
+                    if kind == "hidden":
+                        s = str(r[j]).strip()
+                        markers[(t.file, i, col)] = "secondary" if ".." in s else "primary"
+                    if col in t.count_cols and kind == "number" and t.hidden.at[i, col]:
+                        if (i, col) in t.na:
+                            continue
+                        out.append(
+                            {
+                                "file": t.file,
+                                "row": i,
+                                "column": col,
+                                "label": t.label(i),
+                                "kind": "exact",
+                                "value": v,
+                                "lo": v,
+                                "hi": v,
+                                "equation": f"{READERS_TABLES} sheet '{ws.title}' shows it",
+                            }
+                        )
+            break
+    return markers, out
+
+
+def sharpened(sys_: System, tables: list[Table], run_dir: Path) -> dict[tuple, str]:
+    """The attacks added by the delivery-shaped sweep (issue 12, engineer C); returns the
+    report's markers (also used by `test_statistics`)."""
+    for t in tables:
+        rounded_shares(sys_, t)
+        means_within(sys_, t)
+    printed_totals(sys_, tables, run_dir)
+    same_count_keyed(sys_, tables)
+    markers = report_markers(run_dir)
+    sheet_markers, _ = readers_tables(run_dir, tables)
+    markers = {**sheet_markers, **markers}
+    apply_markers(sys_, markers)
+    return markers
+
+
+# ---------------------------------------------------------------------------------------------
 # Driver
 # ---------------------------------------------------------------------------------------------
 
@@ -984,6 +1568,7 @@ def check(
     wave_questionnaires(sys_, tables)
     same_count_across(sys_, tables)
     keyed_groups(sys_, tables)
+    markers = sharpened(sys_, tables, run_dir)
     sys_.propagate()
     sys_.tighten_lp()
     by_file = {t.file: t for t in tables}
@@ -1016,6 +1601,8 @@ def check(
         )
     findings += integer_candidates(sys_, tables, printed_integers(run_dir))
     findings += printed_small_counts(run_dir, min_cell)
+    findings += test_statistics(tables, min_cell, markers)
+    findings += readers_tables(run_dir, tables)[1]
     return findings, sys_
 
 

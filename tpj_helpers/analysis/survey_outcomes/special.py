@@ -410,9 +410,12 @@ def for_file(hidden: dict[dc.Cell, str], file: str) -> dict[dc.Cell, str]:
     return {dc.Cell(file, c.row, c.column): k for c, k in hidden.items()}
 
 
-def publish_items(pub, dist: pd.DataFrame, p: Plan, name: str, source: str, plot=None):
+def publish_items(
+    pub, dist: pd.DataFrame, p: Plan, name: str, source: str, plot=None, note: str = ""
+):
     """Publish an item distribution with the plan's hidden cells, rounded shares and relations:
-    `tables/<name>.csv` (decimals of the share: 3), or, with `plot`, the figure and its data."""
+    `tables/<name>.csv` (decimals of the share: 3; `note` under it), or, with `plot`, the figure
+    and its data."""
     from tpj_helpers.analysis.survey_outcomes import disclosure, tables
 
     frame, hidden, rels, linked = view(dist, p)
@@ -425,7 +428,7 @@ def publish_items(pub, dist: pd.DataFrame, p: Plan, name: str, source: str, plot
         hidden=for_file(hidden, file),
     )
     if plot is None:
-        return pub.table(frame, name, source=source, decimals={"share": 3}, **common)
+        return pub.table(frame, name, source=source, note=note, decimals={"share": 3}, **common)
     return pub.figure(frame, name, source=source, plot=plot, **common)
 
 
