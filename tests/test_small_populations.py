@@ -226,3 +226,20 @@ def test_a_delivery_of_two_completers_gets_its_chapters(two_completers):
     # a run with withheld chapters is a finished run (outputs.md, run status)
     manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["status"] == "ok"
+
+
+def test_a_source_line_never_prints_a_count_its_table_hides(tmp_path, capsys):
+    # a delivery of one person: the enrolment table hides its 1s, its source line printed them
+    pub = Publisher(tmp_path, "nb", min_cell=5)
+    df = pd.DataFrame({"Opgørelse": ["Tilmeldinger", "Personer"], "Antal": [1, 1]})
+    source = "Kursusudbyderens tilmeldingsliste. N = 1 tilmeldinger, 1 personer på 24 hold"
+    pub.table(df, "enrolment", source, count_cols=["Antal"])
+    shown = capsys.readouterr().out
+    assert "N = færre end 5 tilmeldinger, færre end 5 personer på 24 hold" in shown
+    assert "N = 1" not in shown
+    # counts from min_cell up, thousands, zeros and other numbers stay as they are
+    line = "N = 1.234 kursister, 0 personer, 5 afmeldte; 3 interviews (2022-W10)"
+    assert withhold.mask_small_counts(line, 5) == line
+    assert withhold.mask_small_counts("N = 3 udsendte og 2 fuldt besvarede", 5) == (
+        "N = færre end 5 udsendte og færre end 5 fuldt besvarede"
+    )

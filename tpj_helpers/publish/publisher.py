@@ -274,6 +274,7 @@ class Publisher:
 
     def _source_line(self, source: str) -> str:
         extra = " Syntetiske data." if self.synthetic else ""
+        source = withhold.mask_small_counts(source, self.min_cell)  # never a hidden count
         return f"*Kilde: {source}.{extra}*"
 
     def table(

@@ -16,6 +16,7 @@ file's cell takes that cell as unknown (any count from 0 up), instead of stoppin
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -67,3 +68,35 @@ def blank(df: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
     for col in [c for c in df.columns if c in cols]:
         out[col] = pd.Series([None] * len(df), index=df.index, dtype=object)
     return out
+
+
+# Words after a count of persons in the source lines under tables and figures ("N = 3 udsendte og
+# 3 fuldt besvarede", "1 i registerudsnittet, 1 registrerede kursister", "N = 1 kursister").
+_PERSON_WORDS = (
+    "tilmeldinger",
+    "tilmelding",
+    "personer",
+    "person",
+    "kursister",
+    "kursist",
+    "udsendte",
+    "fuldt",
+    "registrerede",
+    "afmeldte",
+    "i registerudsnittet",
+    "i registeranalysen",
+)
+_SMALL_COUNT = re.compile(
+    r"(?<![\w,.\-−])(\d+)(?= (?:" + "|".join(re.escape(w) for w in _PERSON_WORDS) + r")\b)"
+)
+
+
+def mask_small_counts(text: str, min_cell: int) -> str:
+    """A source line with every count of persons from 1 to `min_cell` - 1 written «færre end
+    <min_cell>»: a message never prints a count that the table beside it hides («<5»)."""
+
+    def repl(m: re.Match) -> str:
+        n = int(m.group(1))
+        return f"færre end {min_cell}" if 0 < n < min_cell else m.group(1)
+
+    return _SMALL_COUNT.sub(repl, text)

@@ -80,18 +80,15 @@ def source_line(
     )
 
 
-def reading(estimates: pd.DataFrame, t6, ok: bool, published_t6: pd.DataFrame, min_cell: int):
+def reading(estimates: pd.DataFrame, t6, ok: bool, min_cell: int) -> str:
     """`register.register_reading`, or the Danish note when the models are not published.
 
-    The reading names the persons at week -1 and week 26 (Tabel 6's N); where the published
-    Tabel 6 hides either, or it is below `min_cell`, the sentences with counts are left out."""
+    The reading names the persons at week -1 and week 26 (Tabel 6's N); where either is below
+    `min_cell` (hidden in Tabel 6), the sentences with these counts are left out."""
     if not ok:
         return too_few_text(min_cell)
-    n_row = published_t6[published_t6.iloc[:, 0] == register.N_LABEL]
-    hidden = n_row.iloc[:, 1:].isna().to_numpy().any() if len(n_row) else True
-    small = any(0 < int(t6.n[k]) < min_cell for k in ("-1", "26"))
     text = register.register_reading(estimates, t6)
-    if not (hidden or small):
+    if not any(0 < int(t6.n[k]) < min_cell for k in ("-1", "26")):
         return text
     keep = [
         s
