@@ -218,6 +218,16 @@ def test_a_delivery_of_two_completers_gets_its_chapters(two_completers):
     assert "For få personer til at estimere registermodellerne" in notes["30_register_regressions"]
     assert "For få personer til at måle kursets effekt" in notes["35_effect"]
     assert "For få personer til at opdele på undergrupper" in notes["40_subgroup_models"]
+    # a figure cell shows its image or the note the report shows in its place (else the render
+    # stops: "a figure label but the cell shows no image")
+    for nb in ("30_register_regressions", "35_effect", "40_subgroup_models"):
+        for c in nbformat.read(run / "notebooks" / f"{nb}.ipynb", as_version=4).cells:
+            if c.cell_type != "code" or "#| label: fig-" not in c.source:
+                continue
+            outs = c.get("outputs", [])
+            assert any("image/png" in o.get("data", {}) for o in outs) or any(
+                withhold.WITHHELD_KEY in o.get("metadata", {}) for o in outs
+            ), (nb, c.source.splitlines()[0])
     # no register model on two persons, and no count below 5 in a source line
     est = pd.read_csv(run / "results" / "estimates.csv")
     assert est[est["analysis"] == "register"].empty

@@ -100,3 +100,12 @@ def mask_small_counts(text: str, min_cell: int) -> str:
         return f"færre end {min_cell}" if 0 < n < min_cell else m.group(1)
 
     return _SMALL_COUNT.sub(repl, text)
+
+
+def show(markdown: str, file: str = "") -> None:
+    """Show a Danish note in place of a figure a chapter does not draw (too few persons): the
+    report shows the figure's caption and this note (a figure cell must otherwise show an
+    image). `file`: the figure's data file, when there is one."""
+    from IPython.display import display
+
+    display({"text/markdown": f"*{markdown}*"}, raw=True, metadata={WITHHELD_KEY: file})
