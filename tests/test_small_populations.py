@@ -253,3 +253,16 @@ def test_a_source_line_never_prints_a_count_its_table_hides(tmp_path, capsys):
     assert withhold.mask_small_counts("N = 3 udsendte og 2 fuldt besvarede", 5) == (
         "N = færre end 5 udsendte og færre end 5 fuldt besvarede"
     )
+
+
+def test_the_effect_reading_prints_no_count_of_participants_under_min_cell():
+    # Holbæk alone: the reading printed "1 kursister fandt ingen, 2 var ikke på ..."
+    text = (
+        "; 1 kursister fandt ingen, 2 var ikke på en kvalificerende ydelse i ugen før, og 6 "
+        "startede så sent, at uge 26 ligger efter data. For 3 af de matchede lå de 104 ugers"
+    )
+    assert effect_small.mask_counts(text, 5) == (
+        "; færre end 5 kursister fandt ingen, færre end 5 var ikke på en kvalificerende ydelse i "
+        "ugen før, og 6 startede så sent, at uge 26 ligger efter data. For færre end 5 af de "
+        "matchede lå de 104 ugers"
+    )

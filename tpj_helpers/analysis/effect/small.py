@@ -10,6 +10,8 @@ the chapter says so in Danish, naming the rule and never the count.
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from tpj_helpers.analysis.effect import chapter, design
@@ -72,11 +74,27 @@ def status_text(
     return text.removesuffix(dip_sentence(dev)) + too_few_development_text(min_cell)
 
 
+# The counts of participants left out of the design in `chapter.reading` ("22 kursister fandt
+# ingen, 46 var ikke på en kvalificerende ydelse ..., 84 startede så sent ..., For 89 af de
+# matchede ..."): in a small population some are 1 to min_cell - 1.
+_LEFT_OUT = re.compile(
+    r"(?<![\w,.\-−])(\d+)(?= (?:kursister fandt ingen|var ikke på|startede så sent|af de matchede))"
+)
+
+
+def mask_counts(text: str, min_cell: int) -> str:
+    """The reading with each count of participants from 1 to `min_cell` - 1 written «færre end
+    <min_cell>» (a message never prints a count under the rule)."""
+    return _LEFT_OUT.sub(
+        lambda m: f"færre end {min_cell}" if 0 < int(m.group(1)) < min_cell else m.group(1), text
+    )
+
+
 def reading(result, dev: pd.DataFrame, too_few: bool, min_cell: int) -> str:
-    """`chapter.reading` with an estimate; without one the headline on the participants' own
-    development (no pool) or the note on too few persons."""
+    """`chapter.reading` with an estimate (counts under `min_cell` masked); without one the
+    headline on the participants' own development (no pool) or the note on too few persons."""
     if result is not None:
-        return chapter.reading(result)
+        return mask_counts(chapter.reading(result), min_cell)
     if too_few or not development_ok(dev, min_cell):
         return development_text(dev, min_cell) if too_few else too_few_development_text(min_cell)
     return chapter.headline(None, dev)
