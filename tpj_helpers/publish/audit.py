@@ -23,6 +23,7 @@ import nbformat
 import pandas as pd
 
 from tpj_helpers.publish import disclosure as dc
+from tpj_helpers.publish import withhold
 from tpj_helpers.publish.present import num
 
 AUDIT_FILE = "results/disclosure_audit.csv"
@@ -111,8 +112,17 @@ def load_model(run_dir: Path | str) -> dc.Model:
     referenced = {t.cell.file for r in model.relations for t in r.terms} | {
         t.factor.file for r in model.relations for t in r.terms if t.factor
     }
+    withheld = withhold.withheld_files(run_dir)
     for file in sorted(files | referenced):
         path = run_dir / file
+        if not path.exists() and file in withheld:
+            # left out by its notebook (nothing of it published): its cells are unknown
+            for r in model.relations:
+                for t in r.terms:
+                    for c in (t.cell, t.factor):
+                        if c is not None and c.file == file:
+                            model.hidden.setdefault(c.key(), dc.FREE)
+            continue
         if not path.exists():
             raise AuditError(
                 f"disclosure audit: a relation names {file}, which the run did not publish"
@@ -142,6 +152,7 @@ def audit_run(run_dir: Path | str, write: bool = True) -> AuditResult:
     rows = [
         (f, r, c, kind, found[(f, r, c)][0], found[(f, r, c)][1], (f, r, c) not in bad)
         for (f, r, c), kind in model.hidden.items()
+        if kind != dc.FREE  # a cell of a withheld file: unpublished, not a hidden cell
     ]
     cells = (
         pd.DataFrame(rows, columns=AUDIT_COLUMNS)

@@ -28,6 +28,7 @@ import pandas as pd
 from IPython.display import Image, Markdown, display
 
 from tpj_helpers.publish import disclosure as dc
+from tpj_helpers.publish import withhold
 from tpj_helpers.publish.estimates import ESTIMATE_COLUMNS
 from tpj_helpers.publish.present import DPI, num
 
@@ -35,6 +36,10 @@ from tpj_helpers.publish.present import DPI, num
 # published as. Read by tpj_helpers.report.trace (same literal: the renderer imports no pandas).
 PUBLISHED_KEY = "tpj_published"
 SECONDARY_MARK = ".."  # a cell hidden because it could be worked out from the table's sums
+
+
+class CannotPublish(ValueError):
+    """No complementary suppression protects the file: `table`/`figure` withhold it (`withhold`)."""
 
 
 def suppress_small(*args, **kwargs) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -260,6 +265,7 @@ class Publisher:
     _known: dict = field(default_factory=dict, repr=False)
     _foreign: dict = field(default_factory=dict, repr=False)  # `hidden` cells passed so far
     _later: set = field(default_factory=set, repr=False)  # `hide_later` files not yet published
+    withheld: list = field(default_factory=list)  # files left out: no protection held (`withhold`)
 
     def __post_init__(self) -> None:
         self.output_dir = Path(self.output_dir)
@@ -268,6 +274,7 @@ class Publisher:
 
     def _source_line(self, source: str) -> str:
         extra = " Syntetiske data." if self.synthetic else ""
+        source = withhold.mask_small_counts(source, self.min_cell)  # never a hidden count
         return f"*Kilde: {source}.{extra}*"
 
     def table(
@@ -299,21 +306,24 @@ class Publisher:
         use that this notebook did not publish (see `protect`).
         """
         count_cols = list(count_cols)
-        safe, mask, secondary = self.protect(
-            df,
-            f"tables/{name}.csv",
-            count_cols,
-            linked,
-            col_sums,
-            row_sums,
-            label_col,
-            relations,
-            known,
-            hide_cols,
-            hidden,
-            hide_later,
-            write=True,
-        )
+        try:
+            safe, mask, secondary = self.protect(
+                df,
+                f"tables/{name}.csv",
+                count_cols,
+                linked,
+                col_sums,
+                row_sums,
+                label_col,
+                relations,
+                known,
+                hide_cols,
+                hidden,
+                hide_later,
+                write=True,
+            )
+        except (CannotPublish, dc.Infeasible) as exc:
+            return self._withhold(df, f"tables/{name}.csv", count_cols, exc)
         safe.to_csv(self.output_dir / "tables" / f"{name}.csv", index=False)
         shown = format_table(safe, mask, self.min_cell, decimals, secondary)
         if transpose is not None:
@@ -361,20 +371,24 @@ class Publisher:
     ) -> Path:
         """Suppress the figure's data (as `table`), draw it with `plot`, save PNG + data CSV, display."""
         count_cols = list(count_cols)
-        safe, _, _ = self.protect(
-            data,
-            f"figures/{name}.csv",
-            count_cols,
-            linked,
-            col_sums,
-            row_sums,
-            label_col,
-            relations,
-            known,
-            hide_cols,
-            hidden,
-            write=True,
-        )
+        try:
+            safe, _, _ = self.protect(
+                data,
+                f"figures/{name}.csv",
+                count_cols,
+                linked,
+                col_sums,
+                row_sums,
+                label_col,
+                relations,
+                known,
+                hide_cols,
+                hidden,
+                write=True,
+            )
+        except (CannotPublish, dc.Infeasible) as exc:
+            self._withhold(data, f"figures/{name}.csv", count_cols, exc)
+            return None
         fig = plot(safe)
         path = self.output_dir / "figures" / f"{name}.png"
         fig.savefig(path, dpi=DPI, bbox_inches="tight")
@@ -387,6 +401,15 @@ class Publisher:
         display(Markdown(line))
         self.published.append(f"figures/{name}.png")
         return path
+
+    def _withhold(self, df: pd.DataFrame, file: str, count_cols, exc: Exception) -> pd.DataFrame:
+        """Publish nothing of `file`; show the Danish note in its place and record it for the
+        audit (`tpj_helpers.publish.withhold`). Returns the frame with its numbers emptied."""
+        self.withheld.append(file)
+        withhold.record(self.output_dir, file, self.notebook, str(exc))
+        md = f"*{withhold.note(file, self.min_cell)}*"
+        display({"text/markdown": md}, raw=True, metadata={withhold.WITHHELD_KEY: file})
+        return withhold.blank(df, count_cols)
 
     def protect(
         self,
@@ -484,6 +507,9 @@ class Publisher:
         for rel in rels:
             for t in rel.terms:
                 for c in (t.cell, t.factor):
+                    if c is not None and c.file in self.withheld:  # not published: unknown
+                        model.shown.pop(c.key(), None)
+                        model.hidden.setdefault(c.key(), dc.FREE)
                     if (
                         c is not None
                         and c.file != file
@@ -549,7 +575,7 @@ class Publisher:
                 left = dc.breaches(model)
             if left:
                 where, row, col = left[0]
-                raise ValueError(
+                raise CannotPublish(
                     f"disclosure: {file} cannot be published: the hidden cell of {where} in row "
                     f"{row + 1}, column '{col}' can be worked out from cells this table cannot hide "
                     f"({len(left)} such cell(s)); declare the other file in `hide_later` or "

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from tpj_helpers.publish.disclosure import SIDECAR_DIR, Cell, Relation, Term
+from tpj_helpers.publish.withhold import withheld_files
 
 
 def sidecar_path(run_dir: Path | str, file: str) -> Path:
@@ -50,6 +51,8 @@ def add_relations(run_dir: Path | str, file: str, relations: list[Relation]) -> 
     """Append relations (cells of file "" are `file`'s) to the sidecar of a published file: for a
     relation the audit must check but the file's protection must not be given (see
     `analysis/survey_outcomes/disclosure.indicator_protection`)."""
+    if file in withheld_files(run_dir):  # nothing of it published: no relation to check
+        return
     path = sidecar_path(run_dir, file)
     doc = json.loads(path.read_text(encoding="utf-8"))
     for r in relations:

@@ -22,6 +22,9 @@ from tpj_helpers.report.xref import Chunk, Numbering
 EMBED = re.compile(r"\{\{<\s*embed\s+(?P<args>.*?)\s*>\}\}")
 TABLE_START = re.compile(r"^\s*(\||\+[-=:+]+\+\s*$)")
 IMAGE_TYPES = (("image/png", "png"), ("image/svg+xml", "svg"), ("image/jpeg", "jpg"))
+# Output metadata key of the note a notebook shows in place of a figure withheld for small groups
+# (tpj_helpers.publish.withhold.WITHHELD_KEY; the renderer imports no pandas).
+WITHHELD_KEY = "tpj_withheld"
 
 # A child of the run logger: warnings reach run.log when rendering inside `tpj run`.
 log = logging.getLogger("tpj.run.render")
@@ -116,6 +119,18 @@ class EmbedResolver:
             found = next(((m, e) for m, e in IMAGE_TYPES if m in o.get("data", {})), None)
             if found:
                 unique.append((o, *found))
+        withheld = [
+            o
+            for o in cell.outputs
+            if WITHHELD_KEY in (o.get("metadata") or {}) and "text/markdown" in o.get("data", {})
+        ]
+        if not unique and withheld:
+            # a figure withheld for small groups (tpj_helpers.publish.withhold): the caption,
+            # numbered as the figure would be, and the note in its place
+            number = self.numbering.number("fig", cell.label)
+            caption = self._caption(cell, "fig-cap", number)
+            parts = [caption, *(o["data"]["text/markdown"].strip() for o in withheld)]
+            return div(cell.label, "tpj-figure", "\n\n".join(parts))
         if not unique:
             raise RenderError(
                 f"{where}: {cell.notebook.name}#{cell.label} is a figure label but the "

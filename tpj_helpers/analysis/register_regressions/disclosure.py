@@ -101,8 +101,8 @@ def tabel6_view(
     from pathlib import Path
 
     from tpj_helpers.analysis.register_regressions import models as register
-    from tpj_helpers.publish.disclosure import SIDECAR_DIR
-    from tpj_helpers.publish.publisher import Publisher
+    from tpj_helpers.publish.disclosure import SIDECAR_DIR, Infeasible
+    from tpj_helpers.publish.publisher import CannotPublish, Publisher
 
     t6 = register.tabel6(data, persons)
     table = register.tabel6_table(t6)
@@ -114,16 +114,20 @@ def tabel6_view(
     file = "tables/register_tabel6.csv"
     with tempfile.TemporaryDirectory() as tmp:
         pub = Publisher(tmp, "tabel6_view", min_cell)
-        pub.protect(
-            table,
-            file,
-            count_cols=table.columns[1:],
-            relations=rels,
-            known=known,
-            hide_later=HIDE_LATER,
-            write=True,
-            **TABEL6_SUMS,
-        )
+        try:
+            pub.protect(
+                table,
+                file,
+                count_cols=table.columns[1:],
+                relations=rels,
+                known=known,
+                hide_later=HIDE_LATER,
+                write=True,
+                **TABEL6_SUMS,
+            )
+        except (CannotPublish, Infeasible):
+            # notebook 30 withholds Tabel 6 (publish.withhold): nothing of it to protect here
+            return [], {}, {}
         side = json.loads(
             (Path(tmp) / SIDECAR_DIR / "tables__register_tabel6.json").read_text(encoding="utf-8")
         )

@@ -92,13 +92,20 @@ def indicator_protection(
     not given to the Publisher, whose model does not know that a share is hidden with its count
     (it would hide N for nothing); `add_share_relations` writes them into the sidecar after
     publishing, so that the audit checks them against what was really published."""
-    from tpj_helpers.publish.disclosure import SECONDARY, Cell
+    from tpj_helpers.publish.disclosure import SECONDARY, Cell, Infeasible
+    from tpj_helpers.publish.publisher import CannotPublish
     from tpj_helpers.publish.sidecars import declared
 
     rels = indicator_relations(shares, indicators, items, share_rows=set()) + declared(
         pub.output_dir, ITEMS_FILE
     )
-    first = pub.protect(table, INDICATOR_FILE, count_cols, linked, relations=rels, write=False)[0]
+    try:
+        protected = pub.protect(table, INDICATOR_FILE, count_cols, linked, relations=rels)
+    except (CannotPublish, Infeasible):  # a small population: `pub.table` withholds the table
+        return rels, {}, []
+    first = protected[0]
+    # a zero count tells nothing about its N (0 x N = 0) and a secondary cell is >= min_cell:
+    # zeros stay shown
     hidden = {
         Cell(INDICATOR_FILE, i, "Antal"): SECONDARY
         for i in range(len(first))
