@@ -1190,6 +1190,22 @@ def test_statistics(tables: list[Table], min_cell: int, markers: dict | None = N
 PUBLISHED_KEY = "tpj_published"  # the output metadata naming the CSV a displayed table shows
 
 
+def displayed_outputs(run_dir: Path):
+    """(published file, Markdown text) of every displayed output of the executed notebooks."""
+    for nb in sorted((run_dir / "notebooks").glob("*.ipynb")):
+        try:
+            doc = json.loads(nb.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        for cell in doc.get("cells", []):
+            for o in cell.get("outputs", []):
+                md = (o.get("data") or {}).get("text/markdown", "")
+                yield (
+                    (o.get("metadata") or {}).get(PUBLISHED_KEY, ""),
+                    "".join(md) if isinstance(md, list) else md,
+                )
+
+
 def _pipe_rows(md: str) -> tuple[list[str], list[list[str]]]:
     """Header and body of the first pipe table in a Markdown text."""
     lines = [ln.strip() for ln in md.splitlines()]
@@ -1212,35 +1228,24 @@ def report_markers(run_dir: Path) -> dict[tuple, str]:
     «..» one hidden to protect another. A table whose shown counts are all «..» (the whole table
     hidden, zeros too) gives no secondary bound."""
     out: dict[tuple, str] = {}
-    for nb in sorted((run_dir / "notebooks").glob("*.ipynb")):
-        try:
-            doc = json.loads(nb.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+    for file, md in displayed_outputs(run_dir):
+        if not file.endswith(".csv") or not md or not (run_dir / file).exists():
             continue
-        for cell in doc.get("cells", []):
-            for o in cell.get("outputs", []):
-                file = (o.get("metadata") or {}).get(PUBLISHED_KEY, "")
-                md = (o.get("data") or {}).get("text/markdown", "")
-                md = "".join(md) if isinstance(md, list) else md
-                if not file.endswith(".csv") or not md or not (run_dir / file).exists():
-                    continue
-                header, rows = _pipe_rows(md)
-                csv = pd.read_csv(run_dir / file, dtype=str, keep_default_na=False)
-                if header != list(csv.columns) or len(rows) != len(csv):
-                    continue  # shown turned or reshaped: not matched cell by cell
-                found = {}
-                for r, row in enumerate(rows):
-                    for col, v in zip(header, row, strict=False):
-                        if re.fullmatch(r"«?<\s?\d+»?", v):
-                            found[(file, r, col)] = "primary"
-                        elif v in ("..", "«..»"):
-                            found[(file, r, col)] = "secondary"
-                shown_numbers = any(
-                    re.fullmatch(r"[\d.,\u2212+-]+", v) for row in rows for v in row[1:]
-                )
-                if not shown_numbers:
-                    found = {k: v for k, v in found.items() if v == "primary"}
-                out.update(found)
+        header, rows = _pipe_rows(md)
+        csv = pd.read_csv(run_dir / file, dtype=str, keep_default_na=False)
+        if header != list(csv.columns) or len(rows) != len(csv):
+            continue  # shown turned or reshaped: not matched cell by cell
+        found = {}
+        for r, row in enumerate(rows):
+            for col, v in zip(header, row, strict=False):
+                if re.fullmatch(r"«?<\s?\d+»?", v):
+                    found[(file, r, col)] = "primary"
+                elif v in ("..", "«..»"):
+                    found[(file, r, col)] = "secondary"
+        shown_numbers = any(re.fullmatch(r"[\d.,\u2212+-]+", v) for row in rows for v in row[1:])
+        if not shown_numbers:
+            found = {k: v for k, v in found.items() if v == "primary"}
+        out.update(found)
     return out
 
 
@@ -1383,41 +1388,32 @@ def printed_totals(sys_: System, tables: list[Table], run_dir: Path) -> None:
     `n` (shown values under N, some hidden) is taken to add up to N. Not for tables, whose rows
     mix units (holds, enrolments, persons: a guess that gave false findings at min_cell 10)."""
     by_file = {t.file: t for t in tables}
-    for nb in sorted((run_dir / "notebooks").glob("*.ipynb")):
-        try:
-            doc = json.loads(nb.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+    for file, md in displayed_outputs(run_dir):
+        t = by_file.get(file)
+        m = NUMBER_N_RE.search(md or "")
+        if t is None or m is None or not file.startswith("figures/"):
+            continue  # a figure's data: one row per bar (a table's rows mix units)
+        total = float(m.group(1).replace(".", ""))
+        lab = _label_col(t)
+        if lab is None or t.text[lab].str.strip().str.match(TOTAL_RE).any():
             continue
-        for cell in doc.get("cells", []):
-            for o in cell.get("outputs", []):
-                file = (o.get("metadata") or {}).get(PUBLISHED_KEY, "")
-                md = (o.get("data") or {}).get("text/markdown", "")
-                md = "".join(md) if isinstance(md, list) else md
-                t = by_file.get(file)
-                m = NUMBER_N_RE.search(md or "")
-                if t is None or m is None or not file.startswith("figures/"):
-                    continue  # a figure's data: one row per bar (a table's rows mix units)
-                total = float(m.group(1).replace(".", ""))
-                lab = _label_col(t)
-                if lab is None or t.text[lab].str.strip().str.match(TOTAL_RE).any():
-                    continue
-                if WAVE_LABEL_RE.search(lab) or not t.text[lab].is_unique:
-                    continue  # rows of different populations (waves, comparisons)
-                if len(_blocks(t, lab)) != 1:
-                    continue
-                for c in [c for c in t.count_cols if c == "n"]:
-                    col = t.num[c]
-                    hid = t.hidden[c]
-                    if not hid.any() or hid.all() or (col[~hid] == total).any():
-                        continue  # nothing hidden, or a base column repeating N
-                    if float(col[~hid].sum()) + hid.sum() > total:
-                        continue  # the rows do not add up to N (several answers a person)
-                    _sum_equation(
-                        sys_,
-                        (None, total),
-                        [_term(sys_, t, r, c) for r in t.text.index],
-                        f"{t.file}[{c}]: the rows add up to 'N = {m.group(1)}' printed under it",
-                    )
+        if WAVE_LABEL_RE.search(lab) or not t.text[lab].is_unique:
+            continue  # rows of different populations (waves, comparisons)
+        if len(_blocks(t, lab)) != 1:
+            continue
+        for c in [c for c in t.count_cols if c == "n"]:
+            col = t.num[c]
+            hid = t.hidden[c]
+            if not hid.any() or hid.all() or (col[~hid] == total).any():
+                continue  # nothing hidden, or a base column repeating N
+            if float(col[~hid].sum()) + hid.sum() > total:
+                continue  # the rows do not add up to N (several answers a person)
+            _sum_equation(
+                sys_,
+                (None, total),
+                [_term(sys_, t, r, c) for r in t.text.index],
+                f"{t.file}[{c}]: the rows add up to 'N = {m.group(1)}' printed under it",
+            )
 
 
 def same_count_keyed(sys_: System, tables: list[Table]) -> None:
