@@ -306,24 +306,12 @@ class Publisher:
         use that this notebook did not publish (see `protect`).
         """
         count_cols = list(count_cols)
-        try:
-            safe, mask, secondary = self.protect(
-                df,
-                f"tables/{name}.csv",
-                count_cols,
-                linked,
-                col_sums,
-                row_sums,
-                label_col,
-                relations,
-                known,
-                hide_cols,
-                hidden,
-                hide_later,
-                write=True,
-            )
-        except (CannotPublish, dc.Infeasible) as exc:
-            return self._withhold(df, f"tables/{name}.csv", count_cols, exc)
+        file = f"tables/{name}.csv"
+        args = (linked, col_sums, row_sums, label_col, relations, known, hide_cols, hidden)
+        protected = self._protect_or_withhold(df, file, count_cols, *args, hide_later)
+        if protected is None:
+            return withhold.blank(df, count_cols)
+        safe, mask, secondary = protected
         safe.to_csv(self.output_dir / "tables" / f"{name}.csv", index=False)
         shown = format_table(safe, mask, self.min_cell, decimals, secondary)
         if transpose is not None:
@@ -353,6 +341,15 @@ class Publisher:
         self.published.append(f"tables/{name}.csv")
         return safe
 
+    def _protect_or_withhold(self, df: pd.DataFrame, file: str, count_cols: list, *args):
+        """`protect` (written), or None when no suppression protects the file: it is withheld
+        with its Danish note (`_withhold`)."""
+        try:
+            return self.protect(df, file, count_cols, *args, write=True)
+        except (CannotPublish, dc.Infeasible) as exc:
+            self._withhold(file, exc)
+            return None
+
     def figure(
         self,
         data: pd.DataFrame,
@@ -371,24 +368,12 @@ class Publisher:
     ) -> Path:
         """Suppress the figure's data (as `table`), draw it with `plot`, save PNG + data CSV, display."""
         count_cols = list(count_cols)
-        try:
-            safe, _, _ = self.protect(
-                data,
-                f"figures/{name}.csv",
-                count_cols,
-                linked,
-                col_sums,
-                row_sums,
-                label_col,
-                relations,
-                known,
-                hide_cols,
-                hidden,
-                write=True,
-            )
-        except (CannotPublish, dc.Infeasible) as exc:
-            self._withhold(data, f"figures/{name}.csv", count_cols, exc)
+        file = f"figures/{name}.csv"
+        args = (linked, col_sums, row_sums, label_col, relations, known, hide_cols, hidden)
+        protected = self._protect_or_withhold(data, file, count_cols, *args)
+        if protected is None:
             return None
+        safe = protected[0]
         fig = plot(safe)
         path = self.output_dir / "figures" / f"{name}.png"
         fig.savefig(path, dpi=DPI, bbox_inches="tight")
@@ -402,14 +387,13 @@ class Publisher:
         self.published.append(f"figures/{name}.png")
         return path
 
-    def _withhold(self, df: pd.DataFrame, file: str, count_cols, exc: Exception) -> pd.DataFrame:
+    def _withhold(self, file: str, exc: Exception) -> None:
         """Publish nothing of `file`; show the Danish note in its place and record it for the
-        audit (`tpj_helpers.publish.withhold`). Returns the frame with its numbers emptied."""
+        audit (`tpj_helpers.publish.withhold`)."""
         self.withheld.append(file)
         withhold.record(self.output_dir, file, self.notebook, str(exc))
         md = f"*{withhold.note(file, self.min_cell)}*"
         display({"text/markdown": md}, raw=True, metadata={withhold.WITHHELD_KEY: file})
-        return withhold.blank(df, count_cols)
 
     def protect(
         self,
