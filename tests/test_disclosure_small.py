@@ -97,11 +97,11 @@ def publish_like_notebook_30(pub: Publisher, table, means, weekly) -> pd.DataFra
     )
     for file, frame in zip(t6d.WEEKLY_FILES, weekly, strict=True):
         pub.figure(
-            frame,
+            t6d.figure_frame(frame),
             file.removeprefix("figures/").removesuffix(".csv"),
             "s",
             plot=lambda df: plt.figure(),
-            count_cols=["n_covered", "n"],
+            count_cols=["n"],
             linked={"mean": "n"},
         )
     return safe

@@ -4,6 +4,12 @@ Per timepoint (column j of Tabel 6, row j of the means table):
 - the score rows add up to "Heraf med en score", and with the NA row to N = "Kursister med data";
 - the mean score times "Heraf med en score" is the sum of score x count over the score rows.
 The means table is published after Tabel 6, so its values are passed as known.
+
+The weekly figures publish, per week, the persons with a score (`n`, the base of the mean) and
+not the persons the extract covers (`n_covered`): the two side by side give the persons without a
+score that week (coded out of DREAM: abroad, maternity benefit), often 1-4 persons, as a
+difference that no cell of the figure would hold (`figure_frame`). Tabel 6 keeps its N and NA
+rows at the four timepoints, where the model protects them.
 """
 
 from __future__ import annotations
@@ -31,13 +37,18 @@ HIDE_LATER = {
 }
 
 
+def figure_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A weekly frame (`models.weekly_means`) as a figure publishes it: without `n_covered`."""
+    return frame.drop(columns=["n_covered"], errors="ignore")
+
+
 def tabel6_relations(
     table: pd.DataFrame, means: pd.DataFrame, weekly: tuple[pd.DataFrame, ...] = ()
 ) -> tuple[list[Relation], dict[Cell, float]]:
     """(relations, known values) for publishing `tabel6_table` beside `tabel6_means_table` and the
     weekly figures' data (`weekly`: the frames of `WEEKLY_FILES`, in that order): at a timepoint
-    that is a fixed week (-26, -1, 26) Tabel 6's N is the figure's `n_covered` and "Heraf med en
-    score" its `n`, the same counts shown twice."""
+    that is a fixed week (-26, -1, 26) Tabel 6's "Heraf med en score" is the figure's `n`, the
+    same count shown twice (the figures do not publish `n_covered`, `figure_frame`)."""
     labels = table.iloc[:, 0].astype(str).tolist()
     score_rows = list(range(len(SCORES)))
     n_row = labels.index(N_LABEL)
@@ -76,15 +87,15 @@ def tabel6_relations(
             if not isinstance(week, int) or week not in row_of_week:
                 continue
             r = row_of_week[week]
-            for fig_col, cell in (
-                ("n_covered", Cell("", n_row, col)),
-                ("n", Cell(MEANS_FILE, j, "Heraf med en score")),
-            ):
-                fig = Cell(file, r, fig_col)
-                known[fig] = float(frame.iloc[r][fig_col])
-                rels.append(
-                    equal(cell, fig, note=f"Tabel 6 '{col}' = {file} week {week} ({fig_col})")
+            fig = Cell(file, r, "n")
+            known[fig] = float(frame.iloc[r]["n"])
+            rels.append(
+                equal(
+                    Cell(MEANS_FILE, j, "Heraf med en score"),
+                    fig,
+                    note=f"Tabel 6 '{col}' = {file} week {week} (n)",
                 )
+            )
     return rels, known
 
 

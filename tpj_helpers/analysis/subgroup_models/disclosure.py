@@ -6,9 +6,12 @@
 - Weekly figure by a dimension: the groups too small for a line (`min_group_size`) are still
   persons of the total line (`figures/register_weekly_score.csv`, notebook 30). Their rows are
   kept in the figure's data (counts only, no mean), so that the disclosure model sees them: per
-  week the groups' `n_covered` and `n` add up to the total line's, and mean x n of the groups adds
-  up to the total's (a group too small for a line has no mean: that relation then names an
-  unknown and tells nothing). The plot draws the kept groups only.
+  week the groups' `n` add up to the total line's, and mean x n of the groups adds up to the
+  total's (a group too small for a line has no mean: that relation then names an unknown and
+  tells nothing). The plot draws the kept groups only. Like the total line, the group lines
+  publish no `n_covered` (`register_regressions.disclosure.figure_frame`).
+- Weekly figure by status: its completers' line is the total line again (the same persons), its
+  counts and means the same cells; declared equal, so that both hide the same.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import pandas as pd
 
 from tpj_helpers.analysis.register_regressions import models as register
 from tpj_helpers.analysis.subgroup_models.models import _dimension_groups, weekly_by
-from tpj_helpers.publish.disclosure import Cell, Relation, Term, total_of
+from tpj_helpers.publish.disclosure import Cell, Relation, Term, equal, total_of
 
 TOTAL_FIGURE = "figures/register_weekly_score.csv"
 COMPLETER_DIMENSIONS = ("Køn", "Aldersgruppe", "Visitationskategori", "Projektfase")
@@ -64,16 +67,15 @@ def weekly_relations(
         t = row_of_week.get(int(week))
         if t is None:
             continue
-        for col in ("n_covered", "n", "mean"):
+        for col in ("n", "mean"):
             known[Cell(TOTAL_FIGURE, t, col)] = float(total.iloc[t][col])
-        for col in ("n_covered", "n"):
-            rels.append(
-                total_of(
-                    Cell(TOTAL_FIGURE, t, col),
-                    [Cell("", pos[i], col) for i in g.index],
-                    note=f"{variable} week {week}: groups add up to the total line ({col})",
-                )
+        rels.append(
+            total_of(
+                Cell(TOTAL_FIGURE, t, "n"),
+                [Cell("", pos[i], "n") for i in g.index],
+                note=f"{variable} week {week}: groups add up to the total line (n)",
             )
+        )
         rels.append(
             Relation(
                 [
@@ -84,6 +86,34 @@ def weekly_relations(
                     ),
                 ],
                 note=f"{variable} week {week}: score sums add up to the total line's",
+            )
+        )
+    return rels, known
+
+
+def status_relations(
+    frame: pd.DataFrame, total: pd.DataFrame, completed: str = "gennemført"
+) -> tuple[list[Relation], dict]:
+    """The completers' line of the weekly figure by status is the total line (notebook 30's
+    `TOTAL_FIGURE`, the same persons): per week its `n` is the total line's `n`, and its score
+    sum (mean x n) the total line's."""
+    row_of_week = {int(w): i for i, w in enumerate(total["week_rel"])}
+    rels, known = [], {}
+    for pos, (status, week) in enumerate(zip(frame["status"], frame["week_rel"], strict=True)):
+        t = row_of_week.get(int(week))
+        if status != completed or t is None:
+            continue
+        for col in ("n", "mean"):
+            known[Cell(TOTAL_FIGURE, t, col)] = float(total.iloc[t][col])
+        note = f"status week {week}: the completers' line is the total line"
+        rels.append(equal(Cell("", pos, "n"), Cell(TOTAL_FIGURE, t, "n"), note=f"{note} (n)"))
+        rels.append(
+            Relation(
+                [
+                    Term(1.0, Cell(TOTAL_FIGURE, t, "n"), factor=Cell(TOTAL_FIGURE, t, "mean")),
+                    Term(-1.0, Cell("", pos, "n"), factor=Cell("", pos, "mean")),
+                ],
+                note=f"{note} (score sum)",
             )
         )
     return rels, known
