@@ -49,13 +49,15 @@ from pathlib import Path
 import pandas as pd
 
 HIDDEN_MARKERS = {"", "..", "«..»"}
-TOTAL_RE = re.compile(r"^(i alt|total|alle\b|samlet|n \(personer\)|n$|all$)", re.IGNORECASE)
+TOTAL_RE = re.compile(
+    r"^(i alt|total|alle\b|samlet|n \(personer\)|n$|all$|.*\(n\)$)", re.IGNORECASE
+)  # "... (N)": the persons of the rows above (Tabel 6)
 HERAF_RE = re.compile(r"^\W*heraf\b", re.IGNORECASE)
 PCT_RE = re.compile(r"(pct|%|procent|share|andel|rate)", re.IGNORECASE)
 MEAN_RE = re.compile(r"(gns|gennemsnit|mean)", re.IGNORECASE)
 # Columns that hold integers but are not counts of persons.
 NOT_COUNT_RE = re.compile(
-    r"(^code$|^kode$|position|order|week|uge|bin_|score$|^nr\.?$|frihedsgrader|startuge|"
+    r"(^code$|^kode$|position|order|week|^uge$|\(uge|bin_|score$|^nr\.?$|frihedsgrader|startuge|"
     r"kursusuger|data ift|teststørrelse|^år$|year|^estimat|p-værdi|^r$|median)",
     re.IGNORECASE,
 )
@@ -117,7 +119,7 @@ def read_table(path: Path, run_dir: Path, not_applicable: set | None = None) -> 
         integer = (shown.dropna() == shown.dropna().round()).all() and (shown.dropna() >= 0).all()
         if (
             integer
-            and not NOT_COUNT_RE.search(c)
+            and (not NOT_COUNT_RE.search(c) or HERAF_RE.search(c))  # "Heraf med en score"
             and not PCT_RE.search(c)
             and not MEAN_RE.search(c)
         ):
@@ -1416,6 +1418,129 @@ def printed_totals(sys_: System, tables: list[Table], run_dir: Path) -> None:
             )
 
 
+def _at_most(sys_: System, cell, bound, how: str) -> None:
+    """cell <= bound for (var, value) pairs, as an equation with a non-negative slack."""
+    (v, val), (bv, bval) = cell, bound
+    if v is None and bv is None:
+        return
+    terms: dict = {}
+    const = 0.0
+    for (x, xv), coef in (((v, val), 1.0), ((bv, bval), -1.0)):
+        if x is None:
+            const -= coef * xv
+        else:
+            terms[x] = terms.get(x, 0.0) + coef
+    slack = sys_.var(("slack", len(sys_.lo), how[:40]), lo=0.0, integer=False)
+    terms[slack] = 1.0
+    sys_.add(terms, const, how)
+
+
+def population_bounds(sys_: System, tables: list[Table], run_dir: Path) -> None:
+    """'N = 268 kursister' printed under a table or figure (its source line): every count of
+    persons in it is at most N (a part of that population). A column with a shown value above N
+    counts something else (observations, person-weeks) and is left alone."""
+    by_file = {t.file: t for t in tables}
+    for file, md in displayed_outputs(run_dir):
+        t = by_file.get(file)
+        m = NUMBER_N_RE.search(md or "")
+        if t is None or m is None:
+            continue
+        total = float(m.group(1).replace(".", ""))
+        for c in t.count_cols:
+            shown = t.num[c][~t.hidden[c]].dropna()
+            if not t.hidden[c].any() or (shown > total).any():
+                continue
+            for r in t.text.index[t.hidden[c]]:
+                _at_most(
+                    sys_,
+                    _term(sys_, t, r, c),
+                    (None, total),
+                    f"{t.file}[{c}]: at most 'N = {m.group(1)}' printed under it",
+                )
+
+
+NOT_SCORED_RE = re.compile(r"(\(na\)|^ingen\b)", re.IGNORECASE)
+WITH_DATA_RE = re.compile(r"(med data|^n$|\(n\)$|i alt)", re.IGNORECASE)
+
+
+def companion_columns(sys_: System, tables: list[Table]) -> None:
+    """A table whose rows are another table's columns (Tabel 6's means beside Tabel 6: one row
+    per timepoint). A count column named for the persons with data is the other table's total
+    row ("... (N)") in that column; a 'Heraf ...' column (the persons with a score) is the sum of
+    its rows but the total and the ones without a score ("Ingen score (NA)")."""
+    for a in tables:
+        lab_a = _label_col(a)
+        if lab_a is None:
+            continue
+        labels = a.text[lab_a].str.strip()
+        total = labels.index[labels.str.match(TOTAL_RE)]
+        if len(total) != 1:
+            continue
+        scored = [i for i in labels.index if i not in total and not NOT_SCORED_RE.search(labels[i])]
+        for b in tables:
+            lab_b = _label_col(b) if b is not a else None
+            if lab_b is None:
+                continue
+            rows = {i: v.strip() for i, v in b.text[lab_b].items() if v.strip() in a.count_cols}
+            if len(rows) < 2 or len(rows) != len(b.text) or len(set(rows.values())) != len(rows):
+                continue  # every row one of the other table's columns, each once
+            for c in b.count_cols:
+                if HERAF_RE.search(c):
+                    parts = scored
+                elif WITH_DATA_RE.search(c):
+                    parts = list(total)
+                else:
+                    continue
+
+                def shown_sum(col, parts=parts, a=a):
+                    vals = [_term(sys_, a, r, col)[1] for r in parts if not a.hidden.at[r, col]]
+                    return sum(v for v in vals if v is not None)
+
+                if any(  # the shown parts exceed the count: not this relation
+                    not b.hidden.at[i, c] and shown_sum(col) > b.num.at[i, c] + EPS
+                    for i, col in rows.items()
+                ):
+                    continue
+                for i, col in rows.items():
+                    terms = [_term(sys_, a, r, col) for r in parts]
+                    _sum_equation(
+                        sys_,
+                        _term(sys_, b, i, c),
+                        terms,
+                        f"{b.file} '{b.text.at[i, lab_b]}' [{c}] = {a.file} column '{col}'",
+                    )
+
+
+NESTED_MIN_ROWS = 3  # rows with both counts shown before a column is taken as a part of another
+NESTED_MIN_SHARE = 0.6  # and the part is most of the whole (the median row)
+
+
+def nested_columns(sys_: System, t: Table) -> None:
+    """Two count columns of a table where every row showing both has the first at least the
+    second (and some row more): the second counts a part of the first's persons (persons with a
+    score among those with data, respondents among the enrolled). In a row where either is
+    hidden, the part is still at most the whole."""
+    cols = list(t.count_cols)
+    for a in cols:
+        for b in cols:
+            if a == b:
+                continue
+            both = ~t.hidden[a] & ~t.hidden[b] & t.num[a].notna() & t.num[b].notna()
+            if both.sum() < NESTED_MIN_ROWS:
+                continue
+            d = t.num[a][both] - t.num[b][both]
+            if (d < 0).any() or not (d > 0).any():
+                continue
+            whole = t.num[a][both]
+            if (t.num[b][both][whole > 0] / whole[whole > 0]).median() < NESTED_MIN_SHARE:
+                continue  # two groups side by side (pilot and roll-out), not a part and its whole
+            for r in t.text.index[(t.hidden[a] | t.hidden[b]) & ~both]:
+                whole, part = _term(sys_, t, r, a), _term(sys_, t, r, b)
+                if (whole[0] is None and whole[1] is None) or (part[0] is None and part[1] is None):
+                    continue
+                _at_most(sys_, part, whole, f"{t.file}: '{b}' is a part of '{a}' (nested counts)")
+
+
 def same_count_keyed(sys_: System, tables: list[Table]) -> None:
     """The same count under the same row keys in two files: rows keyed by the text columns (before
     the first count) the two files share by name, at least two (e.g. Måling / Variabel /
@@ -1536,6 +1661,10 @@ def sharpened(sys_: System, tables: list[Table], run_dir: Path) -> dict[tuple, s
         rounded_shares(sys_, t)
         means_within(sys_, t)
     printed_totals(sys_, tables, run_dir)
+    population_bounds(sys_, tables, run_dir)
+    companion_columns(sys_, tables)
+    for t in tables:
+        nested_columns(sys_, t)
     same_count_keyed(sys_, tables)
     markers = report_markers(run_dir)
     sheet_markers, _ = readers_tables(run_dir, tables)

@@ -319,3 +319,94 @@ def test_the_all_items_table_leaves_out_what_the_who5_chapter_publishes():
     assert out.index.tolist() == [0, 1]  # rows renumbered: relations address rows by position
     assert repeated.note(all_items) == repeated.NOTE
     assert repeated.note(out) == ""
+
+
+# --------------------------------------------------------------------------- nested populations
+
+
+def _notebook_showing(file: str, text: str) -> str:
+    """A minimal executed notebook whose one displayed output shows `file` with `text` under it."""
+    import json
+
+    out = {
+        "output_type": "display_data",
+        "data": {"text/markdown": text},
+        "metadata": {oc.PUBLISHED_KEY: file},
+    }
+    cell = {"cell_type": "code", "source": "", "outputs": [out], "metadata": {}}
+    return json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+
+
+def test_a_part_is_at_most_its_whole_in_a_row_where_one_is_hidden(tmp_path):
+    # "Heraf med en score" is at most "Kursister med data" in every row showing both (and most
+    # of it): in row D, where the part is hidden («..», at least 5), it is at most the 12 shown.
+    # Pilot and roll-out side by side are not nested (the smaller is a third of the larger).
+    run = _write(
+        tmp_path,
+        {
+            "tables/t.csv": (
+                "Tidspunkt,Kursister med data,Heraf med en score\n"
+                "A,50,45\nB,60,52\nC,70,66\nD,12,..\n"
+            ),
+            "tables/phases.csv": (
+                'Opgørelse,"Pilot, antal","Udbredelse, antal"\np1,10,30\np2,20,61\np3,9,28\np4,..,40\n'
+            ),
+        },
+    )
+    _, sys_ = oc.check(run, 5)
+    assert (
+        sys_.lo[("tables/t.csv", 3, "Heraf med en score")],
+        sys_.hi[("tables/t.csv", 3, "Heraf med en score")],
+    ) == (1, 12)
+    assert sys_.hi.get(("tables/phases.csv", 3, "Pilot, antal"), float("inf")) == float("inf")
+
+
+def test_counts_under_a_printed_n_are_at_most_n(tmp_path):
+    # Tabel 6's shape: the N row hidden («..»), the persons without a score hidden («<5»); the
+    # source line prints the population, N = 30. The hidden N is at most 30, so the hidden
+    # "Ingen score" = N - 26 is at most 4 (here it allows 1..4: the rule holds, nothing found),
+    # and with 27 persons with a score it would be at most 3.
+    def table(scored_a: int, scored_b: int) -> str:
+        return (
+            "Score,Uge 1\n"
+            f"Score 1,{scored_a}\nScore 2,{scored_b}\n"
+            "Ingen score (NA),<5\nKursister med data i ugen (N),..\n"
+        )
+
+    for scored, hi in ((26, 4), (27, 3)):
+        run = _write(
+            tmp_path / str(scored),
+            {
+                "tables/t6.csv": table(scored - 10, 10),
+                "notebooks/30.ipynb": _notebook_showing("tables/t6.csv", "Kilde: N = 30 kursister"),
+            },
+        )
+        found, sys_ = oc.check(run, 5)
+        assert sys_.hi[("tables/t6.csv", 2, "Uge 1")] == hi
+        narrowed = [f for f in found if f["kind"] == "narrowed"]
+        assert [(f["row"], f["lo"], f["hi"]) for f in narrowed] == ([] if hi == 4 else [(2, 1, 3)])
+
+
+def test_a_means_table_beside_tabel6_and_the_population_narrow_its_na_cell(tmp_path):
+    # Tabel 6's shape at two timepoints, 30 persons (printed under the table). At "Uge A" the
+    # score rows (3 and 24) and the persons without a score (3) are hidden, and so is N (30). The
+    # means table beside it shows, per timepoint, the persons with data and those with a score:
+    # 27 at "Uge A", so "Ingen score" = N - 27 with N at most 30: 1..3, narrower than «<5».
+    t6 = (
+        "Score,Uge A,Uge B\n"
+        "Score 0,0,0\nScore 1,<5,20\nScore 2,..,10\nIngen score (NA),<5,0\n"
+        "Kursister med data (N),..,30\n"
+    )
+    means = "Tidspunkt,Kursister med data,Heraf med en score\nUge A,..,27\nUge B,30,30\n"
+    run = _write(
+        tmp_path,
+        {
+            "tables/t6.csv": t6,
+            "tables/t6_means.csv": means,
+            "notebooks/30.ipynb": _notebook_showing("tables/t6.csv", "Kilde: N = 30 kursister"),
+        },
+    )
+    found, sys_ = oc.check(run, 5)
+    na = ("tables/t6.csv", 3, "Uge A")
+    assert (sys_.lo[na], sys_.hi[na]) == (1, 3)
+    assert [(f["file"], f["row"], f["column"], f["kind"]) for f in found] == [(*na, "narrowed")]
