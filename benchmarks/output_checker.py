@@ -49,6 +49,9 @@ from pathlib import Path
 import pandas as pd
 
 HIDDEN_MARKERS = {"", "..", "«..»"}
+# A value left unpublished on purpose ("ikke offentliggjort: for få skemaer"): unknown, from 0
+# (zeros are left out too), unlike an empty or «<5» / «..» cell (at least 1).
+UNPUBLISHED_MARKERS = {"i.o.", "«i.o.»"}
 TOTAL_RE = re.compile(
     r"^(i alt|total|alle\b|samlet|n \(personer\)|n$|all$|.*\(n\)$)", re.IGNORECASE
 )  # "... (N)": the persons of the rows above (Tabel 6)
@@ -68,7 +71,7 @@ EPS = 1e-6
 
 def _marker(s: str) -> bool:
     s = s.strip()
-    return s in HIDDEN_MARKERS or bool(re.fullmatch(r"«?<\d+»?", s))
+    return s in HIDDEN_MARKERS or s in UNPUBLISHED_MARKERS or bool(re.fullmatch(r"«?<\d+»?", s))
 
 
 def _number(s: str) -> float | None:
@@ -95,6 +98,7 @@ class Table:
     count_cols: list[str] = field(default_factory=list)
     text_cols: list[str] = field(default_factory=list)
     na: set = field(default_factory=set)  # (row, column) blank for 'not applicable', no marker
+    free: set = field(default_factory=set)  # (row, column) marked unpublished: unknown, from 0
 
     def label(self, row: int) -> str:
         return " / ".join(str(self.text.at[row, c]) for c in self.text_cols if self.text.at[row, c])
@@ -105,6 +109,8 @@ def read_table(path: Path, run_dir: Path, not_applicable: set | None = None) -> 
     num = raw.apply(lambda s: s.map(_number)).astype(float)
     hidden = raw.apply(lambda s: s.map(_marker))
     t = Table(str(path.relative_to(run_dir)), list(raw.columns), raw, num, hidden)
+    for c in raw.columns:
+        t.free |= {(int(r), c) for r in raw.index[raw[c].str.strip().isin(UNPUBLISHED_MARKERS)]}
     for c in raw.columns:
         shown = num[c][~hidden[c]]
         if len(shown) == 0:  # every cell hidden: a count when its name says so
@@ -1694,6 +1700,7 @@ def check(
     same_count_across(sys_, tables)
     keyed_groups(sys_, tables)
     markers = sharpened(sys_, tables, run_dir)
+    from_zero(sys_, tables)
     sys_.propagate()
     sys_.tighten_lp()
     by_file = {t.file: t for t in tables}
@@ -1729,6 +1736,19 @@ def check(
     findings += test_statistics(tables, min_cell, markers)
     findings += readers_tables(run_dir, tables)[1]
     return findings, sys_
+
+
+def from_zero(sys_: System, tables: list[Table]) -> int:
+    """An unknown marked unpublished («i.o.») may be 0: its lower bound goes from 1 to 0 (and
+    no marker bound applies). Returns how many unknowns it concerns."""
+    n = 0
+    for t in tables:
+        for row, col in t.free:
+            v = (t.file, row, col)
+            if v in sys_.lo:
+                sys_.lo[v] = 0.0
+                n += 1
+    return n
 
 
 def truth_value(truth_dir: Path, f: dict) -> float | None:

@@ -304,17 +304,23 @@ def test_the_deep_dive_keeps_a_rounded_share_and_withholds_its_hidden_n(tmp_path
     assert withheld.mask(values, ids)["text"].tolist() == ["67 %"]
 
 
-def test_a_wave_too_small_to_protect_against_its_questionnaires_is_listed_not_declared():
+def test_a_wave_too_small_to_protect_against_its_questionnaires_is_unpublished_and_declared():
     """Five answers of 1-2 persons and the wave's 7 questionnaires (Frederikshavn, three months
-    after): declared, each would be 1..3 whatever the table hides, so the run could not publish
-    it. The relation is left out there (as before the fix) and the item-wave listed."""
+    after): declared, each would be 1..3 whatever the table hides. The item-wave is left
+    unpublished (tests/test_unpublished.py) and its relation declared like every other's."""
     dist = _dist([1, 2, 2, 1, 1], 0)
     plan = special.plan(dist, _response(7, sent=28), CODEBOOK, 5)
-    assert plan.undeclared == {("sat_overall", "efter")}
-    assert special.base_relations(dist, plan) == []
+    assert plan.unpublished == {("sat_overall", "efter")}
+    assert plan.affected == set() and not plan.rounded(("sat_overall", "efter"))
+    (rel,) = special.base_relations(dist, plan)
+    assert [(t.coef, t.cell.key()) for t in rel.terms] == [
+        (1.0, ("", 0, "n_answered")),
+        (-1.0, (special.RESPONSE_FILE, 0, special.COMPLETE)),
+    ]
+    assert (rel.lo, rel.hi) == (0.0, 0.0)
     # with 9 questionnaires (2 + 2 + 2 + 2 + 1) every answer may still be 1..4
     wider = _dist([2, 2, 2, 2, 1], 0)
-    assert special.plan(wider, _response(9, sent=28), CODEBOOK, 5).undeclared == set()
+    assert special.plan(wider, _response(9, sent=28), CODEBOOK, 5).unpublished == set()
 
 
 def test_a_zero_indicator_count_beside_a_hidden_n_stays_shown(tmp_path):
@@ -347,6 +353,11 @@ def test_a_zero_indicator_count_beside_a_hidden_n_stays_shown(tmp_path):
         hidden=hidden,
     )
     sd.add_share_relations(tmp_path, share_rels)
-    shown = pd.read_csv(tmp_path / "tables" / "survey-indicators.csv")
-    assert shown["Antal"].tolist() == [0]
+    # since the small-delivery fix the item-wave (6 + 1 = 7: the 1 pinned) is left unpublished:
+    # the zero reads «i.o.» in both files, never «..», and nothing contradicts it
+    assert plan.unpublished == {("sat_overall", "efter")}
+    shown = pd.read_csv(tmp_path / "tables" / "survey-indicators.csv", dtype=str)
+    assert shown[["Antal", "N", "Andel (%)"]].values.tolist() == [["i.o."] * 3]
+    items = pd.read_csv(tmp_path / ITEMS, dtype=str)
+    assert items["n"].tolist() == ["i.o."] * 3
     assert audit_run(tmp_path).summary()["breaches"] == 0

@@ -24,6 +24,7 @@ import pandas as pd
 
 from tpj_helpers.publish import disclosure as dc
 from tpj_helpers.publish import withhold
+from tpj_helpers.publish.hidden_marks import UNPUBLISHED_MARK
 from tpj_helpers.publish.present import num
 
 AUDIT_FILE = "results/disclosure_audit.csv"
@@ -56,10 +57,11 @@ class AuditResult:
             else None
         )
         return {
-            "hidden": len(c),
+            "hidden": int((c["kind"] != dc.UNPUBLISHED).sum()),  # the unpublished apart
             "primary": int((c["kind"] == dc.PRIMARY).sum()),
             "secondary": int((c["kind"] == dc.SECONDARY).sum()),
             "blocked": int((c["kind"] == dc.BLOCKED).sum()),
+            "unpublished": int((c["kind"] == dc.UNPUBLISHED).sum()),
             "breaches": int((~c["ok"]).sum()),
             "narrowest_primary": None
             if narrowest is None
@@ -133,7 +135,9 @@ def load_model(run_dir: Path | str) -> dc.Model:
                 key = (file, i, str(col))
                 x = _number(v)
                 if key in model.hidden:
-                    if v.strip() != "":
+                    # a cell left unpublished on purpose carries its marker, any other is empty
+                    marks = ("", UNPUBLISHED_MARK) if model.hidden[key] == dc.UNPUBLISHED else ("",)
+                    if v.strip() not in marks:
                         raise AuditError(
                             f"disclosure audit: {file} row {i + 1}, column '{col}' is "
                             "declared hidden but is not empty"
@@ -180,10 +184,11 @@ def summary_table(result: AuditResult) -> pd.DataFrame:
         (dc.PRIMARY, f"Skjult, under {result.min_cell} («<{result.min_cell}»)"),
         (dc.SECONDARY, "Skjult for at beskytte en anden celle («..»)"),
         (dc.BLOCKED, "Skjult med hele tabellen, nuller medregnet («..»)"),
+        (dc.UNPUBLISHED, f"Ikke offentliggjort: for få skemaer («{UNPUBLISHED_MARK}»)"),
     ):
         k = c[c["kind"] == kind]
-        if kind == dc.BLOCKED and not len(k):
-            continue  # a row only where a whole table had to be hidden
+        if kind in (dc.BLOCKED, dc.UNPUBLISHED) and not len(k):
+            continue  # a row only where a whole table had to be hidden (or a cell left out)
         if len(k):
             i = int((k["upper"] - k["lower"]).to_numpy().argmin())
             lo, hi = k.iloc[i]["lower"], k.iloc[i]["upper"]

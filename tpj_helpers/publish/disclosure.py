@@ -182,10 +182,15 @@ def _components(keys: list[tuple], rows: list[dict[tuple, float]]) -> list[tuple
 
 
 FREE = "free"  # a shown cell taken as unknown (what the markers alone allow, `marker_interval`)
+# A cell left unpublished on purpose (an item-wave of a few questionnaires that no suppression
+# protects, `analysis/survey_outcomes/special.py`): no value, and a marker («i.o.») that says
+# nothing about its size, zeros included. Any value from 0, like FREE; never a complement, never
+# a breach, and no path by which `protect` looks for complements (`_reach`).
+UNPUBLISHED = "unpublished"
 
 
 def bounds_of(kind: str, min_cell: int) -> tuple[float, float]:
-    if kind == FREE:
+    if kind in (FREE, UNPUBLISHED):
         return (0.0, BIG)
     if kind == BLOCKED:  # 0 or min_cell..: the lower bound of its non-zero part
         return (float(min_cell), BIG)
@@ -429,7 +434,8 @@ def _reach(model: Model, start: tuple) -> set[tuple]:
             if k in cells:
                 out |= cells
                 for c in cells:
-                    if c in model.hidden and c not in seen:
+                    # an unpublished cell is any value from 0: nothing is pinned through it
+                    if c in model.hidden and c not in seen and model.hidden[c] != UNPUBLISHED:
                         seen.add(c)
                         todo.append(c)
     return out

@@ -28,7 +28,7 @@ import pandas as pd
 from IPython.display import Image, Markdown, display
 
 from tpj_helpers.publish import disclosure as dc
-from tpj_helpers.publish import withhold
+from tpj_helpers.publish import hidden_marks, withhold
 from tpj_helpers.publish.estimates import ESTIMATE_COLUMNS
 from tpj_helpers.publish.present import DPI, num
 
@@ -170,9 +170,11 @@ def format_table(
     min_cell: int,
     decimals: dict[str, int] | None = None,
     secondary: pd.DataFrame | None = None,
+    unpublished: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Danish display strings; suppressed cells read '<min_cell'. Numeric p-value columns (named
-    'p-værdi...') read '<0,001' below 0.001, else three decimals."""
+    'p-værdi...') read '<0,001' below 0.001, else three decimals. `unpublished`: cells left out on
+    purpose, read «i.o.» (`hidden_marks.UNPUBLISHED_MARK`)."""
     decimals = decimals or {}
     shown = pd.DataFrame(index=df.index)
     for col in df.columns:
@@ -184,6 +186,8 @@ def format_table(
         shown[col] = s.where(~mask[col], f"<{min_cell}")
         if secondary is not None:
             shown[col] = shown[col].where(~secondary[col], SECONDARY_MARK)
+        if unpublished is not None:
+            shown[col] = shown[col].where(~unpublished[col], hidden_marks.UNPUBLISHED_MARK)
     return shown
 
 
@@ -266,6 +270,8 @@ class Publisher:
     _foreign: dict = field(default_factory=dict, repr=False)  # `hidden` cells passed so far
     _later: set = field(default_factory=set, repr=False)  # `hide_later` files not yet published
     withheld: list = field(default_factory=list)  # files left out: no protection held (`withhold`)
+    # file -> (row position, column) of its cells left unpublished on purpose (`dc.UNPUBLISHED`)
+    _unpublished: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.output_dir = Path(self.output_dir)
@@ -312,8 +318,9 @@ class Publisher:
         if protected is None:
             return withhold.blank(df, count_cols)
         safe, mask, secondary = protected
-        safe.to_csv(self.output_dir / "tables" / f"{name}.csv", index=False)
-        shown = format_table(safe, mask, self.min_cell, decimals, secondary)
+        unpub = self.unpublished_mask(safe, file)
+        with_marks(safe, unpub).to_csv(self.output_dir / "tables" / f"{name}.csv", index=False)
+        shown = format_table(safe, mask, self.min_cell, decimals, secondary, unpub)
         if transpose is not None:
             shown = shown.set_index(shown.columns[0]).T.rename_axis(None, axis=1)
             shown = shown.reset_index(names=transpose)
@@ -327,6 +334,8 @@ class Publisher:
             )
         if all_hidden(df, safe, count_cols):
             md += f" *{ALL_HIDDEN_NOTE}*"
+        if unpub.to_numpy().any():
+            md += f" *{hidden_marks.UNPUBLISHED_NOTE}*"
         if note:
             md += f"\n\n*{note}*"
         html = (
@@ -365,8 +374,10 @@ class Publisher:
         label_col: str | None = None,
         hide_cols: Iterable[str] | None = None,
         hidden: dict[dc.Cell, str] | None = None,
+        note: str = "",
     ) -> Path:
-        """Suppress the figure's data (as `table`), draw it with `plot`, save PNG + data CSV, display."""
+        """Suppress the figure's data (as `table`), draw it with `plot`, save PNG + data CSV, display.
+        `note`: a Danish note after the source line."""
         count_cols = list(count_cols)
         file = f"figures/{name}.csv"
         args = (linked, col_sums, row_sums, label_col, relations, known, hide_cols, hidden)
@@ -378,14 +389,27 @@ class Publisher:
         path = self.output_dir / "figures" / f"{name}.png"
         fig.savefig(path, dpi=DPI, bbox_inches="tight")
         plt.close(fig)
-        safe.to_csv(self.output_dir / "figures" / f"{name}.csv", index=False)
+        unpub = self.unpublished_mask(safe, file)
+        with_marks(safe, unpub).to_csv(self.output_dir / "figures" / f"{name}.csv", index=False)
+        if unpub.to_numpy().any() and not note:
+            note = hidden_marks.UNPUBLISHED_FIGURE_NOTE
         display(Image(filename=str(path)), metadata={PUBLISHED_KEY: f"figures/{name}.csv"})
         line = self._source_line(source)
         if all_hidden(data, safe, count_cols):
             line += f" *{ALL_HIDDEN_NOTE}*"
+        if note:
+            line += f" *{note}*"
         display(Markdown(line))
         self.published.append(f"figures/{name}.png")
         return path
+
+    def unpublished_mask(self, df: pd.DataFrame, file: str) -> pd.DataFrame:
+        """The cells of `file` (as published from `df`) left unpublished on purpose."""
+        mask = pd.DataFrame(False, index=df.index, columns=df.columns)
+        col_of = {str(c): c for c in df.columns}
+        for row, col in self._unpublished.get(file, ()):
+            mask.at[df.index[row], col_of[col]] = True
+        return mask
 
     def _withhold(self, file: str, exc: Exception) -> None:
         """Publish nothing of `file`; show the Danish note in its place and record it for the
@@ -449,6 +473,8 @@ class Publisher:
         for cell, value in (known or {}).items():
             if cell.key() not in model.hidden:
                 model.shown.setdefault(cell.key(), float(value))
+        # cells of this file left unpublished on purpose (`hidden=` of kind UNPUBLISHED): no value
+        unpub = {k for k, kind in foreign.items() if k[0] == file and kind == dc.UNPUBLISHED}
         own_shown = {}
         for col in df.columns:
             values = (
@@ -460,7 +486,9 @@ class Publisher:
                 continue
             for idx, v in values.items():
                 key = (file, pos[idx], str(col))
-                if col in count_cols and bool(primary.at[idx, col]):
+                if key in unpub:
+                    model.hidden[key] = dc.UNPUBLISHED
+                elif col in count_cols and bool(primary.at[idx, col]):
                     model.hidden[key] = dc.PRIMARY
                 elif pd.notna(v):
                     own_shown[key] = float(v)
@@ -579,11 +607,18 @@ class Publisher:
         for dep, base in (linked or {}).items():
             primary[dep] = primary[dep] | linked_hidden(primary, base, df)
             secondary[dep] = secondary[dep] | (linked_hidden(secondary, base, df) & ~primary[dep])
-        hidden = primary | secondary
+        unpublished = pd.DataFrame(False, index=df.index, columns=df.columns)
+        for _f, row, col in unpub:
+            if col in col_of:
+                unpublished.at[df.index[row], col_of[col]] = True
+        primary, secondary = primary & ~unpublished, secondary & ~unpublished
+        hidden = primary | secondary | unpublished
         safe = df.copy()
         for col in hidden.columns[hidden.any()]:
             safe[col] = safe[col].astype(object).where(~hidden[col], None)
         if write:
+            if unpub:
+                self._unpublished[file] = {(row, col) for _f, row, col in unpub}
             mine = {k: v for k, v in model.hidden.items() if k[0] == file}
             for k in mine:
                 own_shown.pop(k, None)
@@ -640,6 +675,17 @@ def all_hidden(df: pd.DataFrame, safe: pd.DataFrame, count_cols: Iterable[str]) 
     values = df[cols].apply(pd.to_numeric, errors="coerce")
     nonzero = values.fillna(0).to_numpy() != 0
     return bool(nonzero.any()) and bool(safe[cols].isna().to_numpy()[nonzero].all())
+
+
+def with_marks(safe: pd.DataFrame, unpublished: pd.DataFrame) -> pd.DataFrame:
+    """The frame as written to CSV: a cell left unpublished on purpose holds «i.o.», so that a
+    reader of the CSV alone tells it from a hidden count (an empty cell, at least 1)."""
+    if not unpublished.to_numpy().any():
+        return safe
+    out = safe.copy()
+    for col in unpublished.columns[unpublished.any()]:
+        out[col] = out[col].astype(object).where(~unpublished[col], hidden_marks.UNPUBLISHED_MARK)
+    return out
 
 
 def _rel_key(rel: dc.Relation) -> str:

@@ -98,7 +98,13 @@ def _audit(args: argparse.Namespace) -> int:
     s = result.summary()
     print(
         f"tpj: disclosure audit of {args.run_dir}: {s['hidden']} hidden cells "
-        f"({s['primary']} primary, {s['secondary']} secondary), narrowest primary interval "
+        f"({s['primary']} primary, {s['secondary']} secondary)"
+        + (
+            f", {s['unpublished']} unpublished («i.o.», any value from 0)"
+            if s["unpublished"]
+            else ""
+        )
+        + ", narrowest primary interval "
         f"{s['narrowest_primary']}, {s['breaches']} breaches; cells in {args.run_dir}/results/disclosure_audit.csv"
     )
     if s["breaches"]:

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from tpj_helpers.publish.hidden_marks import UNPUBLISHED_MARK
+
 WITHHELD = ".."  # as the disclosure marker of a secondary cell: hidden to protect another cell
 SURVEY_INDICATORS = "tables/survey-indicators.csv"
 INTERACTION = "tables/register_subgroup_interaction.csv"
@@ -60,11 +62,16 @@ def withheld_ids(run_dir: Path | str, values: pd.DataFrame) -> dict[str, bool]:
         match = pd.Series(True, index=df.index)
         for col, value in loc["key"].items():
             match &= df[col] == str(value)
-        if (df.loc[match, loc["columns"]].map(str.strip) == "").to_numpy().any():
+        if df.loc[match, loc["columns"]].map(_hidden).to_numpy().any():
             out[str(row.id)] = bool(loc.get("value_too", True))
-        elif n_cols and (df.loc[match, n_cols].map(str.strip) == "").to_numpy().any():
+        elif n_cols and df.loc[match, n_cols].map(_hidden).to_numpy().any():
             out[str(row.id)] = False
     return out
+
+
+def _hidden(v: str) -> bool:
+    """An empty cell (hidden) or one left unpublished on purpose («i.o.»)."""
+    return v.strip() in ("", UNPUBLISHED_MARK)
 
 
 def mask(values: pd.DataFrame, ids: dict[str, bool]) -> pd.DataFrame:

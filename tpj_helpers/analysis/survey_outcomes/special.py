@@ -42,6 +42,7 @@ import pandas as pd
 from tpj_helpers.publish import disclosure as dc
 
 RESPONSE_FILE = "tables/response.csv"
+UNPUBLISHED_COLUMNS = ("n", "n_scale", "n_answered")  # and the share, of an unpublished item-wave
 ITEMS_FILE = "tables/survey-items.csv"
 COMPLETE = "Fuldt besvaret"
 WAVE_COLUMN = "Måling"
@@ -84,13 +85,19 @@ class Plan:
     hidden_shares: set = field(default_factory=set)
     hidden_indicators: set = field(default_factory=set)
     # item-waves whose small counts the base pins down whatever this table hides (a wave of a
-    # few questionnaires: five answers of 1-2 persons adding up to Tabel 2's 7): the relation is
-    # not declared for them (as before issue 12's fix), and they are listed here
-    undeclared: set = field(default_factory=set)
+    # few questionnaires: five answers of 1-2 persons adding up to Tabel 2's 7, where the markers
+    # «<5» and «..» alone say which answers are small): left unpublished in every file that
+    # shows them (N, counts and shares, zeros included, marked «i.o.», any value from 0), and
+    # their base relation declared like every other item-wave's
+    unpublished: set = field(default_factory=set)
 
     def rounded(self, key: Key) -> bool:
         """Shares of this item-wave are shown rounded beside hidden counts."""
-        return key in self.affected and key not in self.withdrawn
+        return key in self.affected and key not in self.withdrawn and key not in self.unpublished
+
+    def shown_with_n(self, key: Key) -> bool:
+        """The item-wave's N is published (neither hidden by the plan nor left unpublished)."""
+        return key not in self.affected and key not in self.unpublished
 
 
 def _keys(dist: pd.DataFrame) -> list[Key]:
@@ -150,7 +157,8 @@ def plan(
     for key, g in dist.groupby(["item", "wave"], sort=False):
         key = (str(key[0]), str(key[1]))
         if key in b and _unprotectable(g.reset_index(drop=True), b[key], min_cell):
-            out.undeclared.add(key)
+            out.unpublished.add(key)
+            continue
         special = g[g["special"].astype(bool)]
         if not ((special["n"] > 0) & (special["n"] < min_cell)).any():
             continue
@@ -334,7 +342,7 @@ def base_relations(dist: pd.DataFrame, p: Plan) -> list[dc.Relation]:
         first.setdefault(key, i)
     for key, i in first.items():
         base = p.bases.get(key)
-        if base is None or key in p.undeclared:
+        if base is None:
             continue
         if base.parent is None:
             row = p.response_rows.get(base.wave_label)
@@ -377,6 +385,10 @@ def view(dist: pd.DataFrame, p: Plan) -> tuple[pd.DataFrame, dict, list[dc.Relat
     first: dict[Key, int] = {}
     for i, key in enumerate(keys):
         first.setdefault(key, i)
+        if key in p.unpublished:  # nothing of it published: any value from 0
+            for col in (*UNPUBLISHED_COLUMNS, "share"):
+                hidden[dc.Cell("", i, col)] = dc.UNPUBLISHED
+            continue
         if key not in p.affected:
             continue
         if _hide_row(n[i], special[i], p.min_cell):
@@ -429,7 +441,18 @@ def publish_items(
     )
     if plot is None:
         return pub.table(frame, name, source=source, note=note, decimals={"share": 3}, **common)
-    return pub.figure(frame, name, source=source, plot=plot, **common)
+    return pub.figure(
+        frame, name, source=source, plot=without_unpublished(plot, frame, p), **common
+    )
+
+
+def without_unpublished(plot, frame: pd.DataFrame, p: Plan):
+    """`plot` drawing the figure without the bars of the unpublished item-waves (the figure's
+    note says so); `plot` itself when there are none, or when nothing would be left."""
+    keep = np.array([k not in p.unpublished for k in _keys(frame)], dtype=bool)
+    if keep.all() or not keep.any():
+        return plot
+    return lambda d: plot(d[keep])
 
 
 # --------------------------------------------------------------------------- indicator table
@@ -447,6 +470,10 @@ def indicator_view(table: pd.DataFrame, shares: pd.DataFrame, p: Plan, file: str
     codes_of = {str(i["id"]): tuple(int(c) for c in i["codes"]) for i in indicators}
     antal = out["Antal"].astype(int).to_numpy()
     for r, key in enumerate(keys):
+        if key in p.unpublished:
+            for col in ("Antal", "N", "Andel (%)"):
+                hidden[dc.Cell(file, r, col)] = dc.UNPUBLISHED
+            continue
         if key not in p.affected:
             continue
         for col in ("Antal", "N"):
@@ -536,7 +563,7 @@ def visible_bases(dist: pd.DataFrame, p: Plan) -> pd.DataFrame:
     keep, values = [], []
     for key, v in zip(keys, dist["n_answered"], strict=True):
         base = p.bases.get(key)
-        if key not in p.affected:
+        if p.shown_with_n(key):
             keep.append(True)
             values.append(v)
         elif base is not None and base.parent is None and base.equal:
@@ -552,4 +579,4 @@ def visible_bases(dist: pd.DataFrame, p: Plan) -> pd.DataFrame:
 def visible_shares(shares: pd.DataFrame, p: Plan) -> pd.DataFrame:
     """The indicator rows (`change.indicator_shares`) whose N is shown: for the source line."""
     keys = zip(shares["item"].astype(str), shares["wave"].astype(str), strict=True)
-    return shares[[k not in p.affected for k in keys]]
+    return shares[[p.shown_with_n(k) for k in keys]]

@@ -454,6 +454,8 @@ def item_figure(dist: pd.DataFrame, min_cell: int = 5) -> plt.Figure:
         sub = dist[dist["item"] == item]
         for wave in waves:
             bar = sub[sub["wave"] == wave]
+            if bar.empty:  # a statement-wave left unpublished (`who5.unpublished`): no bar
+                continue
             left = 0.0
             for row in bar.itertuples():
                 share = pd.to_numeric(row.share, errors="coerce")
