@@ -1637,8 +1637,9 @@ def readers_tables(run_dir: Path, tables: list[Table]) -> tuple[dict, list[dict]
             for i, r in enumerate(body):
                 for j, col in enumerate(t.columns):
                     kind, v = _xlsx_value(r[j] if j < len(r) else None)
-                    if kind == "hidden":
-                        s = str(r[j]).strip()
+                    s = str(r[j]).strip() if kind == "hidden" else ""
+                    if kind == "hidden" and s.strip("«»") not in UNPUBLISHED_MARKERS:
+                        # «i.o.» (unpublished) says nothing about the size: no marker bound
                         markers[(t.file, i, col)] = "secondary" if ".." in s else "primary"
                     if col in t.count_cols and kind == "number" and t.hidden.at[i, col]:
                         if (i, col) in t.na:
@@ -1710,8 +1711,17 @@ def check(
         file, row, col = v
         if file == "slack" or col.endswith("mean x n"):
             continue
+        free = (row, col) in by_file[file].free if file in by_file else False
         if abs(hi - lo) < EPS:
             kind = "exact"
+            if free and lo < EPS:
+                continue  # an unpublished count that can only be 0: a zero, which is shown anyway
+        elif free:
+            # unpublished («i.o.»): any value from 0 by its marker; a finding only when it is
+            # certainly a small count (at least 1 and under min_cell)
+            if not (lo > 1 - EPS and hi < min_cell - EPS):
+                continue
+            kind = "narrowed"
         elif (math.isfinite(hi) and hi < min_cell - 1 - EPS) or (
             lo > 1 + EPS and hi < min_cell - EPS
         ):

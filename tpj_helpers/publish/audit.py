@@ -5,7 +5,8 @@
 every hidden count cell as unknown (a «<5» cell in 1..min_cell-1, a «..» cell at least min_cell,
 all integers), adds every declared relation (within and across files) and computes for each hidden
 cell the smallest and largest value consistent with all of it (`disclosure.intervals`, HiGHS).
-A primary cell narrower than 1..min_cell-1 is a breach. It also checks that every cell a sidecar
+A primary cell narrower than 1..min_cell-1 is a breach, and so is an unpublished cell («i.o.») that
+the published files put within 1..min_cell-1 (a small count, certainly not 0). It also checks that every cell a sidecar
 declares hidden really is empty in its CSV.
 
 Writes `results/disclosure_audit.csv` (table, row, column, kind, lower, upper, ok) and
@@ -152,7 +153,7 @@ def audit_run(run_dir: Path | str, write: bool = True) -> AuditResult:
     run_dir = Path(run_dir)
     model = load_model(run_dir)
     found = dc.intervals(model)
-    bad = set(dc.breaches(model, found))
+    bad = set(dc.breaches(model, found)) | set(dc.unpublished_breaches(model, found))
     rows = [
         (f, r, c, kind, found[(f, r, c)][0], found[(f, r, c)][1], (f, r, c) not in bad)
         for (f, r, c), kind in model.hidden.items()
@@ -184,7 +185,7 @@ def summary_table(result: AuditResult) -> pd.DataFrame:
         (dc.PRIMARY, f"Skjult, under {result.min_cell} («<{result.min_cell}»)"),
         (dc.SECONDARY, "Skjult for at beskytte en anden celle («..»)"),
         (dc.BLOCKED, "Skjult med hele tabellen, nuller medregnet («..»)"),
-        (dc.UNPUBLISHED, f"Ikke offentliggjort: for få skemaer («{UNPUBLISHED_MARK}»)"),
+        (dc.UNPUBLISHED, f"Ikke offentliggjort, nuller medregnet («{UNPUBLISHED_MARK}»)"),
     ):
         k = c[c["kind"] == kind]
         if kind in (dc.BLOCKED, dc.UNPUBLISHED) and not len(k):

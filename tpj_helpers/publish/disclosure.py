@@ -300,6 +300,19 @@ def breaches(
     return out
 
 
+def unpublished_breaches(model: Model, found: dict[tuple, tuple[float, float]]) -> list[tuple]:
+    """Unpublished cells (any value from 0 as far as their marker goes) that the published values
+    nevertheless put within 1..min_cell-1: a small count of persons that is certainly not 0."""
+    return [
+        k
+        for k, kind in model.hidden.items()
+        if kind == UNPUBLISHED
+        and k in found
+        and found[k][0] >= 1
+        and found[k][1] <= model.min_cell - 1
+    ]
+
+
 LATER = 2  # the tier of `protect`'s cells that belong to files published later
 
 

@@ -76,14 +76,15 @@ def mark_bar(ax, x: float, width: float, span: float = 1.0, text: bool = True) -
 
 
 # A value left unpublished on purpose (`disclosure.UNPUBLISHED`): an item and wave answered by so
-# few questionnaires that no suppression protects its answers. Its N, counts and shares are not
-# published, zeros included, so the marker says nothing about any count's size (unlike «<5», a
-# count of 1..4, and «..», one of at least 5).
+# few questionnaires that no suppression protects its answers, or Tabel 6's persons without a
+# score in a week where nearly the whole cohort has one. Not published, zeros included, so the
+# marker says nothing about any count's size (unlike «<5», a count of 1..4, and «..», one of at
+# least 5).
 UNPUBLISHED_MARK = "i.o."
 UNPUBLISHED_NOTE = (
-    f"«{UNPUBLISHED_MARK}»: ikke offentliggjort: for få skemaer. Svarene på spørgsmålet i denne "
-    "måling vises slet ikke (heller ikke nuller), fordi de få skemaer ellers ville afsløre "
-    "enkeltpersoners svar; markeringen siger intet om tallenes størrelse."
+    f"«{UNPUBLISHED_MARK}»: ikke offentliggjort. Tallet vises slet ikke (heller ikke et nul), "
+    "fordi det sammen med de øvrige offentliggjorte tal ville afsløre enkeltpersoner, fx svarene "
+    "i en måling med for få skemaer; markeringen siger intet om tallets størrelse."
 )
 UNPUBLISHED_FIGURE_NOTE = (
     "Søjler for spørgsmål og målinger med for få skemaer er udeladt (ikke offentliggjort: for få "

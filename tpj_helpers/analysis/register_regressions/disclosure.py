@@ -10,6 +10,13 @@ not the persons the extract covers (`n_covered`): the two side by side give the 
 score that week (coded out of DREAM: abroad, maternity benefit), often 1-4 persons, as a
 difference that no cell of the figure would hold (`figure_frame`). Tabel 6 keeps its N and NA
 rows at the four timepoints, where the model protects them.
+
+Every count of Tabel 6 is at most the cohort (the completers with register consent), printed in
+every source line ("N = 268 kursister"): declared (`cohort_relations`). Where nearly the whole
+cohort has a score (the week before the course: 265 of 268), the persons without one are the
+cohort minus that count, 3 at most, whatever Tabel 6 hides: its NA and N cells of that timepoint
+(and the means table's "Kursister med data") are then left unpublished («i.o.», `left_out`), so that
+nothing says whether anybody at all was coded out of DREAM that week.
 """
 
 from __future__ import annotations
@@ -23,7 +30,15 @@ from tpj_helpers.analysis.register_regressions.models import (
     TABEL6_SUMS,
     TIMEPOINTS,
 )
-from tpj_helpers.publish.disclosure import SECONDARY, Cell, Relation, Term, equal, total_of
+from tpj_helpers.publish.disclosure import (
+    SECONDARY,
+    UNPUBLISHED,
+    Cell,
+    Relation,
+    Term,
+    equal,
+    total_of,
+)
 
 MEANS_FILE = "tables/register_tabel6_means.csv"
 
@@ -43,12 +58,16 @@ def figure_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def tabel6_relations(
-    table: pd.DataFrame, means: pd.DataFrame, weekly: tuple[pd.DataFrame, ...] = ()
+    table: pd.DataFrame,
+    means: pd.DataFrame,
+    weekly: tuple[pd.DataFrame, ...] = (),
+    cohort: int | None = None,
 ) -> tuple[list[Relation], dict[Cell, float]]:
     """(relations, known values) for publishing `tabel6_table` beside `tabel6_means_table` and the
     weekly figures' data (`weekly`: the frames of `WEEKLY_FILES`, in that order): at a timepoint
     that is a fixed week (-26, -1, 26) Tabel 6's "Heraf med en score" is the figure's `n`, the
-    same count shown twice (the figures do not publish `n_covered`, `figure_frame`)."""
+    same count shown twice (the figures do not publish `n_covered`, `figure_frame`). With `cohort`
+    (the completers with register consent, printed in the source lines) each N is at most it."""
     labels = table.iloc[:, 0].astype(str).tolist()
     score_rows = list(range(len(SCORES)))
     n_row = labels.index(N_LABEL)
@@ -96,7 +115,44 @@ def tabel6_relations(
                     note=f"Tabel 6 '{col}' = {file} week {week} (n)",
                 )
             )
+    if cohort is not None:
+        rels += cohort_relations(table, cohort)
     return rels, known
+
+
+TABEL6_FILE = "tables/register_tabel6.csv"
+
+
+def cohort_relations(table: pd.DataFrame, cohort: int) -> list[Relation]:
+    """Each timepoint's N ("Kursister med data") is at most the cohort the source lines print."""
+    n_row = table.iloc[:, 0].astype(str).tolist().index(N_LABEL)
+    return [
+        Relation(
+            [Term(1.0, Cell("", n_row, col))],
+            lo=0.0,
+            hi=float(cohort),
+            note=f"Tabel 6 '{col}': N at most the cohort",
+        )
+        for col in table.columns[1:]
+    ]
+
+
+def left_out(
+    table: pd.DataFrame, means: pd.DataFrame, cohort: int, min_cell: int
+) -> dict[Cell, str]:
+    """The cells left unpublished: at a timepoint where the cohort less the persons with a score
+    is 1..min_cell-1, Tabel 6's NA and N and the means table's "Kursister med data" (kind
+    UNPUBLISHED). The rule reads published counts only, so it says nothing about the NA count."""
+    labels = table.iloc[:, 0].astype(str).tolist()
+    na_row, n_row = labels.index(NA_LABEL), labels.index(N_LABEL)
+    out: dict[Cell, str] = {}
+    for j, col in enumerate(table.columns[1:]):
+        scored = int(means.iloc[j]["Heraf med en score"])
+        if 0 < cohort - scored < min_cell:
+            out[Cell(TABEL6_FILE, na_row, col)] = UNPUBLISHED
+            out[Cell(TABEL6_FILE, n_row, col)] = UNPUBLISHED
+            out[Cell(MEANS_FILE, j, "Kursister med data")] = UNPUBLISHED
+    return out
 
 
 def tabel6_view(
@@ -121,8 +177,10 @@ def tabel6_view(
         register.weekly_means(data, persons=persons),
         register.weekly_means(data, weeks=range(-1, 9), persons=persons),
     )
-    rels, known = tabel6_relations(table, register.tabel6_means_table(t6), weekly)
-    file = "tables/register_tabel6.csv"
+    means = register.tabel6_means_table(t6)
+    rels, known = tabel6_relations(table, means, weekly, cohort=len(persons))
+    unpublished = left_out(table, means, len(persons), min_cell)
+    file = TABEL6_FILE
     with tempfile.TemporaryDirectory() as tmp:
         pub = Publisher(tmp, "tabel6_view", min_cell)
         try:
@@ -133,6 +191,7 @@ def tabel6_view(
                 relations=rels,
                 known=known,
                 hide_later=HIDE_LATER,
+                hidden=unpublished,
                 write=True,
                 **TABEL6_SUMS,
             )
@@ -144,6 +203,7 @@ def tabel6_view(
         )
         hidden = {Cell(file, h["row"], h["column"]): h["kind"] for h in side["hidden"]}
         hidden.update({Cell(*k): kind for k, kind in pub._pending.items()})
+        hidden.update({c: kind for c, kind in unpublished.items() if c.file != file})
         # a mean whose count the protection hid in a later file is not published either
         for (f, row, col), _kind in pub._pending.items():
             for dep, base in HIDE_LATER.get(f, {}).items():
