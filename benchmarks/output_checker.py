@@ -1519,6 +1519,12 @@ def companion_columns(sys_: System, tables: list[Table]) -> None:
 
 NESTED_MIN_ROWS = 3  # rows with both counts shown before a column is taken as a part of another
 NESTED_MIN_SHARE = 0.6  # and the part is most of the whole (the median row)
+# and the part's name says it is a part (a reader's reading of the labels): columns that only
+# happen to be ordered (two timepoints of Tabel 6, pilot and roll-out) are not nested
+PART_NAME_RE = re.compile(
+    r"(^\W*heraf\b|med en score|besvaret|i registeranalysen|registerudsnit|gennemført)",
+    re.IGNORECASE,
+)
 
 
 def nested_columns(sys_: System, t: Table) -> None:
@@ -1529,7 +1535,7 @@ def nested_columns(sys_: System, t: Table) -> None:
     cols = list(t.count_cols)
     for a in cols:
         for b in cols:
-            if a == b:
+            if a == b or not PART_NAME_RE.search(b):
                 continue
             both = ~t.hidden[a] & ~t.hidden[b] & t.num[a].notna() & t.num[b].notna()
             if both.sum() < NESTED_MIN_ROWS:
