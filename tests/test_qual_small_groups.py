@@ -85,6 +85,14 @@ def test_row_protectable_by_hand(values, total, ok):
     assert G.row_protectable(values, total, MIN_CELL) is ok
 
 
+def test_row_protectable_knows_the_column_sizes():
+    # 10 of the kursister's 10, 0, 4: the 10 hidden is at most 10, so the 4 is at least 4
+    assert G.row_protectable((10, 0, 4), 14, MIN_CELL, sizes=(10, 10, 12)) is False
+    assert G.row_protectable((10, 0, 4), 14, MIN_CELL, sizes=(20, 10, 12)) is True
+    # 3 of 5, 6 of 8 (9): the 6 hidden is 5..8, so the 3 is 1..4
+    assert G.row_protectable((3, 6), 9, MIN_CELL, sizes=(5, 8)) is True
+
+
 def test_role_matrix_merges_small_roles_and_blanks_a_pinned_row(hand):
     bd = G.role_matrix(hand, MIN_CELL)
     t = bd.table.set_index(S.THEME_COLUMN)
@@ -94,7 +102,9 @@ def test_role_matrix_merges_small_roles_and_blanks_a_pinned_row(hand):
     assert t.loc["Tema C"].tolist() == [3, 6, 9]
     assert t.loc[S.INTERVIEWS_ROW].tolist() == [5, 8, 13]
     assert bd.count_cols == ["Kursister", OTHERS]
-    assert len(bd.relations) == 3  # a, c and the interviews row; not the blanked b
+    # a, c: the sum and each cell at most its column's interviews; the interviews row: its sum;
+    # nothing for the blanked b
+    assert len(bd.relations) == 2 * 3 + 1
     assert "slået sammen" in bd.note and "Tomme felter" in bd.note
 
 
@@ -255,3 +265,31 @@ def test_audit_of_the_chapter_passes(run_dir):
     audit = audit_run(run_dir, write=False)
     assert len(audit.breaches) == 0
     assert (audit.cells["table"] == "tables/qual_theme_role.csv").any()  # declared and hidden
+
+
+def test_summary_ranks_only_fully_shown_role_columns():
+    """The resumé (notebook 90) reads the role table: a column with a hidden cell, or a group
+    whose roles were merged, gets no "taler oftest om" (it would bound the hidden cells)."""
+    from tpj_helpers.analysis.summary import findings
+
+    def run(table):
+        return SimpleNamespace(table=lambda name: table if name == "qual_theme_role" else None)
+
+    merged = pd.DataFrame(
+        {
+            "Tema": ["Kursets format", "Instruktørerne", "Interviews i alt"],
+            "Kursister": [10, None, 10],  # hidden («..»)
+            "Koordinatorer": [8, 0, 10],
+            OTHERS: [8, None, 12],
+            "I alt": [26, 14, 32],
+        }
+    )
+    text = findings.qual_themes(run(merged), {})
+    assert text == (
+        "De temaer, der går igen i flest interviews, er kursets format (26 interviews) og "
+        "instruktørerne (14 interviews)."
+    )
+    shown = merged.assign(Kursister=[10, 9, 10])
+    text = findings.qual_themes(run(shown), {})
+    assert "Kursisterne taler oftest om kursets format (10 interviews)" in text
+    assert "kommunernes folk" not in text  # leaders and focus groups are merged

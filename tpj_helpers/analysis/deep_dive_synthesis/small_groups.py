@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from tpj_helpers.analysis.deep_dive_synthesis import synthesis as S
@@ -86,24 +87,50 @@ def _regroup(matrix: pd.DataFrame, columns: Mapping[str, Sequence[str]]) -> pd.D
     return out
 
 
-def _row_relations(table: pd.DataFrame, parts: Sequence[str]) -> list[dc.Relation]:
-    """Every row: `I alt` = the sum of the group columns (cells of this table: file "")."""
-    return [
-        dc.total_of(
-            dc.Cell("", i, S.TOTAL),
-            [dc.Cell("", i, c) for c in parts],
-            note="a theme's interviews over the groups",
+def _row_relations(
+    table: pd.DataFrame, parts: Sequence[str], rows: Sequence[int] | None = None
+) -> list[dc.Relation]:
+    """Per theme row in `rows` (default all): `I alt` = the sum of the group columns, and each
+    group cell at most its column's interviews (row `Interviews i alt`): a reader knows both.
+    Cells of this table (file "")."""
+    rows = range(len(table)) if rows is None else rows
+    size_row = int(np.flatnonzero(table[S.THEME_COLUMN].to_numpy() == S.INTERVIEWS_ROW)[0])
+    out = []
+    for i in rows:
+        out.append(
+            dc.total_of(
+                dc.Cell("", i, S.TOTAL),
+                [dc.Cell("", i, c) for c in parts],
+                note="a theme's interviews over the groups",
+            )
         )
-        for i in range(len(table))
-    ]
+        if i == size_row:
+            continue
+        out += [
+            dc.Relation(
+                [dc.Term(1.0, dc.Cell("", size_row, c)), dc.Term(-1.0, dc.Cell("", i, c))],
+                lo=0.0,
+                hi=1e12,
+                note="at most the group's interviews",
+            )
+            for c in parts
+        ]
+    return out
 
 
-def row_protectable(values: Sequence[float], total: float, min_cell: int = 5) -> bool:
+def row_protectable(
+    values: Sequence[float],
+    total: float,
+    min_cell: int = 5,
+    sizes: Sequence[float] | None = None,
+) -> bool:
     """Can one row of group counts (`values`, adding up to the shown `total`) hide its counts
     of 1..min_cell-1 so that each still allows 1..min_cell-1, by hiding other non-zero counts
-    of the row («..», known to be at least `min_cell`)? The disclosure model's own search
-    (`disclosure.protect`) on the row alone; no when it would have to hide a zero or cannot.
-    E.g. 4, 0, 3 of 7: the two small counts add up to 7, so each is 3 or 4 whatever is hidden."""
+    of the row («..», known to be at least `min_cell`, and at most its group's interviews
+    `sizes` when given)? The disclosure model's own search (`disclosure.protect`) on the row
+    alone; no when it would have to hide a zero or cannot. E.g. 4, 0, 3 of 7: the two small
+    counts add up to 7, so each is 3 or 4 whatever is hidden; 10 of 10, 0, 4 of 14: hiding the
+    10 leaves it at most 10, so the 4 is at least 4."""
     cells = [("row", 0, str(j)) for j in range(len(values))]
     model = dc.Model(min_cell)
     model.shown[("row", 0, "total")] = float(total)
@@ -115,6 +142,8 @@ def row_protectable(values: Sequence[float], total: float, min_cell: int = 5) ->
     model.relations = [
         dc.total_of(dc.Cell("row", 0, "total"), [dc.Cell(*k) for k in cells], note="row")
     ]
+    for k, size in zip(cells, sizes if sizes is not None else [], strict=False):
+        model.relations.append(dc.Relation([dc.Term(-1.0, dc.Cell(*k))], lo=-float(size), hi=0.0))
     try:
         dc.protect(model, [k for k in cells if k in model.shown])
     except ValueError:
@@ -126,9 +155,11 @@ def _blank_unprotectable(table: pd.DataFrame, parts: Sequence[str], min_cell: in
     """Blank (NA) the group cells of every theme row that `row_protectable` refuses; returns
     their positions. Such a row shows only its total."""
     blanked = []
+    sizes = table.loc[table[S.THEME_COLUMN] == S.INTERVIEWS_ROW, list(parts)].iloc[0]
+    sizes = [float(v) for v in sizes]
     for i in range(len(table)):
         values = [float(table.iloc[i][c]) for c in parts]
-        if not row_protectable(values, float(table.iloc[i][S.TOTAL]), min_cell):
+        if not row_protectable(values, float(table.iloc[i][S.TOTAL]), min_cell, sizes):
             blanked.append(i)
     for c in parts:
         table[c] = table[c].astype(object)
@@ -177,9 +208,7 @@ def role_matrix(qual, min_cell: int = 5) -> Breakdown:
     if blanked:
         note = (note + " " + BLANK_NOTE.format(what="roller", min_cell=num(min_cell))).strip()
     kept = [i for i in range(len(table)) if i not in blanked]
-    return Breakdown(
-        table, parts, [r for i, r in enumerate(_row_relations(table, parts)) if i in kept], note
-    )
+    return Breakdown(table, parts, _row_relations(table, parts, kept), note)
 
 
 def municipality_matrix(qual, municipalities: Sequence[str], min_cell: int = 5) -> Breakdown:
