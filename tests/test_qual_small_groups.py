@@ -131,6 +131,8 @@ def test_no_breakdown_when_no_role_has_min_cell_interviews(hand):
     bd = G.role_matrix(hand, min_cell=14)  # 13 interviews in all
     assert bd.table.columns.tolist() == [S.THEME_COLUMN, S.TOTAL] and bd.count_cols == []
     assert "fordeles ikke på rolle" in bd.note
+    fig = S.plot_heatmap(bd.table, xlabel="Rolle")  # the figure cell still shows an image
+    assert "interviews nok" in fig.axes[0].texts[0].get_text()
 
 
 def test_contrast_only_from_fully_shown_rows():

@@ -211,6 +211,8 @@ def plot_heatmap(
     """
     body = df[df[THEME_COLUMN] != INTERVIEWS_ROW].set_index(THEME_COLUMN)
     body = body.drop(columns=[TOTAL], errors="ignore").apply(pd.to_numeric, errors="coerce")
+    if not len(body.columns):  # no group with interviews enough to be shown on its own
+        return placeholder_figure("Ingen gruppe har interviews nok til at blive vist for sig")
     counts = body.to_numpy(dtype=float)
     cols = list(body.columns)
     if share_of_column and (df[THEME_COLUMN] == INTERVIEWS_ROW).any():
