@@ -295,3 +295,12 @@ def test_summary_ranks_only_fully_shown_role_columns():
     text = findings.qual_themes(run(shown), {})
     assert "Kursisterne taler oftest om kursets format (10 interviews)" in text
     assert "kommunernes folk" not in text  # leaders and focus groups are merged
+
+
+def test_role_contrasts_only_for_rows_the_table_shows_in_full(run_dir):
+    role = pd.read_csv(run_dir / "tables" / "qual_theme_role.csv").set_index(S.THEME_COLUMN)
+    text = _chapter_text(run_dir)
+    said = [p.split("**")[1] for p in text.split("\n\n") if "Temaet fylder mest hos" in p]
+    assert said  # the synthetic material has one (seed 7)
+    for label in said:
+        assert role.loc[label].notna().all(), label

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from tpj_helpers.analysis.deep_dive_synthesis import small_groups
 from tpj_helpers.analysis.deep_dive_synthesis import synthesis as S
 from tpj_helpers.publish.present import num
 from tpj_helpers.publish.pseudonymise import quote_markdown
@@ -77,8 +78,6 @@ def theme_paragraphs(
     `municipality_table`: `Publisher.table`'s results of `small_groups.role_matrix` /
     `municipality_matrix`), so they compare only groups of at least `min_cell` interviews and
     rows without hidden cells (`small_groups.contrast`); without them no contrast is written."""
-    from tpj_helpers.analysis.deep_dive_synthesis import small_groups
-
     cb = _codes(qual)
     iv = qual.interviews.assign(interview_id=qual.interviews["interview_id"].astype(str))
     ci = code_interviews(qual)
