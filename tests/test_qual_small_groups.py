@@ -304,3 +304,31 @@ def test_role_contrasts_only_for_rows_the_table_shows_in_full(run_dir):
     assert said  # the synthetic material has one (seed 7)
     for label in said:
         assert role.loc[label].notna().all(), label
+
+
+def test_municipality_matrix_merges_small_municipalities(hand, tmp_path):
+    """Deep dives: Aalborg k1-k5 (5), Stevns c1-c5 (5), Viborg l1, l2, f1 (3). Viborg alone is
+    too small, so Stevns (equal to Aalborg, the later one) joins it: Aalborg | Øvrige: Stevns og
+    Viborg (8) | I alt (13). Theme C (k1-k3, c1-c5, l1): 3 | 6 | 9, the 3 hidden and protected."""
+    from tpj_helpers.publish.audit import audit_run
+    from tpj_helpers.publish.publisher import Publisher
+
+    kommune = {**dict.fromkeys(["k1", "k2", "k3", "k4", "k5"], "Aalborg")}
+    kommune |= dict.fromkeys(["c1", "c2", "c3", "c4", "c5"], "Stevns")
+    kommune |= dict.fromkeys(["l1", "l2", "f1"], "Viborg")
+    hand.interviews["kommune"] = hand.interviews["interview_id"].map(kommune)
+    hand.interviews["deep_dive"] = True
+    bd = G.municipality_matrix(hand, ["Aalborg", "Frederikshavn", "Stevns", "Viborg"], MIN_CELL)
+    t = bd.table.set_index(S.THEME_COLUMN)
+    others = "Øvrige: Stevns og Viborg"
+    assert t.columns.tolist() == ["Aalborg", others, S.TOTAL]
+    assert t.loc["Tema A"].tolist() == [5, 8, 13]
+    assert t.loc["Tema C"].tolist() == [3, 6, 9]
+    assert bd.count_cols == ["Aalborg", others, S.TOTAL] and "slået sammen" in bd.note
+    pub = Publisher(tmp_path, "50_test", MIN_CELL)
+    safe = pub.table(
+        bd.table, "qual_theme_municipality", "k", count_cols=bd.count_cols, relations=bd.relations
+    ).set_index(S.THEME_COLUMN)
+    assert pd.isna(safe.loc["Tema C", "Aalborg"])
+    assert safe.loc["Tema A"].tolist() == [5, 8, 13]
+    assert len(audit_run(tmp_path, write=False).breaches) == 0
