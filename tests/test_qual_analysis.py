@@ -295,7 +295,16 @@ def test_recommendation_evidence_by_hand(qual):
     )
     t = qa.recommendation_table(qual, recs, VALUES)
     assert t.loc[0, "Temaer (interviews)"] == "Onlineformatet (2); Redskaber og handleplaner (3)"
-    assert t.loc[0, "Roller"] == "kursister (2), koordinatorer (1), kommunale ledere (1)"
+    # no role has min_cell (5) interviews: no breakdown by role (small_groups.role_names_text)
+    assert t.loc[0, "Roller"] == ""
+    t1 = qa.recommendation_table(qual, recs, VALUES, min_cell=1)
+    assert t1.loc[0, "Roller"] == "kursister, koordinatorer, kommunale ledere"  # no counts
+    # min_cell 2: sagsbehandler (1) and leder (1) merged; b: koordinator i1 and i6, i3 merged
+    t2 = qa.recommendation_table(qual, recs, VALUES, min_cell=2)
+    assert t2["Roller"].tolist() == [
+        "kursister, koordinatorer, øvrige roller",  # a: i4, i5 | i1 | i3 (leder)
+        "koordinatorer, øvrige roller",  # b: i1 | i3, i6
+    ]
     assert t.loc[0, "Indikatorer"] == "Gennemført: 80 %"
     assert t["Interviews"].tolist() == [4, 3]
 
@@ -323,7 +332,13 @@ def test_synthesis_text(qual):
     text = qa.synthesis_text(qual)
     assert text.startswith("Materialet rummer 6 interviews og 4 temaer.")
     assert "redskaber og handleplaner (3 af 6)" in text
-    assert "koordinatorer: koordinatorrollen" in text
+    assert "Det tema, hver rolle" not in text  # only from the published role table
+    shown = qa.theme_matrix(qual)  # every count shown
+    text = qa.synthesis_text(qual, role_table=shown)
+    assert "koordinatorer: koordinatorrollen" in text and "kursister: redskaber" in text
+    shown.loc[0, "Koordinatorer"] = None  # a hidden cell: the column ranks nothing
+    text = qa.synthesis_text(qual, role_table=shown)
+    assert "koordinatorer:" not in text and "kursister: redskaber" in text
 
 
 def test_indicator_values_by_hand():

@@ -68,7 +68,7 @@ NO_QUAL = (
 )
 MATRIX_NOTE = (
     "Antal interviews, hvor temaet forekommer i mindst ét kodet uddrag. Et interview kan "
-    "indeholde flere temaer. Tallene tæller interviews, ikke personer, og skjules derfor ikke."
+    "indeholde flere temaer."
 )
 ROOT = REPO_ROOT
 DEFAULT_TRIANGULATION = ROOT / "params" / "triangulation.yaml"
@@ -211,6 +211,8 @@ def plot_heatmap(
     """
     body = df[df[THEME_COLUMN] != INTERVIEWS_ROW].set_index(THEME_COLUMN)
     body = body.drop(columns=[TOTAL], errors="ignore").apply(pd.to_numeric, errors="coerce")
+    if not len(body.columns):  # no group with interviews enough to be shown on its own
+        return placeholder_figure("Ingen gruppe har interviews nok til at blive vist for sig")
     counts = body.to_numpy(dtype=float)
     cols = list(body.columns)
     if share_of_column and (df[THEME_COLUMN] == INTERVIEWS_ROW).any():
@@ -368,8 +370,8 @@ def plot_personas(means: pd.DataFrame) -> plt.Figure:
                 va="center",
                 fontsize=8,
             )
-        n = int(pd.to_numeric(sub["n"], errors="coerce").max() or 0)
-        ax.set_title(f"{persona}\n(N = {num(n)})", fontsize=9)
+        n = pd.to_numeric(sub["n"], errors="coerce").max()  # NA: hidden (under min_cell)
+        ax.set_title(f"{persona}\n({hm.n_text(n)})", fontsize=9)
         ax.set_yticks(y, [lab.replace(" for ", "\nfor ") for lab in labels], fontsize=8)
         ax.set_xlim(1, 5.6)
         ax.set_xticks([1, 2, 3, 4, 5])
@@ -745,8 +747,14 @@ def recommendation_evidence(qual, recommendations: list[dict]) -> pd.DataFrame:
 def recommendation_table(
     qual, recommendations: list[dict], values: pd.DataFrame | None = None, min_cell: int = 5
 ) -> pd.DataFrame:
-    """Nr., Anbefaling, Temaer (interviews), Interviews, Roller, Indikatorer: the display table."""
+    """Nr., Anbefaling, Temaer (interviews), Interviews, Roller, Indikatorer: the display table.
+    `Roller` names the role groups (roles of fewer than `min_cell` interviews merged) without
+    counts (`small_groups.role_names_text`)."""
+    from tpj_helpers.analysis.deep_dive_synthesis import small_groups
+
     labels = code_labels(qual)
+    sizes = qual.interviews["role"].value_counts()
+    role_sizes = {r: int(sizes.get(r, 0)) for r in _roles_present(qual)}
     ev = recommendation_evidence(qual, recommendations)
     vals = values.set_index("id") if values is not None else None
     rows = []
@@ -767,9 +775,7 @@ def recommendation_table(
                     f"{labels.get(t, t)} ({num(n)})" for t, n in e.per_theme.items()
                 ),
                 "Interviews": e.interviews,
-                "Roller": ", ".join(
-                    f"{ROLE_PLURAL_LOWER.get(r, r)} ({num(n)})" for r, n in e.roles.items()
-                ),
+                "Roller": small_groups.role_names_text(e.roles, role_sizes, min_cell),
                 "Indikatorer": "; ".join(ind),
             }
         )
@@ -796,29 +802,34 @@ def source_line(qual) -> str:
     )
 
 
-def synthesis_text(qual, top: int = 3) -> str:
+def synthesis_text(qual, top: int = 3, role_table: pd.DataFrame | None = None) -> str:
     """A short Danish reading of the theme matrix: how many interviews and themes, the themes
-    in the most interviews, and for each role the theme it raises most often."""
+    in the most interviews, and for each role group of the *published* role table
+    (`role_table`, `small_groups.role_matrix` after `Publisher.table`; groups of at least
+    `min_cell` interviews) the theme it raises most often, only where the group's column shows
+    every count (a ranking beside hidden cells would bound them). Without `role_table`, no
+    per-role sentence."""
     labels = theme_labels(qual)
     counts = _theme_counts(qual).reindex(list(labels)).fillna(0).astype(int)
     order = {t: i for i, t in enumerate(labels)}
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1], order[kv[0]]))
     n_iv = len(qual.interviews)
     lead = _join([f"{_lower(labels[t])} ({num(n)} af {num(n_iv)})" for t, n in ranked[:top] if n])
-    it = interview_themes(qual)
     per_role = []
-    for role in _roles_present(qual):
-        sub = it[it["role"] == role].groupby("theme")["interview_id"].nunique()
-        if len(sub):
-            best = sorted(sub.items(), key=lambda kv: (-kv[1], order.get(kv[0], math.inf)))[0][0]
-            per_role.append(
-                f"{ROLE_PLURAL_LOWER.get(role, role)}: {_lower(labels.get(best, best))}"
-            )
+    if role_table is not None:
+        body = role_table[role_table[THEME_COLUMN] != INTERVIEWS_ROW]
+        for col in [c for c in role_table.columns if c not in (THEME_COLUMN, TOTAL)]:
+            values = pd.to_numeric(body[col], errors="coerce")
+            if values.isna().any() or not (values > 0).any():
+                continue
+            best = body[THEME_COLUMN].iloc[int(np.argmax(values.to_numpy()))]
+            name = col.split(":")[0] if col.startswith("Øvrige:") else col
+            per_role.append(f"{_lower(name)}: {_lower(best)}")
     return (
         f"Materialet rummer {num(n_iv)} interviews og {num(len(labels))} temaer. "
         + (f"De temaer, der optræder i flest interviews, er {lead}. " if lead else "")
         + (f"Det tema, hver rolle oftest berører: {'; '.join(per_role)}." if per_role else "")
-    )
+    ).strip()
 
 
 # --------------------------------------------------------------------------- without material

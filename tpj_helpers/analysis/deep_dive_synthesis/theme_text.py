@@ -1,18 +1,20 @@
 """What the qualitative material says, theme by theme, in Danish prose built from the coded data.
 
 - `theme_paragraphs`: per theme (most interviews first) its definition from the codebook, how
-  many interviews mention it, its most frequent sub-codes, the roles or deep-dive municipalities
-  where it is clearly more or less present (only where the counts show it, with the counts), and
+  many interviews mention it, its most frequent sub-codes (counts over all interviews), the
+  role groups or deep-dive municipalities where it is clearly more or less present (read from
+  the published tables, `small_groups.contrast`: groups of at least `min_cell` interviews,
+  rows without hidden cells), and
   two quotes from different roles side by side (the quote bank spreads a theme's quotes on roles).
 - `persona_narratives`: a short portrait of each persona role written from its coded segments:
   the sub-codes its interviews carry most, read through their definitions, and one quote. Only
-  a role with at least `min_cell` interviews is given numbers.
+  a role with at least `min_cell` interviews is given its number of interviews; no sub-code is
+  given a count (a role's count for a sub-code bounds the role's hidden cells in the role table).
 - `codebook_text`: every code with its definition (the codes the report's tables name included),
   for the appendix.
 
-A "clear" role difference: two roles with at least `min_interviews` interviews each whose shares
-of interviews mentioning the theme differ by at least `gap`. A municipality difference: the theme
-in every interview of one deep-dive municipality and in none of another's.
+A "clear" difference: two groups of the published table whose shares of interviews mentioning
+the theme differ by at least `GAP`.
 """
 
 from __future__ import annotations
@@ -21,11 +23,11 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from tpj_helpers.analysis.deep_dive_synthesis import small_groups
 from tpj_helpers.analysis.deep_dive_synthesis import synthesis as S
 from tpj_helpers.publish.present import num
 from tpj_helpers.publish.pseudonymise import quote_markdown
 
-MIN_INTERVIEWS = 3
 GAP = 0.5
 
 
@@ -64,59 +66,18 @@ def code_interviews(qual) -> pd.DataFrame:
     )
 
 
-def role_contrast(
-    ci: pd.DataFrame,
-    iv: pd.DataFrame,
-    theme: str,
-    min_interviews: int = MIN_INTERVIEWS,
-    gap: float = GAP,
+def theme_paragraphs(
+    qual,
+    bank: pd.DataFrame | None = None,
+    top_sub: int = 3,
+    role_table: pd.DataFrame | None = None,
+    municipality_table: pd.DataFrame | None = None,
 ) -> str:
-    """'Temaet fylder mest hos kursisterne (10 af 10 interviews) og mindst hos fokusgrupperne
-    (0 af 4).' or '' when no two roles differ clearly."""
-    sizes = iv.groupby("role")["interview_id"].nunique()
-    sizes = sizes[sizes >= min_interviews]
-    if len(sizes) < 2:
-        return ""
-    hits = ci[ci["code"] == theme].groupby("role")["interview_id"].nunique()
-    share = (hits.reindex(sizes.index).fillna(0) / sizes).sort_values(kind="stable")
-    lo, hi = share.index[0], share.index[-1]
-    if share[hi] - share[lo] < gap:
-        return ""
-    n_hi, n_lo = int(hits.get(hi, 0)), int(hits.get(lo, 0))
-    return (
-        f"Temaet fylder mest hos {S.ROLE_PLURAL_LOWER.get(hi, hi)} ({num(n_hi)} af "
-        f"{num(sizes[hi])} interviews) og mindst hos {S.ROLE_PLURAL_LOWER.get(lo, lo)} "
-        f"({num(n_lo)} af {num(sizes[lo])})."
-    )
-
-
-def municipality_contrast(ci: pd.DataFrame, iv: pd.DataFrame, theme: str) -> str:
-    """'I Stevns forekommer temaet i alle 2 deep dive-interviews, i Viborg i ingen af 2.' or ''."""
-    deep = iv[iv["deep_dive"].astype(bool)]
-    sizes = deep.groupby("kommune")["interview_id"].nunique()
-    if len(sizes) < 2:
-        return ""
-    hits = (
-        ci[(ci["code"] == theme) & ci["deep_dive"].astype(bool)]
-        .groupby("kommune")["interview_id"]
-        .nunique()
-        .reindex(sizes.index)
-        .fillna(0)
-        .astype(int)
-    )
-    full = [k for k in sizes.index if hits[k] == sizes[k] and sizes[k] >= 2]
-    none = [k for k in sizes.index if hits[k] == 0 and sizes[k] >= 2]
-    if not full or not none:
-        return ""
-    return (
-        f"Blandt deep dive-kommunerne forekommer temaet i alle interviews i {S._join(full)} "
-        f"({num(int(sizes[full].sum()))} interviews), men i ingen i {S._join(none)} "
-        f"({num(int(sizes[none].sum()))} interviews)."
-    )
-
-
-def theme_paragraphs(qual, bank: pd.DataFrame | None = None, top_sub: int = 3) -> str:
-    """One paragraph per theme (see the module docstring), most interviews first."""
+    """One paragraph per theme (see the module docstring), most interviews first. The role and
+    municipality contrasts are read from the *published* breakdowns (`role_table`,
+    `municipality_table`: `Publisher.table`'s results of `small_groups.role_matrix` /
+    `municipality_matrix`), so they compare only groups of at least `min_cell` interviews and
+    rows without hidden cells (`small_groups.contrast`); without them no contrast is written."""
     cb = _codes(qual)
     iv = qual.interviews.assign(interview_id=qual.interviews["interview_id"].astype(str))
     ci = code_interviews(qual)
@@ -141,7 +102,12 @@ def theme_paragraphs(qual, bank: pd.DataFrame | None = None, top_sub: int = 3) -
                 + S._join([f"{S._lower(lab)} ({num(k)})" for lab, k in subs])
                 + "."
             )
-        for extra in (role_contrast(ci, iv, t.code), municipality_contrast(ci, iv, t.code)):
+        extras = []
+        if role_table is not None:
+            extras.append(small_groups.contrast(role_table, t.label, GAP))
+        if municipality_table is not None:
+            extras.append(small_groups.contrast(municipality_table, t.label, GAP, municipal=True))
+        for extra in extras:
             if extra:
                 text += f" {extra}"
         if bank is not None and len(bank):
@@ -199,7 +165,7 @@ def persona_narratives(
         parts = []
         for c in top_codes:
             part = f"{_sentence_part(defs.get(c, labels.get(c, c)))} ({S._lower(labels.get(c, c))}"
-            part += f", {num(int(ranked[c]))} interviews)" if counted else ")"
+            part += ")"  # no count: it would bound the role's hidden cells in the role table
             parts.append(part)
         text = f"**{who}.** Optaget af {S._join(parts)}."
         quote = S._role_quote(qual, role, [c.split("/")[0] for c in top_codes], bank)

@@ -435,10 +435,12 @@ def qual_themes(run: RunFolder, values: dict) -> str | None:
             ["Koordinatorer", "Kommunale ledere", "Fokusgrupper"],
         ),
     ):
-        cols = [c for c in cols if c in t.columns]
-        if not cols:
-            continue
-        n = t[cols].apply(lambda col: col.map(parse_number)).sum(axis=1)
+        if not set(cols) <= set(t.columns):
+            continue  # roles merged for too few interviews (issue 12): no such group
+        counts = t[cols].apply(lambda col: col.map(parse_number))
+        if counts.isna().to_numpy().any():
+            continue  # a hidden count: "most often" would bound it
+        n = counts.sum(axis=1)
         if n.max() > 0:
             best = [str(x).lower() for x in t.loc[n == n.max(), "Tema"]]
             values[f"theme_top_{slug_key(who)}"] = float(n.max())
