@@ -610,6 +610,12 @@ def wide_percentages(sys_: System, t: Table):
         )
 
 
+# shown label pairs before two maps are taken as a count and a subset of it: with 3, a theme x
+# theme co-occurrence column and a role column of the qualitative tables (unrelated counts of
+# interviews) passed as nested by chance
+SUBSET_MIN_PAIRS = 4
+
+
 def same_count_across(sys_: System, tables: list[Table]):
     """The same labelled count in two files: maps label -> value per (file, count column, label
     column); two maps that agree on >= 2 non-zero shown labels are taken as the same counts. Maps
@@ -647,7 +653,7 @@ def same_count_across(sys_: System, tables: list[Table]):
                         f"the same count for '{k}': {t1.file}[{c1}] = {t2.file}[{c2}]",
                     )
                 continue
-            if len(pairs) < 3:
+            if len(pairs) < SUBSET_MIN_PAIRS:
                 continue
             if all(a <= b for a, b in pairs):
                 small, big = (t1, c1, m1), (t2, c2, m2)
