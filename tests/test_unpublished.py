@@ -394,3 +394,23 @@ def test_who5_wave_with_a_few_questionnaires_without_a_score_is_unpublished():
     assert out["estimate"].tolist()[0] == 40.0 and pd.isna(out["estimate"].iloc[1])
     assert pd.isna(out["n_persons"].iloc[1]) and out["n_persons"].iloc[0] == 24
     assert "ikke offentliggjort 3 måneder" in wu.means_source(means, 5, gone)
+
+
+def test_the_likert_figure_labels_an_unpublished_wave_without_a_bar():
+    other = _dist([9, 8, 7, 6, 5]).assign(wave="efter", wave_label="Lige efter kurset")
+    dist = pd.concat([other, _dist([1, 2, 2, 1, 1])], ignore_index=True)
+    response = pd.concat(
+        [_response(35).assign(**{st.WAVE_COLUMN: ["Lige efter kurset"]}), _response(7)],
+        ignore_index=True,
+    )
+    plan = special.plan(dist, response, CODEBOOK, 5)
+    assert plan.unpublished == {KEY}
+    got = []
+    draw = special.without_unpublished(
+        lambda d: got.append(st.likert_figure(d, min_cell=5)) or got[-1], dist, plan
+    )
+    fig = draw(dist)
+    labels = [t.get_text() for ax in fig.axes for t in ax.get_yticklabels()]
+    assert "3 måneder efter kurset (ikke offentliggjort)" in labels
+    assert any(lbl.startswith("Lige efter kurset (N = 35)") for lbl in labels)
+    plt.close(fig)
