@@ -414,3 +414,23 @@ def test_the_likert_figure_labels_an_unpublished_wave_without_a_bar():
     assert "3 måneder efter kurset (ikke offentliggjort)" in labels
     assert any(lbl.startswith("Lige efter kurset (N = 35)") for lbl in labels)
     plt.close(fig)
+
+
+def test_who5_weighted_table_follows_an_unpublished_three_month_wave():
+    """The weighted table's "Besvarelser med WHO-5-score" is the three-month wave's scores: with
+    that wave unpublished, every cell but the label and the invitations is unpublished too."""
+    waves = {"foer": "Før kurset", "3mdr": LABEL}
+    assert wu.ipw_unpublished({LABEL}, waves) and not wu.ipw_unpublished({"Før kurset"}, waves)
+    table = pd.DataFrame(
+        {
+            "Beregning": ["Uvægtet (de, der svarede)"],
+            "Besvarelser med WHO-5-score": [5],
+            "Inviterede": [28],
+            "Gennemsnit": [30.0],
+        }
+    )
+    hidden = wu.ipw_hidden(table, True)
+    assert sorted(c.column for c in hidden) == ["Besvarelser med WHO-5-score", "Gennemsnit"]
+    assert wu.ipw_hidden(table, False) == {}
+    source = wu.ipw_source(SimpleNamespace(n_invited=28, n_responded=5), 5)
+    assert "ikke offentliggjort" in source and " 5 " not in source

@@ -235,3 +235,43 @@ def distribution_source(dist: pd.DataFrame, min_cell: int, gone: set) -> str:
     per_wave = dist.groupby(["wave", "wave_label"], sort=False)["n_wave"].first()
     pairs = [(label, n) for (_, label), n in per_wave.items()]
     return "Kursistspørgeskema, WHO-5-trivselsindeks. N = " + _wave_parts(pairs, gone, min_cell)
+
+
+# --------------------------------------------------------------------------- the weighted mean
+
+IPW_WAVE = "3mdr"  # `weighting.ipw_mean` weights the three-month wave
+IPW_KEEP = ("Beregning", "Inviterede")  # the label and the invitations (Tabel 2's "Udsendt")
+
+
+def ipw_unpublished(gone: set, waves: dict) -> bool:
+    """Whether the weighted table's wave (three months after) is left unpublished: its
+    "Besvarelser med WHO-5-score" is the wave's scores, which Tabel 2 would give back."""
+    return str(waves.get(IPW_WAVE, "")) in gone
+
+
+def ipw_hidden(table: pd.DataFrame, gone: bool, file: str = "tables/who5-weighted.csv") -> dict:
+    """Every cell but the label and the invitations of the weighted table, when `gone`."""
+    if not gone:
+        return {}
+    return {
+        dc.Cell(file, r, str(col)): dc.UNPUBLISHED
+        for r in range(len(table))
+        for col in table.columns
+        if col not in IPW_KEEP
+    }
+
+
+def ipw_source(result, min_cell: int) -> str:
+    """`weighting.ipw_source` without the number of scores."""
+    from tpj_helpers.analysis.data_quality.enrolment import count_text
+
+    return (
+        "Kursistspørgeskema 3 måneder efter kurset og registreringsdata. N = ikke offentliggjort "
+        f"(for få skemaer) af {count_text(result.n_invited, min_cell)} inviterede"
+    )
+
+
+IPW_NOTE = (
+    "Ikke offentliggjort: for få skemaer. Målingen 3 måneder efter kurset har så få skemaer uden "
+    "alle fem WHO-5-svar, at antallet af besvarelser med score ville afsløre dem."
+)
