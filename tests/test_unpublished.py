@@ -434,3 +434,32 @@ def test_who5_weighted_table_follows_an_unpublished_three_month_wave():
     assert wu.ipw_hidden(table, False) == {}
     source = wu.ipw_source(SimpleNamespace(n_invited=28, n_responded=5), 5)
     assert "ikke offentliggjort" in source and " 5 " not in source
+
+
+def test_who5_follows_the_waves_whose_questionnaires_tabel_2_hides():
+    """Holbæk, three months after: Tabel 2 hides "Fuldt besvaret" (11 of 15 sent, 4 missing).
+    Every WHO-5 count of that wave adds up to the 11, which would give the 4 back, so notebook 20
+    (in parallel with notebook 10) recomputes Tabel 2's protection, takes only its shown counts
+    as known and leaves that wave's WHO-5 data unpublished."""
+    response = pd.concat(
+        [_response(12, sent=17).assign(**{st.WAVE_COLUMN: ["Før kurset"]}), _response(11, 15)],
+        ignore_index=True,
+    )
+    hidden = wu.response_hidden(response, 5)
+    f, m = special.COMPLETE, st.RESPONSE_COLUMNS["missing"]
+    assert hidden == {
+        dc.Cell(special.RESPONSE_FILE, 1, f): dc.SECONDARY,
+        dc.Cell(special.RESPONSE_FILE, 1, m): dc.PRIMARY,
+    }
+    assert wu.hidden_waves(response, hidden) == {LABEL}
+    known = wu.known(response, hidden)
+    assert dc.Cell(special.RESPONSE_FILE, 1, f) not in known
+    assert known[dc.Cell(special.RESPONSE_FILE, 0, f)] == 12.0
+    means = pd.DataFrame(
+        {"Måling": ["Før kurset", LABEL], wu.N_SCORES: [12, 11], wu.N_INCOMPLETE: [0, 0]}
+    )
+    gone = wu.unpublished_waves(means, 5, wu.hidden_waves(response, hidden))
+    assert gone == {LABEL}
+    items = _who5_items({"who5_1": [3, 2, 2, 2, 1, 1]})  # 11 answers, three months after
+    assert wu.unpublished_items(items, response, 5, gone) == {("who5_1", "3mdr")}
+    assert wu.unpublished_items(items, response, 5, set()) == set()
