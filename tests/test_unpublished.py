@@ -463,3 +463,22 @@ def test_who5_follows_the_waves_whose_questionnaires_tabel_2_hides():
     items = _who5_items({"who5_1": [3, 2, 2, 2, 1, 1]})  # 11 answers, three months after
     assert wu.unpublished_items(items, response, 5, gone) == {("who5_1", "3mdr")}
     assert wu.unpublished_items(items, response, 5, set()) == set()
+
+
+def test_the_recomputed_tabel_2_protection_is_the_published_one(tmp_path):
+    """`response_hidden` must give the cells notebook 10's Tabel 2 really hides (its sidecar)."""
+    response = pd.concat(
+        [
+            _response(12, sent=17).assign(**{st.WAVE_COLUMN: ["Før kurset"]}),
+            _response(3, sent=15).assign(**{st.WAVE_COLUMN: ["Lige efter kurset"]}),
+            _response(11, 15),
+        ],
+        ignore_index=True,
+    )
+    _publish_response(Publisher(tmp_path, "t", min_cell=5), response)
+    doc = json.loads((tmp_path / "results/disclosure/tables__response.json").read_text())
+    published = {
+        (h["row"], h["column"]) for h in doc["hidden"] if h["column"] in st.RESPONSE_COUNTS
+    }
+    assert published == {(c.row, c.column) for c in wu.response_hidden(response, 5)}
+    assert len(published) >= 4  # both small waves' counts
