@@ -482,3 +482,35 @@ def test_the_recomputed_tabel_2_protection_is_the_published_one(tmp_path):
     }
     assert published == {(c.row, c.column) for c in wu.response_hidden(response, 5)}
     assert len(published) >= 4  # both small waves' counts
+
+
+def test_the_audit_takes_tabel_2_as_unknown_when_its_notebook_did_not_run(tmp_path):
+    """A run of notebook 20 alone (`notebooks: [20_who5]`): WHO-5's relations name Tabel 2,
+    which nobody published; its cells are unknown (from 0), not an error. Another file a
+    relation names and nobody published is still an error."""
+    from tpj_helpers.publish.audit import AuditError
+
+    items = _who5_items({"who5_2": [0, 0, 1, 2, 4, 0]})
+    pub = Publisher(tmp_path, "t", min_cell=5)
+    pub.figure(
+        items,
+        "who5-items",
+        source="x",
+        plot=lambda d: plt.subplots()[0],
+        count_cols=["n", "n_item"],
+        linked={"share": "n"},
+        relations=wu.item_relations(items, _response(7)),
+        known=wu.known(_response(7)),
+    )
+    result = audit_run(tmp_path)
+    assert result.summary()["breaches"] == 0
+    sidecar = tmp_path / "results/disclosure/figures__who5-items.json"
+    doc = json.loads(sidecar.read_text())
+    doc["relations"][0]["terms"][1][1][0] = "tables/nowhere.csv"
+    sidecar.write_text(json.dumps(doc))
+    try:
+        audit_run(tmp_path)
+    except AuditError as exc:
+        assert "tables/nowhere.csv" in str(exc)
+    else:
+        raise AssertionError("a relation to an unknown file must fail the audit")
