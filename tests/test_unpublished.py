@@ -393,3 +393,123 @@ def test_who5_wave_with_a_few_questionnaires_without_a_score_is_unpublished():
     assert out["estimate"].tolist()[0] == 40.0 and pd.isna(out["estimate"].iloc[1])
     assert pd.isna(out["n_persons"].iloc[1]) and out["n_persons"].iloc[0] == 24
     assert "ikke offentliggjort 3 måneder" in wu.means_source(means, 5, gone)
+
+
+def test_the_likert_figure_labels_an_unpublished_wave_without_a_bar():
+    other = _dist([9, 8, 7, 6, 5]).assign(wave="efter", wave_label="Lige efter kurset")
+    dist = pd.concat([other, _dist([1, 2, 2, 1, 1])], ignore_index=True)
+    response = pd.concat(
+        [_response(35).assign(**{st.WAVE_COLUMN: ["Lige efter kurset"]}), _response(7)],
+        ignore_index=True,
+    )
+    plan = special.plan(dist, response, CODEBOOK, 5)
+    assert plan.unpublished == {KEY}
+    got = []
+    draw = special.without_unpublished(
+        lambda d: got.append(st.likert_figure(d, min_cell=5)) or got[-1], dist, plan
+    )
+    fig = draw(dist)
+    labels = [t.get_text() for ax in fig.axes for t in ax.get_yticklabels()]
+    assert "3 måneder efter kurset (ikke offentliggjort)" in labels
+    assert any(lbl.startswith("Lige efter kurset (N = 35)") for lbl in labels)
+    plt.close(fig)
+
+
+def test_who5_weighted_table_follows_an_unpublished_three_month_wave():
+    """The weighted table's "Besvarelser med WHO-5-score" is the three-month wave's scores: with
+    that wave unpublished, every cell but the label and the invitations is unpublished too."""
+    waves = {"foer": "Før kurset", "3mdr": LABEL}
+    assert wu.ipw_unpublished({LABEL}, waves) and not wu.ipw_unpublished({"Før kurset"}, waves)
+    table = pd.DataFrame(
+        {
+            "Beregning": ["Uvægtet (de, der svarede)"],
+            "Besvarelser med WHO-5-score": [5],
+            "Inviterede": [28],
+            "Gennemsnit": [30.0],
+        }
+    )
+    hidden = wu.ipw_hidden(table, True)
+    assert sorted(c.column for c in hidden) == ["Besvarelser med WHO-5-score", "Gennemsnit"]
+    assert wu.ipw_hidden(table, False) == {}
+    source = wu.ipw_source(SimpleNamespace(n_invited=28, n_responded=5), 5)
+    assert "ikke offentliggjort" in source and " 5 " not in source
+
+
+def test_who5_follows_the_waves_whose_questionnaires_tabel_2_hides():
+    """Holbæk, three months after: Tabel 2 hides "Fuldt besvaret" (11 of 15 sent, 4 missing).
+    Every WHO-5 count of that wave adds up to the 11, which would give the 4 back, so notebook 20
+    (in parallel with notebook 10) recomputes Tabel 2's protection, takes only its shown counts
+    as known and leaves that wave's WHO-5 data unpublished."""
+    response = pd.concat(
+        [_response(12, sent=17).assign(**{st.WAVE_COLUMN: ["Før kurset"]}), _response(11, 15)],
+        ignore_index=True,
+    )
+    hidden = wu.response_hidden(response, 5)
+    f, m = special.COMPLETE, st.RESPONSE_COLUMNS["missing"]
+    assert hidden == {
+        dc.Cell(special.RESPONSE_FILE, 1, f): dc.SECONDARY,
+        dc.Cell(special.RESPONSE_FILE, 1, m): dc.PRIMARY,
+    }
+    assert wu.hidden_waves(response, hidden) == {LABEL}
+    known = wu.known(response, hidden)
+    assert dc.Cell(special.RESPONSE_FILE, 1, f) not in known
+    assert known[dc.Cell(special.RESPONSE_FILE, 0, f)] == 12.0
+    means = pd.DataFrame(
+        {"Måling": ["Før kurset", LABEL], wu.N_SCORES: [12, 11], wu.N_INCOMPLETE: [0, 0]}
+    )
+    gone = wu.unpublished_waves(means, 5, wu.hidden_waves(response, hidden))
+    assert gone == {LABEL}
+    items = _who5_items({"who5_1": [3, 2, 2, 2, 1, 1]})  # 11 answers, three months after
+    assert wu.unpublished_items(items, response, 5, gone) == {("who5_1", "3mdr")}
+    assert wu.unpublished_items(items, response, 5, set()) == set()
+
+
+def test_the_recomputed_tabel_2_protection_is_the_published_one(tmp_path):
+    """`response_hidden` must give the cells notebook 10's Tabel 2 really hides (its sidecar)."""
+    response = pd.concat(
+        [
+            _response(12, sent=17).assign(**{st.WAVE_COLUMN: ["Før kurset"]}),
+            _response(3, sent=15).assign(**{st.WAVE_COLUMN: ["Lige efter kurset"]}),
+            _response(11, 15),
+        ],
+        ignore_index=True,
+    )
+    _publish_response(Publisher(tmp_path, "t", min_cell=5), response)
+    doc = json.loads((tmp_path / "results/disclosure/tables__response.json").read_text())
+    published = {
+        (h["row"], h["column"]) for h in doc["hidden"] if h["column"] in st.RESPONSE_COUNTS
+    }
+    assert published == {(c.row, c.column) for c in wu.response_hidden(response, 5)}
+    assert len(published) >= 4  # both small waves' counts
+
+
+def test_the_audit_takes_tabel_2_as_unknown_when_its_notebook_did_not_run(tmp_path):
+    """A run of notebook 20 alone (`notebooks: [20_who5]`): WHO-5's relations name Tabel 2,
+    which nobody published; its cells are unknown (from 0), not an error. Another file a
+    relation names and nobody published is still an error."""
+    from tpj_helpers.publish.audit import AuditError
+
+    items = _who5_items({"who5_2": [0, 0, 1, 2, 4, 0]})
+    pub = Publisher(tmp_path, "t", min_cell=5)
+    pub.figure(
+        items,
+        "who5-items",
+        source="x",
+        plot=lambda d: plt.subplots()[0],
+        count_cols=["n", "n_item"],
+        linked={"share": "n"},
+        relations=wu.item_relations(items, _response(7)),
+        known=wu.known(_response(7)),
+    )
+    result = audit_run(tmp_path)
+    assert result.summary()["breaches"] == 0
+    sidecar = tmp_path / "results/disclosure/figures__who5-items.json"
+    doc = json.loads(sidecar.read_text())
+    doc["relations"][0]["terms"][1][1][0] = "tables/nowhere.csv"
+    sidecar.write_text(json.dumps(doc))
+    try:
+        audit_run(tmp_path)
+    except AuditError as exc:
+        assert "tables/nowhere.csv" in str(exc)
+    else:
+        raise AssertionError("a relation to an unknown file must fail the audit")

@@ -408,7 +408,8 @@ class Publisher:
         mask = pd.DataFrame(False, index=df.index, columns=df.columns)
         col_of = {str(c): c for c in df.columns}
         for row, col in self._unpublished.get(file, ()):
-            mask.at[df.index[row], col_of[col]] = True
+            if col in col_of and row < len(df):
+                mask.at[df.index[row], col_of[col]] = True
         return mask
 
     def _withhold(self, file: str, exc: Exception) -> None:

@@ -449,10 +449,23 @@ def publish_items(
 def without_unpublished(plot, frame: pd.DataFrame, p: Plan):
     """`plot` drawing the figure without the bars of the unpublished item-waves (the figure's
     note says so); `plot` itself when there are none, or when nothing would be left."""
-    keep = np.array([k not in p.unpublished for k in _keys(frame)], dtype=bool)
+    from tpj_helpers.analysis.survey_outcomes.tables import UNPUBLISHED_ATTR, UNPUBLISHED_WAVES
+
+    keys = _keys(frame)
+    keep = np.array([k not in p.unpublished for k in keys], dtype=bool)
     if keep.all() or not keep.any():
         return plot
-    return lambda d: plot(d[keep])
+    labels = dict(zip(keys, frame["wave_label"].astype(str), strict=True))
+    gone = [(*k, labels[k]) for k in dict.fromkeys(keys) if k in p.unpublished]
+    waves = list(dict.fromkeys(frame["wave"].astype(str)))
+
+    def draw(d: pd.DataFrame):
+        shown = d[keep].copy()
+        shown.attrs[UNPUBLISHED_ATTR] = gone
+        shown.attrs[UNPUBLISHED_WAVES] = waves
+        return plot(shown)
+
+    return draw
 
 
 # --------------------------------------------------------------------------- indicator table

@@ -29,6 +29,9 @@ from tpj_helpers.publish import hidden_marks as hm
 from tpj_helpers.publish.present import num, pct
 
 WAVE_COLUMN = "Måling"
+# DataFrame.attrs key: the (item, wave) pairs a figure leaves out unpublished (`special`)
+UNPUBLISHED_ATTR = "tpj_unpublished"  # [(item, wave, wave label), ...]
+UNPUBLISHED_WAVES = "tpj_waves"  # every wave of the whole distribution, in its order
 RESPONSE_COLUMNS = {
     "sent": "Udsendt",
     "complete": "Fuldt besvaret",
@@ -339,6 +342,15 @@ def likert_figure(
     special = dist[dist["special"]]
     items = list(dict.fromkeys(scale["item"]))
     waves = list(dict.fromkeys(scale["wave"]))
+    # item-waves left unpublished (`special.without_unpublished`): no bar, said in the label
+    gone = {(str(i), str(w)) for i, w, _ in dist.attrs.get(UNPUBLISHED_ATTR, ())}
+    wave_labels = dict(zip(scale["wave"], scale["wave_label"], strict=True))
+    if gone:  # the waves in the order of the whole distribution, the unpublished ones too
+        order = [(str(w), str(lbl)) for _, w, lbl in dist.attrs[UNPUBLISHED_ATTR]]
+        wave_labels.update(order)
+        waves = list(dict.fromkeys([*scale["wave"], *(w for w, _ in order)]))
+        rank = {w: i for i, w in enumerate(dict.fromkeys(dist.attrs[UNPUBLISHED_WAVES]))}
+        waves.sort(key=lambda w: rank.get(w, len(rank)))
     legend, shared_answers = legend_labels(dist)
     colours = scale_colours(len(legend))
     # Items with their own answers: room above each panel for its legend (the longest answer's
@@ -376,6 +388,10 @@ def likert_figure(
             hidden = bool(np.isnan(shares).any()) and drawn
             any_hidden |= hidden
             wave_label = bar["wave_label"].iloc[0] if len(bar) else wave
+            if (str(item), str(wave)) in gone:
+                labels.append(f"{wave_labels.get(wave, wave)} (ikke offentliggjort)")
+                ys.append(y)
+                continue
             if not drawn:
                 labels.append(f"{wave_label} ({hm.n_text(n_scale)})")
                 ys.append(y)

@@ -54,11 +54,69 @@ def response_cells(response: pd.DataFrame) -> dict[str, tuple[int, int]]:
     }
 
 
-def known(response: pd.DataFrame) -> dict[dc.Cell, float]:
-    """Tabel 2's fully submitted questionnaires as `known=` values for this notebook's calls."""
+def response_hidden(response: pd.DataFrame, min_cell: int) -> dict[dc.Cell, str]:
+    """Tabel 2's hidden count cells as notebook 10 publishes it (its first table, so the same
+    protection recomputed here gives the same cells; nothing is written): notebook 20 runs in
+    parallel and must not take a count Tabel 2 hides as known."""
+    import tempfile
+
+    from tpj_helpers.analysis.survey_outcomes import tables as st
+    from tpj_helpers.publish.publisher import Publisher
+
+    with tempfile.TemporaryDirectory() as tmp:
+        scratch = Publisher(tmp, "scratch", min_cell)
+        _, primary, secondary = scratch.protect(
+            response, RESPONSE_FILE, st.RESPONSE_COUNTS, st.RESPONSE_LINKED, **st.RESPONSE_SUMS
+        )
+    out = {}
+    for r, idx in enumerate(response.index):
+        for col in st.RESPONSE_COUNTS:
+            if bool(primary.at[idx, col]) or bool(secondary.at[idx, col]):
+                v = float(response.at[idx, col])
+                out[dc.Cell(RESPONSE_FILE, r, col)] = (
+                    dc.PRIMARY if 0 < v < min_cell else dc.SECONDARY
+                )
+    return out
+
+
+def response_relations(response: pd.DataFrame) -> list[dc.Relation]:
+    """Tabel 2's own sum (sent = fully submitted + missing), so that a relation of this
+    notebook that pins a hidden "Fuldt besvaret" is seen to pin its «<5» missing too."""
+    from tpj_helpers.analysis.survey_outcomes import tables as st
+
+    sent, parts = st.RESPONSE_SUMS["col_sums"][0]
+    return [
+        dc.total_of(
+            dc.Cell(RESPONSE_FILE, r, sent),
+            [dc.Cell(RESPONSE_FILE, r, c) for c in parts],
+            note=f"Tabel 2 row {r + 1}: sent = fully submitted + missing",
+        )
+        for r in range(len(response))
+    ]
+
+
+def known(response: pd.DataFrame, hidden: dict | None = None) -> dict[dc.Cell, float]:
+    """Tabel 2's shown counts as `known=` values for this notebook's calls (not those it
+    hides, `response_hidden`)."""
+    from tpj_helpers.analysis.survey_outcomes import tables as st
+
+    hidden = hidden or {}
+    out = {}
+    for r, idx in enumerate(response.index):
+        for col in st.RESPONSE_COUNTS:
+            cell = dc.Cell(RESPONSE_FILE, r, col)
+            if cell not in hidden and pd.notna(response.at[idx, col]):
+                out[cell] = float(response.at[idx, col])
+    return out
+
+
+def hidden_waves(response: pd.DataFrame, hidden: dict) -> set[str]:
+    """Wave labels whose "Fuldt besvaret" Tabel 2 hides: every WHO-5 count of such a wave adds
+    up to it (or to at most it), so the wave's WHO-5 data is left unpublished."""
     return {
-        dc.Cell(RESPONSE_FILE, row, COMPLETE): float(v)
-        for row, v in response_cells(response).values()
+        label
+        for label, (row, _) in response_cells(response).items()
+        if dc.Cell(RESPONSE_FILE, row, COMPLETE) in hidden
     }
 
 
@@ -79,16 +137,19 @@ def item_bases(items: pd.DataFrame, response: pd.DataFrame) -> dict[tuple[str, s
 
 
 def unpublished_items(
-    items: pd.DataFrame, response: pd.DataFrame, min_cell: int
+    items: pd.DataFrame, response: pd.DataFrame, min_cell: int, waves: set = frozenset()
 ) -> set[tuple[str, str]]:
-    """The statement-waves whose small answers Tabel 2's count pins down whatever is hidden."""
+    """The statement-waves whose small answers Tabel 2's count pins down whatever is hidden,
+    and every statement-wave of the unpublished `waves` (labels, `unpublished_waves`)."""
     bases = item_bases(items, response)
-    return {
-        (str(item), str(wave))
-        for (item, wave), g in items.groupby(["item", "wave"], sort=False)
-        if (str(item), str(wave)) in bases
-        and _unprotectable(g.reset_index(drop=True), bases[(str(item), str(wave))], min_cell)
-    }
+    out = set()
+    for (item, wave), g in items.groupby(["item", "wave"], sort=False):
+        key = (str(item), str(wave))
+        if str(g["wave_label"].iloc[0]) in waves or (
+            key in bases and _unprotectable(g.reset_index(drop=True), bases[key], min_cell)
+        ):
+            out.add(key)
+    return out
 
 
 def item_relations(items: pd.DataFrame, response: pd.DataFrame) -> list[dc.Relation]:
@@ -149,11 +210,13 @@ def drop_rows(plot, frame: pd.DataFrame, keys: set, by=("item", "wave")):
 # --------------------------------------------------------------------------- score waves
 
 
-def unpublished_waves(means: pd.DataFrame, min_cell: int) -> set[str]:
-    """Wave labels whose "Skemaer uden alle fem svar" is 1..min_cell-1: Tabel 2's count minus
-    the scores gives it back, so the wave's score data is not published."""
+def unpublished_waves(means: pd.DataFrame, min_cell: int, hidden: set = frozenset()) -> set[str]:
+    """Wave labels whose "Skemaer uden alle fem svar" is 1..min_cell-1 (Tabel 2's count minus
+    the scores gives it back), and those whose Tabel 2 count is hidden (`hidden_waves`: the
+    scores plus that count would give it back): the wave's WHO-5 data is not published."""
     n = means[N_INCOMPLETE].astype(int)
-    return {str(w) for w, v in zip(means["Måling"], n, strict=True) if 0 < v < min_cell}
+    small = {str(w) for w, v in zip(means["Måling"], n, strict=True) if 0 < v < min_cell}
+    return small | {str(w) for w in means["Måling"] if str(w) in hidden}
 
 
 def means_relations(means: pd.DataFrame, response: pd.DataFrame) -> list[dc.Relation]:
@@ -235,3 +298,43 @@ def distribution_source(dist: pd.DataFrame, min_cell: int, gone: set) -> str:
     per_wave = dist.groupby(["wave", "wave_label"], sort=False)["n_wave"].first()
     pairs = [(label, n) for (_, label), n in per_wave.items()]
     return "Kursistspørgeskema, WHO-5-trivselsindeks. N = " + _wave_parts(pairs, gone, min_cell)
+
+
+# --------------------------------------------------------------------------- the weighted mean
+
+IPW_WAVE = "3mdr"  # `weighting.ipw_mean` weights the three-month wave
+IPW_KEEP = ("Beregning", "Inviterede")  # the label and the invitations (Tabel 2's "Udsendt")
+
+
+def ipw_unpublished(gone: set, waves: dict) -> bool:
+    """Whether the weighted table's wave (three months after) is left unpublished: its
+    "Besvarelser med WHO-5-score" is the wave's scores, which Tabel 2 would give back."""
+    return str(waves.get(IPW_WAVE, "")) in gone
+
+
+def ipw_hidden(table: pd.DataFrame, gone: bool, file: str = "tables/who5-weighted.csv") -> dict:
+    """Every cell but the label and the invitations of the weighted table, when `gone`."""
+    if not gone:
+        return {}
+    return {
+        dc.Cell(file, r, str(col)): dc.UNPUBLISHED
+        for r in range(len(table))
+        for col in table.columns
+        if col not in IPW_KEEP
+    }
+
+
+def ipw_source(result, min_cell: int) -> str:
+    """`weighting.ipw_source` without the number of scores."""
+    from tpj_helpers.analysis.data_quality.enrolment import count_text
+
+    return (
+        "Kursistspørgeskema 3 måneder efter kurset og registreringsdata. N = ikke offentliggjort "
+        f"(for få skemaer) af {count_text(result.n_invited, min_cell)} inviterede"
+    )
+
+
+IPW_NOTE = (
+    "Ikke offentliggjort: for få skemaer. Målingen 3 måneder efter kurset har så få skemaer uden "
+    "alle fem WHO-5-svar, at antallet af besvarelser med score ville afsløre dem."
+)
