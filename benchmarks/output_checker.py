@@ -1757,6 +1757,7 @@ def check(
     findings += printed_small_counts(run_dir, min_cell)
     findings += test_statistics(tables, min_cell, markers)
     findings += readers_tables(run_dir, tables)[1]
+    findings += rational_findings(run_dir, tables, sys_, markers, min_cell)
     return findings, sys_
 
 
@@ -1771,6 +1772,64 @@ def from_zero(sys_: System, tables: list[Table]) -> int:
                 sys_.lo[v] = 0.0
                 n += 1
     return n
+
+
+def rational_findings(
+    run_dir: Path, tables: list[Table], sys_: System, markers: dict, min_cell: int
+) -> list[dict]:
+    """(g) The denominators of shown means, shares and estimates as candidate values of hidden
+    counts (`benchmarks/rational_reconstruction.py`, issue 12, engineer B)."""
+    import importlib.util
+
+    path = Path(__file__).with_name("rational_reconstruction.py")
+    spec = importlib.util.spec_from_file_location("rational_reconstruction", path)
+    rr = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(rr)
+    extra = []
+    est = run_dir / "results" / "estimates.csv"
+    if est.exists():
+        e = read_table(est, run_dir)
+        e.hidden.loc[:, :] = False  # estimates.csv leaves cells blank, it hides none
+        extra.append(e)
+    found = rr.attack(tables + extra, rr.checker_interval(sys_, markers, min_cell), min_cell)
+    return found + _what_follows(sys_, found, {t.file: t for t in tables})
+
+
+def _what_follows(sys_: System, candidates: list[dict], by_file: dict) -> list[dict]:
+    """Each candidate taken as true and propagated through the equations: the hidden cells it
+    pins down exactly that were not known before (candidates too: they rest on the guess)."""
+    import copy
+
+    out, seen = [], set()
+    for f in candidates:
+        cell = (f["file"], f["row"], f["column"])
+        if cell not in sys_.lo:
+            continue
+        trial = copy.copy(sys_)
+        trial.lo, trial.hi, trial.why = dict(sys_.lo), dict(sys_.hi), {}
+        trial.lo[cell] = trial.hi[cell] = f["value"]
+        trial.propagate()
+        for v in trial.lo:
+            file, row, col = v
+            if v == cell or file == "slack" or col.endswith("mean x n") or v in seen:
+                continue
+            if abs(trial.hi[v] - trial.lo[v]) < EPS and abs(sys_.hi[v] - sys_.lo[v]) > EPS:
+                seen.add(v)
+                out.append(
+                    {
+                        "kind": "candidate",
+                        "file": file,
+                        "row": row,
+                        "column": col,
+                        "label": by_file[file].label(row) if file in by_file else "",
+                        "value": trial.lo[v],
+                        "lo": trial.lo[v],
+                        "hi": trial.lo[v],
+                        "equation": f"if {cell} = {f['value']:g} (denominators): "
+                        + trial.why.get(v, ""),
+                    }
+                )
+    return out
 
 
 def truth_value(truth_dir: Path, f: dict) -> float | None:

@@ -18,6 +18,7 @@ relations (other tables' cells in them taken as known), smallest shown count fir
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -178,7 +179,8 @@ def _components(keys: list[tuple], rows: list[dict[tuple, float]]) -> list[tuple
     for i, coefs in enumerate(rows):
         if coefs:
             groups[find(next(iter(coefs)))][1].append(i)
-    return [groups[r] for r in sorted(groups, key=lambda r: keys.index(r))]
+    index = {k: i for i, k in enumerate(keys)}
+    return [groups[r] for r in sorted(groups, key=index.__getitem__)]
 
 
 FREE = "free"  # a shown cell taken as unknown (what the markers alone allow, `marker_interval`)
@@ -246,13 +248,25 @@ def intervals(
         )
         # integers; a blocked cell semi-integer (0, or within its bounds)
         integrality = np.array([3 if model.hidden[k] == BLOCKED else 1 for k in cells])
+        # the lowest value of a cell is its lower bound as soon as any solution found takes it
+        # there (and the highest likewise): each solution of one cell's programme settles the
+        # other cells it happens to take to a bound, without a programme of their own
+        floor = np.array(
+            [0.0 if model.hidden[k] == BLOCKED else lb[i] for i, k in enumerate(cells)]
+        )
+        # the same programme solved before (a file's cells protected again in each later call of
+        # the notebook): its ends found then hold now
+        settled = _solved(cons, lb, ub, integrality)
         for j, k in enumerate(cells):
             if (primary_only and model.hidden[k] != PRIMARY) or (
                 only is not None and k not in only
             ):
                 continue
             lo_hi = []
-            for sign in (1.0, -1.0):
+            for side, sign in enumerate((1.0, -1.0)):
+                if j in settled[side]:
+                    lo_hi.append(settled[side][j])
+                    continue
                 c = np.zeros(len(cells))
                 c[j] = sign
                 res = milp(c, constraints=cons, integrality=integrality, bounds=Bounds(lb, ub))
@@ -265,21 +279,60 @@ def intervals(
                     lo_hi.append(lb[j] if sign > 0 else ub[j])
                 else:
                     lo_hi.append(round(float(res.x[j])))
+                    settled[side][j] = lo_hi[-1]
+                    _settle(res.x, floor, ub, settled)
             out[k] = (float(lo_hi[0]), float(lo_hi[1]))
     return out
+
+
+_SOLVED: dict[bytes, tuple[dict[int, float], dict[int, float]]] = {}
+_SOLVED_MAX = 50_000  # programmes remembered (their ends only: a few numbers each)
+
+
+def _solved(cons: LinearConstraint, lb, ub, integrality) -> tuple[dict, dict]:
+    """The ends already known of one integer programme (by its exact content: matrix, sides,
+    bounds, integrality), to be filled in by `intervals`: {cell index: lowest}, {.. highest}."""
+    h = hashlib.sha256()
+    for arr in (cons.A, cons.lb, cons.ub, lb, ub, integrality):
+        arr = np.ascontiguousarray(arr, dtype=float)
+        h.update(repr(arr.shape).encode())
+        h.update(arr.tobytes())
+    key = h.digest()
+    if key not in _SOLVED:
+        if len(_SOLVED) >= _SOLVED_MAX:
+            _SOLVED.clear()
+        _SOLVED[key] = ({}, {})
+    return _SOLVED[key]
+
+
+def _settle(x: np.ndarray, floor: np.ndarray, ub: np.ndarray, settled: tuple[dict, dict]) -> None:
+    """Record the cells a feasible solution `x` takes to their lowest possible value (`floor`:
+    the lower bound, 0 for a blocked cell) or to their upper bound: no programme can take them
+    further, so that is their interval's end."""
+    v = np.round(x)
+    for i in np.flatnonzero(v == floor):
+        settled[0].setdefault(int(i), float(floor[i]))
+    for i in np.flatnonzero(v == ub):
+        settled[1].setdefault(int(i), float(ub[i]))
 
 
 def marker_interval(model: Model, k: tuple) -> tuple[float, float]:
     """k's interval when every shown count is taken as unknown: what the hidden cells' markers
     alone imply through the relations (a total «<5» of two parts «<5» leaves each 1..3, whatever
     is published). The published values may not narrow a cell beyond this."""
+    return marker_intervals(model, [k])[k]
+
+
+def marker_intervals(model: Model, cells: Iterable[tuple]) -> dict[tuple, tuple[float, float]]:
+    """`marker_interval` of several primary cells: one model with every shown count taken as
+    unknown, and one pass of `intervals` over the components that hold them."""
     plain = [r for r in model.relations if not any(t.factor for t in r.terms)]  # no published means
     free = Model(model.min_cell, dict(model.shown), dict(model.hidden), plain)
     for rel in plain:
         for t in rel.terms:
             if t.cell.key() not in free.hidden and t.cell.key() in free.shown:
                 free.hidden[t.cell.key()] = FREE
-    return intervals(free, only={k}, primary_only=True)[k]
+    return intervals(free, only=set(cells), primary_only=True)
 
 
 def breaches(
@@ -288,16 +341,15 @@ def breaches(
     """Primary cells pinned more narrowly than 1..min_cell-1 (or, where the markers alone already
     narrow it, more narrowly than the markers do)."""
     found = intervals(model, only, primary_only=True) if found is None else found
-    out = []
-    for k, kind in model.hidden.items():
-        if kind != PRIMARY or k not in found:
-            continue
-        lo, hi = found[k]
-        if lo > 1 or hi < model.min_cell - 1:
-            m_lo, m_hi = marker_interval(model, k)
-            if lo > m_lo or hi < m_hi:
-                out.append(k)
-    return out
+    narrow = [
+        k
+        for k, kind in model.hidden.items()
+        if kind == PRIMARY and k in found and (found[k][0] > 1 or found[k][1] < model.min_cell - 1)
+    ]
+    if not narrow:
+        return []
+    markers = marker_intervals(model, narrow)  # one pass for all of them
+    return [k for k in narrow if found[k][0] > markers[k][0] or found[k][1] < markers[k][1]]
 
 
 def unpublished_breaches(model: Model, found: dict[tuple, tuple[float, float]]) -> list[tuple]:

@@ -30,6 +30,7 @@ from IPython.display import Image, Markdown, display
 from tpj_helpers.publish import disclosure as dc
 from tpj_helpers.publish import hidden_marks, withhold
 from tpj_helpers.publish.estimates import ESTIMATE_COLUMNS
+from tpj_helpers.publish.precision import ESTIMATE_VALUES, round_columns
 from tpj_helpers.publish.present import DPI, num
 
 # Output metadata key: the CSV (relative to the run folder) a displayed table or figure was
@@ -659,7 +660,9 @@ class Publisher:
         path = self.output_dir / "results" / f"estimates_{self.notebook}.csv"
         first = not self._estimates_started
         self._estimates_started = True
-        rows[ESTIMATE_COLUMNS].to_csv(path, mode="w" if first else "a", header=first, index=False)
+        # significant digits that do not give the counts behind an estimate back (precision.py)
+        rows = round_columns(rows[ESTIMATE_COLUMNS], ESTIMATE_VALUES)
+        rows.to_csv(path, mode="w" if first else "a", header=first, index=False)
         return path
 
 
