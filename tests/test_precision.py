@@ -75,3 +75,24 @@ def test_estimates_csv_is_written_rounded(tmp_path):
     fits = rr.fitting_denominators(3.06, 0.005, 19).tolist()
     assert 16 in fits and 17 in fits
     assert rr.pinned_denominators(3.06, 0.005, 1115) is None
+
+
+def test_no_estimate_of_fewer_than_min_cell_persons_is_published(tmp_path):
+    # a paired change of two persons is their mean difference: it rests on 2 persons (found on a
+    # delivery of 2 completers); 5 persons and a row without a person count stay
+    rows = pd.DataFrame(
+        {
+            c: [None] * 3
+            for c in ESTIMATE_COLUMNS
+            if c not in ("model", "term", "estimate", "n_persons")
+        }
+    ).assign(
+        model=["paired_wilcoxon", "paired_change", "two_point_post"],
+        term=["a", "b", "c"],
+        estimate=[1.5, -2.0, 1.4610095821396811],
+        n_persons=[2, 5, None],
+    )[ESTIMATE_COLUMNS]
+    pub = Publisher(tmp_path, "10_survey_outcomes", min_cell=5)
+    got = pd.read_csv(pub.estimates(rows))
+    assert got["model"].tolist() == ["paired_change", "two_point_post"]
+    assert got["estimate"].tolist() == [-2.0, 1.46]

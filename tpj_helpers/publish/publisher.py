@@ -661,9 +661,17 @@ class Publisher:
         first = not self._estimates_started
         self._estimates_started = True
         # significant digits that do not give the counts behind an estimate back (precision.py)
-        rows = round_columns(rows[ESTIMATE_COLUMNS], ESTIMATE_VALUES)
+        rows = round_columns(few_persons_left_out(rows, self.min_cell), ESTIMATE_VALUES)
         rows.to_csv(path, mode="w" if first else "a", header=first, index=False)
         return path
+
+
+def few_persons_left_out(rows: pd.DataFrame, min_cell: int) -> pd.DataFrame:
+    """The estimate rows as published: no estimate resting on 1..min_cell-1 persons (a paired
+    change of two persons is their mean); the chapters say "for få personer" where they would
+    have reported one."""
+    n = pd.to_numeric(rows["n_persons"], errors="coerce")
+    return rows.loc[~((n > 0) & (n < min_cell)), ESTIMATE_COLUMNS]
 
 
 ALL_HIDDEN_NOTE = (
