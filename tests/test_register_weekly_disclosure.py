@@ -274,3 +274,15 @@ def test_left_out_reads_published_counts_only():
     # a cohort where everybody has a score, or 5 or more have none: nothing left out
     assert t6d.left_out(table, means, 265, MIN_CELL) == {}
     assert t6d.left_out(table, means, 270, MIN_CELL) == {}
+
+
+def test_a_cohort_the_source_lines_do_not_print_bounds_nothing():
+    # two completers: the source lines say «færre end 5», so no N is bounded by the cohort and
+    # nothing is left out for it (declaring the bound would claim what nobody can read)
+    persons = pd.DataFrame({"person_id": ["a", "b"]})
+    assert t6d.published_cohort(persons, MIN_CELL) is None
+    assert t6d.published_cohort(pd.DataFrame({"person_id": list("abcde")}), MIN_CELL) == 5
+    table, means = tabel6_frames()
+    assert t6d.left_out(table, means, None, MIN_CELL) == {}
+    rels, _ = t6d.tabel6_relations(table, means, cohort=None)
+    assert not [r for r in rels if "cohort" in r.note]

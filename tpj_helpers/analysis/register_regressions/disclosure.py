@@ -123,6 +123,12 @@ def tabel6_relations(
 TABEL6_FILE = "tables/register_tabel6.csv"
 
 
+def published_cohort(persons: pd.DataFrame, min_cell: int) -> int | None:
+    """The cohort as the source lines print it: its size, or None where they print «færre end
+    <min_cell>» (`small.count_text`); nothing can then be bounded by it."""
+    return len(persons) if len(persons) >= min_cell else None
+
+
 def cohort_relations(table: pd.DataFrame, cohort: int) -> list[Relation]:
     """Each timepoint's N ("Kursister med data") is at most the cohort the source lines print."""
     n_row = table.iloc[:, 0].astype(str).tolist().index(N_LABEL)
@@ -138,11 +144,14 @@ def cohort_relations(table: pd.DataFrame, cohort: int) -> list[Relation]:
 
 
 def left_out(
-    table: pd.DataFrame, means: pd.DataFrame, cohort: int, min_cell: int
+    table: pd.DataFrame, means: pd.DataFrame, cohort: int | None, min_cell: int
 ) -> dict[Cell, str]:
     """The cells left unpublished: at a timepoint where the cohort less the persons with a score
     is 1..min_cell-1, Tabel 6's NA and N and the means table's "Kursister med data" (kind
-    UNPUBLISHED). The rule reads published counts only, so it says nothing about the NA count."""
+    UNPUBLISHED). The rule reads published counts only, so it says nothing about the NA count.
+    None: a cohort the source lines do not print (`published_cohort`)."""
+    if cohort is None:
+        return {}
     labels = table.iloc[:, 0].astype(str).tolist()
     na_row, n_row = labels.index(NA_LABEL), labels.index(N_LABEL)
     out: dict[Cell, str] = {}
@@ -178,8 +187,9 @@ def tabel6_view(
         register.weekly_means(data, weeks=range(-1, 9), persons=persons),
     )
     means = register.tabel6_means_table(t6)
-    rels, known = tabel6_relations(table, means, weekly, cohort=len(persons))
-    unpublished = left_out(table, means, len(persons), min_cell)
+    cohort = published_cohort(persons, min_cell)
+    rels, known = tabel6_relations(table, means, weekly, cohort=cohort)
+    unpublished = left_out(table, means, cohort, min_cell)
     file = TABEL6_FILE
     with tempfile.TemporaryDirectory() as tmp:
         pub = Publisher(tmp, "tabel6_view", min_cell)
