@@ -17,12 +17,9 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
+from tests.hand_runs import TABEL6_COLUMNS, tabel6_and_means
 from tpj_helpers.analysis.register_regressions import disclosure as t6d
 from tpj_helpers.analysis.register_regressions.models import (
-    N_LABEL,
-    NA_LABEL,
-    SCORE_LABELS,
-    SCORES,
     TABEL6_SUMS,
 )
 from tpj_helpers.publish import disclosure as dc
@@ -30,12 +27,7 @@ from tpj_helpers.publish.audit import audit_run
 from tpj_helpers.publish.publisher import Publisher
 
 C = dc.Cell
-COLUMNS = [
-    "26 uger før kursus",
-    "Ugen før kursus",
-    "Lige efter kurset",
-    "26 uger efter kursusstart",
-]
+COLUMNS = TABEL6_COLUMNS
 # Frederikshavn, demo seed 2025: persons per score (10 .. 0), NA, at the four timepoints
 COUNTS = {
     10: [1, 0, 0, 1],
@@ -49,21 +41,10 @@ NA = [3, 0, 1, 1]
 
 def frederikshavn() -> tuple[pd.DataFrame, pd.DataFrame, tuple[pd.DataFrame, pd.DataFrame]]:
     """(Tabel 6, its means table, the two weekly frames reduced to the weeks Tabel 6 shares)."""
-    rows = [[f"{s} {SCORE_LABELS[s]}", *COUNTS.get(s, [0, 0, 0, 0])] for s in SCORES]
-    scored = [sum(COUNTS[s][j] for s in COUNTS) for j in range(4)]
-    n = [scored[j] + NA[j] for j in range(4)]
+    table, means = tabel6_and_means(COUNTS, NA, COLUMNS)
+    n = means["Kursister med data"].tolist()
+    scored = means["Heraf med en score"].tolist()
     sums = [sum(s * COUNTS[s][j] for s in COUNTS) for j in range(4)]
-    table = pd.DataFrame(
-        [*rows, [NA_LABEL, *NA], [N_LABEL, *n]], columns=["Beskæftigelsesscore", *COLUMNS]
-    )
-    means = pd.DataFrame(
-        {
-            "Tidspunkt": COLUMNS,
-            "Kursister med data": n,
-            "Heraf med en score": scored,
-            "Gennemsnitlig score": [sums[j] / scored[j] for j in range(4)],
-        }
-    )
     weekly = pd.DataFrame(
         {
             "week_rel": [-26, -1, 26],

@@ -13,6 +13,8 @@ import sys
 from fractions import Fraction
 from pathlib import Path
 
+from tests.hand_runs import write_run
+
 _BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
@@ -28,14 +30,7 @@ oc = _load("output_checker")
 rr = _load("rational_reconstruction")
 
 
-def _write(run: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        p = run / name
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(text, encoding="utf-8")
-    (run / "tables").mkdir(exist_ok=True)
-    (run / "figures").mkdir(exist_ok=True)
-    return run
+_write = write_run
 
 
 def _candidates(run: Path, min_cell: int = 5) -> dict[tuple, float]:

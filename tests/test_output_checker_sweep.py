@@ -17,6 +17,7 @@ import pandas as pd
 from scipy import stats
 from scipy.stats.contingency import expected_freq
 
+from tests.hand_runs import write_run
 from tpj_helpers.analysis.data_quality import published_tests
 from tpj_helpers.analysis.data_quality import representativeness as rep
 
@@ -28,14 +29,7 @@ sys.modules["output_checker"] = oc
 _SPEC.loader.exec_module(oc)
 
 
-def _write(run: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        p = run / name
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(text, encoding="utf-8")
-    (run / "tables").mkdir(exist_ok=True)
-    (run / "figures").mkdir(exist_ok=True)
-    return run
+_write = write_run
 
 
 def _found(run: Path, min_cell: int = 5) -> dict[tuple, dict]:

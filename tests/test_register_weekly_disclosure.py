@@ -19,14 +19,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from tests.hand_runs import TABEL6_COLUMNS, tabel6_and_means
 from tpj_helpers.analysis.register_regressions import disclosure as t6d
-from tpj_helpers.analysis.register_regressions.models import (
-    N_LABEL,
-    NA_LABEL,
-    SCORE_LABELS,
-    SCORES,
-    TABEL6_SUMS,
-)
+from tpj_helpers.analysis.register_regressions.models import SCORES, TABEL6_SUMS
 from tpj_helpers.analysis.subgroup_models import disclosure as sgd
 from tpj_helpers.publish import disclosure as dc
 from tpj_helpers.publish.audit import audit_run, load_model
@@ -132,12 +127,7 @@ def test_a_count_the_total_line_hides_is_hidden_on_the_status_line(tmp_path):
 
 # --------------------------------------------------------------------------- Tabel 6 and its cohort
 
-T6_COLUMNS = [
-    "26 uger før kursus",
-    "Ugen før kursus",
-    "Lige efter kurset",
-    "26 uger efter kursusstart",
-]
+T6_COLUMNS = TABEL6_COLUMNS
 # the published evaluation's Tabel 6 (reference/report-figures.yaml): 268 completers
 T6_COUNTS = {
     10: [9, 1, 1, 8],
@@ -155,22 +145,7 @@ COHORT = 268
 
 
 def tabel6_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
-    rows = [[f"{s} {SCORE_LABELS[s]}", *T6_COUNTS.get(s, [0, 0, 0, 0])] for s in SCORES]
-    scored = [sum(T6_COUNTS[s][j] for s in T6_COUNTS) for j in range(4)]
-    n = [scored[j] + T6_NA[j] for j in range(4)]
-    sums = [sum(s * T6_COUNTS[s][j] for s in T6_COUNTS) for j in range(4)]
-    table = pd.DataFrame(
-        [*rows, [NA_LABEL, *T6_NA], [N_LABEL, *n]], columns=["Beskæftigelsesscore", *T6_COLUMNS]
-    )
-    means = pd.DataFrame(
-        {
-            "Tidspunkt": T6_COLUMNS,
-            "Kursister med data": n,
-            "Heraf med en score": scored,
-            "Gennemsnitlig score": [sums[j] / scored[j] for j in range(4)],
-        }
-    )
-    return table, means
+    return tabel6_and_means(T6_COUNTS, T6_NA, T6_COLUMNS)
 
 
 def publish_tabel6(run, cohort: int | None, left_out: bool) -> None:
