@@ -9,7 +9,6 @@ import pandas as pd
 
 from tpj_helpers.analysis.register_regressions.models import N_LABEL, NA_LABEL, SCORE_LABELS, SCORES
 
-
 TABEL6_COLUMNS = [
     "26 uger før kursus",
     "Ugen før kursus",
