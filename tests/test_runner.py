@@ -132,7 +132,7 @@ ESTIMATE_ROW = (
     "import pandas as pd\nfrom tpj_helpers.publish.publisher import Publisher\n"
     "Publisher(output_dir, '{nb}').estimates(pd.DataFrame([dict(analysis='t', model='{nb}', "
     "subgroup='all', term='x', estimate=1.5, std_error=None, conf_low=None, conf_high=None, "
-    "p_value=None, stars=None, n_persons=3, n_obs=3)]))\n"
+    "p_value=None, stars=None, n_persons=30, n_obs=30)]))\n"
 )
 
 
