@@ -616,6 +616,25 @@ def wide_percentages(sys_: System, t: Table):
 SUBSET_MIN_PAIRS = 4
 
 
+def _stem(file: str) -> str:
+    return Path(file).stem
+
+
+def _matrix(t: Table) -> bool:
+    """A square matrix of counts (theme x theme co-occurrence): its rows are its columns."""
+    labels = {str(v).strip() for c in t.text_cols for v in t.text[c]}
+    return len(set(t.count_cols) & labels) >= 2
+
+
+def _may_nest(t1: Table, c1: str, t2: Table, c2: str) -> bool:
+    """Whether two count columns could be a count and a subset of it: not two different columns
+    of the same data (a table and its figure's data), and not a co-occurrence matrix, whose
+    columns are ordered against anything by chance."""
+    if _stem(t1.file) == _stem(t2.file) and c1 != c2:
+        return False
+    return not (_matrix(t1) or _matrix(t2))
+
+
 def same_count_across(sys_: System, tables: list[Table]):
     """The same labelled count in two files: maps label -> value per (file, count column, label
     column); two maps that agree on >= 2 non-zero shown labels are taken as the same counts. Maps
@@ -653,7 +672,7 @@ def same_count_across(sys_: System, tables: list[Table]):
                         f"the same count for '{k}': {t1.file}[{c1}] = {t2.file}[{c2}]",
                     )
                 continue
-            if len(pairs) < SUBSET_MIN_PAIRS:
+            if len(pairs) < SUBSET_MIN_PAIRS or not _may_nest(t1, c1, t2, c2):
                 continue
             if all(a <= b for a, b in pairs):
                 small, big = (t1, c1, m1), (t2, c2, m2)
