@@ -165,6 +165,21 @@ def test_role_names_without_counts():
     assert G.role_names_text({"kursist": 2}, {"kursist": 2, "leder": 1}) == ""
 
 
+def test_role_names_do_not_bound_a_role_below_the_rule():
+    # a theme in 7 interviews, named for two role groups: each is 1..6, which holds 1..4 (min_cell
+    # 5) but not 1..9 (min_cell 10, where the names are left out); a theme in 3 interviews named
+    # for two groups makes each 1..2: left out at min_cell 5 too
+    sizes = {"kursist": 10, "koordinator": 10, "leder": 4, "fokusgruppe": 4, "instruktør": 4}
+    roles = {"kursist": 4, "fokusgruppe": 3}
+    assert G.role_names_text(roles, sizes, 5, total=7) == "kursister, øvrige roller"
+    big = {"kursist": 10, "koordinator": 10, "leder": 12}
+    assert G.role_names_text({"kursist": 4, "leder": 3}, big, 10, total=7) == ""
+    assert G.role_names_text({"kursist": 2, "koordinator": 1}, sizes, 5, total=3) == ""
+    # one group named is the whole total: 3 of 3 is a count of 3; 7 of 7 may be shown
+    assert G.role_names_text({"kursist": 3}, sizes, 5, total=3) == ""
+    assert G.role_names_text({"kursist": 7}, sizes, 5, total=7) == "kursister"
+
+
 # --------------------------------------------------------------------------- end to end
 
 

@@ -286,16 +286,23 @@ def contrast(table: pd.DataFrame, label: str, gap: float = 0.5, municipal: bool 
 
 
 def role_names_text(
-    roles: Mapping[str, int], role_sizes: Mapping[str, int], min_cell: int = 5
+    roles: Mapping[str, int],
+    role_sizes: Mapping[str, int],
+    min_cell: int = 5,
+    total: int | None = None,
 ) -> str:
     """'kursister, koordinatorer, øvrige roller': the role groups (as in `role_matrix`, roles of
     fewer than `min_cell` interviews merged) with at least one interview among `roles`
     ({role: interviews}), in role order and without counts: a group's count for a set of codes
     bounds its hidden cells in the role table (e.g. a sub-code in 12 of the kursister's
     interviews says the theme is in at least 12), so no count is given here. '' when no role
-    group has `min_cell` interviews."""
+    group has `min_cell` interviews. With `total` (the interviews of the themes, shown beside
+    it): '' also where the names would bound a group's count below min_cell - 1 (k groups named
+    out of a total T: each is 1..T-(k-1); e.g. two of 7 interviews at min_cell 10 are 1..6)."""
     large, merged = merge_groups({r: int(n) for r, n in role_sizes.items()}, min_cell)
     names = [S.ROLE_PLURAL_LOWER.get(r, r) for r in large if roles.get(r, 0) > 0]
     if large and merged and any(roles.get(r, 0) > 0 for r in merged):
         names.append(f"{OTHERS.lower()} roller")
+    if total is not None and names and total - (len(names) - 1) < min_cell - 1:
+        return ""
     return ", ".join(names)

@@ -775,7 +775,9 @@ def recommendation_table(
                     f"{labels.get(t, t)} ({num(n)})" for t, n in e.per_theme.items()
                 ),
                 "Interviews": e.interviews,
-                "Roller": small_groups.role_names_text(e.roles, role_sizes, min_cell),
+                "Roller": small_groups.role_names_text(
+                    e.roles, role_sizes, min_cell, total=e.interviews
+                ),
                 "Indikatorer": "; ".join(ind),
             }
         )
