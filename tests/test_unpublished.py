@@ -513,3 +513,55 @@ def test_the_audit_takes_tabel_2_as_unknown_when_its_notebook_did_not_run(tmp_pa
         assert "tables/nowhere.csv" in str(exc)
     else:
         raise AssertionError("a relation to an unknown file must fail the audit")
+
+
+def test_a_zero_hidden_with_a_blocked_tabel_2_may_be_zero():
+    """Two completers (found on `small_sweep.py keep:2`): Tabel 2 is hidden whole, zeros too. The
+    recomputed protection took the hidden zero "missing" of the first wave as «..» (at least
+    5), which contradicted "sent = fully submitted + missing" and stopped notebook 20."""
+    response = pd.concat(
+        [
+            _response(2, sent=2).assign(**{st.WAVE_COLUMN: ["Før kurset"]}),
+            _response(1, sent=2),
+        ],
+        ignore_index=True,
+    )
+    hidden = wu.response_hidden(response, 5)
+    m = st.RESPONSE_COLUMNS["missing"]
+    assert hidden[dc.Cell(special.RESPONSE_FILE, 0, m)] == dc.BLOCKED  # 0: 0 or at least 5
+    assert hidden[dc.Cell(special.RESPONSE_FILE, 1, m)] == dc.PRIMARY  # 1
+    model = dc.Model(5, hidden={c.key(): k for c, k in hidden.items()})
+    model.relations = [dc.Relation.from_json(r.to_json()) for r in wu.response_relations(response)]
+    model.relations = [
+        dc.Relation(
+            [
+                dc.Term(t.coef, dc.Cell(special.RESPONSE_FILE, t.cell.row, t.cell.column))
+                for t in r.terms
+            ],
+            r.lo,
+            r.hi,
+            r.note,
+        )
+        if all(t.cell.file == "" for t in r.terms)
+        else r
+        for r in model.relations
+    ]
+    dc.intervals(model)  # feasible: no Infeasible raised
+
+
+def test_an_unpublished_count_small_by_a_marker_alone_is_no_breach():
+    # an unpublished item-wave's answers equal Tabel 2's «<5»: 1..4 by that marker alone
+    t, u, s = ("t.csv", 0, "n"), ("u.csv", 0, "n"), ("s.csv", 0, "n")
+    model = dc.Model(5, hidden={t: dc.PRIMARY, u: dc.UNPUBLISHED})
+    model.relations = [dc.equal(dc.Cell(*u), dc.Cell(*t))]
+    found = dc.intervals(model)
+    assert found[u] == (1.0, 4.0)
+    assert dc.unpublished_breaches(model, found) == []
+    # pinned by a published value instead: 7 - 4 shown = 3, a breach
+    model = dc.Model(5, shown={s: 4.0}, hidden={u: dc.UNPUBLISHED})
+    model.relations = [
+        dc.Relation([dc.Term(1.0, dc.Cell(*u)), dc.Term(1.0, dc.Cell(*s))], lo=7.0, hi=7.0)
+    ]
+    found = dc.intervals(model)
+    assert found[u] == (3.0, 3.0)
+    assert dc.unpublished_breaches(model, found) == [u]

@@ -323,16 +323,19 @@ def marker_interval(model: Model, k: tuple) -> tuple[float, float]:
     return marker_intervals(model, [k])[k]
 
 
-def marker_intervals(model: Model, cells: Iterable[tuple]) -> dict[tuple, tuple[float, float]]:
-    """`marker_interval` of several primary cells: one model with every shown count taken as
-    unknown, and one pass of `intervals` over the components that hold them."""
+def marker_intervals(
+    model: Model, cells: Iterable[tuple], primary_only: bool = True
+) -> dict[tuple, tuple[float, float]]:
+    """`marker_interval` of several primary cells (of any hidden cells with
+    `primary_only=False`): one model with every shown count taken as unknown, and one pass of
+    `intervals` over the components that hold them."""
     plain = [r for r in model.relations if not any(t.factor for t in r.terms)]  # no published means
     free = Model(model.min_cell, dict(model.shown), dict(model.hidden), plain)
     for rel in plain:
         for t in rel.terms:
             if t.cell.key() not in free.hidden and t.cell.key() in free.shown:
                 free.hidden[t.cell.key()] = FREE
-    return intervals(free, only=set(cells), primary_only=True)
+    return intervals(free, only=set(cells), primary_only=primary_only)
 
 
 def breaches(
@@ -354,14 +357,25 @@ def breaches(
 
 def unpublished_breaches(model: Model, found: dict[tuple, tuple[float, float]]) -> list[tuple]:
     """Unpublished cells (any value from 0 as far as their marker goes) that the published values
-    nevertheless put within 1..min_cell-1: a small count of persons that is certainly not 0."""
-    return [
+    nevertheless put within 1..min_cell-1: a small count of persons that is certainly not 0.
+    As for a primary cell, what the other cells' markers alone imply is not held against it (an
+    unpublished item-wave's answers add up to Tabel 2's «<5»: 1..4 by that marker)."""
+    narrow = [
         k
         for k, kind in model.hidden.items()
         if kind == UNPUBLISHED
         and k in found
         and found[k][0] >= 1
         and found[k][1] <= model.min_cell - 1
+    ]
+    if not narrow:
+        return []
+    markers = marker_intervals(model, narrow, primary_only=False)
+    return [
+        k
+        for k in narrow
+        if not (markers[k][0] >= 1 and markers[k][1] <= model.min_cell - 1)
+        and (found[k][0] > markers[k][0] or found[k][1] < markers[k][1])
     ]
 
 

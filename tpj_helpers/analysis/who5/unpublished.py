@@ -73,8 +73,10 @@ def response_hidden(response: pd.DataFrame, min_cell: int) -> dict[dc.Cell, str]
         for col in st.RESPONSE_COUNTS:
             if bool(primary.at[idx, col]) or bool(secondary.at[idx, col]):
                 v = float(response.at[idx, col])
+                # a zero hidden with the whole table (the last resort) is «..» too: 0 or at
+                # least min_cell, as the audit reads it
                 out[dc.Cell(RESPONSE_FILE, r, col)] = (
-                    dc.PRIMARY if 0 < v < min_cell else dc.SECONDARY
+                    dc.PRIMARY if 0 < v < min_cell else dc.BLOCKED if v == 0 else dc.SECONDARY
                 )
     return out
 
