@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from tpj_helpers.analysis.register_regressions.models import N_LABEL, NA_LABEL, SCORE_LABELS, SCORES
+from tpj_helpers.analysis.survey_outcomes import tables as st
 
 TABEL6_COLUMNS = [
     "26 uger før kursus",
@@ -51,3 +52,31 @@ def tabel6_and_means(
         }
     )
     return table, means
+
+
+def response_frame(wave: str, complete: int, sent: int, partial: int = 0) -> pd.DataFrame:
+    """One wave of Tabel 2 (`tables/response.csv`): sent, fully submitted and the rest."""
+    c = st.RESPONSE_COLUMNS
+    return pd.DataFrame(
+        {
+            st.WAVE_COLUMN: [wave],
+            c["sent"]: [sent],
+            c["complete"]: [complete],
+            c["rate"]: [100 * complete / sent],
+            c["missing"]: [sent - complete],
+            c["missing_rate"]: [100 * (sent - complete) / sent],
+            c["partial"]: [partial],
+        }
+    )
+
+
+def publish_response(pub, response: pd.DataFrame) -> None:
+    """Tabel 2 published as notebook 10 publishes it."""
+    pub.table(
+        response,
+        "response",
+        source="x",
+        count_cols=st.RESPONSE_COUNTS,
+        linked=st.RESPONSE_LINKED,
+        **st.RESPONSE_SUMS,
+    )

@@ -21,6 +21,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
+from tests.hand_runs import publish_response, response_frame
 from tpj_helpers.analysis.survey_outcomes import disclosure as sd
 from tpj_helpers.analysis.survey_outcomes import special
 from tpj_helpers.analysis.survey_outcomes import tables as st
@@ -61,31 +62,13 @@ def _dist(scale: list[int], special_n: int, item: str = "sat_overall") -> pd.Dat
 
 
 def _response(complete: int, sent: int = 324) -> pd.DataFrame:
-    c = st.RESPONSE_COLUMNS
-    return pd.DataFrame(
-        {
-            c["sent"]: [sent],
-            c["complete"]: [complete],
-            c["rate"]: [100 * complete / sent],
-            c["missing"]: [sent - complete],
-            c["missing_rate"]: [100 * (sent - complete) / sent],
-            c["partial"]: [16],
-        }
-    ).assign(**{st.WAVE_COLUMN: [LABEL]})[[st.WAVE_COLUMN, *[c[k] for k in c]]]
+    return response_frame(LABEL, complete, sent, partial=16)
 
 
 CODEBOOK = SimpleNamespace(item=lambda _id: SimpleNamespace(parent=None, parent_codes=()))
 
 
-def _publish_response(pub: Publisher, response: pd.DataFrame) -> None:
-    pub.table(
-        response,
-        "response",
-        source="x",
-        count_cols=st.RESPONSE_COUNTS,
-        linked=st.RESPONSE_LINKED,
-        **st.RESPONSE_SUMS,
-    )
+_publish_response = publish_response
 
 
 def _publish_as_before(run: Path, dist: pd.DataFrame, complete: int, min_cell: int = 5) -> None:

@@ -25,6 +25,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from tests.hand_runs import publish_response, response_frame
 from tpj_helpers.analysis.survey_outcomes import disclosure as sd
 from tpj_helpers.analysis.survey_outcomes import special
 from tpj_helpers.analysis.survey_outcomes import tables as st
@@ -69,29 +70,10 @@ def _dist(scale: list[int], special_n: int = 0) -> pd.DataFrame:
 
 
 def _response(complete: int, sent: int = 28) -> pd.DataFrame:
-    c = st.RESPONSE_COLUMNS
-    return pd.DataFrame(
-        {
-            st.WAVE_COLUMN: [LABEL],
-            c["sent"]: [sent],
-            c["complete"]: [complete],
-            c["rate"]: [100 * complete / sent],
-            c["missing"]: [sent - complete],
-            c["missing_rate"]: [100 * (sent - complete) / sent],
-            c["partial"]: [0],
-        }
-    )
+    return response_frame(LABEL, complete, sent)
 
 
-def _publish_response(pub: Publisher, response: pd.DataFrame) -> None:
-    pub.table(
-        response,
-        "response",
-        source="x",
-        count_cols=st.RESPONSE_COUNTS,
-        linked=st.RESPONSE_LINKED,
-        **st.RESPONSE_SUMS,
-    )
+_publish_response = publish_response
 
 
 def _publish(run: Path, dist: pd.DataFrame, complete: int, min_cell: int = 5, plot=None):
